@@ -1,0 +1,86 @@
+/**
+ * HTTP errors of the REST API and the one place where storage and auth errors become HTTP
+ * statuses (rest-api-core.md §3, storage.md §6). Bodies use the original's ErrorEntity shape
+ * `{message, code}` (plus `violations` for validation errors) and the Error-v1 media type.
+ */
+import {
+  ConcurrentModificationError,
+  NotFoundError,
+  ObjectExistsError,
+  ObjectReferencedError,
+  ReferenceConflictError,
+  ServiceUnavailableError,
+  StorageNodeExistsError,
+  StorageNodeNotFoundError,
+  StorageUnavailableError,
+} from '../nsdb/errors.js';
+
+export interface Violation {
+  property: string;
+  message: string;
+}
+
+export class HttpError extends Error {
+  override name = 'HttpError';
+  /** When true the response has no body (the original answers some 404/405/406/409 empty). */
+  readonly emptyBody: boolean;
+  readonly headers: Record<string, string>;
+  readonly violations?: Violation[];
+  /** message: null in the body (the original's admin-only 401). */
+  readonly nullMessage: boolean;
+
+  constructor(
+    readonly status: number,
+    message: string | null,
+    opts: { emptyBody?: boolean; headers?: Record<string, string>; violations?: Violation[]; cause?: unknown } = {},
+  ) {
+    super(message ?? '', { cause: opts.cause });
+    this.nullMessage = message === null;
+    this.emptyBody = opts.emptyBody ?? false;
+    this.headers = opts.headers ?? {};
+    this.violations = opts.violations;
+  }
+
+  body(): Record<string, unknown> | undefined {
+    if (this.emptyBody) return undefined;
+    const b: Record<string, unknown> = { message: this.nullMessage ? null : this.message, code: this.status };
+    if (this.violations) b['violations'] = this.violations;
+    return b;
+  }
+}
+
+export const badRequest = (message: string): HttpError => new HttpError(400, message);
+export const notFound = (message: string | null = null, emptyBody = false): HttpError =>
+  new HttpError(404, message, { emptyBody });
+export const conflict = (message: string, emptyBody = false): HttpError => new HttpError(409, message, { emptyBody });
+export const methodNotAllowed = (allow: string[]): HttpError =>
+  new HttpError(405, null, { emptyBody: true, headers: { Allow: allow.join(', ') } });
+export const notAcceptable = (): HttpError => new HttpError(406, null, { emptyBody: true });
+export const unsupportedMediaType = (): HttpError => new HttpError(415, null, { emptyBody: true });
+
+export function validationError(violations: Violation[]): HttpError {
+  return new HttpError(400, 'Validation error(s) found', { violations });
+}
+
+/** The original's read timeout answer, header spelled `RetryAfter` as it does, plus the standard one. */
+export function unavailable(message: string, retryAfterSeconds = 3): HttpError {
+  const after = String(retryAfterSeconds);
+  return new HttpError(503, message, { headers: { 'Retry-After': after, RetryAfter: after } });
+}
+
+/** Maps any error thrown while serving a request to the HttpError the client sees. */
+export function toHttpError(e: unknown): HttpError {
+  if (e instanceof HttpError) return e;
+  if (e instanceof NotFoundError) return new HttpError(404, e.message);
+  if (e instanceof ObjectExistsError) return new HttpError(409, e.message);
+  if (e instanceof ObjectReferencedError) return new HttpError(409, e.message);
+  if (e instanceof ReferenceConflictError) return new HttpError(409, e.message);
+  if (e instanceof ConcurrentModificationError) return new HttpError(409, e.message);
+  if (e instanceof StorageNodeExistsError) return new HttpError(409, 'Conflicting write');
+  if (e instanceof StorageNodeNotFoundError) return new HttpError(404, 'Resource not found');
+  if (e instanceof StorageUnavailableError || e instanceof ServiceUnavailableError) {
+    return unavailable('The NSDB is not available at the moment; retry later.');
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return new HttpError(500, message, { cause: e });
+}

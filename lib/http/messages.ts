@@ -1,0 +1,55 @@
+/**
+ * Error message templates of the original REST API (its ValidationMessages bundle), keyed by the
+ * names the spec uses in [brackets]. Clients and tests compare these texts, so they are kept
+ * verbatim; `%s`/`%d` are filled in by `message()`.
+ */
+export const MESSAGES = {
+  AllowedValue: 'Must be one of {values}.',
+  ArpEntryNotFound: 'The specified bridge does not have the specified ARP table entry.',
+  BridgeHasMacPort: 'The specified bridge does not have the specified MAC-port mapping.',
+  BridgeHasVlan: 'The specified bridge has no ports assigned to VLAN %d.',
+  FragPolicyInvalidForL4Rule:
+    "For a rule with tpDst or tpSrc constraints, the fragmentPolicy must be 'header' or 'unfragmented'.",
+  FragPolicyInvalidForNatRule:
+    "For a NAT rule with port constraints or multiple targets, the fragmentPolicy must be 'unfragmented'.",
+  FragPolicyUndefined: "The valid options for fragmentPolicy are: 'any', 'header', 'nonheader', and 'unfragmented'.",
+  HostDeletionNotAllowedActive: 'Cannot delete host %s because it is active.',
+  HostDeletionNotAllowedBindings: 'Cannot delete host %s because it has %d binding(s).',
+  HostFloodingProxyWeightIsNull: 'Flooding proxy weight must not be null.',
+  HostContainerWeightIsNull: 'Container weight must not be null.',
+  HostContainerLimitIsNull: 'Container limit must not be null.',
+  HostEnforceContainerLimitIsNull: 'Enforce container limit must not be null.',
+  HostInterfaceIsAlreadyUsed: 'Interface %s is already bound to a port.',
+  HostIsNotInAnyTunnelZone: 'The specified host is not in any tunnel zone.',
+  IpAddrInvalid: 'is not a valid IP address',
+  IpAddrInvalidWithParam: '%s is not a valid IP address',
+  MacAddressInvalid: "MAC address string must be 6 words of 1 or 2 hex digits joined with 5 ':'",
+  MacMaskInvalid: 'MAC mask must consist of three sets of four hexadecimal digits separated by periods, e.g. "ffff.ff00.0000".',
+  MacPortOnBridge: 'The port must belong to the bridge that owns the MAC table.',
+  MacUriFormat: 'MAC address must consist of six pairs of hex digits separated by hyphens, e.g., 12-34-56-78-9a-bc.',
+  MaxValue: 'must be less than or equal to %d',
+  MinValue: 'must be greater than or equal to %d',
+  NetworkSubnetNotFound: 'Network %s does not have a subnet with address %s.',
+  NonNull: 'may not be null',
+  PortAlreadyBound: 'Port %s is already bound to an interface',
+  PortsLinkable: 'Ports are not linkable.',
+  ResourceExists: 'A(n) %s with ID %s already exists.',
+  ResourceNotFound: 'There is no %s with ID %s.',
+  RouteNextHopPortValid: 'This type of route requires a next hop port that is a port on the same router.',
+  RouteNextHopPortInvalid: 'This type of route is invalid.',
+  SubnetHasHost: 'Subnet %s on bridge %s already has a host with MAC address %s.',
+  TenantUnmodifiable: 'Tenants cannot be created, updated or deleted via the REST API.',
+  TunnelZoneMemberExists: 'Tunnel zone membership already exists.',
+  TunnelZoneNameExists: 'Tunnel zone name already exists.',
+  ValueIsInvalid: 'Value specified is not valid.',
+  VlanIdMatchesPortVlanId: 'The specified port handles traffic only for VLAN %d.',
+  VxLanPortIdNotSettable:
+    'VXLAN port ID cannot be set directly. The VXLAN port is created or deleted in response to the creation or deletion of VTEP bindings.',
+} as const;
+
+export type MessageKey = keyof typeof MESSAGES;
+
+export function message(key: MessageKey, ...args: (string | number)[]): string {
+  let i = 0;
+  return MESSAGES[key].replace(/%[sd]/g, () => String(args[i++] ?? ''));
+}

@@ -1,0 +1,508 @@
+/**
+ * One NSDB transaction (storage.md §4): reads checked against the start zxid, per-object op
+ * folding, binding maintenance on cached copies, and a single ZooKeeper multi with version checks.
+ * Nothing is written before `commit()`, so a crash or disconnect at any point leaves ZooKeeper
+ * either before or after the whole change.
+ */
+import type { Msg } from '../models/types.js';
+import { messageType } from '../models/schema.js';
+import type { ZkClient, ZkOp } from '../zk/client.js';
+import { ZkError, ZkMultiError } from '../zk/errors.js';
+import { printText, parseText } from './codec/text-format.js';
+import { decodeZoomObject, encodeZoomObject, type ZoomProvenance } from './codec/zoom-object.js';
+import { bindingsOf } from './bindings.js';
+import { STATE_TABLES } from './classes.js';
+import {
+  ConcurrentModificationError,
+  InternalStorageError,
+  NotFoundError,
+  ObjectExistsError,
+  ObjectReferencedError,
+  ReferenceConflictError,
+  StorageNodeExistsError,
+  StorageNodeNotFoundError,
+  StorageUnavailableError,
+} from './errors.js';
+import { cloneMsg, idsOf, multisetMinus } from './msg.js';
+import { ChangeType, createdProvenance, updatedProvenance, type ProductInfo } from './provenance.js';
+import type { ZoomLayout } from './layout.js';
+
+interface Snapshot {
+  /** null: known not to exist. */
+  obj: Msg | null;
+  version: number;
+  /** Absent when the object has no provenance node. */
+  prov?: { records: ZoomProvenance[]; version: number };
+}
+
+type ObjOp =
+  | { kind: 'create'; clazz: string; id: string; obj: Msg }
+  | { kind: 'update'; clazz: string; id: string; obj: Msg; changeType: number }
+  | { kind: 'delete'; clazz: string; id: string };
+
+type NodeOp =
+  | { kind: 'createNode'; path: string; data: Buffer }
+  | { kind: 'updateNode'; path: string; data: Buffer }
+  | { kind: 'deleteNode'; path: string };
+
+/** What each ZooKeeper op of the commit stands for, to classify a failed multi (§4.3). */
+type OpOrigin =
+  | { what: 'objCreate' | 'objUpdate' | 'objDelete' | 'provenance'; clazz: string; id: string }
+  | { what: 'createNode' | 'updateNode' | 'deleteNode' | 'table'; path: string };
+
+export type UpdateValidator = (current: Msg, next: Msg) => Msg | void;
+
+export interface TransactionContext {
+  zk: ZkClient;
+  layout: ZoomLayout;
+  owner: number;
+  product: ProductInfo;
+  startZxid: bigint;
+  /** Called after a successful commit with the table roots of deleted objects. */
+  onDeletedTables?: (paths: string[]) => void;
+}
+
+const key = (clazz: string, id: string): string => `${clazz}/${id}`;
+
+export class Transaction {
+  private readonly snapshots = new Map<string, Snapshot>();
+  private readonly inflight = new Map<string, Promise<Snapshot>>();
+  private readonly ops = new Map<string, ObjOp>();
+  private readonly nodeOps = new Map<string, NodeOp>();
+  private committed = false;
+
+  constructor(private readonly ctx: TransactionContext) {}
+
+  get startZxid(): bigint {
+    return this.ctx.startZxid;
+  }
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  /** The object as this transaction sees it (including its own pending changes). */
+  async get(clazz: string, id: string): Promise<Msg> {
+    const current = await this.current(clazz, id);
+    if (!current) throw new NotFoundError(clazz, id);
+    return cloneMsg(current);
+  }
+
+  async getOrNull(clazz: string, id: string): Promise<Msg | null> {
+    const current = await this.current(clazz, id);
+    return current ? cloneMsg(current) : null;
+  }
+
+  async exists(clazz: string, id: string): Promise<boolean> {
+    return (await this.current(clazz, id)) !== null;
+  }
+
+  async getAll(clazz: string, ids: readonly string[]): Promise<Msg[]> {
+    return Promise.all(ids.map((id) => this.get(clazz, id)));
+  }
+
+  /** Ids stored for a class plus those created in this transaction, minus those deleted in it. */
+  async listIds(clazz: string): Promise<string[]> {
+    let children: string[];
+    try {
+      children = (await this.ctx.zk.getChildren(this.ctx.layout.models(clazz))).children;
+    } catch (e) {
+      throw mapReadError(e, `listing ${clazz}`);
+    }
+    const ids = new Set(children);
+    for (const op of this.ops.values()) {
+      if (op.clazz !== clazz) continue;
+      if (op.kind === 'delete') ids.delete(op.id);
+      else ids.add(op.id);
+    }
+    return [...ids];
+  }
+
+  private async current(clazz: string, id: string): Promise<Msg | null> {
+    const op = this.ops.get(key(clazz, id));
+    if (op) return op.kind === 'delete' ? null : op.obj;
+    return (await this.snapshot(clazz, id)).obj;
+  }
+
+  private async snapshot(clazz: string, id: string): Promise<Snapshot> {
+    const k = key(clazz, id);
+    const cached = this.snapshots.get(k);
+    if (cached) return cached;
+    let pending = this.inflight.get(k);
+    if (!pending) {
+      pending = this.readSnapshot(clazz, id);
+      this.inflight.set(k, pending);
+    }
+    try {
+      const snap = await pending;
+      if (!this.snapshots.has(k)) this.snapshots.set(k, snap);
+      return this.snapshots.get(k) as Snapshot;
+    } finally {
+      this.inflight.delete(k);
+    }
+  }
+
+  private async readSnapshot(clazz: string, id: string): Promise<Snapshot> {
+    const { zk, layout, startZxid } = this.ctx;
+    const [model, prov] = await Promise.allSettled([
+      zk.getData(layout.model(clazz, id)),
+      zk.getData(layout.object(clazz, id)),
+    ]);
+    if (model.status === 'rejected') {
+      if (model.reason instanceof ZkError && model.reason.codeName === 'NONODE') {
+        return { obj: null, version: -1 };
+      }
+      throw mapReadError(model.reason, `reading ${clazz} ${id}`);
+    }
+    if (model.value.stat.mzxid > startZxid) {
+      throw new ConcurrentModificationError(`${clazz} with ID ${id} was modified during the transaction.`);
+    }
+    let obj: Msg;
+    try {
+      obj = parseText(clazz, model.value.data.toString('utf8'));
+    } catch (e) {
+      throw new InternalStorageError(`Failed to parse ${clazz} with ID ${id}: ${(e as Error).message}`, { cause: e });
+    }
+    const snap: Snapshot = { obj, version: model.value.stat.version };
+    if (prov.status === 'fulfilled') {
+      if (prov.value.stat.mzxid > startZxid) {
+        throw new ConcurrentModificationError(`${clazz} with ID ${id} was modified during the transaction.`);
+      }
+      let records: ZoomProvenance[] = [];
+      try {
+        records = decodeZoomObject(prov.value.data);
+      } catch {
+        records = []; // an unreadable provenance record must not block the object; it is rewritten
+      }
+      snap.prov = { records, version: prov.value.stat.version };
+    } else if (!(prov.reason instanceof ZkError && prov.reason.codeName === 'NONODE')) {
+      throw mapReadError(prov.reason, `reading provenance of ${clazz} ${id}`);
+    }
+    return snap;
+  }
+
+  // ---- writes ------------------------------------------------------------------------------
+
+  async create(clazz: string, obj: Msg): Promise<void> {
+    const id = requireId(obj);
+    const k = key(clazz, id);
+    const existing = this.ops.get(k);
+    const data = cloneMsg(obj);
+    if (existing) {
+      if (existing.kind !== 'delete') throw new ObjectExistsError(clazz, id);
+      // delete + create of the same object is an overwrite, as in the original
+      this.ops.set(k, { kind: 'update', clazz, id, obj: data, changeType: ChangeType.data });
+    } else {
+      const snap = this.snapshots.get(k);
+      if (snap && snap.obj) throw new ObjectExistsError(clazz, id);
+      this.ops.set(k, { kind: 'create', clazz, id, obj: data });
+    }
+    for (const b of bindingsOf(clazz)) {
+      for (const target of distinct(idsOf(data, b.field))) {
+        await this.addBackReference(b.targetClass, target, b.targetField, id, clazz);
+      }
+    }
+  }
+
+  async update(clazz: string, obj: Msg, validator?: UpdateValidator): Promise<void> {
+    const id = requireId(obj);
+    const current = await this.current(clazz, id);
+    if (!current) throw new NotFoundError(clazz, id);
+    let next = cloneMsg(obj);
+    if (validator) {
+      const replaced = validator(cloneMsg(current), next);
+      if (replaced) next = cloneMsg(replaced);
+      if (next['id'] !== id) throw new InternalStorageError(`The update validator changed the id of ${clazz} ${id}`);
+    }
+    for (const b of bindingsOf(clazz)) {
+      const before = idsOf(current, b.field);
+      const after = idsOf(next, b.field);
+      for (const removed of multisetMinus(before, after)) {
+        await this.clearBackReference(b.targetClass, removed, b.targetField, id);
+      }
+      for (const added of multisetMinus(after, before)) {
+        await this.addBackReference(b.targetClass, added, b.targetField, id, clazz);
+      }
+    }
+    this.putUpdate(clazz, id, next, ChangeType.data);
+  }
+
+  /** Deletes an object, applying CASCADE / CLEAR / ERROR to everything bound to it. */
+  async delete(clazz: string, id: string, ignoreIfNotExists = false): Promise<void> {
+    const k = key(clazz, id);
+    const existing = this.ops.get(k);
+    if (existing?.kind === 'delete') {
+      if (ignoreIfNotExists) return;
+      throw new NotFoundError(clazz, id);
+    }
+    const current = await this.current(clazz, id);
+    if (!current) {
+      if (ignoreIfNotExists) return;
+      throw new NotFoundError(clazz, id);
+    }
+    // Mark it deleted first, so that cascades do not try to clear references back to it.
+    if (existing?.kind === 'create') this.ops.delete(k);
+    else this.ops.set(k, { kind: 'delete', clazz, id });
+    this.deletedMarks.add(k);
+
+    for (const b of bindingsOf(clazz)) {
+      for (const target of distinct(idsOf(current, b.field))) {
+        if (this.isDeleted(b.targetClass, target)) continue;
+        switch (b.onDelete) {
+          case 'CASCADE':
+            await this.delete(b.targetClass, target, ignoreIfNotExists);
+            break;
+          case 'CLEAR':
+            await this.clearBackReference(b.targetClass, target, b.targetField, id);
+            break;
+          case 'ERROR':
+            if (await this.exists(b.targetClass, target)) {
+              throw new ObjectReferencedError(clazz, id, b.targetClass, target);
+            }
+            break;
+        }
+      }
+    }
+  }
+
+  private readonly deletedMarks = new Set<string>();
+
+  private isDeleted(clazz: string, id: string): boolean {
+    return this.deletedMarks.has(key(clazz, id));
+  }
+
+  private async addBackReference(
+    clazz: string,
+    id: string,
+    field: string,
+    referrer: string,
+    referrerClass: string,
+  ): Promise<void> {
+    if (this.isDeleted(clazz, id)) return;
+    const current = await this.current(clazz, id);
+    if (!current) throw new NotFoundError(clazz, id);
+    const next = cloneMsg(current);
+    if (isRepeated(clazz, field)) {
+      next[field] = [...idsOf(next, field), referrer];
+    } else {
+      const existing = next[field];
+      if (existing !== undefined) {
+        throw new ReferenceConflictError(clazz, id, field, referrerClass, String(existing));
+      }
+      next[field] = referrer;
+    }
+    this.putUpdate(clazz, id, next, ChangeType.backReference);
+  }
+
+  private async clearBackReference(clazz: string, id: string, field: string, referrer: string): Promise<void> {
+    if (this.isDeleted(clazz, id)) return;
+    const current = await this.current(clazz, id);
+    if (!current) return; // a dangling reference is simply dropped
+    const next = cloneMsg(current);
+    if (isRepeated(clazz, field)) {
+      const list = idsOf(next, field);
+      const at = list.indexOf(referrer);
+      if (at < 0) return;
+      list.splice(at, 1);
+      next[field] = list;
+    } else {
+      if (next[field] !== referrer) return;
+      delete next[field];
+    }
+    this.putUpdate(clazz, id, next, ChangeType.backReference);
+  }
+
+  private putUpdate(clazz: string, id: string, obj: Msg, changeType: number): void {
+    const k = key(clazz, id);
+    const existing = this.ops.get(k);
+    if (existing?.kind === 'create') {
+      this.ops.set(k, { kind: 'create', clazz, id, obj });
+    } else if (existing?.kind === 'update') {
+      this.ops.set(k, { kind: 'update', clazz, id, obj, changeType: existing.changeType | changeType });
+    } else if (existing?.kind === 'delete') {
+      throw new NotFoundError(clazz, id);
+    } else {
+      this.ops.set(k, { kind: 'update', clazz, id, obj, changeType });
+    }
+  }
+
+  // ---- raw nodes (state-table entries and other paths outside the object model) -------------
+
+  createNode(path: string, data: Buffer = Buffer.alloc(0)): void {
+    const existing = this.nodeOps.get(path);
+    if (existing && existing.kind !== 'deleteNode') throw new StorageNodeExistsError(path);
+    this.nodeOps.set(path, existing ? { kind: 'updateNode', path, data } : { kind: 'createNode', path, data });
+  }
+
+  updateNode(path: string, data: Buffer): void {
+    const existing = this.nodeOps.get(path);
+    if (existing?.kind === 'deleteNode') throw new StorageNodeNotFoundError(path);
+    this.nodeOps.set(path, existing?.kind === 'createNode' ? { kind: 'createNode', path, data } : { kind: 'updateNode', path, data });
+  }
+
+  /** Deletes a leaf node (state-table entries have no children). */
+  deleteNode(path: string): void {
+    const existing = this.nodeOps.get(path);
+    if (existing?.kind === 'createNode') this.nodeOps.delete(path);
+    else this.nodeOps.set(path, { kind: 'deleteNode', path });
+  }
+
+  // ---- commit ------------------------------------------------------------------------------
+
+  /** Whether the transaction has anything to write. */
+  get isEmpty(): boolean {
+    return this.ops.size === 0 && this.nodeOps.size === 0;
+  }
+
+  async commit(): Promise<void> {
+    if (this.committed) throw new InternalStorageError('Transaction already committed');
+    this.committed = true;
+    const { layout, owner, product } = this.ctx;
+    const zkOps: ZkOp[] = [];
+    const origins: OpOrigin[] = [];
+    const push = (op: ZkOp, origin: OpOrigin): void => {
+      zkOps.push(op);
+      origins.push(origin);
+    };
+    const deletedTables: string[] = [];
+    const createdWithTables: { clazz: string; id: string }[] = [];
+
+    for (const op of this.ops.values()) {
+      const modelPath = layout.model(op.clazz, op.id);
+      const objectPath = layout.object(op.clazz, op.id);
+      const origin = { clazz: op.clazz, id: op.id };
+      if (op.kind === 'create') {
+        push({ op: 'create', path: modelPath, data: serialize(op.clazz, op.obj) }, { what: 'objCreate', ...origin });
+        push(
+          { op: 'create', path: objectPath, data: encodeZoomObject(createdProvenance(owner, ChangeType.data, product)) },
+          { what: 'objCreate', ...origin },
+        );
+        if (STATE_TABLES[op.clazz]) createdWithTables.push({ clazz: op.clazz, id: op.id });
+        continue;
+      }
+      const snap = this.snapshots.get(key(op.clazz, op.id));
+      if (!snap || !snap.obj) throw new InternalStorageError(`No snapshot for ${op.clazz} ${op.id}`);
+      if (op.kind === 'update') {
+        push(
+          { op: 'setData', path: modelPath, data: serialize(op.clazz, op.obj), version: snap.version },
+          { what: 'objUpdate', ...origin },
+        );
+        if (snap.prov) {
+          const next = updatedProvenance(snap.prov.records, owner, op.changeType, snap.version + 1, product);
+          if (next) {
+            push(
+              { op: 'setData', path: objectPath, data: encodeZoomObject(next), version: snap.prov.version },
+              { what: 'provenance', ...origin },
+            );
+          }
+        } else {
+          push(
+            { op: 'create', path: objectPath, data: encodeZoomObject(createdProvenance(owner, op.changeType, product)) },
+            { what: 'provenance', ...origin },
+          );
+        }
+      } else {
+        push({ op: 'remove', path: modelPath, version: snap.version }, { what: 'objDelete', ...origin });
+        if (snap.prov) {
+          push({ op: 'remove', path: objectPath, version: snap.prov.version }, { what: 'provenance', ...origin });
+        }
+        if (STATE_TABLES[op.clazz]) deletedTables.push(layout.tables(op.clazz, op.id));
+      }
+    }
+
+    const nodeOps = [...this.nodeOps.values()];
+    const byDepth = (a: NodeOp, b: NodeOp): number => depth(a.path) - depth(b.path);
+    for (const n of nodeOps.filter((n) => n.kind !== 'deleteNode').sort(byDepth)) {
+      if (n.kind === 'createNode') push({ op: 'create', path: n.path, data: n.data }, { what: 'createNode', path: n.path });
+      else push({ op: 'setData', path: n.path, data: n.data, version: -1 }, { what: 'updateNode', path: n.path });
+    }
+    for (const n of nodeOps.filter((n) => n.kind === 'deleteNode').sort((a, b) => -byDepth(a, b))) {
+      push({ op: 'remove', path: n.path, version: -1 }, { what: 'deleteNode', path: n.path });
+    }
+
+    for (const { clazz, id } of createdWithTables) {
+      const root = layout.tables(clazz, id);
+      push({ op: 'create', path: root }, { what: 'table', path: root });
+      for (const name of STATE_TABLES[clazz] ?? []) {
+        push({ op: 'create', path: `${root}/${name}` }, { what: 'table', path: `${root}/${name}` });
+      }
+    }
+
+    if (zkOps.length === 0) return;
+    try {
+      await this.ctx.zk.multi(zkOps);
+    } catch (e) {
+      throw classifyCommitError(e, origins);
+    }
+    if (deletedTables.length > 0) this.ctx.onDeletedTables?.(deletedTables);
+  }
+}
+
+function serialize(clazz: string, obj: Msg): Buffer {
+  return Buffer.from(printText(clazz, obj), 'utf8');
+}
+
+function requireId(obj: Msg): string {
+  const id = obj['id'];
+  if (typeof id !== 'string' || id.length === 0) throw new InternalStorageError('Object without an id');
+  return id;
+}
+
+function distinct(ids: string[]): string[] {
+  return [...new Set(ids)];
+}
+
+function depth(path: string): number {
+  let n = 0;
+  for (const c of path) if (c === '/') n++;
+  return n;
+}
+
+const repeatedCache = new Map<string, boolean>();
+function isRepeated(clazz: string, field: string): boolean {
+  const k = `${clazz}.${field}`;
+  let r = repeatedCache.get(k);
+  if (r === undefined) {
+    const f = messageType(clazz).field(field);
+    if (!f) throw new InternalStorageError(`Binding names unknown field ${clazz}.${field}`);
+    r = f.repeated;
+    repeatedCache.set(k, r);
+  }
+  return r;
+}
+
+const UNAVAILABLE = new Set(['CONNECTION_LOSS', 'SESSION_EXPIRED', 'OPERATION_TIMEOUT', 'SESSION_MOVED']);
+
+export function mapReadError(e: unknown, what: string): Error {
+  if (e instanceof ZkError && UNAVAILABLE.has(e.codeName)) {
+    return new StorageUnavailableError(`ZooKeeper unavailable while ${what}: ${e.codeName}`);
+  }
+  if (e instanceof Error && !(e instanceof ZkError)) return e;
+  return new InternalStorageError(`ZooKeeper error while ${what}: ${(e as Error).message}`, { cause: e });
+}
+
+function classifyCommitError(e: unknown, origins: OpOrigin[]): Error {
+  if (!(e instanceof ZkMultiError)) return mapReadError(e, 'committing a transaction');
+  const origin = origins[e.opIndex];
+  if (!origin) return new InternalStorageError(`Transaction failed: ${e.message}`, { cause: e });
+  switch (e.codeName) {
+    case 'BADVERSION':
+      return new ConcurrentModificationError(
+        'clazz' in origin
+          ? `${origin.clazz} with ID ${origin.id} was modified during the transaction.`
+          : `Node ${origin.path} was modified during the transaction.`,
+      );
+    case 'NODEEXISTS':
+      if (origin.what === 'objCreate') return new ObjectExistsError(origin.clazz, origin.id);
+      if (origin.what === 'createNode' || origin.what === 'table') return new StorageNodeExistsError(origin.path);
+      return new ConcurrentModificationError(`${origin.what} conflicted with a concurrent change.`);
+    case 'NONODE':
+      if (origin.what === 'updateNode' || origin.what === 'deleteNode') return new StorageNodeNotFoundError(origin.path);
+      if ('clazz' in origin) {
+        return new ConcurrentModificationError(`${origin.clazz} with ID ${origin.id} was deleted during the transaction.`);
+      }
+      return new InternalStorageError(`Missing parent node for ${origin.path}`, { cause: e });
+    case 'NOTEMPTY':
+      return new ConcurrentModificationError(`A node gained children during the transaction: ${e.message}`);
+    default:
+      return mapReadError(e, 'committing a transaction');
+  }
+}

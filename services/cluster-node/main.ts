@@ -1,0 +1,106 @@
+/**
+ * `midonet-cluster`: runs a cluster node in the foreground.
+ *
+ *   midonet-cluster [--conf FILE] [--host-id-file FILE] [--set KEY=VALUE]... [--dev] [--log-format json|text]
+ *
+ * With --dev and no ZooKeeper configured, a local standalone ZooKeeper (Debian's package) is
+ * started under var/ in the project unless one already answers on 127.0.0.1:2181.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { BootstrapError, loadBootstrap } from '../../lib/conf/bootstrap.js';
+import { DEFAULT_HOST_ID_FILE, readOrCreateHostId } from '../../lib/conf/host-id.js';
+import { Settings, SettingsError } from '../../lib/conf/settings.js';
+import { configureLogging, getLogger } from '../../lib/log/logger.js';
+import { probeZooKeeper, startLocalZooKeeper } from '../../lib/zk/local-server.js';
+import { startClusterNode, StartupError, type ClusterNode } from './node.js';
+
+const PROJECT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const USAGE = `usage: midonet-cluster [--conf FILE] [--host-id-file FILE] [--set KEY=VALUE]... [--dev] [--log-format json|text]`;
+
+function parseSets(list: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new SettingsError(`--set expects KEY=VALUE, got '${item}'`);
+    out[item.slice(0, eq).trim()] = item.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      conf: { type: 'string' },
+      'host-id-file': { type: 'string' },
+      set: { type: 'string', multiple: true, default: [] },
+      dev: { type: 'boolean', default: false },
+      'log-format': { type: 'string', default: 'json' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const format = values['log-format'] === 'text' ? 'text' : 'json';
+  configureLogging({ format });
+  const log = getLogger('org.midonet.cluster');
+  const settings = new Settings(parseSets(values.set ?? []));
+  const bootstrap = loadBootstrap({ file: values.conf });
+  const hostId = readOrCreateHostId(
+    values['host-id-file'] ?? process.env['MIDONET_HOST_ID_FILE'] ?? (values.dev ? join(PROJECT_DIR, 'var', 'host_id.properties') : DEFAULT_HOST_ID_FILE),
+  );
+
+  const cleanups: (() => Promise<void>)[] = [];
+  let hosts = bootstrap.zookeeperHosts;
+  if (!hosts) {
+    if (values.dev && !(await probeZooKeeper('127.0.0.1', 2181, 1000))) {
+      const dataDir = join(PROJECT_DIR, 'var', 'zookeeper');
+      mkdirSync(dataDir, { recursive: true });
+      log.info('no ZooKeeper configured or answering on 127.0.0.1:2181: starting a local one', { dataDir });
+      const zk = await startLocalZooKeeper({ port: 2181, dataDir, logFile: join(dataDir, 'zookeeper.log') });
+      cleanups.push(() => zk.stop());
+      hosts = zk.connectString;
+    } else {
+      hosts = '127.0.0.1:2181';
+    }
+  }
+
+  let node: ClusterNode | undefined;
+  const shutdown = async (signal: string): Promise<void> => {
+    log.info(`received ${signal}, shutting down`);
+    try {
+      await node?.stop();
+    } finally {
+      for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    }
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+
+  try {
+    node = await startClusterNode({ zookeeperHosts: hosts, rootKey: bootstrap.rootKey, hostId, settings, log });
+  } catch (e) {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    throw e;
+  }
+  return -1; // keep running
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (e: unknown) => {
+    const known = e instanceof BootstrapError || e instanceof SettingsError || e instanceof StartupError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`midonet-cluster: ${(e as Error).message}\n${known ? '' : `${(e as Error).stack ?? ''}\n`}`);
+    if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) process.stderr.write(`${USAGE}\n`);
+    process.exit(1);
+  },
+);

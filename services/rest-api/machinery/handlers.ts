@@ -1,0 +1,168 @@
+/**
+ * Generic GET / list / POST / PUT / DELETE over a resource declaration, and the routes they
+ * are served on. Resources write no handlers of their own for these operations.
+ */
+import type { Msg } from '../../../lib/models/types.js';
+import { isUuid, randomUuid } from '../../../lib/nsdb/codec/uuid.js';
+import { ChangeOwner } from '../../../lib/nsdb/provenance.js';
+import { cloneMsg } from '../../../lib/nsdb/msg.js';
+import { NotFoundError } from '../../../lib/nsdb/errors.js';
+import { badRequest, notFound, validationError, type Violation } from '../../../lib/http/errors.js';
+import { buildProto, fieldsOf, inputVariant, parseInput, renderJson, requireObjectBody, storedVariant } from './dto.js';
+import type { Dto, ParentDef, RequestContext, ResourceDef, RouteDef } from './types.js';
+
+/** A path id that is not a UUID names nothing: 404, as the original's typed path params do. */
+export function pathId(ctx: RequestContext, name = 'id'): string {
+  const raw = ctx.params[name];
+  if (!raw || !isUuid(raw)) throw notFound(`The requested resource was not found.`);
+  return raw.toLowerCase();
+}
+
+export async function render(def: ResourceDef, proto: Msg, ctx: RequestContext): Promise<Dto> {
+  const json = renderJson(def, proto, ctx.base);
+  await def.hooks?.decorate?.(json, proto, ctx);
+  return json;
+}
+
+export async function renderAll(def: ResourceDef, protos: Msg[], ctx: RequestContext): Promise<Dto[]> {
+  return Promise.all(protos.map((p) => render(def, p, ctx)));
+}
+
+function applyFilters(def: ResourceDef, protos: Msg[], ctx: RequestContext): Msg[] {
+  let out = protos;
+  for (const [param, predicate] of Object.entries(def.filters ?? {})) {
+    const value = ctx.query[param];
+    if (value !== undefined) out = out.filter((p) => predicate(p, value));
+  }
+  return out;
+}
+
+async function getOne(def: ResourceDef, ctx: RequestContext) {
+  const proto = await ctx.storage.get(def.clazz, pathId(ctx));
+  return { status: 200, body: await render(def, proto, ctx) };
+}
+
+async function listAll(def: ResourceDef, ctx: RequestContext) {
+  const protos = applyFilters(def, await ctx.storage.getAll(def.clazz), ctx);
+  return { status: 200, body: await renderAll(def, protos, ctx) };
+}
+
+/** The children of a parent, in the parent's stored order. */
+export async function childrenOf(def: ResourceDef, parent: ParentDef, ctx: RequestContext, parentId: string): Promise<Msg[]> {
+  const p = await ctx.storage.get(parent.clazz, parentId);
+  const ids = p[parent.childIds];
+  return ctx.storage.getExisting(def.clazz, Array.isArray(ids) ? (ids as string[]) : []);
+}
+
+async function listChildren(def: ResourceDef, parent: ParentDef, ctx: RequestContext) {
+  const protos = applyFilters(def, await childrenOf(def, parent, ctx, pathId(ctx)), ctx);
+  return { status: 200, body: await renderAll(def, protos, ctx) };
+}
+
+async function collectViolations(def: ResourceDef, ctx: RequestContext, dto: Dto, mode: 'create' | 'update', base: Violation[], current?: Msg) {
+  const extra = (await def.hooks?.validate?.(dto, ctx, mode, current)) ?? [];
+  const all = [...base, ...extra];
+  if (all.length > 0) throw validationError(all);
+}
+
+/** POST: validate, build, commit; 201 with Location and no body. */
+export async function create(def: ResourceDef, ctx: RequestContext, parent?: ParentDef): Promise<{ status: number; headers: Record<string, string>; id: string }> {
+  const body = requireObjectBody(ctx.body);
+  const variant = inputVariant(def, body);
+  if (parent?.variants && variant && !parent.variants.includes(variant.outputName)) {
+    throw badRequest(parent.wrongVariantMessage ?? `Invalid ${def.discriminator} for this collection.`);
+  }
+  const fields = fieldsOf(def, variant);
+  const { dto, violations } = parseInput(fields, body, 'create');
+  await collectViolations(def, ctx, dto, 'create', violations);
+  const proto = buildProto(fields, dto, 'create');
+  const id = typeof dto['id'] === 'string' ? (dto['id'] as string) : randomUuid();
+  proto['id'] = id;
+  const parentId = parent ? pathId(ctx) : undefined;
+  if (parent && parentId) proto[parent.parentRef] = parentId;
+  await def.hooks?.prepareCreate?.(proto, dto, ctx);
+  await ctx.storage.tryTransaction(def.owner ?? ChangeOwner.clusterApi, async (tx) => {
+    const obj = cloneMsg(proto); // a retry starts from the same input
+    if (parent && parentId && !(await tx.exists(parent.clazz, parentId))) {
+      throw new NotFoundError(parent.clazz, parentId);
+    }
+    await def.hooks?.beforeCreate?.(tx, obj, dto, ctx);
+    await tx.create(def.clazz, obj);
+    await def.hooks?.afterCreate?.(tx, obj, dto, ctx);
+  });
+  return { status: 201, headers: { Location: `${ctx.base}/${def.segment}/${id}` }, id };
+}
+
+/** PUT: a full replacement of the writable fields; everything else is carried over. */
+async function update(def: ResourceDef, ctx: RequestContext) {
+  const id = pathId(ctx);
+  const body = requireObjectBody(ctx.body);
+  await ctx.storage.tryTransaction(def.owner ?? ChangeOwner.clusterApi, async (tx) => {
+    const current = await tx.get(def.clazz, id);
+    const variant = storedVariant(def, current);
+    if (def.discriminator && variant && body[def.discriminator] !== undefined && body[def.discriminator] !== null) {
+      const asked = inputVariant(def, body);
+      if (asked !== variant) throw badRequest(`The ${def.discriminator} of an existing object cannot be changed.`);
+    }
+    const fields = fieldsOf(def, variant);
+    const { dto, violations } = parseInput(fields, body, 'update');
+    await collectViolations(def, ctx, dto, 'update', violations, current);
+    const proto = buildProto(fields, dto, 'update', current);
+    proto['id'] = id;
+    await def.hooks?.beforeUpdate?.(tx, proto, current, dto, ctx);
+    await tx.update(def.clazz, proto);
+  });
+  return { status: 204 };
+}
+
+async function remove(def: ResourceDef, ctx: RequestContext) {
+  const missing = def.delete ? def.delete.missing : 404;
+  const raw = ctx.params['id'];
+  if (!raw || !isUuid(raw)) {
+    if (missing === 204) return { status: 204 };
+    throw notFound();
+  }
+  const id = raw.toLowerCase();
+  await ctx.storage.tryTransaction(def.owner ?? ChangeOwner.clusterApi, async (tx) => {
+    const current = await tx.getOrNull(def.clazz, id);
+    if (!current) {
+      if (missing === 204) return;
+      throw new NotFoundError(def.clazz, id);
+    }
+    await def.hooks?.beforeDelete?.(tx, current, ctx);
+    await tx.delete(def.clazz, id);
+  });
+  return { status: 204 };
+}
+
+/** The routes a declaration implies. */
+export function resourceRoutes(def: ResourceDef): RouteDef[] {
+  const routes: RouteDef[] = [];
+  const seg = `/${def.segment}`;
+  const consumes = def.media.consumes ?? def.media.single;
+  if (def.list !== false) {
+    routes.push({ method: 'GET', path: seg, regime: def.list?.regime ?? 'G', produces: def.media.collection, handler: (c) => listAll(def, c) });
+  }
+  if (def.create) {
+    routes.push({ method: 'POST', path: seg, regime: def.create.regime ?? 'G', consumes, handler: (c) => create(def, c) });
+  }
+  if (def.get !== false) {
+    routes.push({ method: 'GET', path: `${seg}/:id`, regime: def.get?.regime ?? 'G', produces: def.media.single, handler: (c) => getOne(def, c) });
+  }
+  if (def.update) {
+    routes.push({ method: 'PUT', path: `${seg}/:id`, regime: def.update.regime ?? 'G', consumes, handler: (c) => update(def, c) });
+  }
+  if (def.delete !== false) {
+    routes.push({ method: 'DELETE', path: `${seg}/:id`, handler: (c) => remove(def, c) });
+  }
+  for (const parent of def.parents ?? []) {
+    const path = `/${parent.segment}/:id/${def.segment}`;
+    if (parent.list !== false) {
+      routes.push({ method: 'GET', path, regime: 'G', produces: def.media.collection, handler: (c) => listChildren(def, parent, c) });
+    }
+    if (parent.create !== false) {
+      routes.push({ method: 'POST', path, regime: 'G', consumes, handler: (c) => create(def, c, parent) });
+    }
+  }
+  return routes;
+}

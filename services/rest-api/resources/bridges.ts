@@ -1,0 +1,57 @@
+/** Bridges (`/bridges`), stored as `Network` (rest-api-core.md §6.1). */
+import { HttpError } from '../../../lib/http/errors.js';
+import { message } from '../../../lib/http/messages.js';
+import { T } from '../machinery/field-types.js';
+import type { ResourceDef } from '../machinery/types.js';
+import {
+  adminStateField, filterFields, filterLinks, idField, media, mirrorFields, nameField, refLink, ro, rw, subLink,
+  tenantField, tenantFilter,
+} from './common.js';
+
+export const bridges: ResourceDef = {
+  name: 'bridge',
+  clazz: 'Network',
+  segment: 'bridges',
+  media: media('Bridge', [4, 5]),
+  fields: [
+    idField,
+    tenantField,
+    nameField,
+    adminStateField,
+    ...filterFields,
+    ...mirrorFields,
+    rw('qosPolicyId', T.uuid, 'qos_policy_id'),
+    ro('vxLanPortIds', T.uuidList, 'vxlan_port_ids'),
+  ],
+  links: [
+    ...filterLinks,
+    subLink('ports', 'ports'),
+    subLink('peerPorts', 'peer_ports'),
+    subLink('vxLanPorts', 'vxlan_ports'),
+    subLink('macTable', 'mac_table'),
+    subLink('arpTable', 'arp_table'),
+    subLink('dhcpSubnets', 'dhcp'),
+    subLink('dhcpSubnet6s', 'dhcpV6'),
+    subLink('vlanMacTableTemplate', 'vlans/{vlanId}/mac_table'),
+    subLink('macPortTemplate', 'mac_table/{macAddress}_{portId}'),
+    subLink('vlanMacPortTemplate', 'vlans/{vlanId}/mac_table/{macAddress}_{portId}'),
+    refLink('qosPolicy', 'qos_policies', 'qos_policy_id'),
+  ],
+  create: {},
+  update: {},
+  delete: { missing: 404 },
+  filters: tenantFilter,
+  hooks: {
+    validate(_dto, ctx, mode, current) {
+      // VXLAN ports come from VTEP bindings only; the list can be echoed back but never set.
+      const body = ctx.body as Record<string, unknown>;
+      const given = body['vxLanPortIds'];
+      if (given === undefined || given === null) return;
+      const same =
+        mode === 'update' &&
+        Array.isArray(given) &&
+        JSON.stringify(given.map((x) => String(x).toLowerCase())) === JSON.stringify(current?.['vxlan_port_ids'] ?? []);
+      if (!same) throw new HttpError(400, message('VxLanPortIdNotSettable'));
+    },
+  },
+};

@@ -1,0 +1,121 @@
+/**
+ * Routes (`/routes/{id}`, `/routers/{id}/routes`; rest-api-core.md §6.5). A route with a next-hop
+ * port is owned by that port; any other route by the router it was posted to.
+ */
+import type { Msg } from '../../../lib/models/types.js';
+import { badRequest } from '../../../lib/http/errors.js';
+import { message } from '../../../lib/http/messages.js';
+import { enumType, T, V } from '../machinery/field-types.js';
+import { pathId, renderAll } from '../machinery/handlers.js';
+import type { Dto, FieldDef, ResourceDef, RouteDef } from '../machinery/types.js';
+import { idField, media, refLink, ro } from './common.js';
+
+const ROUTE_TYPES = { Normal: 'PORT', BlackHole: 'BLACKHOLE', Reject: 'REJECT', Local: 'LOCAL', Fip64: 'FIP64' };
+
+function subnetField(addrJson: string, lenJson: string, proto: string): FieldDef[] {
+  const sub = (p: Msg): Msg | undefined => p[proto] as Msg | undefined;
+  return [
+    {
+      json: addrJson,
+      type: T.string,
+      access: 'create',
+      required: true,
+      validators: [V.ipv4()],
+      owns: [proto],
+      read: (p) => (sub(p)?.['address'] as string | undefined) ?? null,
+      write: (v, p, dto: Dto) => {
+        if (typeof v === 'string') p[proto] = { version: 'V4', address: v, prefix_length: Number(dto[lenJson] ?? 0) };
+      },
+    },
+    {
+      json: lenJson,
+      type: T.int32,
+      access: 'create',
+      default: 0,
+      validators: [V.range(0, 32)],
+      owns: [],
+      read: (p) => Number(sub(p)?.['prefix_length'] ?? 0),
+      write: () => undefined,
+    },
+  ];
+}
+
+export const routes: ResourceDef = {
+  name: 'route',
+  clazz: 'Route',
+  segment: 'routes',
+  media: media('Route', [1]),
+  fields: [
+    idField,
+    {
+      json: 'type',
+      type: enumType(ROUTE_TYPES, message('RouteNextHopPortInvalid')),
+      access: 'create',
+      required: true,
+      proto: 'next_hop',
+    },
+    ...subnetField('srcNetworkAddr', 'srcNetworkLength', 'src_subnet'),
+    ...subnetField('dstNetworkAddr', 'dstNetworkLength', 'dst_subnet'),
+    { json: 'nextHopPort', type: T.uuid, access: 'create', proto: 'next_hop_port_id' },
+    {
+      json: 'nextHopGateway',
+      type: T.string,
+      access: 'create',
+      validators: [V.ipv4()],
+      owns: ['next_hop_gateway'],
+      read: (p) => ((p['next_hop_gateway'] as Msg | undefined)?.['address'] as string | undefined) ?? null,
+      write: (v, p) => {
+        if (typeof v === 'string') p['next_hop_gateway'] = { version: 'V4', address: v };
+      },
+    },
+    { json: 'weight', type: T.int32, access: 'create', proto: 'weight', default: 0, validators: [V.min(0)] },
+    { json: 'attributes', type: T.string, access: 'create', proto: 'attributes' },
+    ro('routerId', T.uuid, 'router_id'),
+    { json: 'learned', type: T.bool, access: 'ro', read: () => false },
+  ],
+  links: [refLink('router', 'routers', 'router_id')],
+  list: false,
+  update: false,
+  delete: { missing: 204 },
+  parents: [{ segment: 'routers', clazz: 'Router', childIds: 'route_ids', parentRef: 'router_id', list: false }],
+  hooks: {
+    async beforeCreate(tx, proto) {
+      const routerId = String(proto['router_id']);
+      const port = proto['next_hop_port_id'];
+      if (proto['next_hop'] === 'PORT') {
+        const p = typeof port === 'string' ? await tx.getOrNull('Port', port) : null;
+        if (!p || p['router_id'] !== routerId) throw badRequest(message('RouteNextHopPortValid'));
+      }
+      // A route with a next-hop port belongs to the port; the router is derived when read.
+      if (typeof port === 'string') delete proto['router_id'];
+    },
+    async decorate(json, proto, ctx) {
+      const port = proto['next_hop_port_id'];
+      if (json['routerId'] !== null || typeof port !== 'string') return;
+      const p = await ctx.storage.getOrNull('Port', port);
+      if (p && typeof p['router_id'] === 'string') {
+        json['routerId'] = p['router_id'];
+        json['router'] = `${ctx.base}/routers/${p['router_id']}`;
+      }
+    },
+  },
+};
+
+/** GET /routers/{id}/routes: the router's own routes and those of each of its ports. */
+export const routerRoutesList: RouteDef = {
+  method: 'GET',
+  path: '/routers/:id/routes',
+  regime: 'E',
+  produces: media('Route', [1]).collection,
+  async handler(ctx) {
+    const router = await ctx.storage.get('Router', pathId(ctx));
+    const portIds = (router['port_ids'] as string[] | undefined) ?? [];
+    const portsOfRouter = await ctx.storage.getExisting('Port', portIds);
+    const routeIds = [
+      ...((router['route_ids'] as string[] | undefined) ?? []),
+      ...portsOfRouter.flatMap((p) => (p['route_ids'] as string[] | undefined) ?? []),
+    ];
+    const found = await ctx.storage.getExisting('Route', [...new Set(routeIds)]);
+    return { status: 200, body: await renderAll(routes, found, ctx) };
+  },
+};
