@@ -195,6 +195,7 @@ export class Transaction {
       if (snap && snap.obj) throw new ObjectExistsError(clazz, id);
       this.ops.set(k, { kind: 'create', clazz, id, obj: data });
     }
+    this.deletedMarks.delete(k);
     for (const b of bindingsOf(clazz)) {
       for (const target of distinct(idsOf(data, b.field))) {
         await this.addBackReference(b.targetClass, target, b.targetField, id, clazz);

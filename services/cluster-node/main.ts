@@ -2,6 +2,7 @@
  * `midonet-cluster`: runs a cluster node in the foreground.
  *
  *   midonet-cluster [--conf FILE] [--host-id-file FILE] [--set KEY=VALUE]... [--dev] [--log-format json|text]
+ *   midonet-cluster dev add-host [--id UUID] [--name NAME] [--alive]
  *
  * With --dev and no ZooKeeper configured, a local standalone ZooKeeper (Debian's package) is
  * started under var/ in the project unless one already answers on 127.0.0.1:2181.
@@ -16,6 +17,7 @@ import { Settings, SettingsError } from '../../lib/conf/settings.js';
 import { configureLogging, getLogger } from '../../lib/log/logger.js';
 import { probeZooKeeper, startLocalZooKeeper } from '../../lib/zk/local-server.js';
 import { startClusterNode, StartupError, type ClusterNode } from './node.js';
+import { devCommand } from './dev-tools.js';
 
 const PROJECT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const USAGE = `usage: midonet-cluster [--conf FILE] [--host-id-file FILE] [--set KEY=VALUE]... [--dev] [--log-format json|text]`;
@@ -31,6 +33,7 @@ function parseSets(list: string[]): Record<string, string> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'dev') return devCommand(argv.slice(1));
   const { values } = parseArgs({
     args: argv,
     options: {

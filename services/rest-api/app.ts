@@ -10,7 +10,7 @@ import type { Logger } from '../../lib/log/logger.js';
 import type { NsdbStorage } from '../../lib/nsdb/storage.js';
 import { loginHandler } from './login.js';
 import { buildRouter, reportError, sendError } from './machinery/router.js';
-import { allRoutes } from './resources/index.js';
+import { allReservedPaths, allRoutes } from './resources/index.js';
 
 export interface RestApiOptions {
   storage: NsdbStorage;
@@ -112,7 +112,7 @@ export function createRestApi(opts: RestApiOptions): express.Express {
     }
   });
   api.use(
-    buildRouter(allRoutes(), (req) => ({
+    buildRouter(allRoutes(), allReservedPaths(), (req) => ({
       storage,
       auth,
       base: baseUri(req, root),

@@ -9,6 +9,39 @@ import { message } from '../../../lib/http/messages.js';
 import { JsonMappingError } from './field-types.js';
 import type { Dto, FieldDef, LinkDef, Mode, ResourceDef, VariantDef } from './types.js';
 
+/** Proto field paths may be nested (`condition.nw_proto`): the REST model inlines sub-messages. */
+export function getPath(m: Msg, path: string): FieldValue | undefined {
+  if (!path.includes('.')) return m[path];
+  let cur: FieldValue | undefined = m;
+  for (const part of path.split('.')) {
+    if (cur === undefined || typeof cur !== 'object' || Array.isArray(cur) || Buffer.isBuffer(cur)) return undefined;
+    cur = (cur as Msg)[part];
+  }
+  return cur;
+}
+
+export function setPath(m: Msg, path: string, value: FieldValue): void {
+  const parts = path.split('.');
+  let cur = m;
+  for (const part of parts.slice(0, -1)) {
+    const next = cur[part];
+    if (next === undefined || typeof next !== 'object' || Array.isArray(next) || Buffer.isBuffer(next)) cur[part] = {};
+    cur = cur[part] as Msg;
+  }
+  cur[parts[parts.length - 1] as string] = value;
+}
+
+export function deletePath(m: Msg, path: string): void {
+  const parts = path.split('.');
+  let cur: Msg | undefined = m;
+  for (const part of parts.slice(0, -1)) {
+    const next: FieldValue | undefined = cur?.[part];
+    if (next === undefined || typeof next !== 'object' || Array.isArray(next) || Buffer.isBuffer(next)) return;
+    cur = next as Msg;
+  }
+  if (cur) delete cur[parts[parts.length - 1] as string];
+}
+
 export function requireObjectBody(body: unknown): Record<string, unknown> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw badRequest('The request body must be a JSON object.');
@@ -87,7 +120,7 @@ export function buildProto(fields: FieldDef[], dto: Dto, mode: Mode, current?: M
   const proto: Msg = current ? cloneMsg(current) : {};
   for (const f of fields) {
     if (!writable(f, mode)) continue;
-    for (const p of f.owns ?? (f.proto ? [f.proto] : [])) delete proto[p];
+    for (const p of f.owns ?? (f.proto ? [f.proto] : [])) deletePath(proto, p);
   }
   for (const f of fields) {
     if (!writable(f, mode)) continue;
@@ -96,7 +129,7 @@ export function buildProto(fields: FieldDef[], dto: Dto, mode: Mode, current?: M
       f.write(value, proto, dto);
     } else if (f.proto && value !== null && value !== undefined) {
       const stored = f.type.toProto(value);
-      if (stored !== undefined && !(Array.isArray(stored) && stored.length === 0)) proto[f.proto] = stored as FieldValue;
+      if (stored !== undefined && !(Array.isArray(stored) && stored.length === 0)) setPath(proto, f.proto, stored);
     }
   }
   return proto;
@@ -105,7 +138,7 @@ export function buildProto(fields: FieldDef[], dto: Dto, mode: Mode, current?: M
 export function readField(f: FieldDef, proto: Msg): unknown {
   if (f.read) return f.read(proto);
   if (!f.proto) return f.default ?? f.type.empty;
-  const v = f.type.fromProto(proto[f.proto]);
+  const v = f.type.fromProto(getPath(proto, f.proto));
   if (v === null) return f.default ?? f.type.empty;
   return v;
 }

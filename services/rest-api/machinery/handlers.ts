@@ -18,6 +18,17 @@ export function pathId(ctx: RequestContext, name = 'id'): string {
   return raw.toLowerCase();
 }
 
+/** A plain read cached for the rest of the request; null when the object does not exist. */
+export function cachedGet(ctx: RequestContext, clazz: string, id: string): Promise<Msg | null> {
+  const k = `${clazz}/${id}`;
+  let p = ctx.memo.get(k) as Promise<Msg | null> | undefined;
+  if (!p) {
+    p = ctx.storage.getOrNull(clazz, id);
+    ctx.memo.set(k, p);
+  }
+  return p;
+}
+
 export async function render(def: ResourceDef, proto: Msg, ctx: RequestContext): Promise<Dto> {
   const json = renderJson(def, proto, ctx.base);
   await def.hooks?.decorate?.(json, proto, ctx);
@@ -76,6 +87,7 @@ export async function create(def: ResourceDef, ctx: RequestContext, parent?: Par
   const { dto, violations } = parseInput(fields, body, 'create');
   await collectViolations(def, ctx, dto, 'create', violations);
   const proto = buildProto(fields, dto, 'create');
+  variant?.stamp?.(proto, dto);
   const id = typeof dto['id'] === 'string' ? (dto['id'] as string) : randomUuid();
   proto['id'] = id;
   const parentId = parent ? pathId(ctx) : undefined;
@@ -133,6 +145,17 @@ async function remove(def: ResourceDef, ctx: RequestContext) {
     await tx.delete(def.clazz, id);
   });
   return { status: 204 };
+}
+
+/**
+ * Paths a declaration occupies without serving any method there (the original answers 405, not
+ * 404: `GET /routes`, `GET /bridges/{id}/ports/{portId}`).
+ */
+export function reservedPaths(def: ResourceDef): string[] {
+  const out: string[] = [];
+  if (def.list === false && !def.create) out.push(`/${def.segment}`);
+  for (const parent of def.parents ?? []) out.push(`/${parent.segment}/:id/${def.segment}/:childId`);
+  return out;
 }
 
 /** The routes a declaration implies. */

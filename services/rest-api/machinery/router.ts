@@ -9,7 +9,7 @@ import type { Logger } from '../../../lib/log/logger.js';
 import { checkRequestType, negotiateResponse } from './negotiate.js';
 import type { Reply, RequestContext, RouteDef } from './types.js';
 
-export type ContextFactory = (req: Request, res: Response) => Omit<RequestContext, 'params' | 'query' | 'body'>;
+export type ContextFactory = (req: Request, res: Response) => Omit<RequestContext, 'params' | 'query' | 'body' | 'memo'>;
 
 export function sendReply(res: Response, reply: Reply): void {
   for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
@@ -52,9 +52,11 @@ function parseBody(req: Request): unknown {
   }
 }
 
-export function buildRouter(routes: RouteDef[], makeContext: ContextFactory): express.Router {
+/** `reserved`: paths that exist but serve no method (405 for everything). */
+export function buildRouter(routes: RouteDef[], reserved: string[], makeContext: ContextFactory): express.Router {
   const router = express.Router({ caseSensitive: true, strict: false });
   const byPath = new Map<string, Map<string, RouteDef>>();
+  for (const path of reserved) if (!byPath.has(path)) byPath.set(path, new Map());
   for (const r of routes) {
     const m = byPath.get(r.path) ?? new Map<string, RouteDef>();
     if (m.has(r.method)) throw new Error(`duplicate route ${r.method} ${r.path}`);
@@ -85,6 +87,7 @@ export function buildRouter(routes: RouteDef[], makeContext: ContextFactory): ex
           ),
           body,
           responseType,
+          memo: new Map(),
         };
         const reply = await route.handler(ctx);
         if (reply.body !== undefined && !reply.contentType) reply.contentType = responseType;

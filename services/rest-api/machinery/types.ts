@@ -19,7 +19,7 @@ export interface FieldDef {
   json: string;
   type: FieldType;
   access: Access;
-  /** The proto field this JSON field maps to one-to-one (omit when read/write are custom). */
+  /** The proto field this JSON field maps to one-to-one, possibly nested (`condition.nw_proto`). */
   proto?: string;
   /** JSON value when the input is absent or null, and when the stored field is absent. */
   default?: unknown;
@@ -56,6 +56,8 @@ export interface VariantDef {
   fields: FieldDef[];
   links?: LinkDef[];
   matches(proto: Msg): boolean;
+  /** Sets the stored fields that encode the variant itself (e.g. a rule's type and action). */
+  stamp?(proto: Msg, dto: Dto): void;
 }
 
 export interface ParentDef {
@@ -96,6 +98,8 @@ export interface RequestContext {
   body: unknown;
   /** the negotiated response type, when the route produces a body */
   responseType?: string;
+  /** per-request cache of plain reads (e.g. a chain read once for all its rules' positions) */
+  memo: Map<string, Promise<unknown>>;
 }
 
 export interface Reply {

@@ -4,7 +4,8 @@
 import type { Msg } from '../../../lib/models/types.js';
 import { collection, JSON_TYPE, single } from '../../../lib/http/media-types.js';
 import { T, V } from '../machinery/field-types.js';
-import type { FieldDef, LinkDef, MediaDecl } from '../machinery/types.js';
+import { getPath, setPath } from '../machinery/dto.js';
+import type { Access, Dto, FieldDef, LinkDef, MediaDecl } from '../machinery/types.js';
 
 export const idField: FieldDef = { json: 'id', type: T.uuid, access: 'create', proto: 'id' };
 
@@ -56,3 +57,41 @@ export function media(name: string, versions: number[], opts: { json?: boolean; 
 }
 
 export const tenantFilter = { tenant_id: (p: Msg, v: string) => p['tenant_id'] === v };
+
+/**
+ * An IPv4 subnet that JSON splits into `<x>Address` + `<x>Length` and the model keeps as one
+ * `IPSubnet` at `protoPath` (unset when the address is null).
+ */
+export function subnetPair(
+  addrJson: string,
+  lenJson: string,
+  protoPath: string,
+  opts: { access?: Access; required?: boolean } = {},
+): FieldDef[] {
+  const access = opts.access ?? 'create';
+  const sub = (p: Msg): Msg | undefined => getPath(p, protoPath) as Msg | undefined;
+  return [
+    {
+      json: addrJson,
+      type: T.string,
+      access,
+      required: opts.required,
+      validators: [V.ipv4()],
+      owns: [protoPath],
+      read: (p) => (sub(p)?.['address'] as string | undefined) ?? null,
+      write: (v, p, dto: Dto) => {
+        if (typeof v === 'string') setPath(p, protoPath, { version: 'V4', address: v, prefix_length: Number(dto[lenJson] ?? 0) });
+      },
+    },
+    {
+      json: lenJson,
+      type: T.int32,
+      access,
+      default: 0,
+      validators: [V.range(0, 32)],
+      owns: [],
+      read: (p) => Number(sub(p)?.['prefix_length'] ?? 0),
+      write: () => undefined,
+    },
+  ];
+}

@@ -1,8 +1,16 @@
 /** Every resource and extra route this node serves; the app mounts exactly this list. */
-import { resourceRoutes } from '../machinery/handlers.js';
+import { reservedPaths, resourceRoutes } from '../machinery/handlers.js';
 import type { ResourceDef, RouteDef } from '../machinery/types.js';
 import { applicationRoute } from './application.js';
 import { bridges } from './bridges.js';
+import { chains } from './chains.js';
+import { rules } from './rules.js';
+import { portGroupMemberRoutes, portGroups } from './port-groups.js';
+import { ipAddrGroups, ipAddrRoutes } from './ip-addr-groups.js';
+import { tunnelZoneMemberRoutes, tunnelZones } from './tunnel-zones.js';
+import { hostRoutes, hosts } from './hosts.js';
+import { dhcpRoutes } from './dhcp.js';
+import { bridgeTableRoutes } from './bridge-tables.js';
 import { portLinkRoutes } from './port-links.js';
 import { ports } from './ports.js';
 import { routerRoutesList, routes } from './routes.js';
@@ -10,7 +18,7 @@ import { routers } from './routers.js';
 import { systemStateRoute } from './system-state.js';
 import { tenantRoutes } from './tenants.js';
 
-export const RESOURCES: ResourceDef[] = [bridges, routers, ports, routes];
+export const RESOURCES: ResourceDef[] = [bridges, routers, ports, routes, chains, rules, portGroups, ipAddrGroups, tunnelZones, hosts];
 
 export function allRoutes(): RouteDef[] {
   return [
@@ -19,6 +27,16 @@ export function allRoutes(): RouteDef[] {
     ...tenantRoutes,
     ...portLinkRoutes,
     routerRoutesList,
+    ...portGroupMemberRoutes,
+    ...ipAddrRoutes,
+    ...tunnelZoneMemberRoutes,
+    ...hostRoutes,
+    ...dhcpRoutes,
+    ...bridgeTableRoutes,
     ...RESOURCES.flatMap(resourceRoutes),
   ];
+}
+
+export function allReservedPaths(): string[] {
+  return RESOURCES.flatMap(reservedPaths);
 }

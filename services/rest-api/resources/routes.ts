@@ -7,38 +7,10 @@ import { badRequest } from '../../../lib/http/errors.js';
 import { message } from '../../../lib/http/messages.js';
 import { enumType, T, V } from '../machinery/field-types.js';
 import { pathId, renderAll } from '../machinery/handlers.js';
-import type { Dto, FieldDef, ResourceDef, RouteDef } from '../machinery/types.js';
-import { idField, media, refLink, ro } from './common.js';
+import type { ResourceDef, RouteDef } from '../machinery/types.js';
+import { idField, media, refLink, ro, subnetPair } from './common.js';
 
 const ROUTE_TYPES = { Normal: 'PORT', BlackHole: 'BLACKHOLE', Reject: 'REJECT', Local: 'LOCAL', Fip64: 'FIP64' };
-
-function subnetField(addrJson: string, lenJson: string, proto: string): FieldDef[] {
-  const sub = (p: Msg): Msg | undefined => p[proto] as Msg | undefined;
-  return [
-    {
-      json: addrJson,
-      type: T.string,
-      access: 'create',
-      required: true,
-      validators: [V.ipv4()],
-      owns: [proto],
-      read: (p) => (sub(p)?.['address'] as string | undefined) ?? null,
-      write: (v, p, dto: Dto) => {
-        if (typeof v === 'string') p[proto] = { version: 'V4', address: v, prefix_length: Number(dto[lenJson] ?? 0) };
-      },
-    },
-    {
-      json: lenJson,
-      type: T.int32,
-      access: 'create',
-      default: 0,
-      validators: [V.range(0, 32)],
-      owns: [],
-      read: (p) => Number(sub(p)?.['prefix_length'] ?? 0),
-      write: () => undefined,
-    },
-  ];
-}
 
 export const routes: ResourceDef = {
   name: 'route',
@@ -54,8 +26,8 @@ export const routes: ResourceDef = {
       required: true,
       proto: 'next_hop',
     },
-    ...subnetField('srcNetworkAddr', 'srcNetworkLength', 'src_subnet'),
-    ...subnetField('dstNetworkAddr', 'dstNetworkLength', 'dst_subnet'),
+    ...subnetPair('srcNetworkAddr', 'srcNetworkLength', 'src_subnet', { required: true }),
+    ...subnetPair('dstNetworkAddr', 'dstNetworkLength', 'dst_subnet', { required: true }),
     { json: 'nextHopPort', type: T.uuid, access: 'create', proto: 'next_hop_port_id' },
     {
       json: 'nextHopGateway',

@@ -1,0 +1,834 @@
+/**
+ * Promise API over node-zookeeper-client 1.1.3 (pure JS, CommonJS, no types): one ZooKeeper
+ * session per ZkClient instance. Once the session is gone (expired, or closed) the instance is
+ * dead; the owner makes a new one (storage.md §12: the node restarts stateless on session loss).
+ *
+ * What this layer adds to the library, and why:
+ * - Bounded operations. The library parks requests issued while disconnected in its queue until
+ *   some later reconnect, i.e. possibly forever, and then sends them. Here an operation waits for
+ *   the connection itself and gives up with CONNECTION_LOSS when `operationTimeoutMs` (default
+ *   15 s, Curator's connection timeout) has passed since it was issued, whether it was still
+ *   waiting for a connection or already sent. As with any CONNECTION_LOSS, a write that timed
+ *   out in flight may still have been applied.
+ * - Dead-connection detection. The library sends pings but never notices that they go
+ *   unanswered, so on a silent partition it would stay "connected" for ever. Like the Java client,
+ *   the socket is dropped when nothing was read for 2/3 of the negotiated session timeout, and a
+ *   handshake that has not completed within the library's per-server connect timeout is aborted.
+ * - Client-side expiry. The library only learns of expiry when a server tells it, i.e. after the
+ *   partition heals. Being disconnected for longer than the negotiated session timeout means the
+ *   servers have expired the session (they count from the last contact, which was earlier), so
+ *   'expired' is emitted then and the instance shuts down.
+ * - Correct versions in multi: the library's Transaction builder turns version 0 into -1
+ *   (`version || -1`), so ops are put into the transaction record directly.
+ * - Initial connect with exponential backoff and jitter, each attempt bounded.
+ *
+ * Events: 'connected' (sessionId) once the session is established; 'disconnected' when the
+ * connection drops (the session may live on); 'reconnected' (sessionId) when the same session is
+ * resumed; 'expired' ({ reason: 'server' | 'client-timeout' }) when the session is lost for good.
+ * No 'error' event is ever emitted.
+ *
+ * The library internals used (ConnectionManager fields and methods, Transaction.ops, jute Stat
+ * records) are those of the pinned 1.1.3; they are typed below so a version bump fails loudly in
+ * review rather than silently.
+ */
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
+import { ZK_CODES, ZkError, ZkMultiError, isNoNode, isNodeExists, isNotEmpty } from './errors.js';
+
+// ---------------------------------------------------------------------------------------------
+// Public types
+
+export interface ZkStat {
+  czxid: bigint;
+  mzxid: bigint;
+  pzxid: bigint;
+  ctime: number;
+  mtime: number;
+  version: number;
+  cversion: number;
+  aversion: number;
+  /** session id of the owner of an ephemeral node, 0n otherwise (same representation as sessionId) */
+  ephemeralOwner: bigint;
+  dataLength: number;
+  numChildren: number;
+}
+
+export type CreateMode = 'persistent' | 'ephemeral' | 'persistent_sequential' | 'ephemeral_sequential';
+
+export type ZkOp =
+  | { op: 'create'; path: string; data?: Buffer; mode?: CreateMode }
+  | { op: 'setData'; path: string; data: Buffer; version: number }
+  | { op: 'remove'; path: string; version: number }
+  | { op: 'check'; path: string; version: number };
+
+/**
+ * One per op of a multi, in order. On success: code 0; `path` is the created path for creates
+ * (with any sequence suffix) and the op's path otherwise; `stat` for setData. On failure (inside
+ * ZkMultiError.results): ops before the failing one have code 0 (OK, rolled back), the failing
+ * op has its error, the ops after it RUNTIMEINCONSISTENCY (-2); `path` is the op's path.
+ */
+export interface MultiOpResult {
+  op: ZkOp['op'];
+  code: number;
+  path?: string;
+  stat?: ZkStat;
+}
+
+export interface WatchEvent {
+  /** NODE_CREATED | NODE_DELETED | NODE_DATA_CHANGED | NODE_CHILDREN_CHANGED */
+  type: string;
+  path: string;
+}
+export type Watcher = (ev: WatchEvent) => void;
+
+export interface ZkLogger {
+  info(msg: string, meta?: object): void;
+  warn(msg: string, meta?: object): void;
+  error(msg: string, meta?: object): void;
+}
+
+export interface ZkClientOptions {
+  /** 'h1:2181,h2:2181', optionally followed by a chroot path ('h1:2181/chroot') */
+  connectString: string;
+  /** requested session timeout, default 30000; the server clamps it to 2..20 ticks */
+  sessionTimeoutMs?: number;
+  /** bound of each initial connect attempt (until the session is established), default 15000 */
+  connectTimeoutMs?: number;
+  /**
+   * Initial connect: after a failed attempt, wait baseMs * random(1 .. 2^(n+1)-1) (Curator's
+   * ExponentialBackoffRetry), at most maxDelayMs (default 10000), for at most maxRetries
+   * retries. Default 1000 ms / 10 retries.
+   */
+  retry?: { baseMs: number; maxRetries: number; maxDelayMs?: number };
+  /**
+   * Longest time an operation may take from the call, including waiting for a (re)connection;
+   * after it the operation fails with CONNECTION_LOSS. Default 15000.
+   */
+  operationTimeoutMs?: number;
+  /** How long close() waits for the server to confirm the session close, default 3000. */
+  closeTimeoutMs?: number;
+  logger?: ZkLogger;
+}
+
+// ---------------------------------------------------------------------------------------------
+// node-zookeeper-client 1.1.3, the parts used here
+
+type Long = Buffer; // the library's 8-byte big-endian representation of a Java long
+
+interface RawStat {
+  czxid: Long;
+  mzxid: Long;
+  ctime: Long;
+  mtime: Long;
+  version: number;
+  cversion: number;
+  aversion: number;
+  ephemeralOwner: Long;
+  dataLength: number;
+  numChildren: number;
+  pzxid: Long;
+}
+
+interface RawException extends Error {
+  getCode(): number;
+  code: number;
+  path?: string;
+}
+
+interface RawEvent {
+  getName(): string;
+  getPath(): string;
+}
+
+type RawWatcher = (ev: RawEvent) => void;
+type Callback<A extends unknown[]> = (error: RawException | Error | null, ...results: A) => void;
+
+interface RawAcl {
+  toRecord(): unknown;
+}
+
+interface RawTxOp {
+  type: number;
+  path: string;
+  data?: Buffer;
+  acls?: RawAcl[];
+  mode?: number;
+  version?: number;
+}
+
+/** Entries of the multi response: `type` is the op code, or -1 (ERROR) carrying `err` */
+interface RawTxResult {
+  type: number;
+  err?: number;
+  path?: string;
+  stat?: RawStat;
+}
+
+interface RawTransaction {
+  ops: RawTxOp[];
+  commit(cb: Callback<[RawTxResult[] | undefined]>): void;
+}
+
+interface RawConnectionManager extends EventEmitter {
+  state: number;
+  socket?: Socket;
+  connectTimeout: number;
+  connectTimeoutHandler: NodeJS.Timeout | null;
+  getSessionId(): Buffer;
+  getSessionTimeout(): number;
+  setState(state: number): void;
+  onSocketData(buffer: Buffer): void;
+  onSocketConnected(): void;
+  onSocketError(error: Error): void;
+}
+
+interface RawClient extends EventEmitter {
+  connectionManager: RawConnectionManager;
+  connect(): void;
+  close(): void;
+  create(path: string, data: Buffer, acls: RawAcl[], mode: number, cb: Callback<[string]>): void;
+  remove(path: string, version: number, cb: Callback<[]>): void;
+  setData(path: string, data: Buffer, version: number, cb: Callback<[RawStat]>): void;
+  getData(path: string, watcher: RawWatcher | undefined, cb: Callback<[Buffer | undefined, RawStat]>): void;
+  exists(path: string, watcher: RawWatcher | undefined, cb: Callback<[RawStat | null]>): void;
+  getChildren(path: string, watcher: RawWatcher | undefined, cb: Callback<[string[], RawStat]>): void;
+  transaction(): RawTransaction;
+}
+
+interface RawLib {
+  createClient(connectString: string, options: { sessionTimeout: number; spinDelay?: number; retries?: number }): RawClient;
+  ACL: { OPEN_ACL_UNSAFE: RawAcl[] };
+}
+
+const zookeeper = createRequire(import.meta.url)('node-zookeeper-client') as RawLib;
+
+/** ConnectionManager.STATES */
+const CM = { DISCONNECTED: 0, CONNECTING: 1, CONNECTED: 2, CONNECTED_READ_ONLY: 3, CLOSING: -1, CLOSED: -2, SESSION_EXPIRED: -3, AUTHENTICATION_FAILED: -4 } as const;
+/** jute OP_CODES */
+const OP = { CREATE: 1, DELETE: 2, SET_DATA: 5, CHECK: 13, ERROR: -1 } as const;
+const CREATE_MODES: Record<CreateMode, number> = { persistent: 0, ephemeral: 1, persistent_sequential: 2, ephemeral_sequential: 3 };
+
+// ---------------------------------------------------------------------------------------------
+
+const DEFAULTS = {
+  sessionTimeoutMs: 30_000,
+  connectTimeoutMs: 15_000,
+  retry: { baseMs: 1000, maxRetries: 10, maxDelayMs: 10_000 },
+  operationTimeoutMs: 15_000,
+  closeTimeoutMs: 3000,
+};
+/** Concurrent requests per removeRecursive level; ZooKeeper pipelines them on the one socket. */
+const REMOVE_CONCURRENCY = 32;
+const SILENT: ZkLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+type Phase = 'connecting' | 'connected' | 'disconnected' | 'expired' | 'closed';
+
+export interface ZkClientEvents {
+  connected: [sessionId: bigint];
+  disconnected: [];
+  reconnected: [sessionId: bigint];
+  expired: [info: { reason: 'server' | 'client-timeout' }];
+}
+
+export class ZkClient extends EventEmitter<ZkClientEvents> {
+  private readonly opts: Required<Omit<ZkClientOptions, 'logger' | 'retry'>> & { retry: Required<NonNullable<ZkClientOptions['retry']>> };
+  private readonly log: ZkLogger;
+  private raw?: RawClient;
+  private phase: Phase = 'connecting';
+  private sid = 0n;
+  private negotiatedTimeoutMs = 0;
+  private expiryTimer?: NodeJS.Timeout;
+  private watchdog?: NodeJS.Timeout;
+  private readonly socketSeenAt = new WeakMap<Socket, number>();
+  /** operations waiting for a connection */
+  private readonly waiters = new Set<{ settle(code?: number, detail?: string): void }>();
+  private readonly watcherWrappers = new WeakMap<Watcher, RawWatcher>();
+  private closing?: Promise<void>;
+
+  private constructor(opts: ZkClientOptions) {
+    super();
+    this.opts = {
+      connectString: opts.connectString,
+      sessionTimeoutMs: opts.sessionTimeoutMs ?? DEFAULTS.sessionTimeoutMs,
+      connectTimeoutMs: opts.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+      retry: {
+        baseMs: opts.retry?.baseMs ?? DEFAULTS.retry.baseMs,
+        maxRetries: opts.retry?.maxRetries ?? DEFAULTS.retry.maxRetries,
+        maxDelayMs: opts.retry?.maxDelayMs ?? DEFAULTS.retry.maxDelayMs,
+      },
+      operationTimeoutMs: opts.operationTimeoutMs ?? DEFAULTS.operationTimeoutMs,
+      closeTimeoutMs: opts.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs,
+    };
+    this.log = opts.logger ?? SILENT;
+  }
+
+  /**
+   * Resolves once a session is established. Each attempt is bounded by connectTimeoutMs; after
+   * maxRetries failed retries it rejects with a CONNECTION_LOSS ZkError naming the connect string.
+   */
+  static async connect(opts: ZkClientOptions): Promise<ZkClient> {
+    if (!opts.connectString || opts.connectString.trim() === '') {
+      throw new ZkError(ZK_CODES.BAD_ARGUMENTS, undefined, 'empty ZooKeeper connect string');
+    }
+    const client = new ZkClient(opts);
+    await client.open();
+    return client;
+  }
+
+  /** The session id (0n before the first connection); unsigned, like Java's Long.toHexString. */
+  get sessionId(): bigint {
+    return this.sid;
+  }
+
+  get connected(): boolean {
+    return this.phase === 'connected';
+  }
+
+  /** The session timeout the server granted, in ms (0 before the first connection). */
+  get sessionTimeoutMs(): number {
+    return this.negotiatedTimeoutMs;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Connection lifecycle
+
+  private async open(): Promise<void> {
+    const { connectString, connectTimeoutMs, retry } = this.opts;
+    const started = Date.now();
+    let lastProblem = '';
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await this.attemptConnect();
+      if (outcome.ok) {
+        this.log.info('connected to ZooKeeper', {
+          connectString,
+          sessionId: `0x${this.sid.toString(16)}`,
+          sessionTimeoutMs: this.negotiatedTimeoutMs,
+          attempts: attempt + 1,
+        });
+        this.emit('connected', this.sid);
+        return;
+      }
+      lastProblem = outcome.problem;
+      if (attempt >= retry.maxRetries) break;
+      const delay = Math.min(retry.maxDelayMs, retry.baseMs * Math.max(1, Math.floor(Math.random() * 2 ** (attempt + 1))));
+      this.log.warn('ZooKeeper connect attempt failed, retrying', { connectString, attempt: attempt + 1, problem: lastProblem, retryInMs: delay });
+      await sleep(delay);
+    }
+    this.phase = 'closed';
+    throw new ZkError(
+      ZK_CODES.CONNECTION_LOSS,
+      undefined,
+      `could not connect to ZooKeeper at '${connectString}': ${retry.maxRetries + 1} attempts of up to ${connectTimeoutMs} ms failed ` +
+        `in ${Date.now() - started} ms (last: ${lastProblem})`,
+    );
+  }
+
+  /** One library client, given connectTimeoutMs to establish a session; torn down on failure. */
+  private attemptConnect(): Promise<{ ok: true } | { ok: false; problem: string }> {
+    const raw = zookeeper.createClient(this.opts.connectString, {
+      sessionTimeout: this.opts.sessionTimeoutMs,
+      // The library's own per-request retry would bypass the bounds above.
+      retries: 0,
+    });
+    const cm = raw.connectionManager;
+    let lastSocketError = '';
+    this.instrument(raw, (e) => (lastSocketError = e.message));
+    return new Promise((resolve) => {
+      const done = (result: { ok: true } | { ok: false; problem: string }): void => {
+        clearTimeout(timer);
+        cm.off('state', onState);
+        if (!result.ok) destroyTransport(raw);
+        resolve(result);
+      };
+      const timer = setTimeout(
+        () => done({ ok: false, problem: lastSocketError ? `${lastSocketError}` : `no session within ${this.opts.connectTimeoutMs} ms` }),
+        this.opts.connectTimeoutMs,
+      );
+      const onState = (state: number): void => {
+        if (state === CM.CONNECTED) {
+          this.raw = raw;
+          this.adopt(raw);
+          done({ ok: true });
+        } else if (state === CM.AUTHENTICATION_FAILED || state === CM.SESSION_EXPIRED) {
+          done({ ok: false, problem: state === CM.SESSION_EXPIRED ? 'session expired during connect' : 'authentication failed' });
+        }
+      };
+      cm.on('state', onState);
+      try {
+        raw.connect();
+      } catch (e) {
+        done({ ok: false, problem: (e as Error).message });
+      }
+    });
+  }
+
+  /**
+   * Hooks into the connection manager (see the module comment): records reads for the watchdog,
+   * keeps a throwing watcher or a parse error from escaping a socket callback, stops a shut-down
+   * transport from completing a reconnect, and reports socket errors.
+   */
+  private instrument(raw: RawClient, onSocketError: (e: Error) => void): void {
+    const cm = raw.connectionManager;
+    const onData = cm.onSocketData;
+    const onConnected = cm.onSocketConnected;
+    const onError = cm.onSocketError;
+    const log = this.log;
+    cm.onSocketData = function (this: RawConnectionManager, buffer: Buffer): void {
+      lastRead.set(cm, Date.now());
+      try {
+        onData.call(this, buffer);
+      } catch (e) {
+        log.error('ZooKeeper client failed to process a server packet; dropping the connection', { error: (e as Error).message });
+        this.socket?.destroy();
+      }
+    };
+    cm.onSocketConnected = function (this: RawConnectionManager): void {
+      if (shutDown.has(cm)) {
+        if (this.connectTimeoutHandler) clearTimeout(this.connectTimeoutHandler);
+        this.socket?.destroy();
+        return;
+      }
+      onConnected.call(this);
+    };
+    cm.onSocketError = function (this: RawConnectionManager, error: Error): void {
+      onSocketError(error);
+      onError.call(this, error);
+    };
+  }
+
+  /** Takes over a library client whose session was just established. */
+  private adopt(raw: RawClient): void {
+    const cm = raw.connectionManager;
+    this.phase = 'connected';
+    this.sid = cm.getSessionId().readBigUInt64BE(0);
+    this.negotiatedTimeoutMs = cm.getSessionTimeout();
+    lastRead.set(cm, Date.now());
+    cm.on('state', (state: number) => this.onState(state));
+    const tick = Math.max(100, Math.min(1000, Math.floor(this.negotiatedTimeoutMs / 10)));
+    this.watchdog = setInterval(() => this.checkLiveness(), tick);
+    this.watchdog.unref();
+  }
+
+  private onState(state: number): void {
+    if (this.phase === 'closed' || this.phase === 'expired' || this.closing) return;
+    const cm = this.raw?.connectionManager;
+    switch (state) {
+      case CM.CONNECTED:
+      case CM.CONNECTED_READ_ONLY: {
+        const sid = cm ? cm.getSessionId().readBigUInt64BE(0) : this.sid;
+        this.negotiatedTimeoutMs = cm?.getSessionTimeout() ?? this.negotiatedTimeoutMs;
+        clearTimeout(this.expiryTimer);
+        this.expiryTimer = undefined;
+        if (this.phase === 'connected') return;
+        this.phase = 'connected';
+        if (cm) lastRead.set(cm, Date.now());
+        this.log.info('reconnected to ZooKeeper', { sessionId: `0x${sid.toString(16)}` });
+        // The library resumes the same session or reports expiry, so sid cannot change here.
+        this.sid = sid;
+        this.emit('reconnected', sid);
+        this.releaseWaiters();
+        return;
+      }
+      case CM.DISCONNECTED:
+      case CM.CONNECTING:
+        if (this.phase !== 'connected') return;
+        this.phase = 'disconnected';
+        this.log.warn('disconnected from ZooKeeper', { sessionId: `0x${this.sid.toString(16)}`, expiresInMs: this.negotiatedTimeoutMs });
+        this.expiryTimer = setTimeout(() => this.expire('client-timeout'), this.negotiatedTimeoutMs);
+        this.expiryTimer.unref();
+        this.emit('disconnected');
+        return;
+      case CM.SESSION_EXPIRED:
+        this.expire('server');
+        return;
+      case CM.AUTHENTICATION_FAILED:
+        this.log.error('ZooKeeper authentication failed');
+        return;
+      default:
+        return;
+    }
+  }
+
+  private checkLiveness(): void {
+    const cm = this.raw?.connectionManager;
+    const socket = cm?.socket;
+    if (!cm || !socket || socket.destroyed) return;
+    const now = Date.now();
+    if (cm.state === CM.CONNECTED || cm.state === CM.CONNECTED_READ_ONLY) {
+      const last = lastRead.get(cm) ?? now;
+      const readTimeout = Math.floor((this.negotiatedTimeoutMs * 2) / 3);
+      if (now - last > readTimeout) {
+        this.log.warn('no data from ZooKeeper server, dropping the connection', { silentForMs: now - last, readTimeoutMs: readTimeout });
+        socket.destroy();
+      }
+    } else if (cm.state === CM.CONNECTING) {
+      const seen = this.socketSeenAt.get(socket);
+      if (seen === undefined) this.socketSeenAt.set(socket, now);
+      else if (now - seen > cm.connectTimeout) socket.destroy();
+    }
+  }
+
+  private expire(reason: 'server' | 'client-timeout'): void {
+    if (this.phase === 'expired' || this.phase === 'closed') return;
+    this.phase = 'expired';
+    this.log.error('ZooKeeper session expired', { sessionId: `0x${this.sid.toString(16)}`, reason });
+    this.teardown();
+    this.releaseWaiters(ZK_CODES.SESSION_EXPIRED, 'the session has expired');
+    this.emit('expired', { reason });
+  }
+
+  private teardown(): void {
+    clearTimeout(this.expiryTimer);
+    clearInterval(this.watchdog);
+    this.expiryTimer = undefined;
+    this.watchdog = undefined;
+    if (this.raw) destroyTransport(this.raw);
+  }
+
+  /**
+   * Closes the session (the server deletes its ephemeral nodes at once) and the connection.
+   * If not connected, only the connection is torn down; the servers expire the session later.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    const wasConnected = this.phase === 'connected';
+    const raw = this.raw;
+    clearTimeout(this.expiryTimer);
+    clearInterval(this.watchdog);
+    if (this.phase !== 'expired') this.phase = 'closed';
+    this.releaseWaiters(ZK_CODES.CONNECTION_LOSS, 'the client is closed');
+    if (!raw) return;
+    if (wasConnected) {
+      const cm = raw.connectionManager;
+      const closed = new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), this.opts.closeTimeoutMs);
+        cm.on('state', (s: number) => {
+          if (s === CM.CLOSED) {
+            clearTimeout(timer);
+            resolve(true);
+          }
+        });
+      });
+      raw.close();
+      if (!(await closed)) this.log.warn('ZooKeeper did not confirm the session close in time', { closeTimeoutMs: this.opts.closeTimeoutMs });
+    }
+    destroyTransport(raw);
+    this.log.info('ZooKeeper client closed', { sessionId: `0x${this.sid.toString(16)}` });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Operations
+
+  /** Waits for a usable connection until the deadline; rejects with the reason otherwise. */
+  private ready(deadline: number, path: string | undefined): Promise<void> {
+    if (this.phase === 'connected') return Promise.resolve();
+    if (this.phase === 'expired') return Promise.reject(new ZkError(ZK_CODES.SESSION_EXPIRED, path, 'the session has expired'));
+    if (this.phase === 'closed' || this.closing) return Promise.reject(new ZkError(ZK_CODES.CONNECTION_LOSS, path, 'the client is closed'));
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        settle: (code?: number, detail?: string): void => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          if (code === undefined) resolve();
+          else reject(new ZkError(code, path, detail));
+        },
+      };
+      const timer = setTimeout(
+        () => waiter.settle(ZK_CODES.CONNECTION_LOSS, `not connected to ZooKeeper within ${this.opts.operationTimeoutMs} ms`),
+        Math.max(0, deadline - Date.now()),
+      );
+      this.waiters.add(waiter);
+    });
+  }
+
+  private releaseWaiters(code?: number, detail?: string): void {
+    for (const w of [...this.waiters]) w.settle(code, detail);
+  }
+
+  /**
+   * Runs one library call within operationTimeoutMs: waits for the connection, then for the
+   * answer. Library errors (and its synchronous argument assertions) become ZkErrors with the path.
+   */
+  private async call<A extends unknown[]>(path: string | undefined, invoke: (raw: RawClient, cb: Callback<A>) => void): Promise<A> {
+    const deadline = Date.now() + this.opts.operationTimeoutMs;
+    await this.ready(deadline, path);
+    const raw = this.raw;
+    if (!raw) throw new ZkError(ZK_CODES.CONNECTION_LOSS, path, 'not connected');
+    return new Promise<A>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        reject(new ZkError(ZK_CODES.CONNECTION_LOSS, path, `no answer from ZooKeeper within ${this.opts.operationTimeoutMs} ms; the outcome is unknown`));
+      }, Math.max(0, deadline - Date.now()));
+      const cb: Callback<A> = (err, ...results) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err) reject(toZkError(err, path));
+        else resolve(results);
+      };
+      try {
+        invoke(raw, cb);
+      } catch (e) {
+        cb(e as Error, ...([] as unknown as A));
+      }
+    });
+  }
+
+  private wrapWatcher(watch: Watcher | undefined): RawWatcher | undefined {
+    if (!watch) return undefined;
+    // The library de-duplicates watchers per path by function identity, like the Java client
+    // does per (watcher, path); reusing the wrapper keeps that behaviour.
+    let wrapped = this.watcherWrappers.get(watch);
+    if (!wrapped) {
+      wrapped = (ev: RawEvent) => {
+        try {
+          watch({ type: ev.getName(), path: ev.getPath() });
+        } catch (e) {
+          this.log.error('ZooKeeper watcher threw', { path: ev.getPath(), error: (e as Error).message });
+        }
+      };
+      this.watcherWrappers.set(watch, wrapped);
+    }
+    return wrapped;
+  }
+
+  async getData(path: string, watch?: Watcher): Promise<{ data: Buffer; stat: ZkStat }> {
+    const w = this.wrapWatcher(watch);
+    const [data, stat] = await this.call<[Buffer | undefined, RawStat]>(path, (raw, cb) => raw.getData(path, w, cb));
+    return { data: data ?? Buffer.alloc(0), stat: toStat(stat) };
+  }
+
+  async getChildren(path: string, watch?: Watcher): Promise<{ children: string[]; stat: ZkStat }> {
+    const w = this.wrapWatcher(watch);
+    const [children, stat] = await this.call<[string[], RawStat]>(path, (raw, cb) => raw.getChildren(path, w, cb));
+    return { children: children ?? [], stat: toStat(stat) };
+  }
+
+  /** The node's stat, or null if it does not exist (a watch then fires on its creation). */
+  async exists(path: string, watch?: Watcher): Promise<ZkStat | null> {
+    const w = this.wrapWatcher(watch);
+    const [stat] = await this.call<[RawStat | null]>(path, (raw, cb) => raw.exists(path, w, cb));
+    return stat ? toStat(stat) : null;
+  }
+
+  /** Creates a node and returns its actual path (with the sequence suffix for sequential modes). */
+  async create(path: string, data: Buffer = Buffer.alloc(0), mode: CreateMode = 'persistent'): Promise<string> {
+    const flags = createFlags(mode, path);
+    const [created] = await this.call<[string]>(path, (raw, cb) => raw.create(path, data, zookeeper.ACL.OPEN_ACL_UNSAFE, flags, cb));
+    return created;
+  }
+
+  /**
+   * Creates the path and any missing ancestors as empty persistent nodes. Idempotent; concurrent
+   * creators (here or elsewhere) are fine because NODEEXISTS on any level counts as done.
+   */
+  async mkdirp(path: string): Promise<void> {
+    validatePath(path);
+    if (path === '/') return;
+    if (await this.exists(path)) return;
+    const parts = path.split('/').slice(1);
+    // A concurrent removeRecursive can delete an ancestor between two creates; one more pass
+    // then rebuilds it.
+    for (let pass = 0; ; pass++) {
+      try {
+        let current = '';
+        for (const part of parts) {
+          current += `/${part}`;
+          try {
+            await this.create(current);
+          } catch (e) {
+            if (!isNodeExists(e)) throw e;
+          }
+        }
+        return;
+      } catch (e) {
+        if (!(isNoNode(e) && pass < 2)) throw e;
+      }
+    }
+  }
+
+  async setData(path: string, data: Buffer, version = -1): Promise<ZkStat> {
+    const [stat] = await this.call<[RawStat]>(path, (raw, cb) => raw.setData(path, data, version, cb));
+    return toStat(stat);
+  }
+
+  async remove(path: string, version = -1): Promise<void> {
+    await this.call<[]>(path, (raw, cb) => raw.remove(path, version, cb));
+  }
+
+  /**
+   * Deletes the node and its whole subtree, children first. Nodes that vanish meanwhile are fine;
+   * if children appear meanwhile (NOTEMPTY) the level is listed again, a few times. A missing
+   * path is not an error.
+   */
+  async removeRecursive(path: string): Promise<void> {
+    validatePath(path);
+    if (path === '/') throw new ZkError(ZK_CODES.BAD_ARGUMENTS, path, 'refusing to remove the root');
+    for (let attempt = 0; ; attempt++) {
+      let children: string[];
+      try {
+        children = (await this.getChildren(path)).children;
+      } catch (e) {
+        if (isNoNode(e)) return;
+        throw e;
+      }
+      await forEachLimit(children, REMOVE_CONCURRENCY, (c) => this.removeRecursive(`${path}/${c}`));
+      try {
+        await this.remove(path, -1);
+        return;
+      } catch (e) {
+        if (isNoNode(e)) return;
+        if (!(isNotEmpty(e) && attempt < 5)) throw e;
+      }
+    }
+  }
+
+  /**
+   * Runs the ops as one atomic ZooKeeper multi. Resolves with one result per op; if the server
+   * refuses it, rejects with ZkMultiError (opIndex = the op that failed, per-op results). A
+   * connection problem rejects with a plain ZkError (CONNECTION_LOSS etc.) naming no op.
+   */
+  async multi(ops: ZkOp[]): Promise<MultiOpResult[]> {
+    if (ops.length === 0) return [];
+    const rawOps = ops.map(toRawOp);
+    const [rawResults] = await this.call<[RawTxResult[] | undefined]>(undefined, (raw, cb) => {
+      const tx = raw.transaction();
+      tx.ops.push(...rawOps);
+      // A refused multi comes back as (error of the failing op, per-op results); the results are
+      // what matters, so they are passed on as the answer and judged below.
+      tx.commit((err, results) => (results && results.length > 0 ? cb(null, results) : cb(err, results)));
+    });
+    const results = ops.map((op, i) => toResult(op, rawResults?.[i]));
+    if (results.some((r) => r.code !== ZK_CODES.OK)) throw new ZkMultiError(results);
+    return results;
+  }
+
+  /**
+   * Makes sure the server this session talks to has applied every write committed before the
+   * call. The library has no SYNC request (and drops the connection on an unknown reply type), so
+   * a multi with a single `check` of `path` is sent instead: a multi is a write, ordered through
+   * the leader like sync, and answered only after the server applied everything before it. It
+   * costs one (empty) transaction; a missing path (NONODE) still counts as synced.
+   */
+  async sync(path: string): Promise<void> {
+    try {
+      await this.multi([{ op: 'check', path, version: -1 }]);
+    } catch (e) {
+      if (!(e instanceof ZkMultiError && e.codeName === 'NONODE')) throw e;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/** ConnectionManagers whose transport was shut down on purpose (must not reconnect). */
+const shutDown = new WeakSet<RawConnectionManager>();
+/** Last time anything was read from the server, per connection manager. */
+const lastRead = new WeakMap<RawConnectionManager, number>();
+
+/**
+ * Stops a library client for good without relying on its close(), which only works while
+ * connected: CLOSING makes the socket-close handler give up instead of reconnecting, the
+ * instrumented connect handler kills a connection that a pending reconnect timer may still
+ * open, and the current socket is destroyed (pending requests fail with CONNECTION_LOSS).
+ */
+function destroyTransport(raw: RawClient): void {
+  const cm = raw.connectionManager;
+  shutDown.add(cm);
+  if (cm.connectTimeoutHandler) clearTimeout(cm.connectTimeoutHandler);
+  if (cm.state !== CM.CLOSED) cm.state = CM.CLOSING;
+  cm.socket?.destroy();
+  raw.removeAllListeners();
+}
+
+function toZkError(err: RawException | Error, path: string | undefined): ZkError {
+  if (err instanceof ZkError) return err;
+  const code = (err as RawException).code;
+  if (typeof code === 'number' && typeof (err as RawException).getCode === 'function') return new ZkError(code, path, undefined, { cause: err });
+  // Synchronous argument checks of the library (AssertionError: bad path, data too large, ...).
+  return new ZkError(ZK_CODES.BAD_ARGUMENTS, path, err.message, { cause: err });
+}
+
+function readLong(b: Long | undefined): bigint {
+  return b && b.length === 8 ? b.readBigUInt64BE(0) : 0n;
+}
+
+function readTime(b: Long | undefined): number {
+  return b && b.length === 8 ? Number(b.readBigInt64BE(0)) : 0;
+}
+
+export function toStat(s: RawStat): ZkStat {
+  return {
+    czxid: readLong(s.czxid),
+    mzxid: readLong(s.mzxid),
+    pzxid: readLong(s.pzxid),
+    ctime: readTime(s.ctime),
+    mtime: readTime(s.mtime),
+    version: s.version,
+    cversion: s.cversion,
+    aversion: s.aversion,
+    ephemeralOwner: readLong(s.ephemeralOwner),
+    dataLength: s.dataLength,
+    numChildren: s.numChildren,
+  };
+}
+
+function createFlags(mode: CreateMode, path: string): number {
+  const flags = CREATE_MODES[mode];
+  if (flags === undefined) throw new ZkError(ZK_CODES.BAD_ARGUMENTS, path, `unknown create mode '${String(mode)}'`);
+  return flags;
+}
+
+function validatePath(path: string): void {
+  const ok =
+    typeof path === 'string' &&
+    path.startsWith('/') &&
+    (path === '/' || (!path.endsWith('/') && !path.includes('//') && !/\/\.\.?(\/|$)/.test(path)));
+  if (!ok) throw new ZkError(ZK_CODES.BAD_ARGUMENTS, String(path), 'invalid ZooKeeper path');
+}
+
+function toRawOp(op: ZkOp): RawTxOp {
+  validatePath(op.path);
+  switch (op.op) {
+    case 'create':
+      return { type: OP.CREATE, path: op.path, data: op.data ?? Buffer.alloc(0), acls: zookeeper.ACL.OPEN_ACL_UNSAFE, mode: createFlags(op.mode ?? 'persistent', op.path) };
+    case 'setData':
+      return { type: OP.SET_DATA, path: op.path, data: op.data, version: op.version };
+    case 'remove':
+      return { type: OP.DELETE, path: op.path, version: op.version };
+    case 'check':
+      return { type: OP.CHECK, path: op.path, version: op.version };
+    default:
+      throw new ZkError(ZK_CODES.BAD_ARGUMENTS, (op as { path?: string }).path, `unknown multi op '${String((op as { op?: unknown }).op)}'`);
+  }
+}
+
+function toResult(op: ZkOp, r: RawTxResult | undefined): MultiOpResult {
+  if (!r) return { op: op.op, code: ZK_CODES.SYSTEM_ERROR, path: op.path };
+  if (r.type === OP.ERROR) return { op: op.op, code: r.err ?? ZK_CODES.SYSTEM_ERROR, path: op.path };
+  const result: MultiOpResult = { op: op.op, code: ZK_CODES.OK, path: r.path ?? op.path };
+  if (r.stat) result.stat = toStat(r.stat);
+  return result;
+}
+
+async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,288 @@
+/**
+ * Runs Debian's ZooKeeper 3.8 (package `zookeeper`) as a standalone child process, the way
+ * /work/shared/runbooks/debian-test-servers.md §1 verified: an explicit java command (Debian's
+ * zkServer.sh turns on JMX, logs nowhere and writes to /var/log), a log4j binding on the class
+ * path so the server logs at all, 4lw commands whitelisted for the readiness probe, the Jetty
+ * admin server off (it would bind 0.0.0.0:8080), and the client port on loopback only.
+ *
+ * Layout under `dataDir` (the instance directory): `conf/zoo.cfg`, `conf/log4j.properties`,
+ * `data/` (snapshots and transaction logs), `zookeeper.pid`, `zookeeper.log` (unless `logFile`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { join, resolve } from 'node:path';
+
+export const ZOOKEEPER_JAR = '/usr/share/java/zookeeper.jar';
+/** Without an SLF4J binding the server runs silently (NOP logger), so add log4j 1.2 when present. */
+const LOG_JARS = ['/usr/share/java/slf4j-log4j12.jar', '/usr/share/java/log4j-1.2.jar'];
+const MAIN_CLASS = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
+
+export interface LocalZooKeeperOptions {
+  /** client port on 127.0.0.1; 0 (default) picks a free one */
+  port?: number;
+  /** instance directory (created if missing); see the module comment for its layout */
+  dataDir: string;
+  /** -Xmx in MiB, default 256 */
+  heapMb?: number;
+  /** where the server's stdout/stderr (its log) go; default `<dataDir>/zookeeper.log` */
+  logFile?: string;
+  /**
+   * ZooKeeper tickTime in ms, default 2000 (ZooKeeper's own default). The server only grants
+   * session timeouts between 2 and 20 ticks, so tests that want short sessions use 500.
+   */
+  tickTimeMs?: number;
+  /** how long to wait for `srvr` to report `Mode: standalone`, default 30000 */
+  startTimeoutMs?: number;
+  /** java executable, default `java` from PATH */
+  java?: string;
+}
+
+export interface LocalZooKeeper {
+  /** `127.0.0.1:<port>` */
+  connectString: string;
+  port: number;
+  pid: number;
+  dataDir: string;
+  logFile: string;
+  /** SIGTERM, wait for the exit, SIGKILL after 10 s; idempotent */
+  stop(): Promise<void>;
+}
+
+export class LocalZooKeeperError extends Error {
+  override name = 'LocalZooKeeperError';
+}
+
+const STOP_GRACE_MS = 10_000;
+const PROBE_INTERVAL_MS = 100;
+/** A picked free port can be taken by someone else before java binds it; try a few. */
+const PORT_ATTEMPTS = 3;
+
+export async function startLocalZooKeeper(opts: LocalZooKeeperOptions): Promise<LocalZooKeeper> {
+  if (!existsSync(ZOOKEEPER_JAR)) {
+    throw new LocalZooKeeperError(
+      `ZooKeeper is not installed: ${ZOOKEEPER_JAR} is missing. Install Debian's package: apt-get install zookeeper`,
+    );
+  }
+  const wantedPort = opts.port ?? 0;
+  for (let attempt = 1; ; attempt++) {
+    const port = wantedPort === 0 ? await pickFreePort() : wantedPort;
+    try {
+      return await startOnce(opts, port);
+    } catch (e) {
+      const retry = wantedPort === 0 && attempt < PORT_ATTEMPTS && e instanceof PortInUseError;
+      if (!retry) throw e;
+    }
+  }
+}
+
+class PortInUseError extends LocalZooKeeperError {}
+
+async function startOnce(opts: LocalZooKeeperOptions, port: number): Promise<LocalZooKeeper> {
+  const dir = resolve(opts.dataDir);
+  const confDir = join(dir, 'conf');
+  const dataDir = join(dir, 'data');
+  mkdirSync(confDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true });
+  const logFile = resolve(opts.logFile ?? join(dir, 'zookeeper.log'));
+  const pidFile = join(dir, 'zookeeper.pid');
+  const tickTime = opts.tickTimeMs ?? 2000;
+  const heapMb = opts.heapMb ?? 256;
+
+  writeFileSync(
+    join(confDir, 'zoo.cfg'),
+    [
+      `tickTime=${tickTime}`,
+      'initLimit=10',
+      'syncLimit=5',
+      `dataDir=${dataDir}`,
+      `clientPort=${port}`,
+      'clientPortAddress=127.0.0.1',
+      'maxClientCnxns=0',
+      '4lw.commands.whitelist=*',
+      'admin.enableServer=false',
+      '',
+    ].join('\n'),
+  );
+  const log4j = join(confDir, 'log4j.properties');
+  writeFileSync(
+    log4j,
+    [
+      'log4j.rootLogger=INFO, CONSOLE',
+      'log4j.appender.CONSOLE=org.apache.log4j.ConsoleAppender',
+      'log4j.appender.CONSOLE.layout=org.apache.log4j.PatternLayout',
+      'log4j.appender.CONSOLE.layout.ConversionPattern=%d{ISO8601} %-5p [%t:%C{1}@%L] - %m%n',
+      '',
+    ].join('\n'),
+  );
+  const classPath = [confDir, ZOOKEEPER_JAR, ...LOG_JARS.filter((j) => existsSync(j))].join(':');
+  const args = [
+    `-Xms${Math.min(64, heapMb)}m`,
+    `-Xmx${heapMb}m`,
+    '-XX:+UseSerialGC',
+    '-XX:TieredStopAtLevel=1',
+    '-Xss512k',
+    `-Dzookeeper.log.dir=${dir}`,
+    `-Dlog4j.configuration=file:${log4j}`,
+    '-cp',
+    classPath,
+    MAIN_CLASS,
+    join(confDir, 'zoo.cfg'),
+  ];
+
+  const logFd = openSync(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    // Own process group (detached) so a Ctrl-C aimed at the parent's group does not kill the
+    // server behind the back of stop(); unref so the server never keeps the parent alive.
+    child = spawn(opts.java ?? 'java', args, { detached: true, stdio: ['ignore', logFd, logFd] });
+  } finally {
+    closeSync(logFd);
+  }
+  child.unref();
+  let exitedWith: number | string | undefined;
+  child.once('exit', (code, sig) => (exitedWith = code ?? sig ?? 'unknown'));
+  const pid = await new Promise<number>((res, rej) => {
+    child.once('spawn', () => (child.pid !== undefined ? res(child.pid) : rej(new LocalZooKeeperError('java was spawned without a pid'))));
+    child.once('error', (e) =>
+      rej(new LocalZooKeeperError(`could not run '${opts.java ?? 'java'}' for ZooKeeper: ${e.message} (is a JRE installed? apt-get install zookeeper pulls one in)`)),
+    );
+  });
+  // Later 'error' events (failed signals through the handle) must not become uncaught exceptions.
+  child.on('error', () => undefined);
+  writeFileSync(pidFile, `${pid}\n`);
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= stopProcess(pid, () => exitedWith !== undefined).finally(() => rmSync(pidFile, { force: true }));
+    return stopped;
+  };
+
+  const timeoutMs = opts.startTimeoutMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    if (exitedWith !== undefined) {
+      await stop();
+      const tail = logTail(logFile);
+      const msg = `ZooKeeper (pid ${pid}) exited with ${exitedWith} before serving on 127.0.0.1:${port}. Last lines of ${logFile}:\n${tail}`;
+      throw /Address already in use|BindException/.test(tail) ? new PortInUseError(msg) : new LocalZooKeeperError(msg);
+    }
+    const srvr = await fourLetterWord('127.0.0.1', port, 'srvr', 1000).catch(() => '');
+    if (/Mode: standalone/.test(srvr)) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new LocalZooKeeperError(
+        `ZooKeeper (pid ${pid}) did not report 'Mode: standalone' on 127.0.0.1:${port} within ${timeoutMs} ms. Last lines of ${logFile}:\n${logTail(logFile)}`,
+      );
+    }
+    await sleep(PROBE_INTERVAL_MS);
+  }
+  return { connectString: `127.0.0.1:${port}`, port, pid, dataDir: dir, logFile, stop };
+}
+
+/** `reaped`: our child handle saw the exit, so the pid may already belong to someone else. */
+async function stopProcess(pid: number, reaped: () => boolean): Promise<void> {
+  const waitGone = async (ms: number): Promise<boolean> => {
+    const end = Date.now() + ms;
+    while (!reaped() && processExists(pid)) {
+      if (Date.now() >= end) return false;
+      await sleep(50);
+    }
+    return true;
+  };
+  if (reaped() || !signal(pid, 'SIGTERM')) return;
+  if (await waitGone(STOP_GRACE_MS)) return;
+  if (!reaped()) signal(pid, 'SIGKILL');
+  await waitGone(5_000);
+}
+
+/** false if the process no longer exists */
+function signal(pid: number, sig: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw e;
+  }
+}
+
+/** A zombie (exited, not yet reaped) counts as gone. */
+export function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
+function logTail(file: string, lines = 25): string {
+  try {
+    const all = readFileSync(file, 'utf8').trimEnd().split('\n');
+    return all.slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Binds an ephemeral loopback port and releases it; the caller races anyone else for it. */
+export function pickFreePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => (port ? res(port) : rej(new Error('no port assigned'))));
+    });
+  });
+}
+
+/** Sends a ZooKeeper four-letter word and returns the whole answer (the server closes after it). */
+export function fourLetterWord(host: string, port: number, word: string, timeoutMs: number): Promise<string> {
+  return new Promise((res, rej) => {
+    const chunks: Buffer[] = [];
+    const sock = connect({ host, port });
+    const timer = setTimeout(() => sock.destroy(new Error(`no answer to '${word}' from ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
+    sock.on('connect', () => sock.end(word));
+    sock.on('data', (d: Buffer) => chunks.push(d));
+    sock.on('error', (e) => {
+      clearTimeout(timer);
+      rej(e);
+    });
+    sock.on('close', (hadError) => {
+      clearTimeout(timer);
+      if (!hadError) res(Buffer.concat(chunks).toString('utf8'));
+    });
+  });
+}
+
+/**
+ * true if a ZooKeeper at host:port is serving: `srvr` reports a Mode (standalone, leader or
+ * follower). `ruok` alone is not enough: it answers `imok` on a member without quorum. Servers
+ * that do not whitelist `srvr` but answer `ruok` are taken as serving.
+ */
+export async function probeZooKeeper(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  try {
+    const srvr = await fourLetterWord(host, port, 'srvr', timeoutMs);
+    if (/Mode: (standalone|leader|follower|observer)/.test(srvr)) return true;
+    if (!/not in the whitelist/.test(srvr)) return false;
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    return (await fourLetterWord(host, port, 'ruok', left)) === 'imok';
+  } catch {
+    return false;
+  }
+}

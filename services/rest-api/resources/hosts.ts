@@ -1,0 +1,258 @@
+/**
+ * Hosts (`/hosts`, rest-api-core.md §6.10–§6.13): normally registered by agents; the API reads
+ * them, tunes four scheduling fields, deletes dead ones, lists their interfaces (agent-reported
+ * `host` state key) and binds ports to their interfaces.
+ */
+import type { Msg } from '../../../lib/models/types.js';
+import { parseText } from '../../../lib/nsdb/codec/text-format.js';
+import { ChangeOwner } from '../../../lib/nsdb/provenance.js';
+import type { NsdbStorage } from '../../../lib/nsdb/storage.js';
+import { badRequest, conflict, HttpError, notFound, validationError, type Violation } from '../../../lib/http/errors.js';
+import { collection, JSON_TYPE, single } from '../../../lib/http/media-types.js';
+import { message } from '../../../lib/http/messages.js';
+import { T, V } from '../machinery/field-types.js';
+import { pathId } from '../machinery/handlers.js';
+import { requireObjectBody } from '../machinery/dto.js';
+import type { RequestContext, ResourceDef, RouteDef } from '../machinery/types.js';
+import { idField, media, subLink } from './common.js';
+import { removeMember } from './tunnel-zones.js';
+
+/** Whether the agent of a host holds its `alive` key (ephemeral, in the host's own namespace). */
+export async function hostAlive(storage: NsdbStorage, hostId: string): Promise<boolean> {
+  const path = `${storage.layout.state(hostId, 'Host', hostId)}/alive`;
+  try {
+    return (await storage.zookeeper.exists(path)) !== null;
+  } catch {
+    return false;
+  }
+}
+
+const IF_TYPES: Record<string, string> = { PHYSICAL: 'Physical', VIRTUAL: 'Virtual', TUNNEL: 'Tunnel', UNKNOWN: 'Unknown' };
+const ENDPOINTS: Record<string, string> = {
+  DATAPATH_EP: 'DATAPATH', PHYSICAL_EP: 'PHYSICAL', VM_EP: 'VM', GRE_EP: 'GRE', CAPWAP_EP: 'CAPWAP',
+  LOCALHOST_EP: 'LOCALHOST', TUNTAP_EP: 'TUNTAP', UNKNOWN_EP: 'UNKNOWN',
+};
+const PORT_TYPES: Record<string, string> = {
+  NET_DEV_DP: 'NetDev', INTERNAL_DP: 'Internal', GRE_DP: 'Gre', VXLAN_DP: 'VXLan', GRE64_DP: 'Gre64', LISP_DP: 'Lisp',
+};
+
+/** The interfaces an agent reported in the host's `host` state key (HostState text format). */
+async function interfaces(ctx: RequestContext, hostId: string): Promise<Record<string, unknown>[]> {
+  const path = `${ctx.storage.layout.state(hostId, 'Host', hostId)}/host`;
+  let state: Msg;
+  try {
+    const { data } = await ctx.storage.zookeeper.getData(path);
+    state = parseText('HostState', data.toString('utf8'), { allowUnknownFields: false });
+  } catch {
+    return []; // no agent, or nothing readable: the original shows an empty list
+  }
+  const list = Array.isArray(state['interfaces']) ? (state['interfaces'] as Msg[]) : [];
+  return list.map((i) => {
+    const name = String(i['name'] ?? '');
+    return {
+      hostId,
+      name,
+      mac: i['mac'] ?? null,
+      mtu: i['mtu'] ?? 0,
+      type: IF_TYPES[String(i['type'] ?? 'PHYSICAL')] ?? 'Unknown',
+      endpoint: ENDPOINTS[String(i['endpoint'] ?? 'DATAPATH_EP')] ?? 'UNKNOWN',
+      portType: i['port_type'] !== undefined ? (PORT_TYPES[String(i['port_type'])] ?? null) : null,
+      addresses: (Array.isArray(i['addresses']) ? (i['addresses'] as Msg[]) : []).map((a) => String(a['address'])),
+      status: (i['up'] === true ? 1 : 0) | (i['has_link'] === true ? 2 : 0),
+      uri: `${ctx.base}/hosts/${hostId}/interfaces/${encodeURIComponent(name)}`,
+    };
+  });
+}
+
+export const hosts: ResourceDef = {
+  name: 'host',
+  clazz: 'Host',
+  segment: 'hosts',
+  media: media('Host', [3]),
+  fields: [
+    // The original never generates host ids: agents own them.
+    { ...idField, required: true },
+    { json: 'name', type: T.string, access: 'create', proto: 'name' },
+    { json: 'addresses', type: T.stringList, access: 'ro', read: () => [] },
+    { json: 'hostInterfaces', type: T.stringList, access: 'ro', read: () => [] },
+    { json: 'alive', type: T.bool, access: 'ro', read: () => false },
+    { json: 'floodingProxyWeight', type: T.int32, access: 'create', proto: 'flooding_proxy_weight', default: 1, validators: [V.range(0, 65535)] },
+    { json: 'containerWeight', type: T.int32, access: 'create', proto: 'container_weight', default: 1, validators: [V.min(0)] },
+    { json: 'containerLimit', type: T.int32, access: 'create', proto: 'container_limit', default: -1, validators: [V.min(-1)] },
+    { json: 'enforceContainerLimit', type: T.bool, access: 'create', proto: 'enforce_container_limit', default: false },
+  ],
+  links: [subLink('interfaces', 'interfaces'), subLink('ports', 'ports')],
+  create: {},
+  update: false, // PUT has its own rules (below)
+  delete: false, // so does DELETE
+  hooks: {
+    async decorate(json, proto, ctx) {
+      const id = String(proto['id']);
+      const [alive, ifs] = await Promise.all([hostAlive(ctx.storage, id), interfaces(ctx, id)]);
+      json['alive'] = alive;
+      json['hostInterfaces'] = ifs;
+      json['addresses'] = [...new Set(ifs.flatMap((i) => i['addresses'] as string[]))];
+    },
+  },
+};
+
+const TUNABLES: [json: string, proto: string, nullKey: Parameters<typeof message>[0]][] = [
+  ['floodingProxyWeight', 'flooding_proxy_weight', 'HostFloodingProxyWeightIsNull'],
+  ['containerWeight', 'container_weight', 'HostContainerWeightIsNull'],
+  ['containerLimit', 'container_limit', 'HostContainerLimitIsNull'],
+  ['enforceContainerLimit', 'enforce_container_limit', 'HostEnforceContainerLimitIsNull'],
+];
+
+const BINDING = single('HostInterfacePort', 1);
+
+function bindingJson(ctx: RequestContext, hostId: string, port: Msg): Record<string, unknown> {
+  const portId = String(port['id']);
+  return {
+    hostId,
+    portId,
+    interfaceName: port['interface_name'] ?? null,
+    uri: `${ctx.base}/hosts/${hostId}/ports/${portId}`,
+    host: `${ctx.base}/hosts/${hostId}`,
+    port: `${ctx.base}/ports/${portId}`,
+  };
+}
+
+export const hostRoutes: RouteDef[] = [
+  {
+    // Only the four scheduling fields change, all four must be given; 200 as in the original.
+    method: 'PUT',
+    path: '/hosts/:id',
+    regime: 'E',
+    consumes: media('Host', [3]).single,
+    async handler(ctx) {
+      const id = pathId(ctx);
+      const body = requireObjectBody(ctx.body);
+      const values = TUNABLES.map(([json, , nullKey]) => {
+        const type = json === 'enforceContainerLimit' ? T.bool : T.int32;
+        const v = type.parse(body[json], json);
+        if (v === null) throw badRequest(message(nullKey));
+        return v;
+      });
+      await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
+        const host = await tx.get('Host', id);
+        TUNABLES.forEach(([, proto], i) => {
+          host[proto] = values[i] as number | boolean;
+        });
+        await tx.update('Host', host);
+      });
+      return { status: 200 };
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/hosts/:id',
+    async handler(ctx) {
+      const id = pathId(ctx);
+      if (await hostAlive(ctx.storage, id)) throw new HttpError(403, message('HostDeletionNotAllowedActive', id));
+      await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
+        const host = await tx.get('Host', id);
+        const bound = (host['port_ids'] as string[] | undefined) ?? [];
+        if (bound.length > 0) throw new HttpError(403, message('HostDeletionNotAllowedBindings', id, bound.length));
+        for (const zoneId of (host['tunnel_zone_ids'] as string[] | undefined) ?? []) {
+          const zone = await tx.getOrNull('TunnelZone', zoneId);
+          if (zone) await removeMember(tx, zone, id);
+        }
+        await tx.delete('Host', id);
+      });
+      return { status: 200 };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/hosts/:id/interfaces',
+    regime: 'E',
+    produces: [collection('Interface', 1), JSON_TYPE],
+    async handler(ctx) {
+      const id = pathId(ctx);
+      await ctx.storage.get('Host', id);
+      return { status: 200, body: await interfaces(ctx, id) };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/hosts/:id/interfaces/:name',
+    regime: 'E',
+    produces: [single('Interface', 1), JSON_TYPE],
+    async handler(ctx) {
+      const id = pathId(ctx);
+      await ctx.storage.get('Host', id);
+      const hit = (await interfaces(ctx, id)).find((i) => i['name'] === ctx.params['name']);
+      if (!hit) throw notFound(`Host ${id} has no interface named ${String(ctx.params['name'])}.`);
+      return { status: 200, body: hit };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/hosts/:id/ports',
+    regime: 'E',
+    consumes: [BINDING, JSON_TYPE],
+    async handler(ctx) {
+      const hostId = pathId(ctx);
+      const body = requireObjectBody(ctx.body);
+      const portId = T.uuid.parse(body['portId'], 'portId');
+      const ifName = T.string.parse(body['interfaceName'], 'interfaceName');
+      const violations: Violation[] = [];
+      if (portId === null) violations.push({ property: 'portId', message: message('NonNull') });
+      if (ifName === null || ifName === '') violations.push({ property: 'interfaceName', message: message('NonNull') });
+      if (violations.length > 0 || portId === null || ifName === null) throw validationError(violations);
+      await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
+        const host = await tx.get('Host', hostId);
+        if (((host['tunnel_zone_ids'] as string[] | undefined) ?? []).length === 0) {
+          throw conflict(message('HostIsNotInAnyTunnelZone'));
+        }
+        const port = await tx.get('Port', portId);
+        if (port['interface_name'] !== undefined || port['host_id'] !== undefined) throw conflict(message('PortAlreadyBound', portId));
+        if (port['peer_id'] !== undefined) throw conflict(`Port ${portId} is linked to another port and cannot be bound to an interface.`);
+        const others = await tx.getAll('Port', ((host['port_ids'] as string[] | undefined) ?? []).filter((p) => p !== portId));
+        if (others.some((p) => p['interface_name'] === ifName)) throw conflict(message('HostInterfaceIsAlreadyUsed', ifName));
+        port['host_id'] = hostId;
+        port['interface_name'] = ifName;
+        await tx.update('Port', port);
+      });
+      return { status: 201, headers: { Location: `${ctx.base}/hosts/${hostId}/ports/${portId}` } };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/hosts/:id/ports',
+    regime: 'E',
+    produces: [collection('HostInterfacePort', 1)],
+    async handler(ctx) {
+      const hostId = pathId(ctx);
+      const host = await ctx.storage.get('Host', hostId);
+      const bound = await ctx.storage.getExisting('Port', (host['port_ids'] as string[] | undefined) ?? []);
+      return { status: 200, body: bound.map((p) => bindingJson(ctx, hostId, p)) };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/hosts/:id/ports/:portId',
+    async handler(ctx) {
+      const hostId = pathId(ctx);
+      const port = await ctx.storage.get('Port', pathId(ctx, 'portId'));
+      if (port['host_id'] !== hostId) throw notFound(`Port ${String(port['id'])} is not bound to host ${hostId}.`);
+      return { status: 200, body: bindingJson(ctx, hostId, port), contentType: BINDING };
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/hosts/:id/ports/:portId',
+    async handler(ctx) {
+      pathId(ctx);
+      const portId = pathId(ctx, 'portId');
+      await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
+        const port = await tx.get('Port', portId);
+        if (port['host_id'] === undefined && port['interface_name'] === undefined) return;
+        delete port['host_id'];
+        delete port['interface_name'];
+        await tx.update('Port', port);
+      });
+      return { status: 204 };
+    },
+  },
+];

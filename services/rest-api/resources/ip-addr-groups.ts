@@ -1,0 +1,178 @@
+/**
+ * IP address groups (`/ip_addr_groups`, rest-api-core.md §6.9) and their addresses, kept as
+ * `ip_addr_ports` entries of the group. Addresses compare by value, whatever their spelling.
+ */
+import type { Msg } from '../../../lib/models/types.js';
+import { ChangeOwner } from '../../../lib/nsdb/provenance.js';
+import { badRequest, conflict, notFound, validationError } from '../../../lib/http/errors.js';
+import { collection, single } from '../../../lib/http/media-types.js';
+import { message } from '../../../lib/http/messages.js';
+import { formatIPv6, parseIPv6 } from '../machinery/addresses.js';
+import { T, V, type FieldType } from '../machinery/field-types.js';
+import { pathId } from '../machinery/handlers.js';
+import { requireObjectBody } from '../machinery/dto.js';
+import type { RequestContext, ResourceDef, RouteDef } from '../machinery/types.js';
+import { idField, subLink } from './common.js';
+
+/** The original parses IPv4 leniently (`010.000.000.002` is 10.0.0.2) and prints it plainly. */
+export function canonicalAddress(text: string): { version: 4 | 6; address: string } | undefined {
+  const parts = text.split('.');
+  if (parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) {
+    return { version: 4, address: parts.map((p) => String(Number(p))).join('.') };
+  }
+  const six = parseIPv6(text);
+  return six ? { version: 6, address: formatIPv6(six) } : undefined;
+}
+
+interface AddrPorts {
+  ipAddress: string | null;
+  portIds: string[];
+}
+
+const ipAddrPorts: FieldType<AddrPorts[]> = {
+  name: 'ipAddrPorts',
+  empty: [],
+  parse: () => null,
+  toProto: () => undefined,
+  fromProto(v) {
+    if (!Array.isArray(v)) return [];
+    return (v as Msg[]).map((e) => ({
+      ipAddress: ((e['ip_address'] as Msg | undefined)?.['address'] as string | undefined) ?? null,
+      portIds: (e['port_ids'] as string[] | undefined) ?? [],
+    }));
+  },
+};
+
+export const ipAddrGroups: ResourceDef = {
+  name: 'IP address group',
+  clazz: 'IPAddrGroup',
+  segment: 'ip_addr_groups',
+  media: { single: [single('IpAddrGroup', 1)], collection: [collection('IpAddrGroup', 1)] },
+  fields: [
+    idField,
+    { json: 'name', type: T.string, access: 'create', proto: 'name', required: true, validators: [V.size(1, 255)] },
+    { json: 'ipAddrPorts', type: ipAddrPorts, access: 'ro', proto: 'ip_addr_ports' },
+    { json: 'inboundChainId', type: T.uuid, access: 'ro', proto: 'inbound_chain_id' },
+    { json: 'outboundChainId', type: T.uuid, access: 'ro', proto: 'outbound_chain_id' },
+    { json: 'ruleIds', type: T.uuidList, access: 'ro', proto: 'rule_ids' },
+  ],
+  links: [subLink('addrs', 'ip_addrs')],
+  create: {},
+  update: false,
+  delete: { missing: 204 },
+};
+
+const ADDR = single('IpAddrGroupAddr', 1);
+const ADDRS = collection('IpAddrGroupAddr', 1);
+
+function entries(group: Msg): Msg[] {
+  const v = group['ip_addr_ports'];
+  return Array.isArray(v) ? (v as Msg[]) : [];
+}
+
+function addressOf(entry: Msg): string | undefined {
+  return (entry['ip_address'] as Msg | undefined)?.['address'] as string | undefined;
+}
+
+function sameAddress(entry: Msg, canonical: string): boolean {
+  const a = addressOf(entry);
+  return a !== undefined && canonicalAddress(a)?.address === canonical;
+}
+
+function addrJson(ctx: RequestContext, groupId: string, address: string, version: number): Record<string, unknown> {
+  return {
+    version,
+    addr: address,
+    ipAddrGroupId: groupId,
+    uri: `${ctx.base}/ip_addr_groups/${groupId}/versions/${version}/ip_addrs/${encodeURIComponent(address)}`,
+    ipAddrGroup: `${ctx.base}/ip_addr_groups/${groupId}`,
+  };
+}
+
+/** `{v}` and `{addr}` of an address URI: v must be 4 or 6 (400), the address must parse (400). */
+function addressParams(ctx: RequestContext): string {
+  const v = ctx.params['version'];
+  if (v !== '4' && v !== '6') throw badRequest(`Invalid IP version '${String(v)}': must be 4 or 6.`);
+  const raw = ctx.params['addr'] ?? '';
+  const parsed = canonicalAddress(raw);
+  if (!parsed) throw badRequest(message('IpAddrInvalidWithParam', raw));
+  return parsed.address;
+}
+
+export const ipAddrRoutes: RouteDef[] = [
+  {
+    method: 'POST',
+    path: '/ip_addr_groups/:id/ip_addrs',
+    regime: 'E',
+    consumes: [ADDR],
+    async handler(ctx) {
+      const groupId = pathId(ctx);
+      const body = requireObjectBody(ctx.body);
+      const version = body['version'];
+      if (version === undefined || version === null) throw validationError([{ property: 'version', message: message('NonNull') }]);
+      if (String(version) !== '4' && String(version) !== '6') throw badRequest(`Invalid IP version '${String(version)}': must be 4 or 6.`);
+      const addrRaw = T.string.parse(body['addr'], 'addr');
+      if (addrRaw === null) throw validationError([{ property: 'addr', message: message('NonNull') }]);
+      const parsed = canonicalAddress(addrRaw);
+      if (!parsed) throw badRequest(message('IpAddrInvalidWithParam', addrRaw));
+      await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
+        const group = await tx.get('IPAddrGroup', groupId);
+        if (entries(group).some((e) => sameAddress(e, parsed.address))) {
+          throw conflict(`The IP address group already contains ${parsed.address}.`);
+        }
+        group['ip_addr_ports'] = [...entries(group), { ip_address: { version: parsed.version === 4 ? 'V4' : 'V6', address: parsed.address } }];
+        await tx.update('IPAddrGroup', group);
+      });
+      return {
+        status: 201,
+        headers: { Location: `${ctx.base}/ip_addr_groups/${groupId}/versions/${String(version)}/ip_addrs/${encodeURIComponent(addrRaw)}` },
+      };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/ip_addr_groups/:id/ip_addrs',
+    regime: 'E',
+    produces: [ADDRS],
+    async handler(ctx) {
+      const groupId = pathId(ctx);
+      const group = await ctx.storage.get('IPAddrGroup', groupId);
+      const body = entries(group)
+        .map((e) => canonicalAddress(addressOf(e) ?? ''))
+        .filter((a) => a !== undefined)
+        .map((a) => addrJson(ctx, groupId, a.address, a.version));
+      return { status: 200, body };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/ip_addr_groups/:id/versions/:version/ip_addrs/:addr',
+    regime: 'E',
+    produces: [ADDR],
+    async handler(ctx) {
+      const groupId = pathId(ctx);
+      const address = addressParams(ctx);
+      const group = await ctx.storage.get('IPAddrGroup', groupId);
+      const hit = entries(group).find((e) => sameAddress(e, address));
+      if (!hit) throw notFound(`The IP address group does not contain ${address}.`);
+      const parsed = canonicalAddress(address);
+      return { status: 200, body: addrJson(ctx, groupId, address, parsed?.version ?? 4) };
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/ip_addr_groups/:id/versions/:version/ip_addrs/:addr',
+    async handler(ctx) {
+      const groupId = pathId(ctx);
+      const address = addressParams(ctx);
+      await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
+        const group = await tx.get('IPAddrGroup', groupId);
+        const kept = entries(group).filter((e) => !sameAddress(e, address));
+        if (kept.length === entries(group).length) return;
+        group['ip_addr_ports'] = kept;
+        await tx.update('IPAddrGroup', group);
+      });
+      return { status: 204 };
+    },
+  },
+];

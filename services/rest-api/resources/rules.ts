@@ -1,0 +1,378 @@
+/**
+ * Rules (`/rules/{id}`, `/chains/{id}/rules`; rest-api-core.md §6.7). The JSON inlines the
+ * condition (stored in `condition`) and the type's data (stored in the `rule_data` oneof); the
+ * JSON `type` becomes the stored (`type`, `action`) pair. Position is the index in the chain's
+ * `rule_ids`, never stored in the rule.
+ */
+import type { FieldValue, Msg } from '../../../lib/models/types.js';
+import { badRequest, type Violation } from '../../../lib/http/errors.js';
+import { message } from '../../../lib/http/messages.js';
+import { enumType, JsonMappingError, T, V, type FieldType } from '../machinery/field-types.js';
+import { isIPv4 } from '../machinery/addresses.js';
+import { cachedGet } from '../machinery/handlers.js';
+import type { Dto, FieldDef, ResourceDef, VariantDef } from '../machinery/types.js';
+import { idField, media, subnetPair } from './common.js';
+import { unlinkJump } from './chains.js';
+
+const C = 'condition';
+const flag = (json: string, proto: string): FieldDef => ({ json, type: T.bool, access: 'create', proto: `${C}.${proto}`, default: false });
+const cond = (json: string, type: FieldType, proto: string, extra: Partial<FieldDef> = {}): FieldDef => ({
+  json, type, access: 'create', proto: `${C}.${proto}`, ...extra,
+});
+
+/** MACs in rule conditions: six groups of one or two hex digits. */
+const MAC_PARSE = /^[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2}){5}$/;
+const MAC_MASK = /^[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}$/;
+
+/** `ffff.ff00.0000` ⇄ the int64 value of the 48-bit mask. */
+const macMask: FieldType<string> = {
+  name: 'MAC mask',
+  empty: null,
+  parse: T.string.parse,
+  toProto: (v) => (MAC_MASK.test(v) ? BigInt(`0x${v.replace(/\./g, '')}`) : undefined),
+  fromProto(v) {
+    if (typeof v !== 'bigint' && typeof v !== 'number') return null;
+    const hex = BigInt(v).toString(16).padStart(12, '0').slice(-12);
+    return `${hex.slice(0, 4)}.${hex.slice(4, 8)}.${hex.slice(8, 12)}`;
+  },
+};
+
+interface Range {
+  start: number | null;
+  end: number | null;
+}
+
+/** `{"start": a, "end": b}` ⇄ commons.Int32Range (unset bounds stay unset). */
+const portRange: FieldType<Range> = {
+  name: 'range',
+  empty: null,
+  parse(raw, field) {
+    if (raw === null || raw === undefined) return null;
+    if (typeof raw !== 'object' || Array.isArray(raw)) throw new JsonMappingError(`Invalid value for field '${field}': expected {"start", "end"}`);
+    const r = raw as Record<string, unknown>;
+    return { start: T.int32.parse(r['start'], `${field}.start`), end: T.int32.parse(r['end'], `${field}.end`) };
+  },
+  toProto(v) {
+    const m: Msg = {};
+    if (v.start !== null) m['start'] = v.start;
+    if (v.end !== null) m['end'] = v.end;
+    return m;
+  },
+  fromProto(v) {
+    if (v === undefined || typeof v !== 'object' || Array.isArray(v) || Buffer.isBuffer(v)) return null;
+    const m = v as Msg;
+    return { start: typeof m['start'] === 'number' ? m['start'] : null, end: typeof m['end'] === 'number' ? m['end'] : null };
+  },
+};
+
+const rangeValid = (v: unknown): string | undefined => {
+  const r = v as Range;
+  const inRange = (n: number | null): boolean => n === null || (n >= 0 && n <= 65535);
+  if (!inRange(r.start) || !inRange(r.end)) return 'Range is not valid.';
+  if (r.start !== null && r.end !== null && r.start > r.end) return 'Range is not valid.';
+  return undefined;
+};
+
+const FRAG = { any: 'ANY', nonheader: 'NONHEADER', header: 'HEADER', unfragmented: 'UNFRAGMENTED' };
+
+const conditionFields: FieldDef[] = [
+  flag('condInvert', 'conjunction_inv'),
+  flag('matchForwardFlow', 'match_forward_flow'),
+  flag('matchReturnFlow', 'match_return_flow'),
+  cond('inPorts', T.uuidList, 'in_port_ids'),
+  flag('invInPorts', 'in_port_inv'),
+  cond('outPorts', T.uuidList, 'out_port_ids'),
+  flag('invOutPorts', 'out_port_inv'),
+  cond('portGroup', T.uuid, 'port_group_id'),
+  flag('invPortGroup', 'inv_port_group'),
+  cond('ipAddrGroupSrc', T.uuid, 'ip_addr_group_id_src'),
+  flag('invIpAddrGroupSrc', 'inv_ip_addr_group_id_src'),
+  cond('ipAddrGroupDst', T.uuid, 'ip_addr_group_id_dst'),
+  flag('invIpAddrGroupDst', 'inv_ip_addr_group_id_dst'),
+  cond('dlType', T.int32, 'dl_type', { validators: [V.range(0x600, 0xffff)] }),
+  flag('invDlType', 'inv_dl_type'),
+  cond('dlSrc', T.string, 'dl_src', { validators: [V.pattern(MAC_PARSE, message('MacAddressInvalid'))] }),
+  cond('dlSrcMask', macMask, 'dl_src_mask', { validators: [V.pattern(MAC_MASK, message('MacMaskInvalid'))] }),
+  flag('invDlSrc', 'inv_dl_src'),
+  cond('dlDst', T.string, 'dl_dst', { validators: [V.pattern(MAC_PARSE, message('MacAddressInvalid'))] }),
+  cond('dlDstMask', macMask, 'dl_dst_mask', { validators: [V.pattern(MAC_MASK, message('MacMaskInvalid'))] }),
+  flag('invDlDst', 'inv_dl_dst'),
+  cond('nwTos', T.int32, 'nw_tos', { validators: [V.range(0, 255)] }),
+  flag('invNwTos', 'nw_tos_inv'),
+  cond('nwProto', T.int32, 'nw_proto', { validators: [V.range(0, 255)] }),
+  flag('invNwProto', 'nw_proto_inv'),
+  ...subnetPair('nwSrcAddress', 'nwSrcLength', `${C}.nw_src_ip`),
+  ...subnetPair('nwDstAddress', 'nwDstLength', `${C}.nw_dst_ip`),
+  cond('tpSrc', portRange, 'tp_src', { validators: [rangeValid] }),
+  cond('tpDst', portRange, 'tp_dst', { validators: [rangeValid] }),
+  flag('invNwSrc', 'nw_src_inv'),
+  flag('invNwDst', 'nw_dst_inv'),
+  flag('invTpSrc', 'tp_src_inv'),
+  flag('invTpDst', 'tp_dst_inv'),
+  cond('traversedDevice', T.uuid, 'traversed_device'),
+  flag('invTraversedDevice', 'traversed_device_inv'),
+  {
+    // Computed when absent and checked against the rule's shape by the resource's validate hook.
+    json: 'fragmentPolicy',
+    type: enumType(FRAG, message('FragPolicyUndefined')),
+    access: 'create',
+    proto: `${C}.fragment_policy`,
+  },
+  flag('noVlan', 'no_vlan'),
+  cond('vlan', T.uint32, 'vlan', { validators: [V.range(0, 4095)] }),
+  ...subnetPair('icmpDataSrcIpAddress', 'icmpDataSrcIpLength', `${C}.icmp_data_src_ip`),
+  flag('invIcmpDataSrcIp', 'icmp_data_src_ip_inv'),
+  ...subnetPair('icmpDataDstIpAddress', 'icmpDataDstIpLength', `${C}.icmp_data_dst_ip`),
+  flag('invIcmpDataDstIp', 'icmp_data_dst_ip_inv'),
+  cond('inPortGroup', T.uuid, 'in_port_group_id'),
+  flag('invInPortGroup', 'inv_in_port_group'),
+  cond('outPortGroup', T.uuid, 'out_port_group_id'),
+  flag('invOutPortGroup', 'inv_out_port_group'),
+  flag('matchNwDstRewritten', 'match_nw_dst_rewritten'),
+];
+
+const commonFields: FieldDef[] = [
+  idField,
+  { json: 'chainId', type: T.uuid, access: 'ro', proto: 'chain_id' },
+  // Not stored: the rule's place in its chain's rule_ids (see afterCreate and decorate).
+  { json: 'position', type: T.int32, access: 'create', default: 1, validators: [V.min(0)], owns: [], write: () => undefined, read: () => null },
+  { json: 'meterName', type: T.string, access: 'ro', read: () => null },
+  ...conditionFields,
+];
+
+function flowAction(allowed: Record<string, string>): FieldDef {
+  const names = Object.keys(allowed);
+  return {
+    json: 'flowAction',
+    type: T.string,
+    access: 'create',
+    required: true,
+    owns: [],
+    validators: [(v) => (names.includes(String(v)) ? undefined : `Must be one of {${names.join(', ')}}.`)],
+    read: (p) => (typeof p['action'] === 'string' ? String(p['action']).toLowerCase() : null),
+    write: (v, p) => {
+      const a = allowed[String(v)];
+      if (a) p['action'] = a;
+    },
+  };
+}
+
+const NAT_ACTIONS = { accept: 'ACCEPT', continue: 'CONTINUE', return: 'RETURN' };
+
+interface NatTarget {
+  addressFrom: string | null;
+  addressTo: string | null;
+  portFrom: number;
+  portTo: number;
+}
+
+const natTargets: FieldType<NatTarget[]> = {
+  name: 'NAT targets',
+  empty: [],
+  parse(raw, field) {
+    if (raw === null || raw === undefined) return null;
+    if (!Array.isArray(raw)) throw new JsonMappingError(`Invalid value for field '${field}': expected an array`);
+    return raw.map((t) => {
+      if (t === null || typeof t !== 'object') throw new JsonMappingError(`Invalid value for field '${field}': expected objects`);
+      const o = t as Record<string, unknown>;
+      return {
+        addressFrom: T.string.parse(o['addressFrom'], 'addressFrom'),
+        addressTo: T.string.parse(o['addressTo'], 'addressTo'),
+        portFrom: T.int32.parse(o['portFrom'], 'portFrom') ?? 0,
+        portTo: T.int32.parse(o['portTo'], 'portTo') ?? 0,
+      };
+    });
+  },
+  toProto: (v) =>
+    v.map((t) => ({
+      nw_start: { version: 'V4', address: t.addressFrom ?? '' },
+      nw_end: { version: 'V4', address: t.addressTo ?? '' },
+      tp_start: t.portFrom,
+      tp_end: t.portTo,
+    })) as FieldValue,
+  fromProto(v) {
+    if (!Array.isArray(v)) return [];
+    return (v as Msg[]).map((t) => ({
+      addressFrom: ((t['nw_start'] as Msg | undefined)?.['address'] as string | undefined) ?? null,
+      addressTo: ((t['nw_end'] as Msg | undefined)?.['address'] as string | undefined) ?? null,
+      portFrom: Number(t['tp_start'] ?? 0),
+      portTo: Number(t['tp_end'] ?? 0),
+    }));
+  },
+};
+
+const targetsValid = (v: unknown): string | undefined => {
+  const list = v as NatTarget[];
+  if (list.length === 0) return 'size must be between 1 and 2147483647';
+  for (const t of list) {
+    if (!t.addressFrom || !isIPv4(t.addressFrom) || !t.addressTo || !isIPv4(t.addressTo)) return message('IpAddrInvalid');
+    if (t.portFrom < 0 || t.portFrom > 65535 || t.portTo < 0 || t.portTo > 65535 || t.portFrom > t.portTo) return 'Range is not valid.';
+  }
+  return undefined;
+};
+
+const typeIs = (p: Msg, t: string): boolean => (p['type'] ?? 'LITERAL_RULE') === t;
+const nat = (p: Msg): Msg => (p['nat_rule_data'] as Msg | undefined) ?? {};
+
+function literal(name: string, action: string): VariantDef {
+  return {
+    inputNames: [name],
+    outputName: name,
+    fields: [],
+    matches: (p) => typeIs(p, 'LITERAL_RULE') && (p['action'] ?? 'ACCEPT') === action,
+    stamp: (p) => {
+      p['type'] = 'LITERAL_RULE';
+      p['action'] = action;
+    },
+  };
+}
+
+function natVariant(name: string, dnat: boolean, reverse: boolean): VariantDef {
+  return {
+    inputNames: [name],
+    outputName: name,
+    fields: [
+      flowAction(NAT_ACTIONS),
+      ...(reverse
+        ? []
+        : [{ json: 'natTargets', type: natTargets, access: 'create', required: true, proto: 'nat_rule_data.nat_targets', validators: [targetsValid] } as FieldDef]),
+    ],
+    matches: (p) => typeIs(p, 'NAT_RULE') && Boolean(nat(p)['dnat']) === dnat && Boolean(nat(p)['reverse']) === reverse,
+    stamp: (p) => {
+      p['type'] = 'NAT_RULE';
+      const data = nat(p);
+      p['nat_rule_data'] = { nat_targets: data['nat_targets'] ?? [], dnat, reverse };
+    },
+  };
+}
+
+const VARIANTS: VariantDef[] = [
+  literal('accept', 'ACCEPT'),
+  literal('drop', 'DROP'),
+  literal('reject', 'REJECT'),
+  literal('return', 'RETURN'),
+  {
+    inputNames: ['jump'],
+    outputName: 'jump',
+    fields: [
+      { json: 'jumpChainId', type: T.uuid, access: 'create', required: true, proto: 'jump_rule_data.jump_chain_id' },
+      { json: 'jumpChainName', type: T.string, access: 'create', proto: 'jump_rule_data.jump_chain_name' },
+    ],
+    matches: (p) => typeIs(p, 'JUMP_RULE'),
+    stamp: (p) => {
+      p['type'] = 'JUMP_RULE';
+      p['action'] = 'JUMP';
+    },
+  },
+  natVariant('dnat', true, false),
+  natVariant('snat', false, false),
+  natVariant('rev_dnat', true, true),
+  natVariant('rev_snat', false, true),
+  {
+    // requestId and limit are accepted and, as in the original, not persisted.
+    inputNames: ['trace'],
+    outputName: 'trace',
+    fields: [
+      { json: 'requestId', type: T.uuid, access: 'create', required: true, owns: [], write: () => undefined, read: () => null },
+      { json: 'limit', type: T.int64, access: 'create', owns: [], write: () => undefined, read: () => 0 },
+    ],
+    matches: (p) => typeIs(p, 'TRACE_RULE') || typeIs(p, 'LITERAL_RULE'),
+    stamp: (p) => {
+      p['type'] = 'TRACE_RULE';
+      p['action'] = 'CONTINUE';
+    },
+  },
+  {
+    inputNames: ['l2_transform'],
+    outputName: 'l2_transform',
+    fields: [
+      flowAction({ accept: 'ACCEPT', redirect: 'REDIRECT' }),
+      { json: 'popVlan', type: T.bool, access: 'create', default: false, proto: 'transform_rule_data.pop_vlan' },
+      { json: 'pushVlan', type: T.uint32, access: 'create', default: 0, proto: 'transform_rule_data.push_vlan', validators: [V.range(0, 65535)] },
+      { json: 'targetPortId', type: T.uuid, access: 'create', proto: 'transform_rule_data.target_port_id' },
+      { json: 'ingress', type: T.bool, access: 'create', default: false, proto: 'transform_rule_data.ingress' },
+      { json: 'failOpen', type: T.bool, access: 'create', default: false, proto: 'transform_rule_data.fail_open' },
+    ],
+    matches: (p) => typeIs(p, 'L2TRANSFORM_RULE'),
+    stamp: (p) => {
+      p['type'] = 'L2TRANSFORM_RULE';
+    },
+  },
+];
+
+/**
+ * The fragment policy rules of §6.7: computed when absent, and only some values allowed for L4
+ * rules and for NAT rules that are not floating-IP style. Violations are class-level (property '').
+ */
+function checkFragmentPolicy(dto: Dto, type: string): Violation[] {
+  const l4 = dto['tpSrc'] !== null || dto['tpDst'] !== null;
+  const given = dto['fragmentPolicy'] as string | null;
+  if (type === 'dnat' || type === 'snat') {
+    const targets = (dto['natTargets'] as NatTarget[] | null) ?? [];
+    const t = targets[0];
+    const floatingIp = targets.length === 1 && t !== undefined && t.addressFrom === t.addressTo && t.portFrom === 0 && t.portTo === 0;
+    if (!floatingIp || l4) {
+      if (given !== null && given !== 'unfragmented') return [{ property: '', message: message('FragPolicyInvalidForNatRule') }];
+      dto['fragmentPolicy'] = 'unfragmented';
+    } else if (given === null) {
+      dto['fragmentPolicy'] = 'any';
+    }
+    return [];
+  }
+  if (l4) {
+    if (given === 'any' || given === 'nonheader') return [{ property: '', message: message('FragPolicyInvalidForL4Rule') }];
+    if (given === null) dto['fragmentPolicy'] = 'header';
+  } else if (given === null) {
+    dto['fragmentPolicy'] = 'any';
+  }
+  return [];
+}
+
+export const rules: ResourceDef = {
+  name: 'rule',
+  clazz: 'Rule',
+  segment: 'rules',
+  media: media('Rule', [2]),
+  discriminator: 'type',
+  fields: commonFields,
+  variants: VARIANTS,
+  list: false,
+  update: false,
+  delete: { missing: 404 },
+  parents: [{ segment: 'chains', clazz: 'Chain', childIds: 'rule_ids', parentRef: 'chain_id' }],
+  hooks: {
+    validate(dto, ctx) {
+      const type = String((ctx.body as Record<string, unknown>)['type']);
+      return checkFragmentPolicy(dto, type);
+    },
+    async afterCreate(tx, proto, dto) {
+      const id = String(proto['id']);
+      const chain = await tx.get('Chain', String(proto['chain_id']));
+      const order = ((chain['rule_ids'] as string[] | undefined) ?? []).filter((x) => x !== id);
+      const position = Math.max(1, Number(dto['position'] ?? 1));
+      if (position > order.length + 1) {
+        throw badRequest(`Position ${position} exceeds the number of rules in the chain (${order.length}) plus one.`);
+      }
+      order.splice(position - 1, 0, id);
+      chain['rule_ids'] = order;
+      await tx.update('Chain', chain);
+      const jumpTo = (proto['jump_rule_data'] as Msg | undefined)?.['jump_chain_id'];
+      if (typeof jumpTo === 'string') {
+        const target = await tx.get('Chain', jumpTo);
+        target['jump_rule_ids'] = [...((target['jump_rule_ids'] as string[] | undefined) ?? []), id];
+        await tx.update('Chain', target);
+      }
+    },
+    async beforeDelete(tx, rule) {
+      await unlinkJump(tx, rule);
+    },
+    async decorate(json, proto, ctx) {
+      const chainId = proto['chain_id'];
+      if (typeof chainId !== 'string') return;
+      const chain = await cachedGet(ctx, 'Chain', chainId);
+      const at = ((chain?.['rule_ids'] as string[] | undefined) ?? []).indexOf(String(proto['id']));
+      json['position'] = at >= 0 ? at + 1 : null;
+    },
+  },
+};
+

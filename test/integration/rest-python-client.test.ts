@@ -1,0 +1,226 @@
+/**
+ * The exact request shapes python-midonetclient sends (rest-api-core.md §4.1, §6.4, §8;
+ * runbooks/debian-test-servers.md §5): every request carries a JSON body (`{}` when it has
+ * none), GETs and DELETEs included; the token comes from the login cookie; creates are a POST
+ * followed by a GET of `Location` with the same headers; `Port.link()` posts the whole port
+ * object; numbers may arrive as strings and unset values as null.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { startTestNode, type TestNode } from '../support/node-harness.js';
+import { assertStatus, basic, MT, MT2, rq, sorted, UUID_RE, type Json, type Res } from '../support/rest-helpers.js';
+
+let t: TestNode;
+let api: string;
+let token: string;
+let app: Record<string, string>;
+
+/** What httplib2 adds on its own. */
+const HTTPLIB2 = { 'Accept-Encoding': 'gzip, deflate', 'User-Agent': 'Python-httplib2/0.20.4 (gzip)' };
+
+/**
+ * api_lib.do_request: body = json.dumps(body) or '{}', the given headers, X-Auth-Token once
+ * logged in; httplib2 follows redirects of GETs.
+ */
+async function py(method: string, url: string, headers: Record<string, string> = {}, body?: unknown): Promise<Res> {
+  const rawBody = body === undefined ? '{}' : JSON.stringify(body);
+  const all = { ...HTTPLIB2, ...headers, ...(token ? { 'X-Auth-Token': token } : {}) };
+  let res = await rq(method, url, { token: null, headers: all, rawBody });
+  for (let hops = 0; method === 'GET' && [301, 302, 303, 307].includes(res.status) && hops < 5; hops++) {
+    const loc = res.headers.get('location');
+    assert.ok(loc, 'redirect without Location');
+    res = await rq(method, new URL(loc, url).href, { token: null, headers: all, rawBody });
+  }
+  assert.ok(res.status < 300, `python client would raise on ${method} ${url}: HTTP ${res.status} ${res.text.slice(0, 300)}`);
+  return res;
+}
+
+/** ResourceBase.create(): POST with Content-Type, then GET Location with Content-Type and Accept. */
+async function pyCreate(url: string, mediaType: string, dto: Record<string, unknown>): Promise<Record<string, Json>> {
+  const headers: Record<string, string> = { 'Content-Type': mediaType };
+  const created = await py('POST', url, headers, dto);
+  assertStatus(created, 201);
+  const location = created.headers.get('location');
+  assert.ok(location, 'no Location');
+  headers['Accept'] = mediaType;
+  const got = await py('GET', location, headers);
+  assertStatus(got, 200);
+  return got.json;
+}
+
+/** ResourceBase.update(): PUT the whole dto to its uri, then GET it. */
+async function pyUpdate(dto: Record<string, Json>, mediaType: string): Promise<Record<string, Json>> {
+  const headers: Record<string, string> = { 'Content-Type': mediaType };
+  const res = await py('PUT', dto['uri'], headers, dto);
+  assertStatus(res, 204);
+  headers['Accept'] = mediaType;
+  const got = await py('GET', dto['uri'], headers);
+  assertStatus(got, 200);
+  return got.json;
+}
+
+before(async () => {
+  t = await startTestNode();
+  api = t.api;
+});
+
+after(async () => {
+  await t?.stop();
+});
+
+describe('python-midonetclient request shapes', () => {
+  it('login: POST {} with Basic credentials and X-Auth-Project; the token is read from Set-Cookie', async () => {
+    const res = await py('POST', `${api}/login`, { Authorization: basic('admin', 'midonet'), 'X-Auth-Project': 'admin' });
+    assertStatus(res, 200);
+    const setCookie = res.headers.get('set-cookie');
+    assert.ok(setCookie, 'no Set-Cookie');
+    // auth_lib: session, _, _ = set_cookie.partition(';'); _, _, token = session.partition('=')
+    const session = setCookie.split(';')[0]!;
+    assert.equal(session.slice(0, session.indexOf('=')), 'sessionId');
+    token = session.slice(session.indexOf('=') + 1);
+    assert.equal(token, '00000000');
+  });
+
+  it('GET {base} without the trailing slash, Accept Application-v5, body {}', async () => {
+    const res = await py('GET', api, { Accept: MT.app });
+    assertStatus(res, 200);
+    app = res.json;
+    assert.equal(app['version'], 'v5.0');
+    assert.equal(app['bridges'], `${api}/bridges`);
+    assert.equal(app['bridgeTemplate'], `${api}/bridges/{id}`);
+    assert.equal(app['systemState'], `${api}/system_state`);
+  });
+
+  it('GET system_state with body {}', async () => {
+    const res = await py('GET', app['systemState']!, { Accept: MT2.systemState });
+    assert.deepEqual(res.json, { state: 'ACTIVE', availability: 'READWRITE', version: '5.0.0', information: null });
+  });
+
+  it('bridge: create (POST + GET Location), list, get by template, update, delete — all with {} bodies', async () => {
+    const dto = await pyCreate(app['bridges']!, MT.bridge, { name: 'py-br', tenantId: 'py-tenant' });
+    assert.match(dto['id'], UUID_RE);
+    assert.equal(dto['name'], 'py-br');
+    assert.equal(dto['tenantId'], 'py-tenant');
+    assert.equal(dto['adminStateUp'], true);
+
+    // get_bridges(): Accept only, body {}
+    const list = await py('GET', app['bridges']!, { Accept: MT.bridges });
+    assert.ok((list.json as { id: string }[]).some((b) => b.id === dto['id']));
+    // get_bridge(id): the template filled in
+    const one = await py('GET', app['bridgeTemplate']!.replace('{id}', dto['id']), { Accept: MT.bridge });
+    assert.deepEqual(one.json, dto);
+
+    // update(): the whole dto (links, uri, read-only fields) goes back
+    const updated = await pyUpdate({ ...dto, name: 'py-br-2', adminStateUp: false }, MT.bridge);
+    assert.equal(updated['name'], 'py-br-2');
+    assert.equal(updated['adminStateUp'], false);
+    assert.equal(updated['tenantId'], 'py-tenant');
+
+    // delete(): DELETE with body {} and no Content-Type
+    const gone = await py('DELETE', dto['uri']);
+    assert.equal(gone.status, 204);
+    const missing = await rq('GET', dto['uri'], { headers: { Accept: MT.bridge } });
+    assert.equal(missing.status, 404);
+  });
+
+  it('DELETE with body {} and Content-Type set', async () => {
+    const dto = await pyCreate(app['bridges']!, MT.bridge, { name: 'py-del' });
+    const res = await py('DELETE', dto['uri'], { 'Content-Type': MT.bridge });
+    assert.equal(res.status, 204);
+    const r = await pyCreate(app['routers']!, MT.router, { name: 'py-del' });
+    assert.equal((await py('DELETE', r['uri'], { 'Content-Type': MT.router, Accept: MT.router })).status, 204);
+  });
+
+  it('router ports with integers as strings; routes with nulls for unset values', async () => {
+    const router = await pyCreate(app['routers']!, MT.router, { name: 'py-r', tenantId: 'py-tenant' });
+    const port = await pyCreate(router['ports'], MT.port, {
+      type: 'Router',
+      portAddress: '10.20.0.1',
+      networkAddress: '10.20.0.0',
+      networkLength: '24',
+    });
+    assert.equal(port['networkLength'], 24);
+    assert.deepEqual(port['portSubnet'], ['10.20.0.1/24']);
+    assert.equal(port['deviceId'], router['id']);
+
+    // add_router_route(): every setter is called, unset values are None → null
+    const route = await pyCreate(router['routes'], MT.route, {
+      type: 'Normal',
+      srcNetworkAddr: '0.0.0.0',
+      srcNetworkLength: null,
+      dstNetworkAddr: '10.30.0.0',
+      dstNetworkLength: '16',
+      nextHopPort: port['id'],
+      nextHopGateway: null,
+      weight: '100',
+    });
+    assert.equal(route['srcNetworkLength'], 0);
+    assert.equal(route['dstNetworkLength'], 16);
+    assert.equal(route['weight'], 100);
+    assert.equal(route['nextHopGateway'], null);
+    assert.equal(route['routerId'], router['id']);
+
+    // get_routes(): Accept collection, body {}
+    const routes = await py('GET', router['routes'], { Accept: MT.routes });
+    assert.ok((routes.json as { id: string }[]).some((r) => r.id === route['id']));
+  });
+
+  it('bridge port vlanId as a string', async () => {
+    const bridge = await pyCreate(app['bridges']!, MT.bridge, { name: 'py-vlan' });
+    const port = await pyCreate(bridge['ports'], MT.port, { type: 'Bridge', vlanId: '5' });
+    assert.equal(port['vlanId'], 5);
+    assert.equal(port['type'], 'Bridge');
+  });
+
+  it('JSON null for a boolean input means false (§2.4)', async () => {
+    const bridge = await pyCreate(app['bridges']!, MT.bridge, { name: 'py-null', adminStateUp: null });
+    assert.equal(bridge['adminStateUp'], false);
+  });
+
+  it('Port.link() posts the whole port object with peerId (and portId) → 201; portId is ignored', async () => {
+    const r1 = await pyCreate(app['routers']!, MT.router, { name: 'py-r1' });
+    const b1 = await pyCreate(app['bridges']!, MT.bridge, { name: 'py-b1' });
+    const rp = await pyCreate(r1['ports'], MT.port, { type: 'Router', portAddress: '10.40.0.1', networkAddress: '10.40.0.0', networkLength: 24 });
+    const bp = await pyCreate(b1['ports'], MT.port, { type: 'Bridge' });
+    const bystander = await pyCreate(b1['ports'], MT.port, { type: 'Bridge' });
+
+    // link(peer): dto['peerId'] = peer; POST dto to dto['link'] with Content-Type PortLink-v1; then get()
+    const body = { ...rp, peerId: bp['id'], portId: bystander['id'] };
+    const linked = await py('POST', rp['link'], { 'Content-Type': MT.portLink }, body);
+    assert.equal(linked.status, 201);
+    const after = await py('GET', rp['uri'], { Accept: MT.port });
+    assert.equal(after.json['peerId'], bp['id']);
+    const peer = await py('GET', bp['uri'], { Accept: MT.port });
+    assert.equal(peer.json['peerId'], rp['id']);
+    const untouched = await py('GET', bystander['uri'], { Accept: MT.port });
+    assert.equal(untouched.json['peerId'], null);
+
+    // the same with portId equal to the port itself
+    const bp2 = await pyCreate(b1['ports'], MT.port, { type: 'Bridge' });
+    const bp3 = await pyCreate(b1['ports'], MT.port, { type: 'Bridge' });
+    assert.equal((await py('POST', bp2['link'], { 'Content-Type': MT.portLink }, { ...bp2, peerId: bp3['id'], portId: bp2['id'] })).status, 201);
+    assert.equal((await py('GET', bp3['uri'], { Accept: MT.port })).json['peerId'], bp2['id']);
+
+    // peer ports of the router: Accept collection, body {}
+    const peers = await py('GET', r1['peerPorts'], { Accept: MT.ports });
+    assert.deepEqual(sorted((peers.json as { id: string }[]).map((p) => p.id)), [bp['id']]);
+
+    // MidonetApi.unlink(port): DELETE link (body {}, no headers), get(), then delete the former peer
+    assert.equal((await py('DELETE', after.json['link'])).status, 204);
+    const unlinked = await py('GET', rp['uri'], { Accept: MT.port });
+    assert.equal(unlinked.json['peerId'], null);
+    assert.equal((await py('DELETE', bp['uri'])).status, 204);
+    assert.equal((await rq('GET', bp['uri'], { headers: { Accept: MT.port } })).status, 404);
+  });
+
+  it('update() of a port sends read-only fields back; they are ignored', async () => {
+    const b = await pyCreate(app['bridges']!, MT.bridge, { name: 'py-upd' });
+    const port = await pyCreate(b['ports'], MT.port, { type: 'Bridge' });
+    const updated = await pyUpdate({ ...port, tunnelKey: 4242, deviceId: randomUUID(), active: true, vlanId: 7 }, MT.port);
+    assert.equal(updated['tunnelKey'], port['tunnelKey']);
+    assert.equal(updated['deviceId'], b['id']);
+    assert.equal(updated['active'], false);
+    assert.equal(updated['vlanId'], 7);
+  });
+});
