@@ -197,7 +197,8 @@ export class Transaction {
     }
     this.deletedMarks.delete(k);
     for (const b of bindingsOf(clazz)) {
-      for (const target of distinct(idsOf(data, b.field))) {
+      // every occurrence adds one back-reference, as the update diff counts them (storage.md §5.2)
+      for (const target of idsOf(data, b.field)) {
         await this.addBackReference(b.targetClass, target, b.targetField, id, clazz);
       }
     }
@@ -255,10 +256,8 @@ export class Transaction {
             await this.clearBackReference(b.targetClass, target, b.targetField, id);
             break;
           case 'ERROR':
-            if (await this.exists(b.targetClass, target)) {
-              throw new ObjectReferencedError(clazz, id, b.targetClass, target);
-            }
-            break;
+            // even when the referenced object is gone (a dangling reference): storage.md §5.1
+            throw new ObjectReferencedError(clazz, id, b.targetClass, target);
         }
       }
     }
@@ -326,11 +325,15 @@ export class Transaction {
   }
 
   // ---- raw nodes (state-table entries and other paths outside the object model) -------------
+  // The op is recorded synchronously (so folding sees it at once); the ZooKeeper probes it needs
+  // (missing ancestors, the subtree to delete) run in the background and are awaited by commit(),
+  // which fails with the first probe error. The returned promise never rejects for that reason.
 
-  createNode(path: string, data: Buffer = Buffer.alloc(0)): void {
+  createNode(path: string, data: Buffer = Buffer.alloc(0)): Promise<void> {
     const existing = this.nodeOps.get(path);
     if (existing && existing.kind !== 'deleteNode') throw new StorageNodeExistsError(path);
     this.nodeOps.set(path, existing ? { kind: 'updateNode', path, data } : { kind: 'createNode', path, data });
+    return this.probe(existing ? Promise.resolve() : this.createAncestors(path));
   }
 
   updateNode(path: string, data: Buffer): void {
@@ -339,11 +342,79 @@ export class Transaction {
     this.nodeOps.set(path, existing?.kind === 'createNode' ? { kind: 'createNode', path, data } : { kind: 'updateNode', path, data });
   }
 
-  /** Deletes a leaf node (state-table entries have no children). */
-  deleteNode(path: string): void {
+  /**
+   * Deletes a node with its whole subtree, children first. Idempotent by default: a node that
+   * does not exist is no change; with `idempotent = false` that fails the commit.
+   */
+  deleteNode(path: string, idempotent = true): Promise<void> {
     const existing = this.nodeOps.get(path);
-    if (existing?.kind === 'createNode') this.nodeOps.delete(path);
-    else this.nodeOps.set(path, { kind: 'deleteNode', path });
+    for (const p of [...this.nodeOps.keys()]) {
+      if (p.startsWith(`${path}/`)) this.nodeOps.delete(p);
+    }
+    if (existing?.kind === 'createNode') {
+      this.nodeOps.delete(path);
+      return Promise.resolve();
+    }
+    this.nodeOps.set(path, { kind: 'deleteNode', path });
+    return this.probe(this.expandDelete(path, idempotent));
+  }
+
+  private readonly probes: Promise<void>[] = [];
+
+  private probe(work: Promise<void>): Promise<void> {
+    this.probes.push(work);
+    return work.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  private async createAncestors(path: string): Promise<void> {
+    const { zk, startZxid } = this.ctx;
+    for (let parent = parentOf(path); parent; parent = parentOf(parent)) {
+      const pending = this.nodeOps.get(parent);
+      if (pending && pending.kind !== 'deleteNode') return;
+      let stat;
+      try {
+        stat = await zk.exists(parent);
+      } catch (e) {
+        throw mapReadError(e, `probing ${parent}`);
+      }
+      if (stat) {
+        if (stat.mzxid > startZxid) throw new ConcurrentModificationError(`Node ${parent} was modified during the transaction.`);
+        return;
+      }
+      if (!pending) this.nodeOps.set(parent, { kind: 'createNode', path: parent, data: Buffer.alloc(0) });
+    }
+  }
+
+  private async expandDelete(path: string, idempotent: boolean): Promise<void> {
+    const { zk } = this.ctx;
+    const below: string[] = [];
+    const walk = async (p: string): Promise<boolean> => {
+      let children: string[];
+      try {
+        children = (await zk.getChildren(p)).children;
+      } catch (e) {
+        if (e instanceof ZkError && e.codeName === 'NONODE') return false;
+        throw mapReadError(e, `listing ${p}`);
+      }
+      for (const c of children) {
+        const child = `${p}/${c}`;
+        if (await walk(child)) below.push(child);
+      }
+      return true;
+    };
+    const found = await walk(path);
+    if (this.nodeOps.get(path)?.kind !== 'deleteNode') return; // re-created meanwhile
+    if (!found) {
+      if (!idempotent) throw new StorageNodeNotFoundError(path);
+      this.nodeOps.delete(path);
+      return;
+    }
+    for (const child of below) {
+      if (!this.nodeOps.has(child)) this.nodeOps.set(child, { kind: 'deleteNode', path: child });
+    }
   }
 
   // ---- commit ------------------------------------------------------------------------------
@@ -356,6 +427,7 @@ export class Transaction {
   async commit(): Promise<void> {
     if (this.committed) throw new InternalStorageError('Transaction already committed');
     this.committed = true;
+    await Promise.all(this.probes);
     const { layout, owner, product } = this.ctx;
     const zkOps: ZkOp[] = [];
     const origins: OpOrigin[] = [];
@@ -449,6 +521,11 @@ function requireId(obj: Msg): string {
 
 function distinct(ids: string[]): string[] {
   return [...new Set(ids)];
+}
+
+function parentOf(path: string): string | undefined {
+  const at = path.lastIndexOf('/');
+  return at > 0 ? path.slice(0, at) : undefined;
 }
 
 function depth(path: string): number {

@@ -85,14 +85,17 @@ export function parseInput(fields: FieldDef[], body: Record<string, unknown>, mo
   const dto: Dto = {};
   const violations: Violation[] = [];
   for (const f of fields) {
-    if (!writable(f, mode)) continue;
     let value: unknown;
     try {
+      // read-only fields are ignored, but a value of the wrong JSON type is still a 400 (as the
+      // original's mapper fails before any field is looked at)
       value = f.type.parse(body[f.json], f.json);
     } catch (e) {
       if (e instanceof JsonMappingError) throw badRequest(e.message);
       throw e;
     }
+    if (!writable(f, mode)) continue;
+    if (value === null && body[f.json] === null && f.type.nullValue !== undefined) value = f.type.nullValue;
     if (value === null) {
       if (f.required) {
         violations.push({ property: f.json, message: message('NonNull') });

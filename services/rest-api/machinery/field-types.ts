@@ -23,6 +23,12 @@ export interface FieldType<J = unknown> {
   fromProto(v: FieldValue | undefined): J | null;
   /** the JSON value for "nothing": [] for lists, null otherwise */
   readonly empty: J | null;
+  /**
+   * What an explicit JSON null means for a Java primitive (boolean → false, int → 0, as the
+   * original's mapper does); absent for types whose null stays null. An absent key still means
+   * the field's default.
+   */
+  readonly nullValue?: J;
 }
 
 function typeError(field: string, expected: string, raw: unknown): JsonMappingError {
@@ -59,6 +65,7 @@ const string: FieldType<string> = {
 const bool: FieldType<boolean> = {
   name: 'boolean',
   empty: null,
+  nullValue: false,
   parse(raw, field) {
     if (raw === null || raw === undefined) return null;
     if (typeof raw === 'boolean') return raw;
