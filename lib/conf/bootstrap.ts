@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseIni } from './ini.js';
+import { normalizeRootKey as normalizeZkRootKey } from '../zk/paths.js';
 
 export const DEFAULT_BOOTSTRAP_FILE = '/etc/midonet/midonet.conf';
 
@@ -20,14 +21,13 @@ export class BootstrapError extends Error {
   override name = 'BootstrapError';
 }
 
-/** `/midonet/v1` (legacy) means `/midonet`; a trailing slash is dropped. */
+/** The root key as the original applies it (lib/zk/paths.ts), as a configuration error. */
 export function normalizeRootKey(key: string | undefined): string {
-  let k = (key ?? '').trim();
-  if (k === '') return '/midonet';
-  if (!k.startsWith('/')) throw new BootstrapError(`zookeeper.root_key must start with '/': '${k}'`);
-  k = k.replace(/\/+$/, '');
-  if (k === '' || k === '/midonet/v1') return '/midonet';
-  return k;
+  try {
+    return normalizeZkRootKey(key);
+  } catch (e) {
+    throw new BootstrapError((e as Error).message);
+  }
 }
 
 export function loadBootstrap(opts: { file?: string; env?: NodeJS.ProcessEnv; required?: boolean } = {}): Bootstrap {

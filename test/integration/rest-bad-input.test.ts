@@ -138,6 +138,10 @@ describe('invalid UUIDs in the path → 404', () => {
     assertError(await put(`${api}/ports/xyz`, MT.port, { type: 'Bridge' }), 404, ANY_MESSAGE);
     assertError(await del(`${api}/ports/xyz`), 404, ANY_MESSAGE);
     assertError(await get(`${api}/routes/xyz`, MT.route), 404, ANY_MESSAGE);
+    // routers and routes delete a missing id idempotently (204), but a malformed one is still 404
+    assertError(await del(`${api}/routers/1234`), 404, ANY_MESSAGE);
+    assertError(await del(`${api}/routes/xyz`), 404, ANY_MESSAGE);
+    assert.equal((await del(`${api}/routers/${randomUUID()}`)).status, 204);
     await assertUnchanged();
   });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { joinPath, normalizeRootKey, zoomPaths } from '../../lib/zk/paths.js';
+import { joinPath, normalizeRootKey } from '../../lib/zk/paths.js';
+import { zoomLayout as zoomPaths } from '../../lib/nsdb/layout.js';
 
 test('joinPath joins with single slashes and is always absolute', () => {
   assert.equal(joinPath('/a', 'b', 'c'), '/a/b/c');
@@ -26,7 +27,7 @@ test('normalizeRootKey: default, legacy value, trailing slash, must be absolute'
   assert.throws(() => normalizeRootKey('/a//b'), /empty segments/);
 });
 
-test('zoomPaths follows storage.md §1', () => {
+test('zoomLayout follows storage.md §1', () => {
   const z = zoomPaths('/midonet');
   assert.equal(z.root, '/midonet');
   assert.equal(z.zoom, '/midonet/zoom/0');
@@ -41,7 +42,8 @@ test('zoomPaths follows storage.md §1', () => {
   assert.equal(z.tables('Network', 'n1'), '/midonet/zoom/0/tables/Network/n1');
   assert.equal(z.tables('global'), '/midonet/zoom/0/tables/global');
   assert.equal(z.zoomLocks, '/midonet/zoom/0/zoomlocks');
-  assert.equal(z.lock, '/midonet/zoom/0/locks/zoom-topology');
+  assert.equal(z.topologyLock, '/midonet/zoom/0/locks/zoom-topology');
+  assert.equal(z.sequences('vni'), '/midonet/sequences/vni');
   assert.equal(zoomPaths(normalizeRootKey('/midonet/v1')).zoom, '/midonet/zoom/0');
   assert.equal(zoomPaths('/mn-test-1').model('Port', 'x'), '/mn-test-1/zoom/0/models/Port/x');
 });

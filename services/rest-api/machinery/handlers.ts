@@ -129,12 +129,8 @@ async function update(def: ResourceDef, ctx: RequestContext) {
 
 async function remove(def: ResourceDef, ctx: RequestContext) {
   const missing = def.delete ? def.delete.missing : 404;
-  const raw = ctx.params['id'];
-  if (!raw || !isUuid(raw)) {
-    if (missing === 204) return { status: 204 };
-    throw notFound();
-  }
-  const id = raw.toLowerCase();
+  // even where a missing id is 204, a malformed one names no resource at all: 404 (spec §1)
+  const id = pathId(ctx);
   await ctx.storage.tryTransaction(def.owner ?? ChangeOwner.clusterApi, async (tx) => {
     const current = await tx.getOrNull(def.clazz, id);
     if (!current) {
