@@ -1,0 +1,349 @@
+/**
+ * `npm run bench [-- --quick]`: the node against raw ZooKeeper, side by side in one run.
+ * Starts its own ZooKeeper and nodes (child processes), writes bench/results/<stamp>.{md,json}
+ * and bench/results/latest.md. See docs/performance.md for what the scenarios mean.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon from 'autocannon';
+import { ZkClient } from '../lib/zk/client.js';
+import { NsdbStorage } from '../lib/nsdb/storage.js';
+import { parseText, printText } from '../lib/nsdb/codec/text-format.js';
+import { encodeZoomObject } from '../lib/nsdb/codec/zoom-object.js';
+import { createdProvenance, ChangeOwner, ChangeType } from '../lib/nsdb/provenance.js';
+import { randomUuid } from '../lib/nsdb/codec/uuid.js';
+import { zoomLayout } from '../lib/nsdb/layout.js';
+import type { Msg } from '../lib/models/types.js';
+import { HttpBenchClient } from './lib/http-client.js';
+import { closedLoop, fixedCount, medianOf, type Summary } from './lib/stats.js';
+import { PROJECT_DIR, rssMiB, startNode, startTrivial, startZooKeeper, type ChildServer } from './lib/env.js';
+
+const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const quick = args.quick ?? false;
+const P = {
+  rounds: quick ? 1 : 3,
+  seconds: quick ? 1 : 4,
+  listSizes: quick ? [100, 1000] : [100, 1000, 10_000],
+  creates: quick ? 200 : 1000,
+  writers: 50,
+  idleSettleMs: quick ? 2000 : 10_000,
+};
+
+const MT = {
+  bridge: 'application/vnd.org.midonet.Bridge-v4+json',
+  ports: 'application/vnd.org.midonet.collection.Port-v3+json',
+  port: 'application/vnd.org.midonet.Port-v3+json',
+  router: 'application/vnd.org.midonet.Router-v3+json',
+};
+const PRODUCT = { version: 'bench', commit: '' };
+
+interface Row {
+  scenario: string;
+  api: Summary | Record<string, number>;
+  baseline: Summary | Record<string, number>;
+  ratio: string;
+  goal: string;
+  met: boolean | null;
+}
+const rows: Row[] = [];
+const notes: string[] = [];
+const log = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`);
+
+const fmt = (n: number, d = 2): string => (Number.isFinite(n) ? n.toFixed(d) : '-');
+
+async function rounds(fn: () => Promise<Summary>): Promise<Summary> {
+  const out: Summary[] = [];
+  for (let i = 0; i < P.rounds; i++) out.push(await fn());
+  return medianOf(out);
+}
+
+function expectStatus(status: number, wanted: number, what: string): void {
+  if (status !== wanted) throw new Error(`${what}: HTTP ${status}`);
+}
+
+async function seedBridgeWithPorts(storage: NsdbStorage, count: number): Promise<string> {
+  const bridge = randomUuid();
+  await storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => tx.create('Network', { id: bridge, name: `bench-${count}`, admin_state_up: true }));
+  for (let done = 0; done < count; ) {
+    const n = Math.min(250, count - done);
+    await storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
+      for (let i = 0; i < n; i++) await tx.create('Port', { id: randomUuid(), network_id: bridge, admin_state_up: true });
+    });
+    done += n;
+  }
+  return bridge;
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const stamp = started.toISOString().replace(/[:.]/g, '-');
+  const logDir = mkdtempSync(join(tmpdir(), 'mido-bench-'));
+  log(`${quick ? 'quick' : 'full'} run; logs in ${logDir}`);
+  const zk = await startZooKeeper();
+  const raw = await ZkClient.connect({ connectString: zk.connectString, sessionTimeoutMs: 30_000 });
+  const nodes: ChildServer[] = [];
+  const node = async (rootKey: string, variant: 'normal' | 'global-lock' = 'normal'): Promise<ChildServer> => {
+    const n = await startNode({ zk: zk.connectString, rootKey, variant, logDir });
+    nodes.push(n);
+    return n;
+  };
+  const storageAt = async (rootKey: string): Promise<NsdbStorage> => {
+    const s = new NsdbStorage({ zk: raw, rootKey, product: PRODUCT });
+    await s.build();
+    return s;
+  };
+
+  try {
+    // ---- 1. GET one object ---------------------------------------------------------------
+    {
+      const rootKey = '/bench-get';
+      const n = await node(rootKey);
+      const http = new HttpBenchClient(new URL(n.url));
+      const created = await http.send('POST', '/midonet-api/bridges', { 'Content-Type': MT.bridge }, { name: 'get-me', tenantId: 't' });
+      expectStatus(created.status, 201, 'create bridge');
+      const id = String(created.headers['location']).split('/').pop() as string;
+      const path = zoomLayout(rootKey).model('Network', id);
+      for (const c of [1, 32]) {
+        log(`1. GET one object, concurrency ${c}`);
+        const api = await rounds(() =>
+          closedLoop(c, P.seconds * 1000, async () => {
+            const r = await http.send('GET', `/midonet-api/bridges/${id}`, { Accept: MT.bridge });
+            expectStatus(r.status, 200, 'GET bridge');
+          }),
+        );
+        const base = await rounds(() =>
+          closedLoop(c, P.seconds * 1000, async () => {
+            const { data } = await raw.getData(path);
+            parseText('Network', data.toString('utf8'));
+          }),
+        );
+        if (c === 1) {
+          const overhead = api.p50 - base.p50;
+          rows.push({ scenario: `GET /bridges/{id}, c=1`, api, baseline: base, ratio: `p50 +${fmt(overhead)} ms`, goal: 'p50 overhead ≤ 0.5 ms', met: overhead <= 0.5 });
+        } else {
+          const ac = await autocannon({
+            url: `${n.url}/bridges/${id}`,
+            connections: c,
+            duration: P.seconds,
+            headers: { Accept: MT.bridge, 'X-Auth-Token': 'bench' },
+          });
+          notes.push(`GET c=32 with autocannon: ${fmt(ac.requests.average, 0)} req/s, p50 ${ac.latency.p50} ms, p99 ${ac.latency.p99} ms (whole-ms resolution), non-2xx ${ac.non2xx}, errors ${ac.errors}.`);
+          const share = api.rps / base.rps;
+          rows.push({ scenario: `GET /bridges/{id}, c=32`, api, baseline: base, ratio: `${fmt(share * 100, 0)}% of raw rate`, goal: '≥ 50% of raw rate', met: share >= 0.5 });
+        }
+      }
+
+      // ---- 3. create a port on a bridge ----------------------------------------------------
+      log('3. create a port on a bridge');
+      const b2 = await http.send('POST', '/midonet-api/bridges', { 'Content-Type': MT.bridge }, { name: 'ports-here' });
+      expectStatus(b2.status, 201, 'create bridge');
+      const bridgeId = String(b2.headers['location']).split('/').pop() as string;
+      const api = await fixedCount(1, P.creates, async () => {
+        const r = await http.send('POST', `/midonet-api/bridges/${bridgeId}/ports`, { 'Content-Type': MT.port }, { type: 'Bridge' });
+        expectStatus(r.status, 201, 'create port');
+      });
+      // the same ZooKeeper work without the node: read the bridge, one multi that creates the
+      // port (model + provenance) and rewrites the bridge with its new back-reference
+      const layout = zoomLayout(rootKey);
+      const rawBridge = randomUuid();
+      await raw.mkdirp(layout.models('Port'));
+      await raw.mkdirp(layout.objects('Port'));
+      await raw.create(layout.model('Network', rawBridge), Buffer.from(printText('Network', { id: rawBridge, name: 'raw' })));
+      const prov = encodeZoomObject(createdProvenance(ChangeOwner.clusterApi, ChangeType.data, PRODUCT));
+      const base = await fixedCount(1, P.creates, async () => {
+        const { data, stat } = await raw.getData(layout.model('Network', rawBridge));
+        const bridge: Msg = parseText('Network', data.toString('utf8'));
+        const port = randomUuid();
+        bridge['port_ids'] = [...((bridge['port_ids'] as string[] | undefined) ?? []), port];
+        await raw.multi([
+          { op: 'create', path: layout.model('Port', port), data: Buffer.from(printText('Port', { id: port, network_id: rawBridge, admin_state_up: true })) },
+          { op: 'create', path: layout.object('Port', port), data: prov },
+          { op: 'setData', path: layout.model('Network', rawBridge), data: Buffer.from(printText('Network', bridge)), version: stat.version },
+        ]);
+      });
+      const r = api.p50 / base.p50;
+      rows.push({ scenario: `POST /bridges/{id}/ports (${P.creates} sequential)`, api, baseline: base, ratio: `${fmt(r)}x raw p50`, goal: '≤ 1.5x raw', met: r <= 1.5 });
+      http.close();
+      await n.stop();
+    }
+
+    // ---- 2 and 6. lists and memory --------------------------------------------------------
+    for (const size of P.listSizes) {
+      log(`2. list ${size} ports`);
+      const rootKey = `/bench-list-${size}`;
+      const storage = await storageAt(rootKey);
+      const bridge = await seedBridgeWithPorts(storage, size);
+      const n = await node(rootKey);
+      const http = new HttpBenchClient(new URL(n.url));
+      await sleep(500);
+      const idle = rssMiB(n.pid);
+      const reps = size >= 10_000 ? (quick ? 3 : 10) : quick ? 20 : 50;
+      const layout = zoomLayout(rootKey);
+      let ttfb = 0;
+      const apiBridge = await fixedCount(1, reps, async () => {
+        const r = await http.send('GET', `/midonet-api/bridges/${bridge}/ports`, { Accept: MT.ports });
+        expectStatus(r.status, 200, 'list bridge ports');
+        ttfb = r.firstByteNs / 1e6;
+      });
+      const rawBridge = await fixedCount(1, reps, async () => {
+        const { data } = await raw.getData(layout.model('Network', bridge));
+        const ids = (parseText('Network', data.toString('utf8'))['port_ids'] as string[]) ?? [];
+        const all = await Promise.all(ids.map((id) => raw.getData(layout.model('Port', id))));
+        for (const { data: d } of all) parseText('Port', d.toString('utf8'));
+      });
+      const apiAll = await fixedCount(1, reps, async () => {
+        const r = await http.send('GET', '/midonet-api/ports', { Accept: MT.ports });
+        expectStatus(r.status, 200, 'list ports');
+      });
+      const rawAll = await fixedCount(1, reps, async () => {
+        const { children } = await raw.getChildren(layout.models('Port'));
+        const all = await Promise.all(children.map((id) => raw.getData(layout.model('Port', id))));
+        for (const { data: d } of all) parseText('Port', d.toString('utf8'));
+      });
+      const after = rssMiB(n.pid);
+      await sleep(P.idleSettleMs);
+      const settled = rssMiB(n.pid);
+      const goal = size >= 10_000 ? '≤ 2x raw' : '-';
+      const rb = apiBridge.p50 / rawBridge.p50;
+      const ra = apiAll.p50 / rawAll.p50;
+      rows.push({ scenario: `GET /bridges/{id}/ports, ${size} ports`, api: apiBridge, baseline: rawBridge, ratio: `${fmt(rb)}x raw p50`, goal, met: size >= 10_000 ? rb <= 2 : null });
+      rows.push({ scenario: `GET /ports, ${size} ports`, api: apiAll, baseline: rawAll, ratio: `${fmt(ra)}x raw p50`, goal, met: size >= 10_000 ? ra <= 2 : null });
+      notes.push(`list ${size}: time to first body byte ${fmt(ttfb)} ms of ${fmt(apiBridge.p50)} ms total (p50).`);
+      const bridgeBytes = (await raw.getData(layout.model('Network', bridge))).data.length;
+      notes.push(`list ${size}: bridge znode ${bridgeBytes} bytes (${fmt((bridgeBytes - 60) / size, 1)} bytes per port back-reference).`);
+      rows.push({
+        scenario: `memory (RSS MiB), ${size}-port node`,
+        api: { idle, afterLists: after, afterIdle: settled },
+        baseline: { idle },
+        ratio: `+${fmt(after - idle, 1)} MiB, ${fmt(settled - idle, 1)} MiB after ${P.idleSettleMs / 1000}s idle`,
+        goal: 'returns toward idle',
+        met: null,
+      });
+      http.close();
+      await n.stop();
+    }
+
+    // ---- 4. concurrent writers: optimistic transactions vs a global lock ---------------------
+    const writers: Record<string, { rps: number; non2xx: number; errors: number; p50: number; p99: number }> = {};
+    for (const variant of ['normal', 'global-lock'] as const) {
+      log(`4. ${P.writers} concurrent writers, ${variant}`);
+      const n = await node(`/bench-writers-${variant}`, variant);
+      const http = new HttpBenchClient(new URL(n.url));
+      const r = await http.send('POST', '/midonet-api/routers', { 'Content-Type': MT.router }, { name: 'hot' });
+      expectStatus(r.status, 201, 'create router');
+      const router = String(r.headers['location']).split('/').pop() as string;
+      http.close();
+      let seq = 0;
+      const result = await autocannon({
+        url: n.url,
+        connections: P.writers,
+        duration: P.seconds * 2,
+        headers: { 'X-Auth-Token': 'bench' },
+        requests: [
+          {
+            method: 'POST',
+            path: `/midonet-api/routers/${router}/ports`,
+            headers: { 'Content-Type': MT.port, 'X-Auth-Token': 'bench' },
+            setupRequest: (req) => {
+              const k = seq++;
+              const a = `10.${(k >> 16) & 255}.${(k >> 8) & 255}.${k & 255}`;
+              return { ...req, body: JSON.stringify({ type: 'Router', portAddress: a, networkAddress: a, networkLength: 32 }) };
+            },
+            onResponse: (_status, _body, context, headers) => {
+              // autocannon keeps the header names as sent
+              const loc = Object.entries(headers ?? {}).find(([k]) => k.toLowerCase() === 'location')?.[1];
+              (context as Record<string, string>)['port'] = typeof loc === 'string' ? new URL(loc).pathname : '';
+            },
+          },
+          {
+            method: 'DELETE',
+            setupRequest: (req, context) => ({ ...req, path: (context as Record<string, string>)['port'] || '/midonet-api/ports/none' }),
+          },
+        ],
+      });
+      writers[variant] = { rps: result.requests.average, non2xx: result.non2xx, errors: result.errors + result.timeouts, p50: result.latency.p50, p99: result.latency.p99 };
+      await n.stop();
+    }
+    const w = writers['normal'] as { rps: number; non2xx: number; errors: number };
+    const g = writers['global-lock'] as { rps: number };
+    const speedup = w.rps / g.rps;
+    rows.push({
+      scenario: `${P.writers} writers creating+deleting router ports`,
+      api: writers['normal'] as Record<string, number>,
+      baseline: writers['global-lock'] as Record<string, number>,
+      ratio: `${fmt(speedup)}x the global-lock rate`,
+      goal: '0 failed, ≥ 3x global lock',
+      met: w.non2xx === 0 && w.errors === 0 && speedup >= 3,
+    });
+
+    // ---- 5. Express overhead -----------------------------------------------------------------
+    {
+      const results: Record<string, { c1: Summary; c32: number }> = {};
+      for (const kind of ['express', 'http'] as const) {
+        log(`5. trivial route, ${kind}`);
+        const s = await startTrivial(kind);
+        const http = new HttpBenchClient(new URL(s.url));
+        const c1 = await rounds(() => closedLoop(1, P.seconds * 1000, async () => void (await http.send('GET', '/ping'))));
+        const ac = await autocannon({ url: `${s.url}/ping`, connections: 32, duration: P.seconds });
+        results[kind] = { c1, c32: ac.requests.average };
+        http.close();
+        await s.stop();
+      }
+      const e = results['express'] as { c1: Summary; c32: number };
+      const h = results['http'] as { c1: Summary; c32: number };
+      rows.push({
+        scenario: 'trivial route: Express vs node:http',
+        api: { p50c1: e.c1.p50, rpsC32: e.c32 },
+        baseline: { p50c1: h.c1.p50, rpsC32: h.c32 },
+        ratio: `p50 +${fmt(e.c1.p50 - h.c1.p50, 3)} ms; ${fmt((e.c32 / h.c32) * 100, 0)}% of the raw rate at c=32`,
+        goal: '(informational)',
+        met: null,
+      });
+    }
+  } finally {
+    for (const n of nodes) await n.stop().catch(() => undefined);
+    await raw.close();
+    await zk.cleanup();
+  }
+
+  const md = render(started);
+  const dir = join(PROJECT_DIR, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${stamp}${quick ? '-quick' : ''}.md`), md);
+  writeFileSync(join(dir, `${stamp}${quick ? '-quick' : ''}.json`), JSON.stringify({ started, quick, params: P, rows, notes }, null, 2));
+  writeFileSync(join(dir, 'latest.md'), md);
+  rmSync(logDir, { recursive: true, force: true });
+  process.stdout.write(md);
+}
+
+function cell(v: Summary | Record<string, number>): string {
+  if ('p50' in v && 'rps' in v && 'ops' in v) {
+    const s = v as Summary;
+    return `p50 ${fmt(s.p50)} ms, p99 ${fmt(s.p99)} ms, ${fmt(s.rps, 0)}/s${s.errors ? `, ${s.errors} errors` : ''}`;
+  }
+  return Object.entries(v)
+    .map(([k, n]) => `${k} ${fmt(n, k === 'non2xx' || k === 'errors' ? 0 : 1)}`)
+    .join(', ');
+}
+
+function render(started: Date): string {
+  const lines = [
+    `# Benchmark results (${quick ? 'quick' : 'full'} run, ${started.toISOString()})`,
+    '',
+    `Machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${fmt(totalmem() / 2 ** 30, 0)} GiB; Node ${process.version}; one standalone ZooKeeper and the node(s) on loopback.`,
+    `Rounds per measurement: ${P.rounds} (median shown); ${P.seconds} s per closed-loop round.`,
+    '',
+    '| Scenario | Node (API) | Baseline (raw ZooKeeper / global lock / node:http) | Ratio | Goal | Met |',
+    '|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.scenario} | ${cell(r.api)} | ${cell(r.baseline)} | ${r.ratio} | ${r.goal} | ${r.met === null ? '-' : r.met ? 'yes' : 'no'} |`),
+    '',
+    ...notes.map((n) => `- ${n}`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+await main();
