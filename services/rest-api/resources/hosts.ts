@@ -7,24 +7,50 @@ import type { Msg } from '../../../lib/models/types.js';
 import { parseText } from '../../../lib/nsdb/codec/text-format.js';
 import { ChangeOwner } from '../../../lib/nsdb/provenance.js';
 import type { NsdbStorage } from '../../../lib/nsdb/storage.js';
+import { mapReadError } from '../../../lib/nsdb/transaction.js';
 import { badRequest, conflict, HttpError, notFound, validationError, type Violation } from '../../../lib/http/errors.js';
 import { collection, JSON_TYPE, single } from '../../../lib/http/media-types.js';
 import { message } from '../../../lib/http/messages.js';
-import { T, V } from '../machinery/field-types.js';
+import { formatIPv6, isIPv4, parseIPv6 } from '../machinery/addresses.js';
+import { JsonMappingError, T, V, type FieldType } from '../machinery/field-types.js';
 import { pathId } from '../machinery/handlers.js';
 import { requireObjectBody } from '../machinery/dto.js';
 import type { RequestContext, ResourceDef, RouteDef } from '../machinery/types.js';
 import { idField, media, subLink } from './common.js';
 import { removeMember } from './tunnel-zones.js';
 
-/** Whether the agent of a host holds its `alive` key (ephemeral, in the host's own namespace). */
-export async function hostAlive(storage: NsdbStorage, hostId: string): Promise<boolean> {
+/**
+ * Whether the agent of a host holds its `alive` state key: `state/<hostId>/Host/<hostId>/alive`,
+ * an ephemeral node in the host's own namespace (storage.md §8). Reads for display treat a failed
+ * read as "not alive"; `strict` (used before a delete) lets the failure through instead, so a
+ * host is never deleted because its liveness could not be read.
+ */
+export async function hostAlive(storage: NsdbStorage, hostId: string, strict = false): Promise<boolean> {
   const path = `${storage.layout.state(hostId, 'Host', hostId)}/alive`;
   try {
     return (await storage.zookeeper.exists(path)) !== null;
-  } catch {
+  } catch (e) {
+    if (strict) throw mapReadError(e, `reading the alive key of host ${hostId}`);
     return false;
   }
+}
+
+/** A JSON value read outside the DTO machinery: a value of the wrong JSON type is a 400. */
+function parseJson<J>(type: FieldType<J>, raw: unknown, field: string): J | null {
+  try {
+    return type.parse(raw, field);
+  } catch (e) {
+    if (e instanceof JsonMappingError) throw badRequest(e.message);
+    throw e;
+  }
+}
+
+/** Agent-reported addresses in the original's form (java.net.InetAddress: IPv6 long form). */
+function showAddress(a: unknown): string {
+  const text = String(a);
+  if (isIPv4(text)) return text;
+  const six = parseIPv6(text);
+  return six ? formatIPv6(six) : text;
 }
 
 const IF_TYPES: Record<string, string> = { PHYSICAL: 'Physical', VIRTUAL: 'Virtual', TUNNEL: 'Tunnel', UNKNOWN: 'Unknown' };
@@ -57,12 +83,30 @@ async function interfaces(ctx: RequestContext, hostId: string): Promise<Record<s
       type: IF_TYPES[String(i['type'] ?? 'PHYSICAL')] ?? 'Unknown',
       endpoint: ENDPOINTS[String(i['endpoint'] ?? 'DATAPATH_EP')] ?? 'UNKNOWN',
       portType: i['port_type'] !== undefined ? (PORT_TYPES[String(i['port_type'])] ?? null) : null,
-      addresses: (Array.isArray(i['addresses']) ? (i['addresses'] as Msg[]) : []).map((a) => String(a['address'])),
+      addresses: (Array.isArray(i['addresses']) ? (i['addresses'] as Msg[]) : []).map((a) => showAddress(a['address'])),
       status: (i['up'] === true ? 1 : 0) | (i['has_link'] === true ? 2 : 0),
       uri: `${ctx.base}/hosts/${hostId}/interfaces/${encodeURIComponent(name)}`,
     };
   });
 }
+
+/**
+ * `hostInterfaces` is output only, but a client may send a host it read back (py client, Java
+ * DTOs): any array of objects is accepted and ignored, as the original's mapper reads them.
+ */
+const INTERFACE_LIST: FieldType<unknown[]> = {
+  name: 'Interface[]',
+  empty: [],
+  parse(raw, field) {
+    if (raw === null || raw === undefined) return null;
+    if (!Array.isArray(raw) || raw.some((x) => x === null || typeof x !== 'object' || Array.isArray(x))) {
+      throw new JsonMappingError(`Invalid value for field '${field}': expected an array of interfaces`);
+    }
+    return raw as unknown[];
+  },
+  toProto: () => undefined,
+  fromProto: () => [],
+};
 
 export const hosts: ResourceDef = {
   name: 'host',
@@ -74,7 +118,7 @@ export const hosts: ResourceDef = {
     { ...idField, required: true },
     { json: 'name', type: T.string, access: 'create', proto: 'name' },
     { json: 'addresses', type: T.stringList, access: 'ro', read: () => [] },
-    { json: 'hostInterfaces', type: T.stringList, access: 'ro', read: () => [] },
+    { json: 'hostInterfaces', type: INTERFACE_LIST, access: 'ro', read: () => [] },
     { json: 'alive', type: T.bool, access: 'ro', read: () => false },
     { json: 'floodingProxyWeight', type: T.int32, access: 'create', proto: 'flooding_proxy_weight', default: 1, validators: [V.range(0, 65535)] },
     { json: 'containerWeight', type: T.int32, access: 'create', proto: 'container_weight', default: 1, validators: [V.min(0)] },
@@ -91,7 +135,7 @@ export const hosts: ResourceDef = {
       const [alive, ifs] = await Promise.all([hostAlive(ctx.storage, id), interfaces(ctx, id)]);
       json['alive'] = alive;
       json['hostInterfaces'] = ifs;
-      json['addresses'] = [...new Set(ifs.flatMap((i) => i['addresses'] as string[]))];
+      json['addresses'] = ifs.flatMap((i) => i['addresses'] as string[]);
     },
   },
 };
@@ -119,7 +163,9 @@ function bindingJson(ctx: RequestContext, hostId: string, port: Msg): Record<str
 
 export const hostRoutes: RouteDef[] = [
   {
-    // Only the four scheduling fields change, all four must be given; 200 as in the original.
+    // Only the four scheduling fields change, and all four must be given; 200 as in the original.
+    // Order of the checks as there: the body's JSON types (mapping), the host (404), then the
+    // first null field (400). No range validation on PUT (rest-api-core.md §6.10).
     method: 'PUT',
     path: '/hosts/:id',
     regime: 'E',
@@ -127,16 +173,13 @@ export const hostRoutes: RouteDef[] = [
     async handler(ctx) {
       const id = pathId(ctx);
       const body = requireObjectBody(ctx.body);
-      const values = TUNABLES.map(([json, , nullKey]) => {
-        const type = json === 'enforceContainerLimit' ? T.bool : T.int32;
-        const v = type.parse(body[json], json);
-        if (v === null) throw badRequest(message(nullKey));
-        return v;
-      });
+      const values = TUNABLES.map(([json]) => parseJson<number | boolean>(json === 'enforceContainerLimit' ? T.bool : T.int32, body[json], json));
       await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
         const host = await tx.get('Host', id);
-        TUNABLES.forEach(([, proto], i) => {
-          host[proto] = values[i] as number | boolean;
+        TUNABLES.forEach(([, proto, nullKey], i) => {
+          const v = values[i];
+          if (v === null || v === undefined) throw badRequest(message(nullKey));
+          host[proto] = v;
         });
         await tx.update('Host', host);
       });
@@ -148,7 +191,7 @@ export const hostRoutes: RouteDef[] = [
     path: '/hosts/:id',
     async handler(ctx) {
       const id = pathId(ctx);
-      if (await hostAlive(ctx.storage, id)) throw new HttpError(403, message('HostDeletionNotAllowedActive', id));
+      if (await hostAlive(ctx.storage, id, true)) throw new HttpError(403, message('HostDeletionNotAllowedActive', id));
       await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
         const host = await tx.get('Host', id);
         const bound = (host['port_ids'] as string[] | undefined) ?? [];
@@ -194,20 +237,22 @@ export const hostRoutes: RouteDef[] = [
     async handler(ctx) {
       const hostId = pathId(ctx);
       const body = requireObjectBody(ctx.body);
-      const portId = T.uuid.parse(body['portId'], 'portId');
-      const ifName = T.string.parse(body['interfaceName'], 'interfaceName');
+      const portId = parseJson(T.uuid, body['portId'], 'portId');
+      const ifName = parseJson(T.string, body['interfaceName'], 'interfaceName');
       const violations: Violation[] = [];
       if (portId === null) violations.push({ property: 'portId', message: message('NonNull') });
-      if (ifName === null || ifName === '') violations.push({ property: 'interfaceName', message: message('NonNull') });
+      if (ifName === null) violations.push({ property: 'interfaceName', message: message('NonNull') });
+      else if (ifName === '') violations.push({ property: 'interfaceName', message: 'may not be empty' });
       if (violations.length > 0 || portId === null || ifName === null) throw validationError(violations);
+      // The original's checks, in its order. A linked port may be bound as well: v5 enforces no
+      // exclusivity between a peer and a binding (rest-api-core.md §6.3).
       await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
         const host = await tx.get('Host', hostId);
         if (((host['tunnel_zone_ids'] as string[] | undefined) ?? []).length === 0) {
           throw conflict(message('HostIsNotInAnyTunnelZone'));
         }
         const port = await tx.get('Port', portId);
-        if (port['interface_name'] !== undefined || port['host_id'] !== undefined) throw conflict(message('PortAlreadyBound', portId));
-        if (port['peer_id'] !== undefined) throw conflict(`Port ${portId} is linked to another port and cannot be bound to an interface.`);
+        if (port['interface_name'] !== undefined) throw conflict(message('PortAlreadyBound', portId));
         const others = await tx.getAll('Port', ((host['port_ids'] as string[] | undefined) ?? []).filter((p) => p !== portId));
         if (others.some((p) => p['interface_name'] === ifName)) throw conflict(message('HostInterfaceIsAlreadyUsed', ifName));
         port['host_id'] = hostId;
@@ -235,7 +280,7 @@ export const hostRoutes: RouteDef[] = [
     async handler(ctx) {
       const hostId = pathId(ctx);
       const port = await ctx.storage.get('Port', pathId(ctx, 'portId'));
-      if (port['host_id'] !== hostId) throw notFound(`Port ${String(port['id'])} is not bound to host ${hostId}.`);
+      if (port['host_id'] !== hostId) throw notFound('Host interface port not found');
       return { status: 200, body: bindingJson(ctx, hostId, port), contentType: BINDING };
     },
   },
