@@ -1,45 +1,82 @@
 /**
- * Tenants (rest-api-core.md §4.4): read from the auth provider, never stored; writes are 405
- * with the original's TenantUnmodifiable message.
+ * Tenants (rest-api-core.md §4.4, auth-https-deploy.md §1.3): read from the auth provider, never
+ * stored. GET is explicit negotiation (E) with Tenant-v2 / collection.Tenant-v2 only; POST and
+ * PUT (which consume Tenant-v2) and DELETE answer 405 with the original's TenantUnmodifiable
+ * message. Each tenant links to the bridges, routers, chains and port groups that name it,
+ * i.e. the collection URIs with `?tenant_id=<id>` (§6.19).
  */
+import { AuthError, type Tenant } from '../../../lib/auth/provider.js';
 import { HttpError } from '../../../lib/http/errors.js';
 import { collection, single } from '../../../lib/http/media-types.js';
 import { message } from '../../../lib/http/messages.js';
-import type { Tenant } from '../../../lib/auth/provider.js';
-import type { RequestContext, RouteDef } from '../machinery/types.js';
+import { checkRequestType } from '../machinery/negotiate.js';
+import type { Handler, RequestContext, RouteDef } from '../machinery/types.js';
 
-function tenantJson(t: Tenant, base: string): Record<string, unknown> {
+export const TENANT_TYPE = single('Tenant', 2);
+export const TENANT_COLLECTION_TYPE = collection('Tenant', 2);
+
+/** Collections whose `?tenant_id=` filter a tenant links to: JSON key → path segment. */
+export const TENANT_LINKS: Readonly<Record<string, string>> = {
+  routers: 'routers',
+  bridges: 'bridges',
+  chains: 'chains',
+  portGroups: 'port_groups',
+};
+
+export function tenantJson(t: Tenant, base: string): Record<string, unknown> {
   const q = `?tenant_id=${encodeURIComponent(t.id)}`;
-  return {
+  const json: Record<string, unknown> = {
     id: t.id,
     name: t.name,
     description: t.description,
     enabled: t.enabled,
     uri: `${base}/tenants/${encodeURIComponent(t.id)}`,
-    routers: `${base}/routers${q}`,
-    bridges: `${base}/bridges${q}`,
-    chains: `${base}/chains${q}`,
-    portGroups: `${base}/port_groups${q}`,
   };
+  for (const [key, segment] of Object.entries(TENANT_LINKS)) json[key] = `${base}/${segment}${q}`;
+  return json;
 }
 
-const unmodifiable = async (): Promise<never> => {
-  throw new HttpError(405, message('TenantUnmodifiable'));
-};
+/** A provider failure keeps the provider's status and message (Keystone: 401 / 503). */
+async function fromProvider<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    if (e instanceof AuthError) throw new HttpError(e.status, e.message);
+    throw e;
+  }
+}
+
+/** `limit` is an int; anything else is ignored, as in the original. */
+function parseLimit(raw: string | undefined): number | undefined {
+  if (raw === undefined || !/^[+-]?\d{1,10}$/.test(raw.trim())) return undefined;
+  const n = Number(raw.trim());
+  return n >= -2147483648 && n <= 2147483647 ? n : undefined;
+}
 
 function token(ctx: RequestContext): string | null {
   return ctx.identity?.token ?? null;
 }
+
+/**
+ * POST/PUT consume Tenant-v2: a Content-Type that is given and not compatible is 415 (JAX-RS);
+ * otherwise, and always for DELETE, 405 with the TenantUnmodifiable message.
+ */
+const unmodifiable: Handler = async (ctx) => {
+  const contentType = ctx.req.get('content-type');
+  if (ctx.req.method !== 'DELETE' && contentType !== undefined && contentType.trim() !== '') {
+    checkRequestType('E', contentType, [TENANT_TYPE]);
+  }
+  throw new HttpError(405, message('TenantUnmodifiable'));
+};
 
 export const tenantRoutes: RouteDef[] = [
   {
     method: 'GET',
     path: '/tenants',
     regime: 'E',
-    produces: [collection('Tenant', 2)],
+    produces: [TENANT_COLLECTION_TYPE],
     async handler(ctx) {
-      const limit = Number.parseInt(ctx.query['limit'] ?? '', 10);
-      const list = await ctx.auth.tenants(token(ctx), ctx.query['marker'], Number.isNaN(limit) ? undefined : limit);
+      const list = await fromProvider(() => ctx.auth.tenants(token(ctx), ctx.query['marker'], parseLimit(ctx.query['limit'])));
       return { status: 200, body: list.map((t) => tenantJson(t, ctx.base)) };
     },
   },
@@ -47,9 +84,9 @@ export const tenantRoutes: RouteDef[] = [
     method: 'GET',
     path: '/tenants/:id',
     regime: 'E',
-    produces: [single('Tenant', 2)],
+    produces: [TENANT_TYPE],
     async handler(ctx) {
-      const t = await ctx.auth.tenant(token(ctx), ctx.params['id'] ?? '');
+      const t = await fromProvider(() => ctx.auth.tenant(token(ctx), ctx.params['id'] ?? ''));
       return { status: 200, body: tenantJson(t, ctx.base) };
     },
   },
