@@ -37,6 +37,19 @@ const macMask: FieldType<string> = {
   },
 };
 
+/**
+ * An ethertype. Some writers of the model store it as a signed 16-bit value (0x86dd as -31011);
+ * the API shows it unsigned, as the original does.
+ */
+const etherType: FieldType<number> = {
+  ...T.int32,
+  name: 'ethertype',
+  fromProto(v) {
+    const n = T.int32.fromProto(v);
+    return n !== null && n < 0 ? n & 0xffff : n;
+  },
+};
+
 interface Range {
   start: number | null;
   end: number | null;
@@ -65,13 +78,25 @@ const portRange: FieldType<Range> = {
   },
 };
 
+/** The original's `@ValidRange(min = 1, max = 0xFFFF)`: both bounds present, in range, ordered. */
+const RANGE_NOT_VALID = 'Range is not valid.';
 const rangeValid = (v: unknown): string | undefined => {
   const r = v as Range;
-  const inRange = (n: number | null): boolean => n === null || (n >= 0 && n <= 65535);
-  if (!inRange(r.start) || !inRange(r.end)) return 'Range is not valid.';
-  if (r.start !== null && r.end !== null && r.start > r.end) return 'Range is not valid.';
+  if (r.start === null || r.end === null) return RANGE_NOT_VALID;
+  const inRange = (n: number): boolean => n >= 1 && n <= 0xffff;
+  if (!inRange(r.start) || !inRange(r.end) || r.start > r.end) return RANGE_NOT_VALID;
   return undefined;
 };
+
+/**
+ * A condition subnet (`<x>Address` + `<x>Length`). The original's Condition carries its own
+ * message for a bad address rather than the shared IpAddrInvalid one.
+ */
+function conditionSubnet(addrJson: string, lenJson: string, proto: string): FieldDef[] {
+  const [addr, len] = subnetPair(addrJson, lenJson, `${C}.${proto}`);
+  if (!addr || !len) throw new Error('subnetPair returns an address and a length field');
+  return [{ ...addr, validators: [V.ipv4('is an invalid IP format')] }, len];
+}
 
 const FRAG = { any: 'ANY', nonheader: 'NONHEADER', header: 'HEADER', unfragmented: 'UNFRAGMENTED' };
 
@@ -89,7 +114,7 @@ const conditionFields: FieldDef[] = [
   flag('invIpAddrGroupSrc', 'inv_ip_addr_group_id_src'),
   cond('ipAddrGroupDst', T.uuid, 'ip_addr_group_id_dst'),
   flag('invIpAddrGroupDst', 'inv_ip_addr_group_id_dst'),
-  cond('dlType', T.int32, 'dl_type', { validators: [V.range(0x600, 0xffff)] }),
+  cond('dlType', etherType, 'dl_type', { validators: [V.range(0x600, 0xffff)] }),
   flag('invDlType', 'inv_dl_type'),
   cond('dlSrc', T.string, 'dl_src', { validators: [V.pattern(MAC_PARSE, message('MacAddressInvalid'))] }),
   cond('dlSrcMask', macMask, 'dl_src_mask', { validators: [V.pattern(MAC_MASK, message('MacMaskInvalid'))] }),
@@ -97,12 +122,13 @@ const conditionFields: FieldDef[] = [
   cond('dlDst', T.string, 'dl_dst', { validators: [V.pattern(MAC_PARSE, message('MacAddressInvalid'))] }),
   cond('dlDstMask', macMask, 'dl_dst_mask', { validators: [V.pattern(MAC_MASK, message('MacMaskInvalid'))] }),
   flag('invDlDst', 'inv_dl_dst'),
-  cond('nwTos', T.int32, 'nw_tos', { validators: [V.range(0, 255)] }),
+  // the original range-checks none of nwTos, nwProto, vlan (§6.7): out-of-range values are stored as given
+  cond('nwTos', T.int32, 'nw_tos'),
   flag('invNwTos', 'nw_tos_inv'),
-  cond('nwProto', T.int32, 'nw_proto', { validators: [V.range(0, 255)] }),
+  cond('nwProto', T.int32, 'nw_proto'),
   flag('invNwProto', 'nw_proto_inv'),
-  ...subnetPair('nwSrcAddress', 'nwSrcLength', `${C}.nw_src_ip`),
-  ...subnetPair('nwDstAddress', 'nwDstLength', `${C}.nw_dst_ip`),
+  ...conditionSubnet('nwSrcAddress', 'nwSrcLength', 'nw_src_ip'),
+  ...conditionSubnet('nwDstAddress', 'nwDstLength', 'nw_dst_ip'),
   cond('tpSrc', portRange, 'tp_src', { validators: [rangeValid] }),
   cond('tpDst', portRange, 'tp_dst', { validators: [rangeValid] }),
   flag('invNwSrc', 'nw_src_inv'),
@@ -119,10 +145,10 @@ const conditionFields: FieldDef[] = [
     proto: `${C}.fragment_policy`,
   },
   flag('noVlan', 'no_vlan'),
-  cond('vlan', T.uint32, 'vlan', { validators: [V.range(0, 4095)] }),
-  ...subnetPair('icmpDataSrcIpAddress', 'icmpDataSrcIpLength', `${C}.icmp_data_src_ip`),
+  cond('vlan', T.uint32, 'vlan'),
+  ...conditionSubnet('icmpDataSrcIpAddress', 'icmpDataSrcIpLength', 'icmp_data_src_ip'),
   flag('invIcmpDataSrcIp', 'icmp_data_src_ip_inv'),
-  ...subnetPair('icmpDataDstIpAddress', 'icmpDataDstIpLength', `${C}.icmp_data_dst_ip`),
+  ...conditionSubnet('icmpDataDstIpAddress', 'icmpDataDstIpLength', 'icmp_data_dst_ip'),
   flag('invIcmpDataDstIp', 'icmp_data_dst_ip_inv'),
   cond('inPortGroup', T.uuid, 'in_port_group_id'),
   flag('invInPortGroup', 'inv_in_port_group'),
@@ -135,7 +161,11 @@ const commonFields: FieldDef[] = [
   idField,
   { json: 'chainId', type: T.uuid, access: 'ro', proto: 'chain_id' },
   // Not stored: the rule's place in its chain's rule_ids (see afterCreate and decorate).
-  { json: 'position', type: T.int32, access: 'create', default: 1, validators: [V.min(0)], owns: [], write: () => undefined, read: () => null },
+  // 0 means 1 (the original's create() runs before its @Min(1) check), so only negatives are violations.
+  {
+    json: 'position', type: T.int32, access: 'create', default: 1, owns: [], write: () => undefined, read: () => null,
+    validators: [(v) => (typeof v === 'number' && v < 0 ? message('MinValue', 1) : undefined)],
+  },
   { json: 'meterName', type: T.string, access: 'ro', read: () => null },
   ...conditionFields,
 ];
@@ -148,7 +178,8 @@ function flowAction(allowed: Record<string, string>): FieldDef {
     access: 'create',
     required: true,
     owns: [],
-    validators: [(v) => (names.includes(String(v)) ? undefined : `Must be one of {${names.join(', ')}}.`)],
+    // the original's @Pattern(regexp = "accept|continue|return") and its default message
+    validators: [V.pattern(new RegExp(`^(${names.join('|')})$`), `must match "${names.join('|')}"`)],
     read: (p) => (typeof p['action'] === 'string' ? String(p['action']).toLowerCase() : null),
     write: (v, p) => {
       const a = allowed[String(v)];
@@ -206,7 +237,7 @@ const targetsValid = (v: unknown): string | undefined => {
   if (list.length === 0) return 'size must be between 1 and 2147483647';
   for (const t of list) {
     if (!t.addressFrom || !isIPv4(t.addressFrom) || !t.addressTo || !isIPv4(t.addressTo)) return message('IpAddrInvalid');
-    if (t.portFrom < 0 || t.portFrom > 65535 || t.portTo < 0 || t.portTo > 65535 || t.portFrom > t.portTo) return 'Range is not valid.';
+    if (t.portFrom < 0 || t.portFrom > 65535 || t.portTo < 0 || t.portTo > 65535 || t.portFrom > t.portTo) return RANGE_NOT_VALID;
   }
   return undefined;
 };
@@ -351,7 +382,7 @@ export const rules: ResourceDef = {
       const order = ((chain['rule_ids'] as string[] | undefined) ?? []).filter((x) => x !== id);
       const position = Math.max(1, Number(dto['position'] ?? 1));
       if (position > order.length + 1) {
-        throw badRequest(`Position ${position} exceeds the number of rules in the chain (${order.length}) plus one.`);
+        throw badRequest('Position exceeds number of rules in chain');
       }
       order.splice(position - 1, 0, id);
       chain['rule_ids'] = order;
