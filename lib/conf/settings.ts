@@ -8,6 +8,9 @@ export const DEFAULTS: Readonly<Record<string, string | number | boolean>> = {
   'cluster.rest_api.http_port': 8181,
   'cluster.rest_api.root_uri': '/midonet-api',
   'cluster.rest_api.max_body_bytes': 1048576,
+  // Prometheus metrics of the node at GET /metrics on the REST port (outside root_uri, no auth);
+  // false: no metrics are kept and /metrics is 404 (docs/observability.md).
+  'cluster.rest_api.metrics_enabled': true,
   'cluster.auth.provider_class': 'org.midonet.cluster.auth.MockAuthService',
   'zookeeper.session_timeout': 30000,
   'zookeeper.base_retry': 1000,

@@ -34,6 +34,20 @@ export interface StorageLogger {
   warn(msg: string, meta?: object): void;
 }
 
+/**
+ * Instrumentation hooks (metrics), all optional, called synchronously; whatever they throw is
+ * ignored. Per `tryTransaction` attempt: `transactionStarted`, then either `transactionCommitted`
+ * (with the attempts it took and the seconds since the first began) or `transactionConflict`,
+ * followed by `transactionRetry` or, on the last attempt, `transactionExhausted`.
+ */
+export interface StorageObserver {
+  transactionStarted?(): void;
+  transactionCommitted?(attempts: number, seconds: number): void;
+  transactionConflict?(): void;
+  transactionRetry?(): void;
+  transactionExhausted?(): void;
+}
+
 export interface NsdbStorageOptions {
   zk: ZkClient;
   rootKey: string;
@@ -41,6 +55,7 @@ export interface NsdbStorageOptions {
   namespace?: string;
   retry?: Partial<RetryPolicy>;
   logger?: StorageLogger;
+  observer?: StorageObserver;
 }
 
 export interface StorageMetrics {
@@ -59,6 +74,7 @@ export class NsdbStorage {
   private readonly namespace: string;
   private readonly retry: RetryPolicy;
   private readonly logger?: StorageLogger;
+  private readonly observer?: StorageObserver;
   private built = false;
   private probePath?: string;
   private probeSession?: bigint;
@@ -70,6 +86,16 @@ export class NsdbStorage {
     this.namespace = opts.namespace ?? CLUSTER_NAMESPACE;
     this.retry = { ...DEFAULT_RETRY, ...opts.retry };
     this.logger = opts.logger;
+    this.observer = opts.observer;
+  }
+
+  private notify(fn: (o: StorageObserver) => void): void {
+    if (!this.observer) return;
+    try {
+      fn(this.observer);
+    } catch {
+      // instrumentation must never break storage
+    }
   }
 
   get isBuilt(): boolean {
@@ -181,6 +207,7 @@ export class NsdbStorage {
   async transaction(owner: number = ChangeOwner.none): Promise<Transaction> {
     this.requireBuilt();
     this.metrics.transactions++;
+    this.notify((o) => o.transactionStarted?.());
     const startZxid = await this.probeZxid();
     return new Transaction({
       zk: this.zk,
@@ -224,22 +251,30 @@ export class NsdbStorage {
    * is final. No lock is taken: version checks in the commit multi give the isolation.
    */
   async tryTransaction<T>(owner: number, fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    const started = performance.now();
     for (let attempt = 1; ; attempt++) {
       const tx = await this.transaction(owner);
       try {
         const result = await fn(tx);
         await tx.commit();
         this.metrics.commits++;
+        const seconds = (performance.now() - started) / 1000;
+        this.notify((o) => o.transactionCommitted?.(attempt, seconds));
+        this.logger?.debug('transaction committed', { attempts: attempt, durationMs: Math.round(seconds * 1e6) / 1000 });
         return result;
       } catch (e) {
         if (!(e instanceof ConcurrentModificationError)) throw e;
         this.metrics.conflicts++;
+        this.notify((o) => o.transactionConflict?.());
         if (attempt >= this.retry.maxAttempts) {
           this.metrics.exhausted++;
+          this.notify((o) => o.transactionExhausted?.());
           this.logger?.warn('transaction retries exhausted', { attempts: attempt, error: e.message });
           throw e;
         }
         this.metrics.retries++;
+        this.notify((o) => o.transactionRetry?.());
+        this.logger?.debug('transaction conflict, retrying', { attempt, error: e.message });
         const ceiling = Math.min(this.retry.capMs, this.retry.baseMs * 2 ** Math.min(attempt, 20));
         await sleep(Math.random() * ceiling);
       }

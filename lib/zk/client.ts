@@ -88,6 +88,23 @@ export interface ZkLogger {
   error(msg: string, meta?: object): void;
 }
 
+/** The operations reported to a ZkObserver (the multi covers `sync` too). */
+export type ZkOperation = 'getData' | 'getChildren' | 'exists' | 'create' | 'setData' | 'remove' | 'multi';
+
+/** Where the session is: 'connecting' until first established, 'closed' after close(). */
+export type ZkSessionState = 'connecting' | 'connected' | 'disconnected' | 'expired' | 'closed';
+
+/**
+ * Instrumentation hooks (metrics), all optional and called synchronously; whatever they throw is
+ * ignored. `operation`: one finished server operation, with its time from the call (waiting for
+ * a connection included) and, if it failed, the error's code name (NONODE, BADVERSION,
+ * CONNECTION_LOSS, ...; for a refused multi the failing op's). `sessionState`: every change.
+ */
+export interface ZkObserver {
+  operation?(op: ZkOperation, seconds: number, errorCode?: string): void;
+  sessionState?(state: ZkSessionState): void;
+}
+
 export interface ZkClientOptions {
   /** 'h1:2181,h2:2181', optionally followed by a chroot path ('h1:2181/chroot') */
   connectString: string;
@@ -109,6 +126,7 @@ export interface ZkClientOptions {
   /** How long close() waits for the server to confirm the session close, default 3000. */
   closeTimeoutMs?: number;
   logger?: ZkLogger;
+  observer?: ZkObserver;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -222,7 +240,7 @@ const DEFAULTS = {
 const REMOVE_CONCURRENCY = 32;
 const SILENT: ZkLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-type Phase = 'connecting' | 'connected' | 'disconnected' | 'expired' | 'closed';
+type Phase = ZkSessionState;
 
 export interface ZkClientEvents {
   connected: [sessionId: bigint];
@@ -232,10 +250,11 @@ export interface ZkClientEvents {
 }
 
 export class ZkClient extends EventEmitter<ZkClientEvents> {
-  private readonly opts: Required<Omit<ZkClientOptions, 'logger' | 'retry'>> & { retry: Required<NonNullable<ZkClientOptions['retry']>> };
+  private readonly opts: Required<Omit<ZkClientOptions, 'logger' | 'retry' | 'observer'>> & { retry: Required<NonNullable<ZkClientOptions['retry']>> };
   private readonly log: ZkLogger;
+  private readonly observer?: ZkObserver;
   private raw?: RawClient;
-  private phase: Phase = 'connecting';
+  private currentPhase: Phase = 'connecting';
   private sid = 0n;
   private negotiatedTimeoutMs = 0;
   private expiryTimer?: NodeJS.Timeout;
@@ -261,6 +280,34 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       closeTimeoutMs: opts.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs,
     };
     this.log = opts.logger ?? SILENT;
+    this.observer = opts.observer;
+    this.notify((o) => o.sessionState?.('connecting'));
+  }
+
+  private get phase(): Phase {
+    return this.currentPhase;
+  }
+
+  private set phase(p: Phase) {
+    if (p === this.currentPhase) return;
+    this.currentPhase = p;
+    this.notify((o) => o.sessionState?.(p));
+  }
+
+  private notify(fn: (o: ZkObserver) => void): void {
+    if (!this.observer) return;
+    try {
+      fn(this.observer);
+    } catch {
+      // instrumentation must never break the client
+    }
+  }
+
+  private observe(op: ZkOperation, started: number, error?: unknown): void {
+    if (!this.observer?.operation) return;
+    const seconds = (performance.now() - started) / 1000;
+    const code = error === undefined ? undefined : error instanceof ZkError ? error.codeName : 'CLIENT_ERROR';
+    this.notify((o) => o.operation?.(op, seconds, code));
   }
 
   /**
@@ -283,6 +330,11 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
 
   get connected(): boolean {
     return this.phase === 'connected';
+  }
+
+  /** Where the session is now. */
+  get state(): ZkSessionState {
+    return this.phase;
   }
 
   /** The session timeout the server granted, in ms (0 before the first connection). */
@@ -554,7 +606,20 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
    * Runs one library call within operationTimeoutMs: waits for the connection, then for the
    * answer. Library errors (and its synchronous argument assertions) become ZkErrors with the path.
    */
-  private async call<A extends unknown[]>(path: string | undefined, invoke: (raw: RawClient, cb: Callback<A>) => void): Promise<A> {
+  private async call<A extends unknown[]>(op: ZkOperation | undefined, path: string | undefined, invoke: (raw: RawClient, cb: Callback<A>) => void): Promise<A> {
+    if (!op) return this.rawCall(path, invoke);
+    const started = performance.now();
+    try {
+      const result = await this.rawCall(path, invoke);
+      this.observe(op, started);
+      return result;
+    } catch (e) {
+      this.observe(op, started, e);
+      throw e;
+    }
+  }
+
+  private async rawCall<A extends unknown[]>(path: string | undefined, invoke: (raw: RawClient, cb: Callback<A>) => void): Promise<A> {
     const deadline = Date.now() + this.opts.operationTimeoutMs;
     await this.ready(deadline, path);
     const raw = this.raw;
@@ -600,27 +665,27 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
 
   async getData(path: string, watch?: Watcher): Promise<{ data: Buffer; stat: ZkStat }> {
     const w = this.wrapWatcher(watch);
-    const [data, stat] = await this.call<[Buffer | undefined, RawStat]>(path, (raw, cb) => raw.getData(path, w, cb));
+    const [data, stat] = await this.call<[Buffer | undefined, RawStat]>('getData', path, (raw, cb) => raw.getData(path, w, cb));
     return { data: data ?? Buffer.alloc(0), stat: toStat(stat) };
   }
 
   async getChildren(path: string, watch?: Watcher): Promise<{ children: string[]; stat: ZkStat }> {
     const w = this.wrapWatcher(watch);
-    const [children, stat] = await this.call<[string[], RawStat]>(path, (raw, cb) => raw.getChildren(path, w, cb));
+    const [children, stat] = await this.call<[string[], RawStat]>('getChildren', path, (raw, cb) => raw.getChildren(path, w, cb));
     return { children: children ?? [], stat: toStat(stat) };
   }
 
   /** The node's stat, or null if it does not exist (a watch then fires on its creation). */
   async exists(path: string, watch?: Watcher): Promise<ZkStat | null> {
     const w = this.wrapWatcher(watch);
-    const [stat] = await this.call<[RawStat | null]>(path, (raw, cb) => raw.exists(path, w, cb));
+    const [stat] = await this.call<[RawStat | null]>('exists', path, (raw, cb) => raw.exists(path, w, cb));
     return stat ? toStat(stat) : null;
   }
 
   /** Creates a node and returns its actual path (with the sequence suffix for sequential modes). */
   async create(path: string, data: Buffer = Buffer.alloc(0), mode: CreateMode = 'persistent'): Promise<string> {
     const flags = createFlags(mode, path);
-    const [created] = await this.call<[string]>(path, (raw, cb) => raw.create(path, data, zookeeper.ACL.OPEN_ACL_UNSAFE, flags, cb));
+    const [created] = await this.call<[string]>('create', path, (raw, cb) => raw.create(path, data, zookeeper.ACL.OPEN_ACL_UNSAFE, flags, cb));
     return created;
   }
 
@@ -654,12 +719,12 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   }
 
   async setData(path: string, data: Buffer, version = -1): Promise<ZkStat> {
-    const [stat] = await this.call<[RawStat]>(path, (raw, cb) => raw.setData(path, data, version, cb));
+    const [stat] = await this.call<[RawStat]>('setData', path, (raw, cb) => raw.setData(path, data, version, cb));
     return toStat(stat);
   }
 
   async remove(path: string, version = -1): Promise<void> {
-    await this.call<[]>(path, (raw, cb) => raw.remove(path, version, cb));
+    await this.call<[]>('remove', path, (raw, cb) => raw.remove(path, version, cb));
   }
 
   /**
@@ -697,15 +762,27 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   async multi(ops: ZkOp[]): Promise<MultiOpResult[]> {
     if (ops.length === 0) return [];
     const rawOps = ops.map(toRawOp);
-    const [rawResults] = await this.call<[RawTxResult[] | undefined]>(undefined, (raw, cb) => {
-      const tx = raw.transaction();
-      tx.ops.push(...rawOps);
-      // A refused multi comes back as (error of the failing op, per-op results); the results are
-      // what matters, so they are passed on as the answer and judged below.
-      tx.commit((err, results) => (results && results.length > 0 ? cb(null, results) : cb(err, results)));
-    });
+    const started = performance.now();
+    let rawResults: RawTxResult[] | undefined;
+    try {
+      [rawResults] = await this.call<[RawTxResult[] | undefined]>(undefined, undefined, (raw, cb) => {
+        const tx = raw.transaction();
+        tx.ops.push(...rawOps);
+        // A refused multi comes back as (error of the failing op, per-op results); the results are
+        // what matters, so they are passed on as the answer and judged below.
+        tx.commit((err, results) => (results && results.length > 0 ? cb(null, results) : cb(err, results)));
+      });
+    } catch (e) {
+      this.observe('multi', started, e);
+      throw e;
+    }
     const results = ops.map((op, i) => toResult(op, rawResults?.[i]));
-    if (results.some((r) => r.code !== ZK_CODES.OK)) throw new ZkMultiError(results);
+    if (results.some((r) => r.code !== ZK_CODES.OK)) {
+      const refused = new ZkMultiError(results);
+      this.observe('multi', started, refused);
+      throw refused;
+    }
+    this.observe('multi', started);
     return results;
   }
 

@@ -50,7 +50,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const format = values['log-format'] === 'text' ? 'text' : 'json';
+  const format = values['log-format'];
+  if (format !== 'json' && format !== 'text') throw new SettingsError(`--log-format must be json or text, got '${format}'`);
+  // JSON lines (one object per line, for log shippers) unless a human asks for text.
   configureLogging({ format });
   const log = getLogger('org.midonet.cluster');
   const settings = new Settings(parseSets(values.set ?? []));

@@ -2,12 +2,14 @@
  * One cluster node: a ZooKeeper session, the NSDB store built on it, and the enabled services
  * (for now the REST API). Stateless: everything it serves lives in ZooKeeper.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MockAuthProvider, MOCK_PROVIDER_CLASS } from '../../lib/auth/mock.js';
 import type { AuthProvider } from '../../lib/auth/provider.js';
 import type { Settings } from '../../lib/conf/settings.js';
 import { getLogger, type Logger } from '../../lib/log/logger.js';
+import { NodeMetrics } from '../../lib/metrics/metrics.js';
 import { NsdbStorage } from '../../lib/nsdb/storage.js';
 import { ZkClient } from '../../lib/zk/client.js';
 import { createRestApi } from '../rest-api/app.js';
@@ -27,8 +29,19 @@ export interface ClusterNode {
   /** http://host:port of the REST API */
   readonly httpAddress: string;
   readonly apiUrl: string;
+  /** this node's metrics registry; undefined when `cluster.rest_api.metrics_enabled` is false */
+  readonly metrics?: NodeMetrics;
   stop(): Promise<void>;
 }
+
+/** The package version (node_info metric label). */
+const PRODUCT_VERSION = ((): string => {
+  try {
+    return String((JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown }).version ?? '');
+  } catch {
+    return '';
+  }
+})();
 
 export class StartupError extends Error {
   override name = 'StartupError';
@@ -62,8 +75,10 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   const log = opts.log ?? getLogger('org.midonet.cluster');
   const s = opts.settings;
   const auth = authProvider(s.string('cluster.auth.provider_class'));
+  const metrics = s.bool('cluster.rest_api.metrics_enabled') ? new NodeMetrics({ hostId: opts.hostId, version: PRODUCT_VERSION }) : undefined;
   log.info('connecting to ZooKeeper', { hosts: opts.zookeeperHosts, rootKey: opts.rootKey, hostId: opts.hostId });
   const zk = await ZkClient.connect({
+    observer: metrics?.zookeeperObserver(),
     connectString: opts.zookeeperHosts,
     sessionTimeoutMs: s.number('zookeeper.session_timeout'),
     retry: { baseMs: s.number('zookeeper.base_retry'), maxRetries: s.number('zookeeper.max_retries') },
@@ -74,6 +89,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     rootKey: opts.rootKey,
     retry: { maxAttempts: s.number('zookeeper.transaction_max_attempts') },
     logger: getLogger('org.midonet.nsdb'),
+    observer: metrics?.storageObserver(),
   });
   let server: Server | undefined;
   try {
@@ -85,6 +101,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
       rootUri: s.string('cluster.rest_api.root_uri'),
       log: restLog,
       maxBodyBytes: s.number('cluster.rest_api.max_body_bytes'),
+      metrics,
     });
     server = createServer(app);
     server.keepAliveTimeout = 65_000;
@@ -100,6 +117,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
       zk,
       httpAddress,
       apiUrl,
+      metrics,
       async stop() {
         await new Promise<void>((resolve) => {
           srv.close(() => resolve());
