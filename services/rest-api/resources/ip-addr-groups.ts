@@ -4,14 +4,14 @@
  */
 import type { Msg } from '../../../lib/models/types.js';
 import { ChangeOwner } from '../../../lib/nsdb/provenance.js';
-import { badRequest, conflict, notFound, validationError } from '../../../lib/http/errors.js';
+import { badRequest, conflict, notFound, validationError, type HttpError } from '../../../lib/http/errors.js';
 import { collection, single } from '../../../lib/http/media-types.js';
 import { message } from '../../../lib/http/messages.js';
 import { formatIPv6, parseIPv6 } from '../machinery/addresses.js';
 import { T, V, type FieldType } from '../machinery/field-types.js';
 import { pathId } from '../machinery/handlers.js';
-import { requireObjectBody } from '../machinery/dto.js';
-import type { RequestContext, ResourceDef, RouteDef } from '../machinery/types.js';
+import { parseInput, requireObjectBody } from '../machinery/dto.js';
+import type { FieldDef, RequestContext, ResourceDef, RouteDef } from '../machinery/types.js';
 import { idField, subLink } from './common.js';
 
 /** The original parses IPv4 leniently (`010.000.000.002` is 10.0.0.2) and prints it plainly. */
@@ -89,14 +89,41 @@ function addrJson(ctx: RequestContext, groupId: string, address: string, version
   };
 }
 
-/** `{v}` and `{addr}` of an address URI: v must be 4 or 6 (400), the address must parse (400). */
+/** The original's answer to an IP version other than 4 or 6, in a body or a path. */
+function badVersion(v: unknown): HttpError {
+  return badRequest(`Invalid IP version: ${String(v)}`);
+}
+
+/**
+ * `{v}` and `{addr}` of an address URI. `{v}` is an integer path parameter in the original: text
+ * that is no integer names no resource (404), an integer other than 4 or 6 is a 400. The address
+ * may be written in any form that parses to the stored one.
+ */
 function addressParams(ctx: RequestContext): string {
-  const v = ctx.params['version'];
-  if (v !== '4' && v !== '6') throw badRequest(`Invalid IP version '${String(v)}': must be 4 or 6.`);
+  const v = ctx.params['version'] ?? '';
+  if (!/^\d{1,9}$/.test(v)) throw notFound('The requested resource was not found.');
+  if (Number(v) !== 4 && Number(v) !== 6) throw badVersion(Number(v));
   const raw = ctx.params['addr'] ?? '';
   const parsed = canonicalAddress(raw);
   if (!parsed) throw badRequest(message('IpAddrInvalidWithParam', raw));
   return parsed.address;
+}
+
+/** The address of a POST body; `version` is its discriminator (4 or 6, as a number or a string). */
+const ADDR_FIELDS: FieldDef[] = [{ json: 'addr', type: T.string, access: 'create', required: true }];
+
+function parseAddrBody(body: Record<string, unknown>): { version: 4 | 6; raw: string; address: string; family: 4 | 6 } {
+  const version = body['version'];
+  if (version === undefined || version === null) throw validationError([{ property: 'version', message: message('NonNull') }]);
+  if ((typeof version !== 'number' && typeof version !== 'string') || (String(version) !== '4' && String(version) !== '6')) {
+    throw badVersion(typeof version === 'object' ? JSON.stringify(version) : version);
+  }
+  const { dto, violations } = parseInput(ADDR_FIELDS, body, 'create');
+  if (violations.length > 0) throw validationError(violations);
+  const raw = dto['addr'] as string;
+  const parsed = canonicalAddress(raw);
+  if (!parsed) throw badRequest(message('IpAddrInvalidWithParam', raw));
+  return { version: Number(version) as 4 | 6, raw, address: parsed.address, family: parsed.version };
 }
 
 export const ipAddrRoutes: RouteDef[] = [
@@ -107,25 +134,20 @@ export const ipAddrRoutes: RouteDef[] = [
     consumes: [ADDR],
     async handler(ctx) {
       const groupId = pathId(ctx);
-      const body = requireObjectBody(ctx.body);
-      const version = body['version'];
-      if (version === undefined || version === null) throw validationError([{ property: 'version', message: message('NonNull') }]);
-      if (String(version) !== '4' && String(version) !== '6') throw badRequest(`Invalid IP version '${String(version)}': must be 4 or 6.`);
-      const addrRaw = T.string.parse(body['addr'], 'addr');
-      if (addrRaw === null) throw validationError([{ property: 'addr', message: message('NonNull') }]);
-      const parsed = canonicalAddress(addrRaw);
-      if (!parsed) throw badRequest(message('IpAddrInvalidWithParam', addrRaw));
+      const parsed = parseAddrBody(requireObjectBody(ctx.body));
       await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
         const group = await tx.get('IPAddrGroup', groupId);
         if (entries(group).some((e) => sameAddress(e, parsed.address))) {
           throw conflict(`The IP address group already contains ${parsed.address}.`);
         }
-        group['ip_addr_ports'] = [...entries(group), { ip_address: { version: parsed.version === 4 ? 'V4' : 'V6', address: parsed.address } }];
+        group['ip_addr_ports'] = [...entries(group), { ip_address: { version: parsed.family === 4 ? 'V4' : 'V6', address: parsed.address } }];
         await tx.update('IPAddrGroup', group);
       });
       return {
         status: 201,
-        headers: { Location: `${ctx.base}/ip_addr_groups/${groupId}/versions/${String(version)}/ip_addrs/${encodeURIComponent(addrRaw)}` },
+        // the version and the text as sent: a v6 address posted as version 4 is stored as v6 (the
+        // family decides) and its Location still resolves, since GET/DELETE match by value
+        headers: { Location: `${ctx.base}/ip_addr_groups/${groupId}/versions/${parsed.version}/ip_addrs/${encodeURIComponent(parsed.raw)}` },
       };
     },
   },

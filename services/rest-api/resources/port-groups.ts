@@ -7,11 +7,10 @@ import type { Msg } from '../../../lib/models/types.js';
 import { ChangeOwner } from '../../../lib/nsdb/provenance.js';
 import { conflict, notFound, validationError } from '../../../lib/http/errors.js';
 import { collection, JSON_TYPE, single } from '../../../lib/http/media-types.js';
-import { message } from '../../../lib/http/messages.js';
 import { T } from '../machinery/field-types.js';
 import { pathId } from '../machinery/handlers.js';
-import { requireObjectBody } from '../machinery/dto.js';
-import type { RequestContext, ResourceDef, RouteDef } from '../machinery/types.js';
+import { parseInput, requireObjectBody } from '../machinery/dto.js';
+import type { FieldDef, RequestContext, ResourceDef, RouteDef } from '../machinery/types.js';
 import { idField, nameField, rw, subLink, tenantField } from './common.js';
 
 const MEMBER = single('PortGroupPort', 1);
@@ -37,6 +36,9 @@ export const portGroups: ResourceDef = {
   },
 };
 
+/** The writable part of a PortGroupPort body: the group comes from the path. */
+const MEMBER_FIELDS: FieldDef[] = [{ json: 'portId', type: T.uuid, access: 'create', required: true }];
+
 function ids(m: Msg, field: string): string[] {
   const v = m[field];
   return Array.isArray(v) ? (v as string[]) : [];
@@ -60,9 +62,9 @@ export const portGroupMemberRoutes: RouteDef[] = [
     consumes: [MEMBER, JSON_TYPE],
     async handler(ctx) {
       const groupId = pathId(ctx);
-      const body = requireObjectBody(ctx.body);
-      const portId = T.uuid.parse(body['portId'], 'portId');
-      if (portId === null) throw validationError([{ property: 'portId', message: message('NonNull') }]);
+      const { dto, violations } = parseInput(MEMBER_FIELDS, requireObjectBody(ctx.body), 'create');
+      if (violations.length > 0) throw validationError(violations);
+      const portId = dto['portId'] as string;
       await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
         await tx.get('PortGroup', groupId);
         const port = await tx.get('Port', portId);

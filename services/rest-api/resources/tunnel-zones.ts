@@ -6,19 +6,26 @@
 import type { Msg } from '../../../lib/models/types.js';
 import { ChangeOwner } from '../../../lib/nsdb/provenance.js';
 import type { Transaction } from '../../../lib/nsdb/transaction.js';
-import { conflict, notFound, validationError, type Violation } from '../../../lib/http/errors.js';
+import { conflict, notFound, validationError } from '../../../lib/http/errors.js';
 import { collection, single } from '../../../lib/http/media-types.js';
 import { message } from '../../../lib/http/messages.js';
-import { isIPv4 } from '../machinery/addresses.js';
 import { enumType, T, V } from '../machinery/field-types.js';
 import { pathId } from '../machinery/handlers.js';
-import { requireObjectBody } from '../machinery/dto.js';
-import type { RequestContext, ResourceDef, RouteDef } from '../machinery/types.js';
+import { parseInput, requireObjectBody } from '../machinery/dto.js';
+import type { FieldDef, RequestContext, ResourceDef, RouteDef } from '../machinery/types.js';
 import { idField, media, subLink } from './common.js';
 
-async function nameTaken(ctx: RequestContext, name: string, self?: string): Promise<boolean> {
+/**
+ * Names are unique among all zones (exact, case-sensitive comparison, as the original). Unlike
+ * the original, a zone's own name does not count against it, so a PUT that keeps the name works
+ * (docs/decisions/0003). Runs after bean validation, as the original's create/update filters do:
+ * a body with violations is a 400 even when its name is taken.
+ */
+async function checkNameFree(ctx: RequestContext, zone: Msg): Promise<void> {
   const zones = await ctx.storage.getAll('TunnelZone');
-  return zones.some((z) => z['name'] === name && z['id'] !== self);
+  if (zones.some((z) => z['name'] === zone['name'] && z['id'] !== zone['id'])) {
+    throw conflict(message('TunnelZoneNameExists'));
+  }
 }
 
 export const tunnelZones: ResourceDef = {
@@ -36,22 +43,26 @@ export const tunnelZones: ResourceDef = {
   update: {},
   delete: { missing: 204 },
   hooks: {
-    // Names are unique among all zones. Unlike the original, a PUT that keeps the zone's own
-    // name is not a conflict (docs/decisions/0003).
-    async validate(dto, ctx, mode, current) {
-      const name = dto['name'];
-      if (typeof name === 'string' && (await nameTaken(ctx, name, mode === 'update' ? String(current?.['id']) : undefined))) {
-        throw conflict(message('TunnelZoneNameExists'));
-      }
-    },
+    beforeCreate: (_tx, zone, _dto, ctx) => checkNameFree(ctx, zone),
+    beforeUpdate: (_tx, zone, _current, _dto, ctx) => checkNameFree(ctx, zone),
     async beforeDelete(_tx, zone, ctx) {
-      const vteps = await ctx.storage.getAll('Vtep');
-      if (vteps.some((v) => v['tunnel_zone_id'] === zone['id'])) {
-        throw conflict(`Tunnel zone ${String(zone['id'])} is used by a VTEP.`);
+      // Vtep.tunnel_zone_id is not a ZOOM binding (storage.md §5): the check is the API's
+      const vteps = (await ctx.storage.getAll('Vtep')).filter((v) => v['tunnel_zone_id'] === zone['id']);
+      if (vteps.length > 0) {
+        throw conflict(
+          'Tunnel Zone is used by VTEP(s), please delete the following VTEPs before deleting this tunnel zone: ' +
+            `[${vteps.map((v) => String(v['id'])).join(', ')}]`,
+        );
       }
     },
   },
 };
+
+/** The writable part of a TunnelZoneHost body: the zone comes from the path. */
+const MEMBER_FIELDS: FieldDef[] = [
+  { json: 'hostId', type: T.uuid, access: 'create', required: true },
+  { json: 'ipAddress', type: T.string, access: 'create', required: true, validators: [V.ipv4('is an invalid IP format')] },
+];
 
 const MEMBER_TYPES = [single('TunnelZoneHost', 1), single('GreTunnelZoneHost', 1)];
 const MEMBER_COLLECTIONS = [collection('TunnelZoneHost', 1), collection('GreTunnelZoneHost', 1)];
@@ -88,14 +99,10 @@ export const tunnelZoneMemberRoutes: RouteDef[] = [
     consumes: MEMBER_TYPES,
     async handler(ctx) {
       const zoneId = pathId(ctx);
-      const body = requireObjectBody(ctx.body);
-      const hostId = T.uuid.parse(body['hostId'], 'hostId');
-      const ip = T.string.parse(body['ipAddress'], 'ipAddress');
-      const violations: Violation[] = [];
-      if (hostId === null) violations.push({ property: 'hostId', message: message('NonNull') });
-      if (ip === null) violations.push({ property: 'ipAddress', message: message('NonNull') });
-      else if (!isIPv4(ip)) violations.push({ property: 'ipAddress', message: message('IpAddrInvalid') });
-      if (violations.length > 0 || hostId === null || ip === null) throw validationError(violations);
+      const { dto, violations } = parseInput(MEMBER_FIELDS, requireObjectBody(ctx.body), 'create');
+      if (violations.length > 0) throw validationError(violations);
+      const hostId = dto['hostId'] as string;
+      const ip = dto['ipAddress'] as string;
       await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
         const zone = await tx.get('TunnelZone', zoneId);
         await tx.get('Host', hostId);
@@ -128,7 +135,8 @@ export const tunnelZoneMemberRoutes: RouteDef[] = [
       const hostId = pathId(ctx, 'hostId');
       const zone = await ctx.storage.get('TunnelZone', zoneId);
       const m = members(zone).find((x) => x['host_id'] === hostId);
-      if (!m) throw notFound(null, true);
+      // unlike the DELETE miss, the original's GET miss has a body
+      if (!m) throw notFound('Resource not found');
       return { status: 200, body: memberJson(ctx, zoneId, m) };
     },
   },
