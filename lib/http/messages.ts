@@ -8,6 +8,7 @@ export const MESSAGES = {
   ArpEntryNotFound: 'The specified bridge does not have the specified ARP table entry.',
   BridgeHasMacPort: 'The specified bridge does not have the specified MAC-port mapping.',
   BridgeHasVlan: 'The specified bridge has no ports assigned to VLAN %d.',
+  BridgeDhcpHasSubnet: 'The specified DHCP subnet(%s) already exists on this bridge.',
   FragPolicyInvalidForL4Rule:
     "For a rule with tpDst or tpSrc constraints, the fragmentPolicy must be 'header' or 'unfragmented'.",
   FragPolicyInvalidForNatRule:

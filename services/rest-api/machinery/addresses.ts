@@ -94,6 +94,16 @@ export function isMac(s: string): boolean {
   return MAC_RE.test(s);
 }
 
+/**
+ * The original's MAC parse (six `:`-separated groups of one or two hex digits, either case) in
+ * canonical form (`aa:bb:cc:dd:ee:ff`); undefined when the text is not a MAC.
+ */
+export function parseMac(s: string): string | undefined {
+  const groups = s.split(':');
+  if (groups.length !== 6 || !groups.every((g) => /^[0-9a-fA-F]{1,2}$/.test(g))) return undefined;
+  return groups.map((g) => g.toLowerCase().padStart(2, '0')).join(':');
+}
+
 /** A random unicast MAC in the Midokura OUI, as the original gives new router ports. */
 export function randomRouterPortMac(): string {
   const bytes = [0xac, 0xca, 0xba, ...Array.from({ length: 3 }, () => Math.floor(Math.random() * 256))];
