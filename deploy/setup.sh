@@ -18,7 +18,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-for cmd in midonet-cluster; do
+for cmd in midonet-cluster mn-conf; do
   $SUDO ln -sf "$PROJECT/deploy/bin/$cmd" "/usr/local/bin/$cmd"
 done
-echo "setup: done (commands linked into /usr/local/bin: midonet-cluster)" >&2
+echo "setup: done (commands linked into /usr/local/bin: midonet-cluster, mn-conf)" >&2
