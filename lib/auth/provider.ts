@@ -39,4 +39,6 @@ export interface AuthProvider {
   authorize(token: string | null): Promise<Identity | null>;
   tenant(callerToken: string | null, id: string): Promise<Tenant>;
   tenants(callerToken: string | null, marker?: string, limit?: number): Promise<Tenant[]>;
+  /** Releases what the provider holds (connections); called when the node stops. */
+  close?(): void;
 }

@@ -41,7 +41,7 @@ async function fromProvider<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (e) {
-    if (e instanceof AuthError) throw new HttpError(e.status, e.message);
+    if (e instanceof AuthError) throw new HttpError(e.status, e.message, { headers: e.headers });
     throw e;
   }
 }
