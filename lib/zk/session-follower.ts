@@ -1,0 +1,138 @@
+/**
+ * Follows the ZooKeeper session a long-lived recipe (leader latch, service registration) lives
+ * on. A ZkClient is one session and dies with it (client.ts), so a recipe that must outlive a
+ * session expiry needs its next client from somewhere: either its owner hands it over
+ * (`setClient`, e.g. when the node re-creates its session), or the recipe was given a
+ * `reconnect` factory and makes one itself, retrying with backoff until it succeeds or the
+ * recipe is closed. Clients made by the factory belong to the follower and are closed with it;
+ * a client handed in stays its owner's.
+ *
+ * The recipe sees four callbacks: disconnected (the session may live on: Curator's SUSPENDED),
+ * reconnected (same session back), expired (the session is gone: Curator's LOST), and client
+ * (a new session to start over on).
+ */
+import type { ZkClient, ZkLogger } from './client.js';
+
+export interface SessionCallbacks {
+  disconnected(): void;
+  reconnected(): void;
+  expired(): void;
+  client(client: ZkClient): void;
+}
+
+export interface SessionFollowerOptions {
+  /** makes a new session after the current one expired; without it, wait for setClient */
+  reconnect?: () => Promise<ZkClient>;
+  logger: ZkLogger;
+  /** for log lines: which recipe this is */
+  what: string;
+  /** first retry delay of `reconnect`, doubled up to maxRetryMs; default 1000 / 30000 */
+  retryMs?: number;
+  maxRetryMs?: number;
+}
+
+export class SessionFollower {
+  private current: ZkClient;
+  private owned = false;
+  private closed = false;
+  private reconnecting = false;
+  private retryTimer?: NodeJS.Timeout;
+  private wakeRetry?: () => void;
+  private readonly onDisconnected = (): void => this.cb.disconnected();
+  private readonly onReconnected = (): void => this.cb.reconnected();
+  private readonly onExpired = (): void => {
+    this.cb.expired();
+    void this.reconnect();
+  };
+
+  constructor(
+    client: ZkClient,
+    private readonly cb: SessionCallbacks,
+    private readonly opts: SessionFollowerOptions,
+  ) {
+    this.current = client;
+    this.listen(client);
+  }
+
+  get client(): ZkClient {
+    return this.current;
+  }
+
+  /** Whether the current session is gone for good (expired or closed) and a new one is needed. */
+  get dead(): boolean {
+    const s = this.current.state;
+    return s === 'expired' || s === 'closed';
+  }
+
+  /**
+   * Switches to another session's client (the caller keeps owning it unless `owned`). The recipe
+   * gets `client(next)` and starts over on it. A client of ours being replaced is closed.
+   */
+  setClient(next: ZkClient, owned = false): void {
+    if (this.closed) return;
+    if (next === this.current) return;
+    const prev = this.current;
+    const prevOwned = this.owned;
+    this.unlisten(prev);
+    this.current = next;
+    this.owned = owned;
+    this.listen(next);
+    if (prevOwned) void prev.close().catch(() => undefined);
+    this.cb.client(next);
+  }
+
+  /** Makes a new session with the factory if the current one is dead (no-op without a factory). */
+  async reconnect(): Promise<void> {
+    const make = this.opts.reconnect;
+    if (!make || this.reconnecting || this.closed || !this.dead) return;
+    this.reconnecting = true;
+    const log = this.opts.logger;
+    let delay = this.opts.retryMs ?? 1000;
+    try {
+      while (!this.closed && this.dead) {
+        try {
+          const zk = await make();
+          if (this.closed) {
+            await zk.close().catch(() => undefined);
+            return;
+          }
+          log.info(`${this.opts.what}: new ZooKeeper session`, { sessionId: `0x${zk.sessionId.toString(16)}` });
+          this.setClient(zk, true);
+          return;
+        } catch (e) {
+          log.warn(`${this.opts.what}: could not open a new ZooKeeper session, retrying`, { error: (e as Error).message, retryInMs: delay });
+          await new Promise<void>((resolve) => {
+            this.wakeRetry = resolve;
+            this.retryTimer = setTimeout(resolve, delay);
+            this.retryTimer.unref();
+          });
+          delay = Math.min(delay * 2, this.opts.maxRetryMs ?? 30_000);
+        }
+      }
+    } finally {
+      this.reconnecting = false;
+    }
+  }
+
+  /** Stops following; closes the client if it is ours. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.wakeRetry?.();
+    this.unlisten(this.current);
+    if (this.owned) await this.current.close().catch(() => undefined);
+  }
+
+  private listen(zk: ZkClient): void {
+    zk.on('disconnected', this.onDisconnected);
+    zk.on('reconnected', this.onReconnected);
+    zk.on('expired', this.onExpired);
+  }
+
+  private unlisten(zk: ZkClient): void {
+    zk.off('disconnected', this.onDisconnected);
+    zk.off('reconnected', this.onReconnected);
+    zk.off('expired', this.onExpired);
+  }
+}
