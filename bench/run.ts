@@ -19,14 +19,26 @@ import { zoomLayout } from '../lib/nsdb/layout.js';
 import type { Msg } from '../lib/models/types.js';
 import { HttpBenchClient } from './lib/http-client.js';
 import { closedLoop, fixedCount, medianOf, type Summary } from './lib/stats.js';
-import { PROJECT_DIR, rssMiB, startNode, startTrivial, startZooKeeper, type ChildServer } from './lib/env.js';
+import { PROJECT_DIR, cpuMs, rssMiB, startNode, startTrivial, startZooKeeper, type ChildServer } from './lib/env.js';
 
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    // a comma-separated subset of: get, create, list, writers, express (default: all)
+    only: { type: 'string' },
+    // list sizes instead of the default ones, comma-separated (e.g. 10000)
+    sizes: { type: 'string' },
+  },
+});
 const quick = args.quick ?? false;
+const SCENARIOS = ['get', 'create', 'list', 'writers', 'express'] as const;
+const only = new Set(args.only ? args.only.split(',').map((x) => x.trim()) : SCENARIOS);
+for (const o of only) if (!(SCENARIOS as readonly string[]).includes(o)) throw new Error(`--only: unknown scenario ${o} (known: ${SCENARIOS.join(', ')})`);
+const want = (s: (typeof SCENARIOS)[number]): boolean => only.has(s);
 const P = {
   rounds: quick ? 1 : 3,
   seconds: quick ? 1 : 4,
-  listSizes: quick ? [100, 1000] : [100, 1000, 10_000],
+  listSizes: args.sizes ? args.sizes.split(',').map(Number) : quick ? [100, 1000] : [100, 1000, 10_000],
   creates: quick ? 200 : 1000,
   writers: 50,
   idleSettleMs: quick ? 2000 : 10_000,
@@ -58,6 +70,23 @@ async function rounds(fn: () => Promise<Summary>): Promise<Summary> {
   const out: Summary[] = [];
   for (let i = 0; i < P.rounds; i++) out.push(await fn());
   return medianOf(out);
+}
+
+/** The node's ZooKeeper operation counters (its /metrics), by operation. */
+async function zkOps(apiUrl: string): Promise<Record<string, number>> {
+  const text = await fetch(new URL('/metrics', apiUrl)).then((r) => (r.ok ? r.text() : ''), () => '');
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^midonet_cluster_zookeeper_operation_duration_seconds_count\{op="(\w+)"\} (\d+)/gm)) out[m[1] as string] = Number(m[2]);
+  return out;
+}
+
+/** `after - before` per operation, per request, as text: "getData 2, multi 1". */
+function opsPerRequest(before: Record<string, number>, after: Record<string, number>, requests: number): string {
+  return Object.keys(after)
+    .map((k) => [k, ((after[k] ?? 0) - (before[k] ?? 0)) / requests] as const)
+    .filter(([, n]) => n >= 0.01)
+    .map(([k, n]) => `${k} ${fmt(n, n % 1 === 0 ? 0 : 2)}`)
+    .join(', ');
 }
 
 function expectStatus(status: number, wanted: number, what: string): void {
@@ -98,7 +127,7 @@ async function main(): Promise<void> {
 
   try {
     // ---- 1. GET one object ---------------------------------------------------------------
-    {
+    if (want('get') || want('create')) {
       const rootKey = '/bench-get';
       const n = await node(rootKey);
       const http = new HttpBenchClient(new URL(n.url));
@@ -106,14 +135,24 @@ async function main(): Promise<void> {
       expectStatus(created.status, 201, 'create bridge');
       const id = String(created.headers['location']).split('/').pop() as string;
       const path = zoomLayout(rootKey).model('Network', id);
-      for (const c of [1, 32]) {
+      // warm-up (JIT, connections), not measured
+      for (let i = 0; i < 300 && want('get'); i++) {
+        await http.send('GET', `/midonet-api/bridges/${id}`, { Accept: MT.bridge });
+        parseText('Network', (await raw.getData(path)).data.toString('utf8'));
+      }
+      for (const c of want('get') ? [1, 32] : []) {
         log(`1. GET one object, concurrency ${c}`);
+        const cpu0 = cpuMs(n.pid);
+        const ops0 = await zkOps(n.url);
+        let gets = 0;
         const api = await rounds(() =>
           closedLoop(c, P.seconds * 1000, async () => {
             const r = await http.send('GET', `/midonet-api/bridges/${id}`, { Accept: MT.bridge });
             expectStatus(r.status, 200, 'GET bridge');
+            gets++;
           }),
         );
+        notes.push(`GET c=${c}: node CPU ${fmt(((cpuMs(n.pid) - cpu0) / gets) * 1000, 0)} µs per request; ZooKeeper ops per request: ${opsPerRequest(ops0, await zkOps(n.url), gets)}.`);
         const base = await rounds(() =>
           closedLoop(c, P.seconds * 1000, async () => {
             const { data } = await raw.getData(path);
@@ -137,41 +176,60 @@ async function main(): Promise<void> {
       }
 
       // ---- 3. create a port on a bridge ----------------------------------------------------
-      log('3. create a port on a bridge');
-      const b2 = await http.send('POST', '/midonet-api/bridges', { 'Content-Type': MT.bridge }, { name: 'ports-here' });
-      expectStatus(b2.status, 201, 'create bridge');
-      const bridgeId = String(b2.headers['location']).split('/').pop() as string;
-      const api = await fixedCount(1, P.creates, async () => {
-        const r = await http.send('POST', `/midonet-api/bridges/${bridgeId}/ports`, { 'Content-Type': MT.port }, { type: 'Bridge' });
-        expectStatus(r.status, 201, 'create port');
-      });
-      // the same ZooKeeper work without the node: read the bridge, one multi that creates the
-      // port (model + provenance) and rewrites the bridge with its new back-reference
-      const layout = zoomLayout(rootKey);
-      const rawBridge = randomUuid();
-      await raw.mkdirp(layout.models('Port'));
-      await raw.mkdirp(layout.objects('Port'));
-      await raw.create(layout.model('Network', rawBridge), Buffer.from(printText('Network', { id: rawBridge, name: 'raw' })));
-      const prov = encodeZoomObject(createdProvenance(ChangeOwner.clusterApi, ChangeType.data, PRODUCT));
-      const base = await fixedCount(1, P.creates, async () => {
-        const { data, stat } = await raw.getData(layout.model('Network', rawBridge));
-        const bridge: Msg = parseText('Network', data.toString('utf8'));
-        const port = randomUuid();
-        bridge['port_ids'] = [...((bridge['port_ids'] as string[] | undefined) ?? []), port];
-        await raw.multi([
-          { op: 'create', path: layout.model('Port', port), data: Buffer.from(printText('Port', { id: port, network_id: rawBridge, admin_state_up: true })) },
-          { op: 'create', path: layout.object('Port', port), data: prov },
-          { op: 'setData', path: layout.model('Network', rawBridge), data: Buffer.from(printText('Network', bridge)), version: stat.version },
-        ]);
-      });
-      const r = api.p50 / base.p50;
-      rows.push({ scenario: `POST /bridges/{id}/ports (${P.creates} sequential)`, api, baseline: base, ratio: `${fmt(r)}x raw p50`, goal: '≤ 1.5x raw', met: r <= 1.5 });
+      if (want('create')) {
+        log('3. create a port on a bridge');
+        const b2 = await http.send('POST', '/midonet-api/bridges', { 'Content-Type': MT.bridge }, { name: 'ports-here' });
+        expectStatus(b2.status, 201, 'create bridge');
+        const bridgeId = String(b2.headers['location']).split('/').pop() as string;
+        // warm-up on a bridge of its own, not measured
+        const w = await http.send('POST', '/midonet-api/bridges', { 'Content-Type': MT.bridge }, { name: 'warm-up' });
+        for (let i = 0; i < 50; i++) {
+          await http.send('POST', `/midonet-api/bridges/${String(w.headers['location']).split('/').pop() as string}/ports`, { 'Content-Type': MT.port }, { type: 'Bridge' });
+        }
+        const cpu0 = cpuMs(n.pid);
+        const ops0 = await zkOps(n.url);
+        const api = await fixedCount(1, P.creates, async () => {
+          const r = await http.send('POST', `/midonet-api/bridges/${bridgeId}/ports`, { 'Content-Type': MT.port }, { type: 'Bridge' });
+          expectStatus(r.status, 201, 'create port');
+        });
+        notes.push(
+          `POST port: node CPU ${fmt(((cpuMs(n.pid) - cpu0) / P.creates) * 1000, 0)} µs per request; ZooKeeper ops per request: ${opsPerRequest(ops0, await zkOps(n.url), P.creates)}.`,
+        );
+        // the same ZooKeeper work without the node: read the bridge, one multi that creates the
+        // port (model + provenance) and rewrites the bridge with its new back-reference
+        const layout = zoomLayout(rootKey);
+        await raw.mkdirp(layout.models('Port'));
+        await raw.mkdirp(layout.objects('Port'));
+        const prov = encodeZoomObject(createdProvenance(ChangeOwner.clusterApi, ChangeType.data, PRODUCT));
+        const rawBridge = async (): Promise<string> => {
+          const b = randomUuid();
+          await raw.create(layout.model('Network', b), Buffer.from(printText('Network', { id: b, name: 'raw' })));
+          return b;
+        };
+        const rawCreate = async (bridgeOf: string): Promise<void> => {
+          const { data, stat } = await raw.getData(layout.model('Network', bridgeOf));
+          const bridge: Msg = parseText('Network', data.toString('utf8'));
+          const port = randomUuid();
+          bridge['port_ids'] = [...((bridge['port_ids'] as string[] | undefined) ?? []), port];
+          await raw.multi([
+            { op: 'create', path: layout.model('Port', port), data: Buffer.from(printText('Port', { id: port, network_id: bridgeOf, admin_state_up: true })) },
+            { op: 'create', path: layout.object('Port', port), data: prov },
+            { op: 'setData', path: layout.model('Network', bridgeOf), data: Buffer.from(printText('Network', bridge)), version: stat.version },
+          ]);
+        };
+        const warm = await rawBridge();
+        for (let i = 0; i < 50; i++) await rawCreate(warm);
+        const measured = await rawBridge();
+        const base = await fixedCount(1, P.creates, () => rawCreate(measured));
+        const r = api.p50 / base.p50;
+        rows.push({ scenario: `POST /bridges/{id}/ports (${P.creates} sequential)`, api, baseline: base, ratio: `${fmt(r)}x raw p50`, goal: '≤ 1.5x raw', met: r <= 1.5 });
+      }
       http.close();
       await n.stop();
     }
 
     // ---- 2 and 6. lists and memory --------------------------------------------------------
-    for (const size of P.listSizes) {
+    for (const size of want('list') ? P.listSizes : []) {
       log(`2. list ${size} ports`);
       const rootKey = `/bench-list-${size}`;
       const storage = await storageAt(rootKey);
@@ -183,11 +241,13 @@ async function main(): Promise<void> {
       const reps = size >= 10_000 ? (quick ? 3 : 10) : quick ? 20 : 50;
       const layout = zoomLayout(rootKey);
       let ttfb = 0;
+      const cpu0 = cpuMs(n.pid);
       const apiBridge = await fixedCount(1, reps, async () => {
         const r = await http.send('GET', `/midonet-api/bridges/${bridge}/ports`, { Accept: MT.ports });
         expectStatus(r.status, 200, 'list bridge ports');
         ttfb = r.firstByteNs / 1e6;
       });
+      notes.push(`list ${size}: node CPU ${fmt((cpuMs(n.pid) - cpu0) / reps, 1)} ms per GET /bridges/{id}/ports.`);
       const rawBridge = await fixedCount(1, reps, async () => {
         const { data } = await raw.getData(layout.model('Network', bridge));
         const ids = (parseText('Network', data.toString('utf8'))['port_ids'] as string[]) ?? [];
@@ -228,7 +288,7 @@ async function main(): Promise<void> {
 
     // ---- 4. concurrent writers: optimistic transactions vs a global lock ---------------------
     const writers: Record<string, { rps: number; non2xx: number; errors: number; p50: number; p99: number }> = {};
-    for (const variant of ['normal', 'global-lock'] as const) {
+    for (const variant of want('writers') ? (['normal', 'global-lock'] as const) : []) {
       log(`4. ${P.writers} concurrent writers, ${variant}`);
       const n = await node(`/bench-writers-${variant}`, variant);
       const http = new HttpBenchClient(new URL(n.url));
@@ -267,22 +327,24 @@ async function main(): Promise<void> {
       writers[variant] = { rps: result.requests.average, non2xx: result.non2xx, errors: result.errors + result.timeouts, p50: result.latency.p50, p99: result.latency.p99 };
       await n.stop();
     }
-    const w = writers['normal'] as { rps: number; non2xx: number; errors: number };
-    const g = writers['global-lock'] as { rps: number };
-    const speedup = w.rps / g.rps;
-    rows.push({
-      scenario: `${P.writers} writers creating+deleting router ports`,
-      api: writers['normal'] as Record<string, number>,
-      baseline: writers['global-lock'] as Record<string, number>,
-      ratio: `${fmt(speedup)}x the global-lock rate`,
-      goal: '0 failed, ≥ 3x global lock',
-      met: w.non2xx === 0 && w.errors === 0 && speedup >= 3,
-    });
+    if (want('writers')) {
+      const w = writers['normal'] as { rps: number; non2xx: number; errors: number };
+      const g = writers['global-lock'] as { rps: number };
+      const speedup = w.rps / g.rps;
+      rows.push({
+        scenario: `${P.writers} writers creating+deleting router ports`,
+        api: writers['normal'] as Record<string, number>,
+        baseline: writers['global-lock'] as Record<string, number>,
+        ratio: `${fmt(speedup)}x the global-lock rate`,
+        goal: '0 failed, ≥ 3x global lock',
+        met: w.non2xx === 0 && w.errors === 0 && speedup >= 3,
+      });
+    }
 
     // ---- 5. Express overhead -----------------------------------------------------------------
-    {
+    if (want('express')) {
       const results: Record<string, { c1: Summary; c32: number }> = {};
-      for (const kind of ['express', 'http'] as const) {
+      for (const kind of ['express', 'express-defaults', 'http'] as const) {
         log(`5. trivial route, ${kind}`);
         const s = await startTrivial(kind);
         const http = new HttpBenchClient(new URL(s.url));
@@ -293,9 +355,14 @@ async function main(): Promise<void> {
         await s.stop();
       }
       const e = results['express'] as { c1: Summary; c32: number };
+      const d = results['express-defaults'] as { c1: Summary; c32: number };
       const h = results['http'] as { c1: Summary; c32: number };
+      notes.push(
+        `trivial route, stock Express (ETag, X-Powered-By, res.send): p50 ${fmt(d.c1.p50, 3)} ms at c=1, ${fmt(d.c32, 0)} req/s at c=32 ` +
+          `(${fmt((d.c32 / h.c32) * 100, 0)}% of node:http); the row above is Express as the node configures it.`,
+      );
       rows.push({
-        scenario: 'trivial route: Express vs node:http',
+        scenario: 'trivial route: Express (as the node sets it up) vs node:http',
         api: { p50c1: e.c1.p50, rpsC32: e.c32 },
         baseline: { p50c1: h.c1.p50, rpsC32: h.c32 },
         ratio: `p50 +${fmt(e.c1.p50 - h.c1.p50, 3)} ms; ${fmt((e.c32 / h.c32) * 100, 0)}% of the raw rate at c=32`,

@@ -1,6 +1,9 @@
 /**
  * Scenario 5: what the framework costs. The same trivial answer from Express and from raw
- * node:http, each in its own process.  usage: trivial-server.ts express|http PORT
+ * node:http, each in its own process.  usage: trivial-server.ts express|express-defaults|http PORT
+ * `express` is configured as the node's app is (services/rest-api/app.ts: no X-Powered-By, no
+ * ETag) and answers with res.end, as the node's router does; `express-defaults` is a stock app
+ * answering with res.type().send() (ETag, X-Powered-By, charset), for comparison.
  */
 import { createServer } from 'node:http';
 import express from 'express';
@@ -9,11 +12,20 @@ const [kind, portText] = process.argv.slice(2);
 const port = Number(portText);
 const body = JSON.stringify({ ok: true });
 
-if (kind === 'express') {
+if (kind === 'express' || kind === 'express-defaults') {
   const app = express();
-  app.get('/ping', (_req, res) => {
-    res.type('application/json').send(body);
-  });
+  if (kind === 'express') {
+    app.disable('x-powered-by');
+    app.set('etag', false);
+    app.get('/ping', (_req, res) => {
+      res.status(200).setHeader('Content-Type', 'application/json');
+      res.end(body);
+    });
+  } else {
+    app.get('/ping', (_req, res) => {
+      res.type('application/json').send(body);
+    });
+  }
   app.listen(port, '127.0.0.1');
 } else {
   createServer((req, res) => {

@@ -32,6 +32,14 @@ export function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** CPU time (user + system) a process has used so far, in ms (Linux /proc, clock ticks of 10 ms). */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // the fields after the command name (which may hold spaces) in parentheses
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 async function waitHttp(url: string, proc: ChildProcess, timeoutMs = 30_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
@@ -63,7 +71,14 @@ function stopper(proc: ChildProcess): () => Promise<void> {
  * A cluster node as it runs in production (its own process), or the bench-only global-lock
  * variant (bench/global-lock-node.ts), on a free loopback port.
  */
-export async function startNode(opts: { zk: string; rootKey: string; variant?: 'normal' | 'global-lock'; logDir: string }): Promise<ChildServer> {
+export async function startNode(opts: {
+  zk: string;
+  rootKey: string;
+  variant?: 'normal' | 'global-lock';
+  logDir: string;
+  /** extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=DIR'] (bench/profile.ts) */
+  execArgv?: string[];
+}): Promise<ChildServer> {
   const port = await pickFreePort();
   const entry = opts.variant === 'global-lock' ? join(PROJECT_DIR, 'bench/global-lock-node.ts') : join(PROJECT_DIR, 'services/cluster-node/main.ts');
   const hostIdFile = join(opts.logDir, `host-id-${port}.properties`);
@@ -71,6 +86,7 @@ export async function startNode(opts: { zk: string; rootKey: string; variant?: '
   const proc = spawn(
     process.execPath,
     [
+      ...(opts.execArgv ?? []),
       '--import', 'tsx', entry,
       '--host-id-file', hostIdFile,
       '--set', `cluster.rest_api.http_port=${port}`,
@@ -87,8 +103,8 @@ export async function startNode(opts: { zk: string; rootKey: string; variant?: '
   return { url, pid: proc.pid as number, proc, stop: stopper(proc) };
 }
 
-/** A trivial server (bench/trivial-server.ts): `express` or raw `http`. */
-export async function startTrivial(kind: 'express' | 'http'): Promise<ChildServer> {
+/** A trivial server (bench/trivial-server.ts): `express` (as the node sets it up), `express-defaults` or raw `http`. */
+export async function startTrivial(kind: 'express' | 'express-defaults' | 'http'): Promise<ChildServer> {
   const port = await pickFreePort();
   const proc = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_DIR, 'bench/trivial-server.ts'), kind, String(port)], {
     cwd: PROJECT_DIR,

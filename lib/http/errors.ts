@@ -9,11 +9,20 @@ import {
   ObjectExistsError,
   ObjectReferencedError,
   ReferenceConflictError,
+  RequestTooLargeError,
   ServiceUnavailableError,
   StorageNodeExistsError,
   StorageNodeNotFoundError,
   StorageUnavailableError,
 } from '../nsdb/errors.js';
+import { ZkError } from '../zk/errors.js';
+
+/**
+ * ZooKeeper error codes that mean "not now" (connection lost, session gone) rather than a
+ * problem with the request: a raw ZkError with one of them (from code that reads ZooKeeper
+ * directly, e.g. a host's alive key) is a 503 like StorageUnavailableError.
+ */
+const ZK_UNAVAILABLE = new Set(['CONNECTION_LOSS', 'SESSION_EXPIRED', 'OPERATION_TIMEOUT', 'SESSION_MOVED', 'REQUEST_TIMEOUT', 'THROTTLED_OP']);
 
 export interface Violation {
   property: string;
@@ -78,7 +87,9 @@ export function toHttpError(e: unknown): HttpError {
   if (e instanceof ConcurrentModificationError) return new HttpError(409, e.message);
   if (e instanceof StorageNodeExistsError) return new HttpError(409, 'Conflicting write');
   if (e instanceof StorageNodeNotFoundError) return new HttpError(404, 'Resource not found');
-  if (e instanceof StorageUnavailableError || e instanceof ServiceUnavailableError) {
+  // the store cannot hold the result (ZooKeeper's 1 MiB request limit): "Insufficient Storage"
+  if (e instanceof RequestTooLargeError) return new HttpError(507, e.message);
+  if (e instanceof StorageUnavailableError || e instanceof ServiceUnavailableError || (e instanceof ZkError && ZK_UNAVAILABLE.has(e.codeName))) {
     return unavailable('The NSDB is not available at the moment; retry later.');
   }
   const message = e instanceof Error ? e.message : String(e);

@@ -1,5 +1,5 @@
 /**
- * winston loggers named like the original's (`org.midonet.cluster.rest-api`, `org.midonet.nsdb`, ...):
+ * Loggers named like the original's (`org.midonet.cluster.rest-api`, `org.midonet.nsdb`, ...):
  * one JSON object per line by default, or a human text format. Levels are set per logger name at
  * run time (mn-conf `cluster.loggers.*`): a name without its own level takes its nearest configured
  * parent's (`org.midonet.cluster.auth.keystone` → `org.midonet.cluster.auth` → ... → root).
@@ -10,6 +10,8 @@
  * REST API puts the request id there, so every line a request causes names it).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { EOL } from 'node:os';
+import { Writable } from 'node:stream';
 import winston from 'winston';
 import { redactValue } from './redact.js';
 
@@ -32,7 +34,6 @@ export interface Logger {
 }
 
 const SEVERITY: Record<LevelSetting, number> = { off: -1, error: 0, warn: 1, info: 2, debug: 3, trace: 4 };
-const WINSTON_LEVELS: Record<Level, number> = { error: 0, warn: 1, info: 2, debug: 3, trace: 4 };
 export const ROOT_LOGGER = 'root';
 
 /**
@@ -63,7 +64,8 @@ export function parseLevel(value: string): LevelSetting | undefined {
 }
 
 interface LogState {
-  base: winston.Logger;
+  /** redacts, formats and writes one record */
+  write(rec: Record<string, unknown>): void;
   format: LogFormat;
   silent: boolean;
   levels: Map<string, LevelSetting>;
@@ -126,23 +128,56 @@ function textLine(info: Record<string, unknown>): string {
   return `${String(info['timestamp'])} ${level} [${String(info['logger'] ?? ROOT_LOGGER)}] ${String(info['message'])}${extra.length ? ` ${extra.join(' ')}` : ''}${stack}`;
 }
 
+let stdoutBatcher: Writable | undefined;
+
+/**
+ * The process's stdout, written once per event-loop turn with every line of that turn instead
+ * of once per line (a write to a file or pipe is a synchronous syscall, one per request for the
+ * access log alone). What is pending is written synchronously when the process exits.
+ */
+function batchedStdout(): Writable {
+  if (stdoutBatcher) return stdoutBatcher;
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const text = pending.join('');
+    pending = [];
+    process.stdout.write(text);
+  };
+  stdoutBatcher = new Writable({
+    decodeStrings: false,
+    write(chunk: string | Buffer, _enc, cb) {
+      pending.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+      cb();
+    },
+  });
+  stdoutBatcher.setMaxListeners(0);
+  process.on('exit', flush);
+  return stdoutBatcher;
+}
+
 function init(opts: LoggingOptions, prev: LogState | undefined): LogState {
   const format: LogFormat = opts.format ?? prev?.format ?? 'json';
   const silent = opts.silent ?? false;
-  const output = winston.format.printf((info) => (format === 'json' ? jsonLine(info as Record<string, unknown>) : textLine(info as Record<string, unknown>)));
-  const transport = opts.stream
-    ? new winston.transports.Stream({ stream: opts.stream })
-    : new winston.transports.Console({ stderrLevels: [], consoleWarnLevels: [] });
-  const base = winston.createLogger({
-    levels: WINSTON_LEVELS,
-    level: 'trace',
-    format: winston.format.combine(redactFormat(), output),
-    silent,
-    transports: [transport],
-    exitOnError: false,
-  });
+  const stream = opts.stream ?? batchedStdout();
+  // What a winston logger with redactFormat() and a printf of jsonLine/textLine into a Stream
+  // transport writes, without its three object streams per line (they cost more than the rest).
+  const write = (rec: Record<string, unknown>): void => {
+    try {
+      const clean = redactValue({ ...rec }) as Record<string, unknown>;
+      stream.write(`${format === 'json' ? jsonLine(clean) : textLine(clean)}${EOL}`);
+    } catch {
+      // logging never fails the caller
+    }
+  };
   return {
-    base,
+    write,
     format,
     silent,
     levels: new Map(prev?.levels ?? []),
@@ -281,7 +316,7 @@ export function getLogger(name: string): Logger {
     if (ctx) addFields(rec, ctx);
     if (meta instanceof Error) rec['error'] = meta;
     else if (meta) addFields(rec, meta);
-    s.base.log(rec);
+    s.write(rec);
   };
   return {
     name,

@@ -57,8 +57,38 @@ export class ReferenceConflictError extends StorageError {
 /** Not a StorageError subclass, as in the original: it is the one error that is retried. */
 export class ConcurrentModificationError extends Error {
   override name = 'ConcurrentModificationError';
-  constructor(message: string) {
+  /**
+   * @param key what conflicted, when known: `Class/id` of an object or the path of a node; the
+   *   retries of `tryTransaction` queue up on it (lib/nsdb/storage.ts).
+   */
+  constructor(
+    message: string,
+    readonly key?: string,
+  ) {
     super(message);
+  }
+}
+
+/**
+ * A transaction whose ZooKeeper request would exceed the server's packet limit (`jute.maxbuffer`,
+ * 1 MiB by default). Sent anyway, ZooKeeper would drop the connection, failing every request in
+ * flight on the session; refused before sending instead (docs/performance.md, the 1 MB limit).
+ */
+export class RequestTooLargeError extends StorageError {
+  override name = 'RequestTooLargeError';
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+    /** the largest object written, when the size is mostly one object */
+    readonly largest?: { clazz: string; id: string; bytes: number },
+  ) {
+    super(
+      (largest
+        ? `The ${largest.clazz} with ID ${largest.id} would take ${largest.bytes} bytes in ZooKeeper: `
+        : '') +
+        `the change is ${bytes} bytes, above ZooKeeper's limit of ${limit} bytes per request (jute.maxbuffer); ` +
+        (largest ? `it holds too many references (e.g. ports of one bridge or router).` : `split it into smaller changes.`),
+    );
   }
 }
 

@@ -3,6 +3,7 @@
  * `tryTransaction`, which re-runs a transaction on optimistic-concurrency conflicts instead of
  * serialising every writer behind a global lock as the original did.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Msg } from '../models/types.js';
 import type { ZkClient } from '../zk/client.js';
@@ -17,7 +18,7 @@ import {
 } from './errors.js';
 import { zoomLayout, type ZoomLayout } from './layout.js';
 import { ChangeOwner, type ProductInfo } from './provenance.js';
-import { mapReadError, Transaction } from './transaction.js';
+import { mapReadError, Transaction, type TransactionContext } from './transaction.js';
 
 export interface RetryPolicy {
   /** Total attempts of one transaction, the first included. */
@@ -56,6 +57,11 @@ export interface NsdbStorageOptions {
   retry?: Partial<RetryPolicy>;
   logger?: StorageLogger;
   observer?: StorageObserver;
+  /**
+   * The largest request the ZooKeeper servers read (their `jute.maxbuffer`, default 0xfffff):
+   * bigger commits are refused with RequestTooLargeError instead of being sent.
+   */
+  maxRequestBytes?: number;
 }
 
 export interface StorageMetrics {
@@ -69,15 +75,21 @@ export interface StorageMetrics {
 export class NsdbStorage {
   readonly layout: ZoomLayout;
   readonly metrics: StorageMetrics = { transactions: 0, commits: 0, conflicts: 0, retries: 0, exhausted: 0 };
-  private readonly zk: ZkClient;
+  private zk: ZkClient;
   private readonly product: ProductInfo;
   private readonly namespace: string;
   private readonly retry: RetryPolicy;
   private readonly logger?: StorageLogger;
   private readonly observer?: StorageObserver;
+  private readonly maxRequestBytes?: number;
   private built = false;
-  private probePath?: string;
-  private probeSession?: bigint;
+  /** Retries waiting for their turn on a conflicting object (see tryTransaction). */
+  private readonly turns = new TurnQueue();
+  private readonly giveWay = (key: string): boolean => this.turns.busy(key);
+  /** Callers waiting for a value of a sequence (by path), served by drainSequence. */
+  private readonly sequenceWaiters = new Map<string, { resolve: (v: number) => void; reject: (e: unknown) => void }[]>();
+  /** Last known value and znode version of each sequence this node incremented. */
+  private readonly sequenceCache = new Map<string, { value: number; version: number }>();
 
   constructor(opts: NsdbStorageOptions) {
     this.zk = opts.zk;
@@ -87,6 +99,7 @@ export class NsdbStorage {
     this.retry = { ...DEFAULT_RETRY, ...opts.retry };
     this.logger = opts.logger;
     this.observer = opts.observer;
+    this.maxRequestBytes = opts.maxRequestBytes;
   }
 
   private notify(fn: (o: StorageObserver) => void): void {
@@ -104,6 +117,16 @@ export class NsdbStorage {
 
   get zookeeper(): ZkClient {
     return this.zk;
+  }
+
+  /**
+   * Switches to another ZooKeeper session's client: the node makes a new session after its
+   * session expired (services/cluster-node/session.ts), and the store carries on with it. Reads
+   * and transactions started before keep the old client and fail (the session is gone); nothing
+   * else here depends on the session (the layout and sequences are persistent nodes).
+   */
+  useClient(zk: ZkClient): void {
+    this.zk = zk;
   }
 
   /**
@@ -179,14 +202,20 @@ export class NsdbStorage {
 
   /** Every object of a class. Objects deleted between the listing and the read are skipped. */
   async getAll(clazz: string): Promise<Msg[]> {
+    return this.getExisting(clazz, await this.listIds(clazz));
+  }
+
+  /**
+   * The ids of every stored object of a class: one getChildren of its folder. No ZooKeeper limit
+   * applies to the answer with this client (docs/performance.md, "the 1 MB limit").
+   */
+  async listIds(clazz: string): Promise<string[]> {
     this.requireBuilt();
-    let children: string[];
     try {
-      children = (await this.zk.getChildren(this.layout.models(clazz))).children;
+      return (await this.zk.getChildren(this.layout.models(clazz))).children;
     } catch (e) {
       throw mapReadError(e, `listing ${clazz}`);
     }
-    return this.getExisting(clazz, children);
   }
 
   private decode(clazz: string, id: string, data: Buffer): Msg {
@@ -200,15 +229,25 @@ export class NsdbStorage {
   // ---- transactions -----------------------------------------------------------------------
 
   /**
-   * Opens a transaction. Its start zxid is read by writing the node's probe under `zoomlocks/`
-   * (one round trip: the stat of a write carries the zxid it was assigned; see
-   * docs/decisions/0002-transaction-start-zxid.md).
+   * Opens a transaction whose start zxid is known when this resolves: ZooKeeper's `sync`, whose
+   * answer carries the zxid of the last write the server applied, at least every write committed
+   * before the call (docs/decisions/0002-transaction-start-zxid.md).
    */
   async transaction(owner: number = ChangeOwner.none): Promise<Transaction> {
+    const start = this.startZxid();
+    await start;
+    return this.open(owner, start);
+  }
+
+  /**
+   * A transaction whose start zxid may still be on its way: its reads are sent at once, behind the
+   * `sync` on the same session (so the server answers them from a state at least as new), and are
+   * checked against the zxid when both have arrived. Saves one round trip per transaction.
+   */
+  private open(owner: number, startZxid: Promise<bigint>, turns?: Pick<TransactionContext, 'giveWay' | 'onCommitSent'>): Transaction {
     this.requireBuilt();
     this.metrics.transactions++;
     this.notify((o) => o.transactionStarted?.());
-    const startZxid = await this.probeZxid();
     return new Transaction({
       zk: this.zk,
       layout: this.layout,
@@ -216,68 +255,107 @@ export class NsdbStorage {
       product: this.product,
       startZxid,
       onDeletedTables: (paths) => this.deleteTablesLater(paths),
+      ...(this.maxRequestBytes !== undefined ? { maxRequestBytes: this.maxRequestBytes } : {}),
+      ...turns,
     });
   }
 
-  private async probeZxid(): Promise<bigint> {
-    try {
-      const session = this.zk.sessionId;
-      if (!this.probePath || this.probeSession !== session) {
-        const path = `${this.layout.zoomLocks}/lock-${session.toString(16).padStart(16, '0')}`;
-        try {
-          await this.zk.create(path, Buffer.alloc(0), 'ephemeral');
-        } catch (e) {
-          if (!(e instanceof ZkError && e.codeName === 'NODEEXISTS')) throw e;
-        }
-        this.probePath = path;
-        this.probeSession = session;
-      }
-      const stat = await this.zk.setData(this.probePath, Buffer.alloc(0), -1);
-      return stat.mzxid;
-    } catch (e) {
-      this.probePath = undefined;
+  /** The zxid a transaction starts at; never an unhandled rejection (the transaction reports it). */
+  private startZxid(): Promise<bigint> {
+    this.requireBuilt();
+    const p = this.zk.syncZxid(this.layout.zoomLocks).catch((e: unknown) => {
       if (e instanceof Error && !(e instanceof ZkError)) throw e;
       const mapped = mapReadError(e, 'acquiring the current zxid');
-      if (mapped instanceof InternalStorageError) {
-        throw new InternalStorageError('Could not acquire current zxid.', { cause: e });
-      }
+      if (mapped instanceof InternalStorageError) throw new InternalStorageError('Could not acquire current zxid.', { cause: e });
       throw mapped;
-    }
+    });
+    p.catch(() => undefined);
+    return p;
   }
 
   /**
    * Runs `fn` in a fresh transaction and commits it, re-running both on a concurrent
-   * modification with full-jitter backoff, up to the retry policy's attempts. Every other error
-   * is final. No lock is taken: version checks in the commit multi give the isolation.
+   * modification, up to the retry policy's attempts. Every other error is final. No lock is
+   * taken: version checks in the commit multi give the isolation.
+   *
+   * Contention is managed per node and per conflicting object: after a conflict on an object (the
+   * error's `key`), the next attempts wait their turn behind the other retries of this node that
+   * conflicted on the same object, one at a time, instead of all sleeping a random time and
+   * colliding again (many writers on one hot object). An attempt that had to wait for its turn
+   * runs at once: the local writer before it has finished. Otherwise (nobody local before it,
+   * or a conflict while holding the turn: with another node) it sleeps the full-jitter
+   * exponential backoff of the retry policy, as every conflict did before. An attempt that holds
+   * no turn gives way before its first read of an object that has a queue here: it fails at
+   * once with a conflict on it (nothing sent, nothing wasted) and joins the queue. One holding a
+   * turn never gives way (two hot objects cannot make two transactions swap turns for ever), and
+   * transactions run inside another's function never queue (no deadlock on a turn they hold).
+   * docs/performance.md has the measurements behind this.
    */
   async tryTransaction<T>(owner: number, fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const started = performance.now();
-    for (let attempt = 1; ; attempt++) {
-      const tx = await this.transaction(owner);
-      try {
-        const result = await fn(tx);
-        await tx.commit();
-        this.metrics.commits++;
-        const seconds = (performance.now() - started) / 1000;
-        this.notify((o) => o.transactionCommitted?.(attempt, seconds));
-        this.logger?.debug('transaction committed', { attempts: attempt, durationMs: Math.round(seconds * 1e6) / 1000 });
-        return result;
-      } catch (e) {
-        if (!(e instanceof ConcurrentModificationError)) throw e;
-        this.metrics.conflicts++;
-        this.notify((o) => o.transactionConflict?.());
-        if (attempt >= this.retry.maxAttempts) {
-          this.metrics.exhausted++;
-          this.notify((o) => o.transactionExhausted?.());
-          this.logger?.warn('transaction retries exhausted', { attempts: attempt, error: e.message });
-          throw e;
+    const nested = insideTransaction.getStore() === true;
+    let turn: { key: string; release: () => void } | undefined;
+    // conflicts since this transaction last waited for its turn behind another local one: the
+    // exponent of the backoff (only the waits of the queue say that the contention was local)
+    let unqueued = 0;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        // Without a turn of its own, an attempt gives way to this node's queued retries on an
+        // object. With one, it hands the turn on as soon as its commit is on the wire: the next
+        // one's reads are queued behind it and see its outcome, the round trip overlaps.
+        const tx = this.open(
+          owner,
+          this.startZxid(),
+          nested
+            ? undefined
+            : turn
+              ? {
+                  onCommitSent: () => {
+                    turn?.release();
+                    turn = undefined;
+                  },
+                }
+              : { giveWay: this.giveWay },
+        );
+        try {
+          const result = await insideTransaction.run(true, () => fn(tx));
+          await tx.commit();
+          this.metrics.commits++;
+          const seconds = (performance.now() - started) / 1000;
+          this.notify((o) => o.transactionCommitted?.(attempt, seconds));
+          this.logger?.debug('transaction committed', { attempts: attempt, durationMs: Math.round(seconds * 1e6) / 1000 });
+          return result;
+        } catch (e) {
+          if (!(e instanceof ConcurrentModificationError)) throw e;
+          this.metrics.conflicts++;
+          this.notify((o) => o.transactionConflict?.());
+          if (attempt >= this.retry.maxAttempts) {
+            this.metrics.exhausted++;
+            this.notify((o) => o.transactionExhausted?.());
+            this.logger?.warn('transaction retries exhausted', { attempts: attempt, error: e.message });
+            throw e;
+          }
+          this.metrics.retries++;
+          this.notify((o) => o.transactionRetry?.());
+          this.logger?.debug('transaction conflict, retrying', { attempt, error: e.message });
+          if (e.key !== undefined && !nested && turn?.key !== e.key) {
+            turn?.release();
+            turn = undefined;
+            const next = await this.turns.acquire(e.key);
+            turn = { key: e.key, release: next.release };
+            // another retry of this node went first: what it conflicted with is settled, go now
+            if (next.waited) {
+              unqueued = 0;
+              continue;
+            }
+          }
+          unqueued++;
+          const ceiling = Math.min(this.retry.capMs, this.retry.baseMs * 2 ** Math.min(unqueued, 20));
+          await sleep(Math.random() * ceiling);
         }
-        this.metrics.retries++;
-        this.notify((o) => o.transactionRetry?.());
-        this.logger?.debug('transaction conflict, retrying', { attempt, error: e.message });
-        const ceiling = Math.min(this.retry.capMs, this.retry.baseMs * 2 ** Math.min(attempt, 20));
-        await sleep(Math.random() * ceiling);
       }
+    } finally {
+      turn?.release();
     }
   }
 
@@ -292,10 +370,59 @@ export class NsdbStorage {
 
   // ---- sequences (Curator SharedCount layout, storage.md §1) ---------------------------------
 
-  /** Increments `ROOT/sequences/<name>` (4-byte big-endian int) and returns the new value. */
-  async nextSequenceValue(name: string, seed: number): Promise<number> {
-    this.requireBuilt();
+  /**
+   * Increments `ROOT/sequences/<name>` (4-byte big-endian int) and returns the new value: a
+   * compare-and-set on the znode version. Concurrent callers on this node are served together:
+   * one compare-and-set adds their number and each gets its own value, in call order (without
+   * it, they all collide on the znode and back off). The first try uses the value and version
+   * this node saw last, so while no other node increments the sequence it costs one write and no
+   * read.
+   */
+  nextSequenceValue(name: string, seed: number): Promise<number> {
+    if (!this.built) return Promise.reject(new ServiceUnavailableError());
     const path = this.layout.sequences(name);
+    let batch = this.sequenceWaiters.get(path);
+    if (!batch) {
+      batch = [];
+      this.sequenceWaiters.set(path, batch);
+      void this.drainSequence(name, path, seed);
+    }
+    return new Promise<number>((resolve, reject) => batch.push({ resolve, reject }));
+  }
+
+  /** Serves the waiters of one sequence, a batch per compare-and-set, until none is left. */
+  private async drainSequence(name: string, path: string, seed: number): Promise<void> {
+    // let the callers of this turn of the event loop join the first batch
+    await new Promise<void>((r) => setImmediate(r));
+    for (;;) {
+      const batch = this.sequenceWaiters.get(path) ?? [];
+      if (batch.length === 0) {
+        this.sequenceWaiters.delete(path);
+        return;
+      }
+      this.sequenceWaiters.set(path, []);
+      try {
+        const last = await this.addToSequence(name, path, seed, batch.length);
+        batch.forEach((w, i) => w.resolve(last - batch.length + 1 + i));
+      } catch (e) {
+        for (const w of batch) w.reject(e);
+      }
+    }
+  }
+
+  /** Adds `n` to a sequence, returns the new value. */
+  private async addToSequence(name: string, path: string, seed: number, n: number): Promise<number> {
+    const known = this.sequenceCache.get(path);
+    if (known) {
+      try {
+        const stat = await this.zk.setData(path, int32(known.value + n), known.version);
+        this.sequenceCache.set(path, { value: known.value + n, version: stat.version });
+        return known.value + n;
+      } catch (e) {
+        this.sequenceCache.delete(path);
+        if (!(e instanceof ZkError && (e.codeName === 'BADVERSION' || e.codeName === 'NONODE'))) throw mapReadError(e, `incrementing sequence ${name}`);
+      }
+    }
     for (let attempt = 0; attempt < 10 * this.retry.maxAttempts; attempt++) {
       try {
         let data: Buffer;
@@ -317,10 +444,9 @@ export class NsdbStorage {
           continue;
         }
         const current = data.length >= 4 ? data.readInt32BE(0) : seed;
-        const next = current + 1;
-        const out = Buffer.alloc(4);
-        out.writeInt32BE(next);
-        await this.zk.setData(path, out, version);
+        const next = current + n;
+        const stat = await this.zk.setData(path, int32(next), version);
+        this.sequenceCache.set(path, { value: next, version: stat.version });
         return next;
       } catch (e) {
         if (e instanceof ZkError && e.codeName === 'BADVERSION') {
@@ -332,4 +458,45 @@ export class NsdbStorage {
     }
     throw new ConcurrentModificationError(`Could not increment sequence ${name}: too much contention.`);
   }
+}
+
+/** Marks the asynchronous work of a transaction function (a nested tryTransaction never queues). */
+const insideTransaction = new AsyncLocalStorage<boolean>();
+
+/** First come, first served turns per key, in this process. */
+class TurnQueue {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  /**
+   * Resolves when the caller's turn has come, with the function that ends it and whether someone
+   * else's turn came first.
+   */
+  async acquire(key: string): Promise<{ release: () => void; waited: boolean }> {
+    const waiting = this.tails.get(key);
+    const previous = waiting ?? Promise.resolve();
+    let end!: () => void;
+    const mine = new Promise<void>((resolve) => (end = resolve));
+    const tail = previous.then(() => mine);
+    this.tails.set(key, tail);
+    await previous;
+    let ended = false;
+    const release = (): void => {
+      if (ended) return;
+      ended = true;
+      end();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    };
+    return { release, waited: waiting !== undefined };
+  }
+
+  /** Whether a turn on this key is taken or awaited. */
+  busy(key: string): boolean {
+    return this.tails.has(key);
+  }
+}
+
+function int32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(n);
+  return b;
 }

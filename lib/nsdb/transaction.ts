@@ -19,6 +19,7 @@ import {
   ObjectExistsError,
   ObjectReferencedError,
   ReferenceConflictError,
+  RequestTooLargeError,
   StorageNodeExistsError,
   StorageNodeNotFoundError,
   StorageUnavailableError,
@@ -57,10 +58,30 @@ export interface TransactionContext {
   layout: ZoomLayout;
   owner: number;
   product: ProductInfo;
-  startZxid: bigint;
+  /**
+   * The zxid reads are checked against; may still be pending while the first reads are sent
+   * (a rejection is reported by the reads and the commit that need it).
+   */
+  startZxid: Promise<bigint>;
   /** Called after a successful commit with the table roots of deleted objects. */
   onDeletedTables?: (paths: string[]) => void;
+  /**
+   * Asked before the first read of each object (`Class/id`): true when other transactions of this
+   * node are queued on it, and this one should give way (it fails with a conflict on that key at
+   * once, before sending anything, and is re-run in its turn; see NsdbStorage.tryTransaction).
+   */
+  giveWay?: (key: string) => boolean;
+  /**
+   * Called once the commit multi is queued on the session (before its answer): whatever this
+   * node sends afterwards is answered from a state that includes the commit's outcome.
+   */
+  onCommitSent?: () => void;
+  /** The largest request ZooKeeper accepts (its jute.maxbuffer); default MAX_REQUEST_BYTES. */
+  maxRequestBytes?: number;
 }
+
+/** ZooKeeper's default jute.maxbuffer: the largest request packet a server reads (0xfffff). */
+export const MAX_REQUEST_BYTES = 0xfffff;
 
 const key = (clazz: string, id: string): string => `${clazz}/${id}`;
 
@@ -73,7 +94,8 @@ export class Transaction {
 
   constructor(private readonly ctx: TransactionContext) {}
 
-  get startZxid(): bigint {
+  /** The start zxid (reads are checked against it). */
+  get startZxid(): Promise<bigint> {
     return this.ctx.startZxid;
   }
 
@@ -128,6 +150,9 @@ export class Transaction {
     if (cached) return cached;
     let pending = this.inflight.get(k);
     if (!pending) {
+      if (this.ctx.giveWay?.(k)) {
+        throw new ConcurrentModificationError(`${clazz} with ID ${id} is being written by other transactions of this node.`, k);
+      }
       pending = this.readSnapshot(clazz, id);
       this.inflight.set(k, pending);
     }
@@ -141,11 +166,13 @@ export class Transaction {
   }
 
   private async readSnapshot(clazz: string, id: string): Promise<Snapshot> {
-    const { zk, layout, startZxid } = this.ctx;
+    const { zk, layout } = this.ctx;
     const [model, prov] = await Promise.allSettled([
       zk.getData(layout.model(clazz, id)),
       zk.getData(layout.object(clazz, id)),
     ]);
+    // answered after the sync (same session, in order), so normally already there
+    const startZxid = await this.ctx.startZxid;
     if (model.status === 'rejected') {
       if (model.reason instanceof ZkError && model.reason.codeName === 'NONODE') {
         return { obj: null, version: -1 };
@@ -153,7 +180,7 @@ export class Transaction {
       throw mapReadError(model.reason, `reading ${clazz} ${id}`);
     }
     if (model.value.stat.mzxid > startZxid) {
-      throw new ConcurrentModificationError(`${clazz} with ID ${id} was modified during the transaction.`);
+      throw new ConcurrentModificationError(`${clazz} with ID ${id} was modified during the transaction.`, key(clazz, id));
     }
     let obj: Msg;
     try {
@@ -164,7 +191,7 @@ export class Transaction {
     const snap: Snapshot = { obj, version: model.value.stat.version };
     if (prov.status === 'fulfilled') {
       if (prov.value.stat.mzxid > startZxid) {
-        throw new ConcurrentModificationError(`${clazz} with ID ${id} was modified during the transaction.`);
+        throw new ConcurrentModificationError(`${clazz} with ID ${id} was modified during the transaction.`, key(clazz, id));
       }
       let records: ZoomProvenance[] = [];
       try {
@@ -370,7 +397,7 @@ export class Transaction {
   }
 
   private async createAncestors(path: string): Promise<void> {
-    const { zk, startZxid } = this.ctx;
+    const { zk } = this.ctx;
     for (let parent = parentOf(path); parent; parent = parentOf(parent)) {
       const pending = this.nodeOps.get(parent);
       if (pending && pending.kind !== 'deleteNode') return;
@@ -381,7 +408,7 @@ export class Transaction {
         throw mapReadError(e, `probing ${parent}`);
       }
       if (stat) {
-        if (stat.mzxid > startZxid) throw new ConcurrentModificationError(`Node ${parent} was modified during the transaction.`);
+        if (stat.mzxid > (await this.ctx.startZxid)) throw new ConcurrentModificationError(`Node ${parent} was modified during the transaction.`, parent);
         return;
       }
       if (!pending) this.nodeOps.set(parent, { kind: 'createNode', path: parent, data: Buffer.alloc(0) });
@@ -422,6 +449,23 @@ export class Transaction {
   /** Whether the transaction has anything to write. */
   get isEmpty(): boolean {
     return this.ops.size === 0 && this.nodeOps.size === 0;
+  }
+
+  /** Refuses a commit ZooKeeper would not read (it would drop the session's connection). */
+  private checkSize(zkOps: readonly ZkOp[], origins: readonly OpOrigin[]): void {
+    const limit = this.ctx.maxRequestBytes ?? MAX_REQUEST_BYTES;
+    const bytes = multiRequestBytes(zkOps);
+    if (bytes <= limit) return;
+    let largest: { clazz: string; id: string; bytes: number } | undefined;
+    zkOps.forEach((op, i) => {
+      const origin = origins[i];
+      const size = op.op === 'create' || op.op === 'setData' ? (op.data?.length ?? 0) : 0;
+      if (origin && 'clazz' in origin && (origin.what === 'objCreate' || origin.what === 'objUpdate') && size > (largest?.bytes ?? 0)) {
+        largest = { clazz: origin.clazz, id: origin.id, bytes: size };
+      }
+    });
+    // name the object only when it alone is most of the request
+    throw new RequestTooLargeError(bytes, limit, largest && largest.bytes > limit / 2 ? largest : undefined);
   }
 
   async commit(): Promise<void> {
@@ -500,13 +544,38 @@ export class Transaction {
     }
 
     if (zkOps.length === 0) return;
+    this.checkSize(zkOps, origins);
+    const sent = this.ctx.zk.multi(zkOps);
+    this.ctx.onCommitSent?.();
     try {
-      await this.ctx.zk.multi(zkOps);
+      await sent;
     } catch (e) {
       throw classifyCommitError(e, origins);
     }
     if (deletedTables.length > 0) this.ctx.onDeletedTables?.(deletedTables);
   }
+}
+
+/**
+ * The size of a multi request as ZooKeeper reads it (jute: request header, per op a multi header
+ * and the op record, the closing header); creates carry the one world:anyone ACL.
+ */
+export function multiRequestBytes(ops: readonly ZkOp[]): number {
+  let n = 8 + 9; // xid + type; the closing multi header
+  for (const op of ops) {
+    const path = 4 + Buffer.byteLength(op.path);
+    switch (op.op) {
+      case 'create':
+        n += 9 + path + 4 + (op.data?.length ?? 0) + 27 + 4;
+        break;
+      case 'setData':
+        n += 9 + path + 4 + op.data.length + 4;
+        break;
+      default:
+        n += 9 + path + 4;
+    }
+  }
+  return n;
 }
 
 function serialize(clazz: string, obj: Msg): Buffer {
@@ -561,25 +630,27 @@ function classifyCommitError(e: unknown, origins: OpOrigin[]): Error {
   if (!(e instanceof ZkMultiError)) return mapReadError(e, 'committing a transaction');
   const origin = origins[e.opIndex];
   if (!origin) return new InternalStorageError(`Transaction failed: ${e.message}`, { cause: e });
+  const conflictKey = 'clazz' in origin ? key(origin.clazz, origin.id) : origin.path;
   switch (e.codeName) {
     case 'BADVERSION':
       return new ConcurrentModificationError(
         'clazz' in origin
           ? `${origin.clazz} with ID ${origin.id} was modified during the transaction.`
           : `Node ${origin.path} was modified during the transaction.`,
+        conflictKey,
       );
     case 'NODEEXISTS':
       if (origin.what === 'objCreate') return new ObjectExistsError(origin.clazz, origin.id);
       if (origin.what === 'createNode' || origin.what === 'table') return new StorageNodeExistsError(origin.path);
-      return new ConcurrentModificationError(`${origin.what} conflicted with a concurrent change.`);
+      return new ConcurrentModificationError(`${origin.what} conflicted with a concurrent change.`, conflictKey);
     case 'NONODE':
       if (origin.what === 'updateNode' || origin.what === 'deleteNode') return new StorageNodeNotFoundError(origin.path);
       if ('clazz' in origin) {
-        return new ConcurrentModificationError(`${origin.clazz} with ID ${origin.id} was deleted during the transaction.`);
+        return new ConcurrentModificationError(`${origin.clazz} with ID ${origin.id} was deleted during the transaction.`, conflictKey);
       }
       return new InternalStorageError(`Missing parent node for ${origin.path}`, { cause: e });
     case 'NOTEMPTY':
-      return new ConcurrentModificationError(`A node gained children during the transaction: ${e.message}`);
+      return new ConcurrentModificationError(`A node gained children during the transaction: ${e.message}`, conflictKey);
     default:
       return mapReadError(e, 'committing a transaction');
   }

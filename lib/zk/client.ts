@@ -88,8 +88,8 @@ export interface ZkLogger {
   error(msg: string, meta?: object): void;
 }
 
-/** The operations reported to a ZkObserver (the multi covers `sync` too). */
-export type ZkOperation = 'getData' | 'getChildren' | 'exists' | 'create' | 'setData' | 'remove' | 'multi';
+/** The operations reported to a ZkObserver. */
+export type ZkOperation = 'getData' | 'getChildren' | 'exists' | 'create' | 'setData' | 'remove' | 'multi' | 'sync';
 
 /** Where the session is: 'connecting' until first established, 'closed' after close(). */
 export type ZkSessionState = 'connecting' | 'connected' | 'disconnected' | 'expired' | 'closed';
@@ -123,6 +123,14 @@ export interface ZkClientOptions {
    * after it the operation fails with CONNECTION_LOSS. Default 15000.
    */
   operationTimeoutMs?: number;
+  /**
+   * Fail fast while the connection is lost: an operation waits at most this long (from the
+   * moment the connection was lost) for it to come back, and one issued when the connection has
+   * been lost for longer fails at once with CONNECTION_LOSS instead of waiting for
+   * operationTimeoutMs. Default: no limit but operationTimeoutMs. The cluster node sets it so
+   * that API requests answer 503 quickly while ZooKeeper is away (services/cluster-node/node.ts).
+   */
+  connectionWaitMs?: number;
   /** How long close() waits for the server to confirm the session close, default 3000. */
   closeTimeoutMs?: number;
   logger?: ZkLogger;
@@ -188,9 +196,43 @@ interface RawTransaction {
   commit(cb: Callback<[RawTxResult[] | undefined]>): void;
 }
 
+interface RawRecord {
+  byteLength(): number;
+  serialize(buffer: Buffer, offset: number): number;
+}
+
+interface RawRequestHeader extends RawRecord {
+  xid: number;
+  type: number;
+}
+
+interface RawRequest {
+  header: RawRequestHeader;
+  payload: RawRecord;
+  toBuffer(): Buffer;
+}
+
+/** What the connection manager hands a queued request's callback. */
+interface RawResponse {
+  header: { xid: number; zxid: Long; err: number };
+}
+
+interface RawJute {
+  OP_CODES: { SYNC: number; DELETE: number };
+  protocol: {
+    RequestHeader: new () => RawRequestHeader;
+    /** `{ ustring path }`: the same wire form as SyncRequest, which the library lacks */
+    GetACLRequest: new () => RawRecord & { path: string };
+  };
+  Request: new (header: RawRequestHeader, payload: RawRecord) => RawRequest;
+}
+
 interface RawConnectionManager extends EventEmitter {
   state: number;
   socket?: Socket;
+  packetQueue: EventEmitter;
+  onPacketQueueReadable(): void;
+  queue(request: RawRequest, callback: (error: RawException | null, response: RawResponse) => void): void;
   connectTimeout: number;
   connectTimeoutHandler: NodeJS.Timeout | null;
   getSessionId(): Buffer;
@@ -220,6 +262,7 @@ interface RawLib {
 }
 
 const zookeeper = createRequire(import.meta.url)('node-zookeeper-client') as RawLib;
+const jute = createRequire(import.meta.url)('node-zookeeper-client/lib/jute/index.js') as RawJute;
 
 /** ConnectionManager.STATES */
 const CM = { DISCONNECTED: 0, CONNECTING: 1, CONNECTED: 2, CONNECTED_READ_ONLY: 3, CLOSING: -1, CLOSED: -2, SESSION_EXPIRED: -3, AUTHENTICATION_FAILED: -4 } as const;
@@ -258,6 +301,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   private sid = 0n;
   private negotiatedTimeoutMs = 0;
   private expiryTimer?: NodeJS.Timeout;
+  /** when the connection was last lost (Date.now() ms) */
+  private disconnectedAt = 0;
   private watchdog?: NodeJS.Timeout;
   private readonly socketSeenAt = new WeakMap<Socket, number>();
   /** operations waiting for a connection */
@@ -277,6 +322,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
         maxDelayMs: opts.retry?.maxDelayMs ?? DEFAULTS.retry.maxDelayMs,
       },
       operationTimeoutMs: opts.operationTimeoutMs ?? DEFAULTS.operationTimeoutMs,
+      connectionWaitMs: opts.connectionWaitMs ?? Number.POSITIVE_INFINITY,
       closeTimeoutMs: opts.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs,
     };
     this.log = opts.logger ?? SILENT;
@@ -340,6 +386,17 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   /** The session timeout the server granted, in ms (0 before the first connection). */
   get sessionTimeoutMs(): number {
     return this.negotiatedTimeoutMs;
+  }
+
+  /**
+   * When anything was last read from the server (Date.now() ms; 0 before the first connection).
+   * The server answers pings every third of the session timeout, so a value older than that
+   * means the session may be expiring unnoticed (process paused, silent partition): the leader
+   * latch uses it to step down before the library reports anything.
+   */
+  get lastHeardAt(): number {
+    const cm = this.raw?.connectionManager;
+    return cm ? (lastRead.get(cm) ?? 0) : 0;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -426,16 +483,48 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     const onConnected = cm.onSocketConnected;
     const onError = cm.onSocketError;
     const log = this.log;
-    cm.onSocketData = function (this: RawConnectionManager, buffer: Buffer): void {
+    // The library handles a chunk holding many packets by re-concatenating the rest of the chunk
+    // after each packet (quadratic copying: a list's thousand pipelined answers arrive in a few
+    // 64 KiB chunks). Cut here into whole packets (ZooKeeper frames each with its int32 length),
+    // handed over one at a time: the library never keeps a partial packet, and copies nothing.
+    let chunks: Buffer[] = [];
+    let buffered = 0;
+    cm.onSocketData = function (this: RawConnectionManager, chunk: Buffer): void {
       lastRead.set(cm, Date.now());
       try {
-        onData.call(this, buffer);
+        chunks.push(chunk);
+        buffered += chunk.length;
+        while (buffered >= 4) {
+          if ((chunks[0] as Buffer).length < 4) chunks = [Buffer.concat(chunks, buffered)];
+          const size = (chunks[0] as Buffer).readInt32BE(0);
+          if (size < 0) {
+            // not a frame: let the library judge what it got
+            const all = Buffer.concat(chunks, buffered);
+            chunks = [];
+            buffered = 0;
+            onData.call(this, all);
+            return;
+          }
+          if (buffered < size + 4) break;
+          if ((chunks[0] as Buffer).length < size + 4) chunks = [Buffer.concat(chunks, buffered)];
+          const first = chunks[0] as Buffer;
+          const packet = first.subarray(0, size + 4);
+          if (first.length > size + 4) chunks[0] = first.subarray(size + 4);
+          else chunks.shift();
+          buffered -= size + 4;
+          onData.call(this, packet);
+        }
       } catch (e) {
         log.error('ZooKeeper client failed to process a server packet; dropping the connection', { error: (e as Error).message });
+        chunks = [];
+        buffered = 0;
         this.socket?.destroy();
       }
     };
     cm.onSocketConnected = function (this: RawConnectionManager): void {
+      // a new connection starts with no partial packet
+      chunks = [];
+      buffered = 0;
       if (shutDown.has(cm)) {
         if (this.connectTimeoutHandler) clearTimeout(this.connectTimeoutHandler);
         this.socket?.destroy();
@@ -447,6 +536,23 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       onSocketError(error);
       onError.call(this, error);
     };
+    // The library writes each request to the socket as it is queued: one syscall per request.
+    // Corked until the end of this event-loop turn (setImmediate runs right after the I/O
+    // callbacks), the requests issued together (a list's reads, the reads of the HTTP requests
+    // that arrived together) leave in one write; the order is unchanged.
+    cm.packetQueue.removeAllListeners('readable');
+    cm.packetQueue.on('readable', () => {
+      const socket = cm.socket;
+      if (socket && !corked.has(socket) && (cm.state === CM.CONNECTED || cm.state === CM.CONNECTED_READ_ONLY)) {
+        corked.add(socket);
+        socket.cork();
+        setImmediate(() => {
+          corked.delete(socket);
+          socket.uncork();
+        });
+      }
+      cm.onPacketQueueReadable();
+    });
   }
 
   /** Takes over a library client whose session was just established. */
@@ -486,6 +592,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       case CM.CONNECTING:
         if (this.phase !== 'connected') return;
         this.phase = 'disconnected';
+        this.disconnectedAt = Date.now();
         this.log.warn('disconnected from ZooKeeper', { sessionId: `0x${this.sid.toString(16)}`, expiresInMs: this.negotiatedTimeoutMs });
         this.expiryTimer = setTimeout(() => this.expire('client-timeout'), this.negotiatedTimeoutMs);
         this.expiryTimer.unref();
@@ -581,6 +688,17 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     if (this.phase === 'connected') return Promise.resolve();
     if (this.phase === 'expired') return Promise.reject(new ZkError(ZK_CODES.SESSION_EXPIRED, path, 'the session has expired'));
     if (this.phase === 'closed' || this.closing) return Promise.reject(new ZkError(ZK_CODES.CONNECTION_LOSS, path, 'the client is closed'));
+    let why = `not connected to ZooKeeper within ${this.opts.operationTimeoutMs} ms`;
+    if (this.phase === 'disconnected' && Number.isFinite(this.opts.connectionWaitMs)) {
+      // fail fast: the connection has been away for a while, do not park the request
+      const giveUpAt = this.disconnectedAt + this.opts.connectionWaitMs;
+      const lostFor = Date.now() - this.disconnectedAt;
+      if (Date.now() >= giveUpAt) return Promise.reject(new ZkError(ZK_CODES.CONNECTION_LOSS, path, `disconnected from ZooKeeper for ${lostFor} ms`));
+      if (giveUpAt < deadline) {
+        deadline = giveUpAt;
+        why = `the connection to ZooKeeper did not come back within ${this.opts.connectionWaitMs} ms`;
+      }
+    }
     return new Promise((resolve, reject) => {
       const waiter = {
         settle: (code?: number, detail?: string): void => {
@@ -591,7 +709,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
         },
       };
       const timer = setTimeout(
-        () => waiter.settle(ZK_CODES.CONNECTION_LOSS, `not connected to ZooKeeper within ${this.opts.operationTimeoutMs} ms`),
+        () => waiter.settle(ZK_CODES.CONNECTION_LOSS, why),
         Math.max(0, deadline - Date.now()),
       );
       this.waiters.add(waiter);
@@ -621,7 +739,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
 
   private async rawCall<A extends unknown[]>(path: string | undefined, invoke: (raw: RawClient, cb: Callback<A>) => void): Promise<A> {
     const deadline = Date.now() + this.opts.operationTimeoutMs;
-    await this.ready(deadline, path);
+    // connected: the request is queued before this returns, so requests are sent in call order
+    if (this.phase !== 'connected') await this.ready(deadline, path);
     const raw = this.raw;
     if (!raw) throw new ZkError(ZK_CODES.CONNECTION_LOSS, path, 'not connected');
     return new Promise<A>((resolve, reject) => {
@@ -755,7 +874,9 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   }
 
   /**
-   * Runs the ops as one atomic ZooKeeper multi. Resolves with one result per op; if the server
+   * Runs the ops as one atomic ZooKeeper multi. While connected, the request is queued before
+   * this returns (a request made afterwards on this client reaches the server after it, and is
+   * answered from a state that includes its outcome). Resolves with one result per op; if the server
    * refuses it, rejects with ZkMultiError (opIndex = the op that failed, per-op results). A
    * connection problem rejects with a plain ZkError (CONNECTION_LOSS etc.) naming no op.
    */
@@ -788,23 +909,49 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
 
   /**
    * Makes sure the server this session talks to has applied every write committed before the
-   * call. The library has no SYNC request (and drops the connection on an unknown reply type), so
-   * a multi with a single `check` of `path` is sent instead: a multi is a write, ordered through
-   * the leader like sync, and answered only after the server applied everything before it. It
-   * costs one (empty) transaction; a missing path (NONODE) still counts as synced.
+   * call (ZooKeeper's `sync`), and returns the zxid it answered with: the last transaction that
+   * server had applied, hence at least every write committed before the call. Reads issued after
+   * this call on the same session see at least that state. `sync` is no write: no log append,
+   * no fsync, nothing to clean up; a missing path is fine.
+   *
+   * The library has no SYNC request: it is queued here as a hand-made request (a SyncRequest has
+   * the wire form of GetACLRequest, `{ path }`) whose header reads DELETE except while it is
+   * serialised, so that the library parses the answer as an empty DELETE response and hands over
+   * the reply header (which carries the zxid).
    */
+  async syncZxid(path: string): Promise<bigint> {
+    validatePath(path);
+    const [response] = await this.call<[RawResponse]>('sync', path, (raw, cb) => {
+      const header = new jute.protocol.RequestHeader();
+      header.type = jute.OP_CODES.DELETE;
+      const payload = new jute.protocol.GetACLRequest();
+      payload.path = path;
+      const request = new jute.Request(header, payload);
+      const toBuffer = request.toBuffer.bind(request);
+      request.toBuffer = () => {
+        header.type = jute.OP_CODES.SYNC;
+        try {
+          return toBuffer();
+        } finally {
+          header.type = jute.OP_CODES.DELETE;
+        }
+      };
+      raw.connectionManager.queue(request, (error, res) => cb(error, res));
+    });
+    return readLong(response.header.zxid);
+  }
+
+  /** `syncZxid` without the zxid (kept for callers that only need the catch-up). */
   async sync(path: string): Promise<void> {
-    try {
-      await this.multi([{ op: 'check', path, version: -1 }]);
-    } catch (e) {
-      if (!(e instanceof ZkMultiError && e.codeName === 'NONODE')) throw e;
-    }
+    await this.syncZxid(path);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
+/** Sockets corked until the end of the current tick (see instrument). */
+const corked = new WeakSet<Socket>();
 /** ConnectionManagers whose transport was shut down on purpose (must not reconnect). */
 const shutDown = new WeakSet<RawConnectionManager>();
 /** Last time anything was read from the server, per connection manager. */

@@ -6,6 +6,9 @@
  *
  * With --dev and no ZooKeeper configured, a local standalone ZooKeeper (Debian's package) is
  * started under var/ in the project unless one already answers on 127.0.0.1:2181.
+ *
+ * The node's configuration is the central one in ZooKeeper (mn-conf, docs/configuration.md),
+ * with the bootstrap file's legacy keys and the --set overrides on top.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -13,6 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BootstrapError, loadBootstrap } from '../../lib/conf/bootstrap.js';
 import { DEFAULT_HOST_ID_FILE, readOrCreateHostId } from '../../lib/conf/host-id.js';
+import { legacyConfig } from '../../lib/conf/legacy.js';
+import { DEFAULT_ENV_FILE, keystoreSettings } from '../../lib/tls/env-file.js';
 import { Settings, SettingsError } from '../../lib/conf/settings.js';
 import { configureLogging, getLogger } from '../../lib/log/logger.js';
 import { probeZooKeeper, startLocalZooKeeper } from '../../lib/zk/local-server.js';
@@ -20,7 +25,7 @@ import { startClusterNode, StartupError, type ClusterNode } from './node.js';
 import { devCommand } from './dev-tools.js';
 
 const PROJECT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const USAGE = `usage: midonet-cluster [--conf FILE] [--host-id-file FILE] [--set KEY=VALUE]... [--dev] [--log-format json|text]`;
+const USAGE = `usage: midonet-cluster [--conf FILE] [--host-id-file FILE] [--env-file FILE] [--set KEY=VALUE]... [--dev] [--log-format json|text]`;
 
 function parseSets(list: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -42,6 +47,8 @@ async function main(argv: string[]): Promise<number> {
       set: { type: 'string', multiple: true, default: [] },
       dev: { type: 'boolean', default: false },
       'log-format': { type: 'string', default: 'json' },
+      // the launcher's env file: -Dmidonet.keystore_path / _password in its JVM_OPTS (HTTPS)
+      'env-file': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -55,7 +62,8 @@ async function main(argv: string[]): Promise<number> {
   // JSON lines (one object per line, for log shippers) unless a human asks for text.
   configureLogging({ format });
   const log = getLogger('org.midonet.cluster');
-  const settings = new Settings(parseSets(values.set ?? []));
+  const overrides = parseSets(values.set ?? []);
+  new Settings(overrides); // a bad --set fails here, before anything starts
   const bootstrap = loadBootstrap({ file: values.conf });
   const hostId = readOrCreateHostId(
     values['host-id-file'] ?? process.env['MIDONET_HOST_ID_FILE'] ?? (values.dev ? join(PROJECT_DIR, 'var', 'host_id.properties') : DEFAULT_HOST_ID_FILE),
@@ -90,7 +98,23 @@ async function main(argv: string[]): Promise<number> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
   try {
-    node = await startClusterNode({ zookeeperHosts: hosts, rootKey: bootstrap.rootKey, hostId, settings, log });
+    const legacy = bootstrap.legacy ? legacyConfig(bootstrap.legacy.ini, bootstrap.legacy.file) : undefined;
+    const keystore = keystoreSettings({ envFile: values['env-file'] ?? process.env['MIDONET_ENV_FILE'] ?? DEFAULT_ENV_FILE });
+    if (keystore.envFile.warning) log.warn(keystore.envFile.warning);
+    log.info('HTTPS key store settings', {
+      keystorePath: keystore.path,
+      pathFrom: keystore.pathSource,
+      passwordFrom: keystore.passwordSource ?? 'none',
+      envFile: keystore.envFile.file,
+    });
+    node = await startClusterNode({
+      zookeeperHosts: hosts,
+      rootKey: bootstrap.rootKey,
+      hostId,
+      log,
+      central: { overrides, legacy },
+      keystore: { path: keystore.path, password: keystore.password },
+    });
   } catch (e) {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
     throw e;

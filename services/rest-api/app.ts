@@ -7,7 +7,8 @@
 import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { AuthError, Roles, type AuthProvider, type Identity } from '../../lib/auth/provider.js';
+import { AuthError, type AuthProvider, type Identity } from '../../lib/auth/provider.js';
+import { authenticateWith } from '../../lib/auth/strategy.js';
 import { HttpError } from '../../lib/http/errors.js';
 import { withLogContext, type Logger } from '../../lib/log/logger.js';
 import { redactUrl } from '../../lib/log/redact.js';
@@ -15,7 +16,8 @@ import type { NodeMetrics } from '../../lib/metrics/metrics.js';
 import type { NsdbStorage } from '../../lib/nsdb/storage.js';
 import { loginHandler } from './login.js';
 import { buildRouter, reportError, sendError } from './machinery/router.js';
-import { allReservedPaths, allRoutes } from './resources/index.js';
+import { mayEnter, scopeRoutes } from './machinery/scoping.js';
+import { allReservedPaths, allRoutes, RESOURCES } from './resources/index.js';
 
 export interface RestApiOptions {
   storage: NsdbStorage;
@@ -28,6 +30,11 @@ export interface RestApiOptions {
   metrics?: NodeMetrics;
   /** One line per request (default: `<log>.access`, i.e. `org.midonet.cluster.rest-api.access`). */
   accessLog?: Logger;
+  /**
+   * `cluster.auth.tenant_scoping`: false (default) lets only `admin` in, as the original; true
+   * lets `tenant_admin` / `tenant_user` use their own project's objects (machinery/scoping.ts).
+   */
+  tenantScoping?: boolean;
 }
 
 /** The path of the Prometheus endpoint, outside the API root. */
@@ -215,21 +222,30 @@ export function createRestApi(opts: RestApiOptions): express.Express {
   });
   api.all('/login', loginHandler(auth, log));
   api.use(readBody(limit));
-  api.use(async (req: RequestWithState, res: Response, next: NextFunction) => {
-    try {
-      const identity = await auth.authorize(req.get('x-auth-token') ?? null);
-      if (!identity) throw new HttpError(401, 'Authentication failed.', { headers: { 'WWW-Authenticate': 'Basic  realm="BASIC_AUTH_REALM"' } });
-      // v5 lets only admins in (auth-https-deploy.md §1.1).
-      if (!identity.roles.includes(Roles.admin)) throw new HttpError(401, null);
-      req.identity = identity;
-      next();
-    } catch (e) {
-      if (e instanceof AuthError) sendError(res, new HttpError(e.status, e.message, { headers: e.headers }));
-      else sendError(res, reportError(log, req, e));
-    }
-  });
+  // authentication through passport (lib/auth/strategy.ts): the provider's token check
+  const tenantScoping = opts.tenantScoping === true;
   api.use(
-    buildRouter(allRoutes(), allReservedPaths(), (req) => ({
+    authenticateWith(auth, (req, res, next, { identity, error }) => {
+      if (error !== undefined) {
+        if (error instanceof AuthError) sendError(res, new HttpError(error.status, error.message, { headers: error.headers }));
+        else sendError(res, reportError(log, req, error));
+        return;
+      }
+      if (!identity) {
+        sendError(res, new HttpError(401, 'Authentication failed.', { headers: { 'WWW-Authenticate': 'Basic  realm="BASIC_AUTH_REALM"' } }));
+        return;
+      }
+      // v5 lets only admins in (auth-https-deploy.md §1.1); tenant roles too with tenant scoping
+      if (!mayEnter(identity, tenantScoping)) {
+        sendError(res, new HttpError(401, null));
+        return;
+      }
+      (req as RequestWithState).identity = identity;
+      next();
+    }),
+  );
+  api.use(
+    buildRouter(tenantScoping ? scopeRoutes(allRoutes(), RESOURCES) : allRoutes(), allReservedPaths(), (req) => ({
       storage,
       auth,
       base: baseUri(req, root),

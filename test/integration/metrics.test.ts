@@ -261,7 +261,7 @@ describe('ZooKeeper and NSDB metrics', () => {
     assert.ok(count(after, 'multi') > count(before, 'multi'), 'multi (the commit)');
     assert.ok(count(after, 'getData') > count(before, 'getData'), 'getData');
     assert.ok(count(after, 'getChildren') > count(before, 'getChildren'), 'getChildren');
-    assert.ok(count(after, 'setData') > count(before, 'setData'), 'setData (the transaction start probe)');
+    assert.ok(count(after, 'sync') > count(before, 'sync'), 'sync (the transaction start)');
     assert.ok(value(after, `${P}zookeeper_operation_duration_seconds_sum`, { op: 'getData' }) > 0);
     // a read of a missing object is a NONODE error of getData
     const errors = (fams: Map<string, Family>): number => value(fams, `${P}zookeeper_operation_errors_total`, { op: 'getData', code: 'NONODE' });

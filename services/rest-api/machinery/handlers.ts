@@ -39,13 +39,51 @@ export async function renderAll(def: ResourceDef, protos: Msg[], ctx: RequestCon
   return Promise.all(protos.map((p) => render(def, p, ctx)));
 }
 
-function applyFilters(def: ResourceDef, protos: Msg[], ctx: RequestContext): Msg[] {
-  let out = protos;
+/** The declaration's filters named in the query, as one predicate (always true without any). */
+function queryFilter(def: ResourceDef, ctx: RequestContext): (proto: Msg) => boolean {
+  const active: ((proto: Msg) => boolean)[] = [];
   for (const [param, predicate] of Object.entries(def.filters ?? {})) {
     const value = ctx.query[param];
-    if (value !== undefined) out = out.filter((p) => predicate(p, value));
+    if (value !== undefined) active.push((p) => predicate(p, value));
   }
-  return out;
+  return (p) => active.every((f) => f(p));
+}
+
+/** How many objects of a list are being read and rendered at once (ZooKeeper pipelines them). */
+export const LIST_WINDOW = 512;
+
+/**
+ * `fn` over `inputs` with at most `width` calls in flight, results in input order as they are
+ * ready: a long list streams with bounded memory. A call that fails fails the iteration when its
+ * turn comes; the calls still in flight when the consumer stops are left to finish (their
+ * rejections are handled).
+ */
+export async function* windowed<T, R>(inputs: readonly T[], width: number, fn: (input: T) => Promise<R>): AsyncGenerator<R> {
+  const inflight: Promise<R>[] = [];
+  let next = 0;
+  const launch = (): void => {
+    const p = fn(inputs[next++] as T);
+    p.catch(() => undefined);
+    inflight.push(p);
+  };
+  while (next < inputs.length && inflight.length < width) launch();
+  while (inflight.length > 0) {
+    const head = inflight.shift() as Promise<R>;
+    if (next < inputs.length) launch();
+    yield await head;
+  }
+}
+
+/**
+ * The JSON of the objects with these ids that exist and pass the query's filters, in the given
+ * order, read and rendered `LIST_WINDOW` at a time (undefined items are skipped by the router).
+ */
+function renderEach(def: ResourceDef, ctx: RequestContext, ids: readonly string[]): AsyncIterable<Dto | undefined> {
+  const keep = queryFilter(def, ctx);
+  return windowed(ids, LIST_WINDOW, async (id) => {
+    const proto = await ctx.storage.getOrNull(def.clazz, id);
+    return proto && keep(proto) ? render(def, proto, ctx) : undefined;
+  });
 }
 
 async function getOne(def: ResourceDef, ctx: RequestContext) {
@@ -54,8 +92,7 @@ async function getOne(def: ResourceDef, ctx: RequestContext) {
 }
 
 async function listAll(def: ResourceDef, ctx: RequestContext) {
-  const protos = applyFilters(def, await ctx.storage.getAll(def.clazz), ctx);
-  return { status: 200, body: await renderAll(def, protos, ctx) };
+  return { status: 200, items: renderEach(def, ctx, await ctx.storage.listIds(def.clazz)) };
 }
 
 /** The children of a parent, in the parent's stored order. */
@@ -66,8 +103,9 @@ export async function childrenOf(def: ResourceDef, parent: ParentDef, ctx: Reque
 }
 
 async function listChildren(def: ResourceDef, parent: ParentDef, ctx: RequestContext) {
-  const protos = applyFilters(def, await childrenOf(def, parent, ctx, pathId(ctx)), ctx);
-  return { status: 200, body: await renderAll(def, protos, ctx) };
+  const p = await ctx.storage.get(parent.clazz, pathId(ctx));
+  const ids = p[parent.childIds];
+  return { status: 200, items: renderEach(def, ctx, Array.isArray(ids) ? (ids as string[]) : []) };
 }
 
 async function collectViolations(def: ResourceDef, ctx: RequestContext, dto: Dto, mode: 'create' | 'update', base: Violation[], current?: Msg) {
@@ -92,10 +130,17 @@ export async function create(def: ResourceDef, ctx: RequestContext, parent?: Par
   proto['id'] = id;
   const parentId = parent ? pathId(ctx) : undefined;
   if (parent && parentId) proto[parent.parentRef] = parentId;
-  await def.hooks?.prepareCreate?.(proto, dto, ctx);
+  // prepareCreate (e.g. a sequence increment) runs while the transaction starts and reads the
+  // parent: they are pipelined on the ZooKeeper session instead of waiting for each other. Its
+  // failure still comes first, and nothing is committed before it is done.
+  const prepared = def.hooks?.prepareCreate?.(proto, dto, ctx);
+  prepared?.catch(() => undefined);
   await ctx.storage.tryTransaction(def.owner ?? ChangeOwner.clusterApi, async (tx) => {
+    const parentThere = parent && parentId ? tx.exists(parent.clazz, parentId) : undefined;
+    parentThere?.catch(() => undefined);
+    await prepared;
     const obj = cloneMsg(proto); // a retry starts from the same input
-    if (parent && parentId && !(await tx.exists(parent.clazz, parentId))) {
+    if (parent && parentId && !(await parentThere)) {
       throw new NotFoundError(parent.clazz, parentId);
     }
     await def.hooks?.beforeCreate?.(tx, obj, dto, ctx);

@@ -1,8 +1,16 @@
 /**
- * Serves a set of RouteDefs on an express router: one dispatcher per path so that an unknown
+ * Serves a set of RouteDefs under the API root: one dispatcher per path so that an unknown
  * method answers 405 with `Allow`, negotiation before the handler, errors in the API's format.
+ *
+ * Matching is done here, not by registering one express route per path: express would try each
+ * path's regular expression in turn on every request (61 paths today). Templates made only of
+ * literal and `:param` segments (all of them so far) are compiled into segment lists indexed by
+ * segment count and first segment, and tried in registration order, exactly as express would:
+ * case-sensitive, one optional trailing slash, a parameter matches one non-empty segment and is
+ * percent-decoded (a malformed escape is the same 400 as express's). Any other template is left
+ * to express, after these.
  */
-import express, { type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import { HttpError, methodNotAllowed, toHttpError, badRequest } from '../../../lib/http/errors.js';
 import { ERROR_TYPE } from '../../../lib/http/media-types.js';
 import type { Logger } from '../../../lib/log/logger.js';
@@ -10,6 +18,20 @@ import { checkRequestType, negotiateResponse } from './negotiate.js';
 import type { Reply, RequestContext, RouteDef } from './types.js';
 
 export type ContextFactory = (req: Request, res: Response) => Omit<RequestContext, 'params' | 'query' | 'body' | 'memo'>;
+
+/** JSON text of a reply body; bigints (64-bit proto fields) as numbers. */
+export function toJson(body: unknown): string {
+  try {
+    return JSON.stringify(body);
+  } catch (e) {
+    // only a bigint makes JSON.stringify throw here: take the slow path with a replacer
+    if (!(e instanceof TypeError)) throw e;
+    return JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
+  }
+}
+
+/** A list is sent in pieces of about this many characters once it is larger (chunked encoding). */
+const LIST_CHUNK = 64 * 1024;
 
 export function sendReply(res: Response, reply: Reply): void {
   for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
@@ -19,7 +41,65 @@ export function sendReply(res: Response, reply: Reply): void {
     return;
   }
   res.setHeader('Content-Type', reply.contentType ?? 'application/json');
-  res.end(JSON.stringify(reply.body, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)));
+  res.end(toJson(reply.body));
+}
+
+/**
+ * Sends `reply.items` as a JSON array (undefined items skipped), rendering and writing as the items arrive: a small list
+ * goes out in one piece with a Content-Length, a larger one starts before the rest is rendered.
+ * An error before the first piece is an ordinary error reply; after it, the status is gone and
+ * the connection is cut, so the client sees a truncated body, never a short list that looks whole.
+ */
+async function streamReply(res: Response, reply: Reply & { items: AsyncIterable<unknown> }, onError: (e: unknown) => HttpError): Promise<void> {
+  let text = '[';
+  let started = false;
+  let count = 0;
+  const iterator = reply.items[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) break;
+      if (res.destroyed) return; // the client left
+      if (next.value === undefined) continue; // skipped (deleted meanwhile, filtered out)
+      text += (count++ === 0 ? '' : ',') + toJson(next.value);
+      if (text.length >= LIST_CHUNK) {
+        if (!started) {
+          started = true;
+          for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
+          res.status(reply.status);
+          res.setHeader('Content-Type', reply.contentType ?? 'application/json');
+        }
+        const more = res.write(text);
+        text = '';
+        if (!more) await new Promise<void>((resolve) => {
+          const done = (): void => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.on('drain', done);
+          res.on('close', done);
+        });
+      }
+    }
+  } catch (e) {
+    if (!started) {
+      sendError(res, onError(e));
+      return;
+    }
+    onError(e);
+    res.destroy(e instanceof Error ? e : new Error(String(e)));
+    return;
+  } finally {
+    await iterator.return?.();
+  }
+  text += ']';
+  if (!started) {
+    for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
+    res.status(reply.status);
+    res.setHeader('Content-Type', reply.contentType ?? 'application/json');
+  }
+  res.end(text);
 }
 
 export function sendError(res: Response, err: HttpError): void {
@@ -52,9 +132,88 @@ function parseBody(req: Request): unknown {
   }
 }
 
+/** Query parameters, first value of each (express 5's default "simple" parser, read only when present). */
+function queryOf(req: Request): Record<string, string> {
+  if (!req.url.includes('?')) return {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.query)) out[k] = Array.isArray(v) ? String(v[0]) : String(v);
+  return out;
+}
+
+/** A template of literal and `:name` segments, e.g. /bridges/:id/ports. */
+interface Compiled {
+  path: string;
+  /** literal text, or null for a parameter */
+  literals: (string | null)[];
+  names: string[];
+  methods: Map<string, RouteDef>;
+}
+
+const SIMPLE_SEGMENT = /^(:[A-Za-z_][A-Za-z0-9_]*|[A-Za-z0-9_.~-]+)$/;
+
+function compile(path: string, methods: Map<string, RouteDef>): Compiled | undefined {
+  const segments = path.split('/').slice(1);
+  if (path === '/') return { path, literals: [], names: [], methods };
+  if (!path.startsWith('/') || segments.some((s) => !SIMPLE_SEGMENT.test(s))) return undefined;
+  return {
+    path,
+    literals: segments.map((s) => (s.startsWith(':') ? null : s)),
+    names: segments.filter((s) => s.startsWith(':')).map((s) => s.slice(1)),
+    methods,
+  };
+}
+
+function decodeParam(value: string): string {
+  if (!value.includes('%')) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch (e) {
+    // as express's router does: a 400 passed on to the error handler
+    throw Object.assign(e instanceof Error ? e : new Error(String(e)), { message: `Failed to decode param '${value}'`, status: 400 });
+  }
+}
+
+/** Finds the first template (in registration order) matching a path below the API root. */
+function matcher(compiled: Compiled[]): (pathname: string) => { route: Compiled; params: Record<string, string> } | undefined {
+  const index = new Map<string, Compiled[]>();
+  const keyOf = (count: number, first: string | null): string => `${count}/${first ?? ':'}`;
+  for (const c of compiled) {
+    const k = keyOf(c.literals.length, c.literals[0] ?? null);
+    const list = index.get(k) ?? [];
+    list.push(c);
+    index.set(k, list);
+  }
+  return (pathname) => {
+    let p = pathname;
+    if (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
+    const segments = p === '/' ? [] : p.split('/').slice(1);
+    // candidates: those whose first segment is this literal, and those starting with a parameter,
+    // merged back into registration order
+    const a = index.get(keyOf(segments.length, segments[0] ?? null)) ?? [];
+    const b = segments.length > 0 ? (index.get(keyOf(segments.length, null)) ?? []) : [];
+    const candidates = b.length === 0 ? a : a.length === 0 ? b : [...a, ...b].sort((x, y) => compiled.indexOf(x) - compiled.indexOf(y));
+    for (const c of candidates) {
+      let ok = true;
+      for (let i = 0; i < segments.length; i++) {
+        const lit = c.literals[i];
+        const seg = segments[i] as string;
+        if (lit === null ? seg === '' : lit !== seg) {
+          ok = false;
+          break;
+        }
+      }
+      if (!ok) continue;
+      const params: Record<string, string> = {};
+      let n = 0;
+      for (let i = 0; i < segments.length; i++) if (c.literals[i] === null) params[c.names[n++] as string] = decodeParam(segments[i] as string);
+      return { route: c, params };
+    }
+    return undefined;
+  };
+}
+
 /** `reserved`: paths that exist but serve no method (405 for everything). */
 export function buildRouter(routes: RouteDef[], reserved: string[], makeContext: ContextFactory): express.Router {
-  const router = express.Router({ caseSensitive: true, strict: false });
   const byPath = new Map<string, Map<string, RouteDef>>();
   for (const path of reserved) if (!byPath.has(path)) byPath.set(path, new Map());
   for (const r of routes) {
@@ -63,39 +222,66 @@ export function buildRouter(routes: RouteDef[], reserved: string[], makeContext:
     m.set(r.method, r);
     byPath.set(r.path, m);
   }
-  for (const [path, methods] of byPath) {
-    router.all(path, async (req, res) => {
-      const base = makeContext(req, res);
-      try {
-        const method = req.method === 'HEAD' ? 'GET' : req.method;
-        const route = methods.get(method);
-        if (!route) throw methodNotAllowed([...methods.keys(), 'OPTIONS']);
-        const regime = route.regime ?? 'G';
-        let responseType: string | undefined;
-        if ((method === 'POST' || method === 'PUT') && route.consumes) {
-          checkRequestType(regime, req.get('content-type'), route.consumes);
-        }
-        if (method === 'GET' && route.produces) {
-          responseType = negotiateResponse(regime, req.get('accept'), route.produces);
-        }
-        const body = method === 'POST' || method === 'PUT' ? parseBody(req) : undefined;
-        const ctx: RequestContext = {
-          ...base,
-          params: req.params as Record<string, string>,
-          query: Object.fromEntries(
-            Object.entries(req.query).map(([k, v]) => [k, Array.isArray(v) ? String(v[0]) : String(v)]),
-          ),
-          body,
-          responseType,
-          memo: new Map(),
-        };
-        const reply = await route.handler(ctx);
-        if (reply.body !== undefined && !reply.contentType) reply.contentType = responseType;
-        sendReply(res, reply);
-      } catch (e) {
-        sendError(res, reportError(base.log, req, e));
+
+  const dispatch = async (req: Request, res: Response, methods: Map<string, RouteDef>): Promise<void> => {
+    const base = makeContext(req, res);
+    try {
+      const method = req.method === 'HEAD' ? 'GET' : req.method;
+      const route = methods.get(method);
+      if (!route) throw methodNotAllowed([...methods.keys(), 'OPTIONS']);
+      const regime = route.regime ?? 'G';
+      let responseType: string | undefined;
+      if ((method === 'POST' || method === 'PUT') && route.consumes) {
+        checkRequestType(regime, req.get('content-type'), route.consumes);
       }
-    });
+      if (method === 'GET' && route.produces) {
+        responseType = negotiateResponse(regime, req.get('accept'), route.produces);
+      }
+      const body = method === 'POST' || method === 'PUT' ? parseBody(req) : undefined;
+      const ctx: RequestContext = {
+        ...base,
+        params: req.params as Record<string, string>,
+        query: queryOf(req),
+        body,
+        responseType,
+        memo: new Map(),
+      };
+      const reply = await route.handler(ctx);
+      if ((reply.body !== undefined || reply.items) && !reply.contentType) reply.contentType = responseType;
+      if (reply.items) await streamReply(res, reply as Reply & { items: AsyncIterable<unknown> }, (e) => reportError(base.log, req, e));
+      else sendReply(res, reply);
+    } catch (e) {
+      sendError(res, reportError(base.log, req, e));
+    }
+  };
+
+  const compiled: Compiled[] = [];
+  const router = express.Router({ caseSensitive: true, strict: false });
+  const complex: [string, Map<string, RouteDef>][] = [];
+  for (const [path, methods] of byPath) {
+    const c = compile(path, methods);
+    if (c) compiled.push(c);
+    else complex.push([path, methods]);
   }
+  const match = matcher(compiled);
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    const q = req.url.indexOf('?');
+    let found;
+    try {
+      found = match(q < 0 ? req.url : req.url.slice(0, q));
+    } catch (e) {
+      next(e);
+      return;
+    }
+    if (!found) {
+      next();
+      return;
+    }
+    req.params = found.params;
+    // what express sets for a matched route (the access log and metrics label requests by it)
+    (req as Request & { route?: { path: string } }).route = { path: found.route.path };
+    void dispatch(req, res, found.route.methods);
+  });
+  for (const [path, methods] of complex) router.all(path, (req, res) => dispatch(req, res, methods));
   return router;
 }

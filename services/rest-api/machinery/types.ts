@@ -105,6 +105,11 @@ export interface RequestContext {
 export interface Reply {
   status: number;
   body?: unknown;
+  /**
+   * A JSON array produced item by item (lists): the router writes the items as they come, so a
+   * long list starts before it is all read and rendered. Takes the place of `body`.
+   */
+  items?: AsyncIterable<unknown>;
   contentType?: string;
   headers?: Record<string, string>;
 }
