@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ZkClient, type ZkClientOptions } from '../../lib/zk/client.js';
 import { ZkError, ZkMultiError, ZK_CODES, isBadVersion, isConnectionLoss, isNoNode, isNodeExists } from '../../lib/zk/errors.js';
 import { pickFreePort, probeZooKeeper, processExists, startLocalZooKeeper } from '../../lib/zk/local-server.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 import { getTestZooKeeper, uniqueRootKey } from '../support/zk.js';
 
 let connectString: string;
@@ -315,7 +315,7 @@ describe('connection failures', () => {
   });
 
   test('operations while disconnected fail with CONNECTION_LOSS after operationTimeoutMs; the session then resumes', async () => {
-    const proxy = await startProxy(connectString);
+    const proxy = await startTcpProxy(connectString);
     try {
       const c = await client({ connectString: `127.0.0.1:${proxy.port}`, sessionTimeoutMs: 8000, operationTimeoutMs: 600 });
       const sid = c.sessionId;
@@ -338,12 +338,12 @@ describe('connection failures', () => {
       assert.equal(c.connected, true);
       assert.equal((await c.exists(`${root}/resume`))?.ephemeralOwner, sid);
     } finally {
-      proxy.close();
+      void proxy.close();
     }
   });
 
   test('a request without an answer fails with CONNECTION_LOSS after operationTimeoutMs', async () => {
-    const proxy = await startProxy(connectString);
+    const proxy = await startTcpProxy(connectString);
     try {
       const c = await client({ connectString: `127.0.0.1:${proxy.port}`, sessionTimeoutMs: 9000, operationTimeoutMs: 500 });
       proxy.setMode('blackhole');
@@ -352,12 +352,12 @@ describe('connection failures', () => {
       assert.ok(Date.now() - t0 < 1500);
       assert.match(err.message, /outcome is unknown/);
     } finally {
-      proxy.close();
+      void proxy.close();
     }
   });
 
   test('a silent partition is detected; after the session timeout the client reports expiry', async () => {
-    const proxy = await startProxy(connectString);
+    const proxy = await startTcpProxy(connectString);
     try {
       const c = await client({ connectString: `127.0.0.1:${proxy.port}`, sessionTimeoutMs: 2000, operationTimeoutMs: 10_000 });
       const timeout = c.sessionTimeoutMs;
@@ -387,12 +387,12 @@ describe('connection failures', () => {
       while ((await zk.exists(eph)) !== null && Date.now() < deadline) await sleep(50);
       assert.equal(await zk.exists(eph), null);
     } finally {
-      proxy.close();
+      void proxy.close();
     }
   });
 
   test('expiry reported by the server on reconnect is surfaced as expired', async () => {
-    const proxy = await startProxy(connectString);
+    const proxy = await startTcpProxy(connectString);
     try {
       const c = await client({ connectString: `127.0.0.1:${proxy.port}`, sessionTimeoutMs: 4000 });
       const timeout = c.sessionTimeoutMs;
@@ -410,12 +410,12 @@ describe('connection failures', () => {
       assert.deepEqual(await expired, { reason: 'server' });
       await rejectsWith(c.exists(root), 'SESSION_EXPIRED');
     } finally {
-      proxy.close();
+      void proxy.close();
     }
   });
 
   test('a dropped connection is re-established with the same session', async () => {
-    const proxy = await startProxy(connectString);
+    const proxy = await startTcpProxy(connectString);
     try {
       const c = await client({ connectString: `127.0.0.1:${proxy.port}`, sessionTimeoutMs: 6000 });
       const sid = c.sessionId;
@@ -428,7 +428,7 @@ describe('connection failures', () => {
       assert.deepEqual(events, ['disconnected', 'reconnected']);
       await c.getData(root);
     } finally {
-      proxy.close();
+      void proxy.close();
     }
   });
 
@@ -477,69 +477,3 @@ describe('local ZooKeeper server', () => {
     }
   });
 });
-
-// ---------------------------------------------------------------------------------------------
-
-type ProxyMode = 'pass' | 'refuse' | 'blackhole';
-
-interface Proxy {
-  port: number;
-  /** pass: forward; refuse: drop all connections and reject new ones; blackhole: swallow all bytes */
-  setMode(mode: ProxyMode): void;
-  /** closes the current connections (the client sees the socket close) but keeps accepting */
-  dropAll(): void;
-  close(): void;
-}
-
-async function startProxy(target: string): Promise<Proxy> {
-  const [host, portText] = target.split(':');
-  const targetPort = Number(portText);
-  let mode: ProxyMode = 'pass';
-  const pairs = new Set<[Socket, Socket]>();
-  const server: Server = createServer((downstream) => {
-    if (mode === 'refuse') {
-      downstream.destroy();
-      return;
-    }
-    const upstream = connect({ host, port: targetPort });
-    const pair: [Socket, Socket] = [downstream, upstream];
-    pairs.add(pair);
-    const end = (): void => {
-      pairs.delete(pair);
-      downstream.destroy();
-      upstream.destroy();
-    };
-    downstream.on('data', (d: Buffer) => {
-      if (mode === 'pass') upstream.write(d);
-    });
-    upstream.on('data', (d: Buffer) => {
-      if (mode === 'pass') downstream.write(d);
-    });
-    for (const s of pair) {
-      s.on('error', end);
-      s.on('close', end);
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  const dropAll = (): void => {
-    for (const [a, b] of [...pairs]) {
-      a.destroy();
-      b.destroy();
-    }
-    pairs.clear();
-  };
-  return {
-    port,
-    setMode(m) {
-      mode = m;
-      if (m === 'refuse') dropAll();
-    },
-    dropAll,
-    close() {
-      dropAll();
-      server.close();
-    },
-  };
-}
