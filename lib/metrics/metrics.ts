@@ -54,6 +54,7 @@ export class NodeMetrics {
   private readonly authCacheHits: Counter;
   private readonly authCacheMisses: Counter;
   private readonly serviceLeader: Gauge<'service'>;
+  private readonly heartbeatBeats: Counter;
 
   constructor(opts: NodeMetricsOptions = {}) {
     this.registry = new Registry();
@@ -151,6 +152,12 @@ export class NodeMetrics {
       labelNames: ['service'],
       registers,
     });
+    // The original's heartbeat minion counts its beats in `heartbeat.beats` (services.md §4).
+    this.heartbeatBeats = new Counter({
+      name: `${p}heartbeat_beats_total`,
+      help: 'Beats of the heartbeat service (cluster.heartbeat.*), one per period while it is enabled.',
+      registers,
+    });
   }
 
   get contentType(): string {
@@ -214,8 +221,13 @@ export class NodeMetrics {
     (hit ? this.authCacheHits : this.authCacheMisses).inc();
   }
 
-  /** For singleton services (leader election), once they exist. */
+  /** Singleton services (leader election, services/cluster-node/leader-services.ts): 1 while this node leads. */
   setLeader(service: string, leader: boolean): void {
     this.serviceLeader.set({ service }, leader ? 1 : 0);
+  }
+
+  /** One beat of the heartbeat service. */
+  heartbeat(): void {
+    this.heartbeatBeats.inc();
   }
 }

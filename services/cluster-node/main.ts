@@ -3,6 +3,14 @@
  *
  *   midonet-cluster [--conf FILE] [--host-id-file FILE] [--set KEY=VALUE]... [--dev] [--log-format json|text]
  *   midonet-cluster dev add-host [--id UUID] [--name NAME] [--alive]
+ *   midonet-cluster nodes [--json] [--conf FILE]          the live nodes (service discovery)
+ *   midonet-cluster haproxy-config [OPTIONS]              HAProxy configuration for them (haproxy/cli.ts)
+ *
+ * SIGTERM drains the node (docs/reliability.md): /readyz 503 and out of service discovery at once,
+ * `cluster.drain.delay` of serving on, then no new connections, requests in flight finished, the
+ * ZooKeeper session closed, exit 0. SIGINT does the same without the delay; a second signal cuts
+ * the drain short. A signal while the node is still starting (e.g. waiting for ZooKeeper) stops
+ * it at once (exit 0).
  *
  * With --dev and no ZooKeeper configured, a local standalone ZooKeeper (Debian's package) is
  * started under var/ in the project unless one already answers on 127.0.0.1:2181.
@@ -21,11 +29,16 @@ import { DEFAULT_ENV_FILE, keystoreSettings } from '../../lib/tls/env-file.js';
 import { Settings, SettingsError } from '../../lib/conf/settings.js';
 import { configureLogging, getLogger } from '../../lib/log/logger.js';
 import { probeZooKeeper, startLocalZooKeeper } from '../../lib/zk/local-server.js';
-import { startClusterNode, StartupError, type ClusterNode } from './node.js';
+import { haproxyConfigCommand } from '../../haproxy/cli.js';
+import { startClusterNode, StartAborted, StartupError, type ClusterNode } from './node.js';
 import { devCommand } from './dev-tools.js';
+import { nodesCommand } from './nodes-command.js';
 
 const PROJECT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const USAGE = `usage: midonet-cluster [--conf FILE] [--host-id-file FILE] [--env-file FILE] [--set KEY=VALUE]... [--dev] [--log-format json|text]`;
+const USAGE = `usage: midonet-cluster [--conf FILE] [--host-id-file FILE] [--env-file FILE] [--set KEY=VALUE]... [--dev] [--log-format json|text]
+       midonet-cluster nodes [--json] [--conf FILE]
+       midonet-cluster haproxy-config [--vip ADDR:PORT] [-o FILE] [--watch --haproxy-pid-file FILE] ... (--help)
+       midonet-cluster dev add-host [--id UUID] [--name NAME] [--alive]`;
 
 function parseSets(list: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -39,6 +52,17 @@ function parseSets(list: string[]): Record<string, string> {
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'dev') return devCommand(argv.slice(1));
+  if (argv[0] === 'nodes') return nodesCommand(argv.slice(1));
+  if (argv[0] === 'haproxy-config') {
+    // ZooKeeper from the bootstrap (MIDO_ZOOKEEPER_*, /etc/midonet/midonet.conf) unless given
+    let boot: { zookeeperHosts?: string; rootKey?: string } = {};
+    try {
+      boot = loadBootstrap({});
+    } catch {
+      // the command's own --zookeeper-hosts / --root-key, or its defaults
+    }
+    return haproxyConfigCommand(argv.slice(1), { zookeeperHosts: boot.zookeeperHosts, rootKey: boot.rootKey });
+  }
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -85,17 +109,26 @@ async function main(argv: string[]): Promise<number> {
   }
 
   let node: ClusterNode | undefined;
-  const shutdown = async (signal: string): Promise<void> => {
-    log.info(`received ${signal}, shutting down`);
-    try {
-      await node?.stop();
-    } finally {
-      for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  const starting = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (!node) {
+      log.info(`received ${signal} while starting: stopping`);
+      starting.abort();
+      if (signals > 1) process.exit(0);
+      return;
     }
-    process.exit(0);
+    if (signals > 1) {
+      log.info(`received ${signal} again: stopping now`);
+      node.hurry();
+      return;
+    }
+    log.info(`received ${signal}, draining`);
+    void node.drain({ reason: signal, ...(signal === 'SIGINT' ? { delayMs: 0 } : {}) });
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 
   try {
     const legacy = bootstrap.legacy ? legacyConfig(bootstrap.legacy.ini, bootstrap.legacy.file) : undefined;
@@ -114,11 +147,21 @@ async function main(argv: string[]): Promise<number> {
       log,
       central: { overrides, legacy },
       keystore: { path: keystore.path, password: keystore.password },
+      signal: starting.signal,
     });
   } catch (e) {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    if (e instanceof StartAborted) {
+      log.info('stopped before the start completed');
+      return 0;
+    }
     throw e;
   }
+  // drained (signal or drain file): the ZooKeeper session is closed, nothing is left to do
+  void node.stopped.then(async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    process.exit(0);
+  });
   return -1; // keep running
 }
 
