@@ -1,7 +1,8 @@
 /**
- * `npm run bench [-- --quick]`: the node against raw ZooKeeper, side by side in one run.
- * Starts its own ZooKeeper and nodes (child processes), writes bench/results/<stamp>.{md,json}
- * and bench/results/latest.md. See docs/performance.md for what the scenarios mean.
+ * `npm run bench [-- --quick] [--only get,create,list,writers,express] [--sizes 100,10000]`: the
+ * node against raw ZooKeeper, side by side in one run. Starts its own ZooKeeper and nodes (child
+ * processes), writes bench/results/<stamp>.{md,json} and, for a complete run, bench/results/latest.md.
+ * See docs/performance.md for what the scenarios mean and how to profile a node under one of them.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
@@ -381,7 +382,8 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${stamp}${quick ? '-quick' : ''}.md`), md);
   writeFileSync(join(dir, `${stamp}${quick ? '-quick' : ''}.json`), JSON.stringify({ started, quick, params: P, rows, notes }, null, 2));
-  writeFileSync(join(dir, 'latest.md'), md);
+  // a partial run (--only, --sizes) does not replace the last complete one
+  if (!args.only && !args.sizes) writeFileSync(join(dir, 'latest.md'), md);
   rmSync(logDir, { recursive: true, force: true });
   process.stdout.write(md);
 }

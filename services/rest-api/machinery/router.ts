@@ -45,10 +45,11 @@ export function sendReply(res: Response, reply: Reply): void {
 }
 
 /**
- * Sends `reply.items` as a JSON array (undefined items skipped), rendering and writing as the items arrive: a small list
- * goes out in one piece with a Content-Length, a larger one starts before the rest is rendered.
- * An error before the first piece is an ordinary error reply; after it, the status is gone and
- * the connection is cut, so the client sees a truncated body, never a short list that looks whole.
+ * Sends `reply.items` as a JSON array (undefined items skipped), writing as the items arrive: a
+ * small list goes out in one piece with a Content-Length, a larger one (LIST_CHUNK) starts before
+ * the rest is read and rendered. An error before the first piece is an ordinary error reply;
+ * after it, the status is gone and the connection is cut (the error is logged), so the client
+ * sees a truncated body, never a short list that looks whole.
  */
 async function streamReply(res: Response, reply: Reply & { items: AsyncIterable<unknown> }, onError: (e: unknown) => HttpError): Promise<void> {
   let text = '[';
@@ -88,7 +89,7 @@ async function streamReply(res: Response, reply: Reply & { items: AsyncIterable<
       return;
     }
     onError(e);
-    res.destroy(e instanceof Error ? e : new Error(String(e)));
+    res.destroy();
     return;
   } finally {
     await iterator.return?.();
