@@ -19,12 +19,16 @@ import { HaproxyWatcher } from './watch.js';
 
 export const HAPROXY_CONFIG_USAGE = `usage: midonet-cluster haproxy-config [--vip ADDR:PORT] [--tls-port PORT] [--nodes HOST:PORT[:SSLPORT],...]
          [--service NAME] [--balance roundrobin|leastconn] [--stats-socket PATH] [--server-state-file PATH]
-         [--stats-bind ADDR:PORT] [--log TARGET|none] [--health-check 'METHOD PATH'] [-o FILE] [--watch --haproxy-pid-file FILE [--haproxy-bin PATH]]
+         [--stats-bind ADDR:PORT] [--log TARGET|none] [--health-check 'METHOD PATH'] [--check-inter D] [--check-rise N] [--check-fall N]
+         [-o FILE] [--watch --haproxy-pid-file FILE [--haproxy-bin PATH]]
          [--zookeeper-hosts HOSTS] [--root-key KEY]
   --vip            frontend address, default 0.0.0.0:8181
   --tls-port       also a TLS passthrough frontend on this VIP port (8443 by convention) to the nodes' HTTPS ports
   --nodes          fixed node list instead of ZooKeeper discovery
   --health-check   HTTP health probe, default 'GET /readyz' ('OPTIONS /midonet-api/' for nodes without /readyz)
+  --check-inter/--check-rise/--check-fall
+                   health check interval and thresholds, default 2s / 2 / 3 (a node's cluster.drain.delay
+                   must exceed fall x inter)
   -o FILE          write FILE instead of printing to stdout
   --watch          keep FILE in line with the live nodes and reload HAProxy (-sf with the old pid) on changes`;
 
@@ -55,6 +59,9 @@ export async function haproxyConfigCommand(argv: string[], ctx: HaproxyCliContex
         'stats-bind': { type: 'string' },
         log: { type: 'string' },
         'health-check': { type: 'string', default: 'GET /readyz' },
+        'check-inter': { type: 'string' },
+        'check-rise': { type: 'string' },
+        'check-fall': { type: 'string' },
         output: { type: 'string', short: 'o' },
         watch: { type: 'boolean', default: false },
         'haproxy-pid-file': { type: 'string' },
@@ -88,7 +95,14 @@ export async function haproxyConfigCommand(argv: string[], ctx: HaproxyCliContex
       serverStateFile: values['server-state-file'] ? resolve(values['server-state-file']) : null,
       statsBind: values['stats-bind'] ? parseEndpoint(values['stats-bind'], '127.0.0.1') : null,
       log: values.log === undefined ? undefined : values.log === 'none' ? null : values.log,
+      check: {
+        ...(values['check-inter'] !== undefined ? { inter: /^\d+$/.test(values['check-inter']) ? Number(values['check-inter']) : values['check-inter'] } : {}),
+        ...(values['check-rise'] !== undefined ? { rise: Number(values['check-rise']) } : {}),
+        ...(values['check-fall'] !== undefined ? { fall: Number(values['check-fall']) } : {}),
+      },
     };
+    // invalid values are refused here rather than in --watch's first reload
+    generateHaproxyConfig(vip, [], options);
     if (values.watch) {
       if (!values.output || !values['haproxy-pid-file']) throw new Error('--watch needs -o FILE and --haproxy-pid-file FILE');
       if (values.nodes) throw new Error('--watch follows ZooKeeper; it cannot be combined with --nodes');

@@ -21,15 +21,21 @@
  * - Correct versions in multi: the library's Transaction builder turns version 0 into -1
  *   (`version || -1`), so ops are put into the transaction record directly.
  * - Initial connect with exponential backoff and jitter, each attempt bounded.
+ * - `sync`, which the library lacks (`syncZxid`: a hand-made SYNC request; its reply's zxid is
+ *   what a transaction starts at).
+ * - Fewer syscalls and copies (docs/performance.md): requests queued in one event-loop turn leave
+ *   in one socket write; incoming data is cut into whole packets before the library parses it
+ *   (it re-copies the rest of a chunk after each packet). While connected, a request is queued
+ *   before the call returns, so requests reach the server in call order.
  *
  * Events: 'connected' (sessionId) once the session is established; 'disconnected' when the
  * connection drops (the session may live on); 'reconnected' (sessionId) when the same session is
  * resumed; 'expired' ({ reason: 'server' | 'client-timeout' }) when the session is lost for good.
  * No 'error' event is ever emitted.
  *
- * The library internals used (ConnectionManager fields and methods, Transaction.ops, jute Stat
- * records) are those of the pinned 1.1.3; they are typed below so a version bump fails loudly in
- * review rather than silently.
+ * The library internals used (ConnectionManager fields and methods, its packet queue,
+ * Transaction.ops, jute Stat and request records) are those of the pinned 1.1.3; they are typed
+ * below so a version bump fails loudly in review rather than silently.
  */
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';

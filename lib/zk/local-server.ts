@@ -78,6 +78,152 @@ export async function startLocalZooKeeper(opts: LocalZooKeeperOptions): Promise<
 
 class PortInUseError extends LocalZooKeeperError {}
 
+export interface LocalEnsembleOptions {
+  /** base directory; member i (1-based) lives in `<dir>/n<i>` (conf, data with myid, zookeeper.log) */
+  dir: string;
+  /** members, default 3 */
+  size?: number;
+  /** default 500 (short sessions for tests) */
+  tickTimeMs?: number;
+  /** -Xmx per member in MiB, default 192 */
+  heapMb?: number;
+  /** how long to wait for every member to serve (leader or follower), default 60000 */
+  startTimeoutMs?: number;
+  java?: string;
+}
+
+export interface EnsembleMember {
+  /** the server id (myid), 1-based */
+  id: number;
+  clientPort: number;
+  pid: number;
+  logFile: string;
+  /** false once it exited */
+  alive(): boolean;
+  /** `leader`, `follower`, `standalone`, or undefined when it does not serve (no quorum, down) */
+  mode(): Promise<string | undefined>;
+  /** a signal (default SIGKILL: a crash), then waits until it is gone */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** SIGTERM, wait, SIGKILL after 10 s; idempotent */
+  stop(): Promise<void>;
+}
+
+export interface LocalEnsemble {
+  /** every member's client address, comma-separated */
+  connectString: string;
+  members: EnsembleMember[];
+  /** the member that is leader now, if any */
+  leader(): Promise<EnsembleMember | undefined>;
+  /** resolves when every live member serves (leader or follower) */
+  waitForQuorum(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A ZooKeeper ensemble of `size` servers on loopback, as the runbook's §1b does by hand: one
+ * JVM per member, client/quorum/election ports picked free, `server.N` lines, `myid` files.
+ * Resolves once every member reports `Mode: leader` or `Mode: follower` (quorum formed).
+ */
+export async function startLocalEnsemble(opts: LocalEnsembleOptions): Promise<LocalEnsemble> {
+  if (!existsSync(ZOOKEEPER_JAR)) {
+    throw new LocalZooKeeperError(`ZooKeeper is not installed: ${ZOOKEEPER_JAR} is missing. Install Debian's package: apt-get install zookeeper`);
+  }
+  const size = opts.size ?? 3;
+  const base = resolve(opts.dir);
+  const ports: number[] = [];
+  while (ports.length < size * 3) {
+    const p = await pickFreePort();
+    if (!ports.includes(p)) ports.push(p);
+  }
+  const client = (i: number): number => ports[i * 3] as number;
+  const serverLines = Array.from({ length: size }, (_, i) => `server.${i + 1}=127.0.0.1:${ports[i * 3 + 1] as number}:${ports[i * 3 + 2] as number}`);
+  const members: EnsembleMember[] = [];
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(members.map((m) => m.stop()));
+  };
+  try {
+    for (let i = 0; i < size; i++) {
+      const dir = join(base, `n${i + 1}`);
+      const confDir = join(dir, 'conf');
+      const dataDir = join(dir, 'data');
+      mkdirSync(confDir, { recursive: true });
+      mkdirSync(dataDir, { recursive: true });
+      writeFileSync(join(dataDir, 'myid'), `${i + 1}\n`);
+      writeFileSync(
+        join(confDir, 'zoo.cfg'),
+        [
+          `tickTime=${opts.tickTimeMs ?? 500}`,
+          'initLimit=20',
+          'syncLimit=10',
+          `dataDir=${dataDir}`,
+          `clientPort=${client(i)}`,
+          'clientPortAddress=127.0.0.1',
+          'maxClientCnxns=0',
+          '4lw.commands.whitelist=*',
+          'admin.enableServer=false',
+          ...serverLines,
+          '',
+        ].join('\n'),
+      );
+      const logFile = join(dir, 'zookeeper.log');
+      const { pid, exited } = await launch({ dir, confDir, logFile, heapMb: opts.heapMb ?? 192, java: opts.java });
+      writeFileSync(join(dir, 'zookeeper.pid'), `${pid}\n`);
+      const gone = (): boolean => exited.value !== undefined;
+      let stopping: Promise<void> | undefined;
+      const port = client(i);
+      members.push({
+        id: i + 1,
+        clientPort: port,
+        pid,
+        logFile,
+        alive: () => !gone(),
+        mode: async () => {
+          if (gone()) return undefined;
+          const srvr = await fourLetterWord('127.0.0.1', port, 'srvr', 1000).catch(() => '');
+          return /Mode: (\w+)/.exec(srvr)?.[1];
+        },
+        kill: async (sig: NodeJS.Signals = 'SIGKILL') => {
+          if (gone()) return;
+          signal(pid, sig);
+          while (!gone() && processExists(pid)) await sleep(20);
+        },
+        stop: () => {
+          stopping ??= stopProcess(pid, gone);
+          return stopping;
+        },
+      });
+    }
+    const ensemble: LocalEnsemble = {
+      connectString: members.map((m) => `127.0.0.1:${m.clientPort}`).join(','),
+      members,
+      leader: async () => {
+        for (const m of members) if ((await m.mode()) === 'leader') return m;
+        return undefined;
+      },
+      waitForQuorum: async (timeoutMs = opts.startTimeoutMs ?? 60_000) => {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const live = members.filter((m) => m.alive());
+          const modes = await Promise.all(live.map((m) => m.mode()));
+          if (live.length > 0 && modes.every((m) => m === 'leader' || m === 'follower') && modes.includes('leader')) return;
+          if (Date.now() > deadline) {
+            throw new LocalZooKeeperError(
+              `ZooKeeper ensemble: no quorum within ${timeoutMs} ms (modes ${modes.map(String).join(', ')}). Last lines of ${members[0]?.logFile ?? '?'}:\n${logTail(members[0]?.logFile ?? '')}`,
+            );
+          }
+          await sleep(PROBE_INTERVAL_MS);
+        }
+      },
+      stop: stopAll,
+    };
+    await ensemble.waitForQuorum();
+    return ensemble;
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
 async function startOnce(opts: LocalZooKeeperOptions, port: number): Promise<LocalZooKeeper> {
   const dir = resolve(opts.dataDir);
   const confDir = join(dir, 'conf');
@@ -104,67 +250,23 @@ async function startOnce(opts: LocalZooKeeperOptions, port: number): Promise<Loc
       '',
     ].join('\n'),
   );
-  const log4j = join(confDir, 'log4j.properties');
-  writeFileSync(
-    log4j,
-    [
-      'log4j.rootLogger=INFO, CONSOLE',
-      'log4j.appender.CONSOLE=org.apache.log4j.ConsoleAppender',
-      'log4j.appender.CONSOLE.layout=org.apache.log4j.PatternLayout',
-      'log4j.appender.CONSOLE.layout.ConversionPattern=%d{ISO8601} %-5p [%t:%C{1}@%L] - %m%n',
-      '',
-    ].join('\n'),
-  );
-  const classPath = [confDir, ZOOKEEPER_JAR, ...LOG_JARS.filter((j) => existsSync(j))].join(':');
-  const args = [
-    `-Xms${Math.min(64, heapMb)}m`,
-    `-Xmx${heapMb}m`,
-    '-XX:+UseSerialGC',
-    '-XX:TieredStopAtLevel=1',
-    '-Xss512k',
-    `-Dzookeeper.log.dir=${dir}`,
-    `-Dlog4j.configuration=file:${log4j}`,
-    '-cp',
-    classPath,
-    MAIN_CLASS,
-    join(confDir, 'zoo.cfg'),
-  ];
-
-  const logFd = openSync(logFile, 'a');
-  let child: ChildProcess;
-  try {
-    // Own process group (detached) so a Ctrl-C aimed at the parent's group does not kill the
-    // server behind the back of stop(); unref so the server never keeps the parent alive.
-    child = spawn(opts.java ?? 'java', args, { detached: true, stdio: ['ignore', logFd, logFd] });
-  } finally {
-    closeSync(logFd);
-  }
-  child.unref();
-  let exitedWith: number | string | undefined;
-  child.once('exit', (code, sig) => (exitedWith = code ?? sig ?? 'unknown'));
-  const pid = await new Promise<number>((res, rej) => {
-    child.once('spawn', () => (child.pid !== undefined ? res(child.pid) : rej(new LocalZooKeeperError('java was spawned without a pid'))));
-    child.once('error', (e) =>
-      rej(new LocalZooKeeperError(`could not run '${opts.java ?? 'java'}' for ZooKeeper: ${e.message} (is a JRE installed? apt-get install zookeeper pulls one in)`)),
-    );
-  });
-  // Later 'error' events (failed signals through the handle) must not become uncaught exceptions.
-  child.on('error', () => undefined);
+  const { pid, exited } = await launch({ dir, confDir, logFile, heapMb, java: opts.java });
   writeFileSync(pidFile, `${pid}\n`);
+  const exitedWith = (): number | string | undefined => exited.value;
 
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
-    stopped ??= stopProcess(pid, () => exitedWith !== undefined).finally(() => rmSync(pidFile, { force: true }));
+    stopped ??= stopProcess(pid, () => exitedWith() !== undefined).finally(() => rmSync(pidFile, { force: true }));
     return stopped;
   };
 
   const timeoutMs = opts.startTimeoutMs ?? 30_000;
   const deadline = Date.now() + timeoutMs;
   while (true) {
-    if (exitedWith !== undefined) {
+    if (exitedWith() !== undefined) {
       await stop();
       const tail = logTail(logFile);
-      const msg = `ZooKeeper (pid ${pid}) exited with ${exitedWith} before serving on 127.0.0.1:${port}. Last lines of ${logFile}:\n${tail}`;
+      const msg = `ZooKeeper (pid ${pid}) exited with ${String(exitedWith())} before serving on 127.0.0.1:${port}. Last lines of ${logFile}:\n${tail}`;
       throw /Address already in use|BindException/.test(tail) ? new PortInUseError(msg) : new LocalZooKeeperError(msg);
     }
     const srvr = await fourLetterWord('127.0.0.1', port, 'srvr', 1000).catch(() => '');
@@ -178,6 +280,60 @@ async function startOnce(opts: LocalZooKeeperOptions, port: number): Promise<Loc
     await sleep(PROBE_INTERVAL_MS);
   }
   return { connectString: `127.0.0.1:${port}`, port, pid, dataDir: dir, logFile, stop };
+}
+
+/**
+ * Writes the log4j configuration next to zoo.cfg and starts the server JVM on `<confDir>/zoo.cfg`
+ * in its own process group, its output appended to logFile. `exited.value` is set when it exits.
+ */
+async function launch(o: { dir: string; confDir: string; logFile: string; heapMb: number; java?: string }): Promise<{ pid: number; exited: { value?: number | string } }> {
+  const log4j = join(o.confDir, 'log4j.properties');
+  writeFileSync(
+    log4j,
+    [
+      'log4j.rootLogger=INFO, CONSOLE',
+      'log4j.appender.CONSOLE=org.apache.log4j.ConsoleAppender',
+      'log4j.appender.CONSOLE.layout=org.apache.log4j.PatternLayout',
+      'log4j.appender.CONSOLE.layout.ConversionPattern=%d{ISO8601} %-5p [%t:%C{1}@%L] - %m%n',
+      '',
+    ].join('\n'),
+  );
+  const classPath = [o.confDir, ZOOKEEPER_JAR, ...LOG_JARS.filter((j) => existsSync(j))].join(':');
+  const args = [
+    `-Xms${Math.min(64, o.heapMb)}m`,
+    `-Xmx${o.heapMb}m`,
+    '-XX:+UseSerialGC',
+    '-XX:TieredStopAtLevel=1',
+    '-Xss512k',
+    `-Dzookeeper.log.dir=${o.dir}`,
+    `-Dlog4j.configuration=file:${log4j}`,
+    '-cp',
+    classPath,
+    MAIN_CLASS,
+    join(o.confDir, 'zoo.cfg'),
+  ];
+
+  const logFd = openSync(o.logFile, 'a');
+  let child: ChildProcess;
+  try {
+    // Own process group (detached) so a Ctrl-C aimed at the parent's group does not kill the
+    // server behind the back of stop(); unref so the server never keeps the parent alive.
+    child = spawn(o.java ?? 'java', args, { detached: true, stdio: ['ignore', logFd, logFd] });
+  } finally {
+    closeSync(logFd);
+  }
+  child.unref();
+  const exited: { value?: number | string } = {};
+  child.once('exit', (code, sig) => (exited.value = code ?? sig ?? 'unknown'));
+  const pid = await new Promise<number>((res, rej) => {
+    child.once('spawn', () => (child.pid !== undefined ? res(child.pid) : rej(new LocalZooKeeperError('java was spawned without a pid'))));
+    child.once('error', (e) =>
+      rej(new LocalZooKeeperError(`could not run '${o.java ?? 'java'}' for ZooKeeper: ${e.message} (is a JRE installed? apt-get install zookeeper pulls one in)`)),
+    );
+  });
+  // Later 'error' events (failed signals through the handle) must not become uncaught exceptions.
+  child.on('error', () => undefined);
+  return { pid, exited };
 }
 
 /** `reaped`: our child handle saw the exit, so the pid may already belong to someone else. */

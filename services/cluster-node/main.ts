@@ -114,7 +114,7 @@ async function main(argv: string[]): Promise<number> {
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++;
     if (!node) {
-      log.info(`received ${signal} while starting: stopping`);
+      log.info(`received ${signal}, shutting down`, { phase: 'starting' });
       starting.abort();
       if (signals > 1) process.exit(0);
       return;
@@ -124,7 +124,7 @@ async function main(argv: string[]): Promise<number> {
       node.hurry();
       return;
     }
-    log.info(`received ${signal}, draining`);
+    log.info(`received ${signal}, shutting down`, { phase: 'running', drain: signal === 'SIGINT' ? 'no delay' : 'with delay' });
     void node.drain({ reason: signal, ...(signal === 'SIGINT' ? { delayMs: 0 } : {}) });
   };
   process.on('SIGTERM', onSignal);
@@ -162,7 +162,9 @@ async function main(argv: string[]): Promise<number> {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
     process.exit(0);
   });
-  return -1; // keep running
+  // a signal in the last moments of the start: stop (the node was never in rotation)
+  if (starting.signal.aborted) await node.stop();
+  return -1; // keep running until stopped
 }
 
 main(process.argv.slice(2)).then(

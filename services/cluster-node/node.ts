@@ -436,6 +436,12 @@ async function startServices(
       logger: getLogger('org.midonet.nsdb'),
       observer: metrics?.storageObserver(),
     });
+    // A new session after an expiry: everything that lives on the session starts over on it.
+    session.on('client', (next) => {
+      storage.useClient(next);
+      discovery?.setClient(next);
+      leaders?.setClient(next);
+    });
     // the class folders; ZooKeeper may blink meanwhile: try again
     for (let attempt = 1; ; attempt++) {
       try {
@@ -447,26 +453,20 @@ async function startServices(
         await sleep(Math.min(5000, 200 * attempt), signal);
       }
     }
-    discovery = new ServiceDiscovery(zk, { basePath: discoveryBasePath(opts.rootKey), logger: log.child('discovery') });
+    discovery = new ServiceDiscovery(session.client ?? zk, { basePath: discoveryBasePath(opts.rootKey), logger: log.child('discovery') });
     discovery.on('reregistered', () => (state.registered = true));
     leaders = new LeaderServices({
       rootKey: opts.rootKey,
       hostId: opts.hostId,
-      client: zk,
+      client: session.client ?? zk,
       logger: log.child('leader'),
       onLeadership: (slot, tasks, leader) => {
         for (const name of [slot, ...tasks]) metrics?.setLeader(name, leader);
       },
     });
     state.leaders = leaders;
-    // A new session after an expiry: everything that lives on the session starts over on it.
     const disc = discovery;
     const lead = leaders;
-    session.on('client', (next) => {
-      storage.useClient(next);
-      disc.setClient(next);
-      lead.setClient(next);
-    });
 
     const restLog = getLogger('org.midonet.cluster.rest-api');
     const rootUri = s.string('cluster.rest_api.root_uri');

@@ -1,0 +1,165 @@
+/**
+ * The node's NSDB session: one ZooKeeper session at a time, kept for the node's whole life.
+ *
+ * - Opening retries for ever (until close), with exponential backoff and jitter between
+ *   attempts, so a node started while ZooKeeper is down waits for it (its /readyz says so) instead
+ *   of exiting.
+ * - A ZkClient is one session and dies with it (lib/zk/client.ts): after an expiry (reported by
+ *   the server, or by the client-side timer when disconnected longer than the session timeout)
+ *   a NEW session is opened the same way, and 'client' hands it to everything that lives on the
+ *   session (the NSDB store, service discovery, leader latches), which start over on it.
+ * - 'state' reports every change of the current session's state, for readiness.
+ *
+ * Clients made here belong to the NodeSession and are closed by close().
+ */
+import { EventEmitter } from 'node:events';
+import type { ZkClient, ZkLogger, ZkSessionState } from '../../lib/zk/client.js';
+
+export interface NodeSessionOptions {
+  /** one connection attempt (a ZkClient.connect without retries of its own) */
+  connect: () => Promise<ZkClient>;
+  logger: ZkLogger;
+  /** first delay between attempts, doubled up to maxRetryMs (with jitter); default 1000 / 10000 */
+  retryMs?: number;
+  maxRetryMs?: number;
+}
+
+export interface NodeSessionEvents {
+  /** a new session (the first one, or one after an expiry) */
+  client: [client: ZkClient];
+  /** the current session's state changed ('connecting' while there is none) */
+  state: [state: ZkSessionState];
+}
+
+export type NodeSessionState = ZkSessionState;
+
+export class NodeSession extends EventEmitter<NodeSessionEvents> {
+  private current?: ZkClient;
+  private closed = false;
+  private opening?: Promise<ZkClient | undefined>;
+  private wake?: () => void;
+  private timer?: NodeJS.Timeout;
+  private attempts = 0;
+  private sessions = 0;
+
+  constructor(private readonly opts: NodeSessionOptions) {
+    super();
+  }
+
+  /** The current session's client, if there is one (it may be disconnected or expired). */
+  get client(): ZkClient | undefined {
+    return this.current;
+  }
+
+  /** 'connecting' while no session is established yet (or a new one is being opened). */
+  get state(): NodeSessionState {
+    if (this.closed) return 'closed';
+    const c = this.current;
+    if (!c || c.state === 'expired' || c.state === 'closed') return this.opening ? 'connecting' : (c?.state ?? 'connecting');
+    return c.state;
+  }
+
+  /** Sessions opened so far (1 after the first, +1 after every expiry). */
+  get sessionCount(): number {
+    return this.sessions;
+  }
+
+  /** Failed connection attempts since the last success. */
+  get failedAttempts(): number {
+    return this.attempts;
+  }
+
+  /**
+   * Resolves with the first session's client once it is established (retrying until then), or
+   * with undefined if the session is closed first.
+   */
+  open(): Promise<ZkClient | undefined> {
+    if (this.current && this.current.state !== 'expired' && this.current.state !== 'closed') return Promise.resolve(this.current);
+    this.opening ??= this.connectLoop().finally(() => {
+      this.opening = undefined;
+    });
+    return this.opening;
+  }
+
+  /** Closes the current session (ephemeral nodes go at once) and stops reconnecting. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.wake?.();
+    const c = this.current;
+    if (c) {
+      this.unlisten(c);
+      await c.close().catch(() => undefined);
+    }
+    await this.opening?.catch(() => undefined);
+    this.emit('state', 'closed');
+  }
+
+  private async connectLoop(): Promise<ZkClient | undefined> {
+    const log = this.opts.logger;
+    const base = this.opts.retryMs ?? 1000;
+    const max = this.opts.maxRetryMs ?? 10_000;
+    this.emit('state', 'connecting');
+    while (!this.closed) {
+      try {
+        const zk = await this.opts.connect();
+        if (this.closed) {
+          await zk.close().catch(() => undefined);
+          return undefined;
+        }
+        this.attempts = 0;
+        this.sessions++;
+        const prev = this.current;
+        if (prev) {
+          this.unlisten(prev);
+          void prev.close().catch(() => undefined); // expired: only its transport is left
+        }
+        this.current = zk;
+        this.listen(zk);
+        log.info('ZooKeeper session established', { sessionId: `0x${zk.sessionId.toString(16)}`, sessionTimeoutMs: zk.sessionTimeoutMs, sessions: this.sessions });
+        this.emit('client', zk);
+        this.emit('state', zk.state);
+        return zk;
+      } catch (e) {
+        this.attempts++;
+        // Curator-like exponential backoff with full jitter, at least half the step.
+        const step = Math.min(max, base * 2 ** Math.min(this.attempts - 1, 20));
+        const delay = Math.round(step / 2 + Math.random() * (step / 2));
+        log.warn('cannot open a ZooKeeper session, retrying', { attempt: this.attempts, error: (e as Error).message, retryInMs: delay });
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          this.timer = setTimeout(resolve, delay);
+        });
+        this.wake = undefined;
+      }
+    }
+    return undefined;
+  }
+
+  private readonly onDisconnected = (): void => {
+    this.emit('state', 'disconnected');
+  };
+
+  private readonly onReconnected = (): void => {
+    this.emit('state', 'connected');
+  };
+
+  private readonly onExpired = (): void => {
+    if (this.closed) return;
+    this.opts.logger.warn('ZooKeeper session lost: opening a new one');
+    void this.open();
+  };
+
+  private listen(zk: ZkClient): void {
+    zk.on('disconnected', this.onDisconnected);
+    zk.on('reconnected', this.onReconnected);
+    zk.on('expired', this.onExpired);
+  }
+
+  private unlisten(zk: ZkClient): void {
+    zk.off('disconnected', this.onDisconnected);
+    zk.off('reconnected', this.onReconnected);
+    zk.off('expired', this.onExpired);
+  }
+}
