@@ -18,27 +18,18 @@ import { checkConfigText, readPids, runningPids, serverStatus, startHaproxy, sto
 import { HaproxyWatcher, type ReloadInfo } from '../../haproxy/watch.js';
 import { ZkClient } from '../../lib/zk/client.js';
 import { ServiceDiscovery, discoveryBasePath } from '../../lib/zk/service-discovery.js';
+import { sleep, until as untilEvery } from '../support/wait.js';
 import { getTestZooKeeper, uniqueRootKey } from '../support/zk.js';
 
 const HAVE_HAPROXY = spawnSync('haproxy', ['-v']).status === 0;
 const skip = HAVE_HAPROXY ? false : 'haproxy is not installed (apt-get install haproxy)';
 
+const until = (what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> =>
+  untilEvery(what, cond, timeoutMs, 25);
+
 let dir: string;
 const pidFiles: string[] = [];
 const backends: Backend[] = [];
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    if (await cond()) return Date.now() - start;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 async function freePort(): Promise<number> {
   const s = createNetServer();

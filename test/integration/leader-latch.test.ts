@@ -13,6 +13,7 @@ import { ZkClient, type ZkClientOptions } from '../../lib/zk/client.js';
 import { LeaderLatch, NotLeaderError, sortLatchChildren } from '../../lib/zk/leader-latch.js';
 import { joinPath } from '../../lib/zk/paths.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { sleep, until } from '../support/wait.js';
 import { getTestZooKeeper, uniqueRootKey } from '../support/zk.js';
 
 const PROJECT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -36,19 +37,6 @@ function latch(zk: ZkClient, path: string, id: string, extra: ConstructorParamet
   const l = new LeaderLatch(zk, path, { id, ...extra });
   latches.push(l);
   return l;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    if (await cond()) return Date.now() - start;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 function figures(line: string): void {

@@ -16,6 +16,7 @@ import {
   type ServiceInstance,
 } from '../../lib/zk/service-discovery.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { until } from '../support/wait.js';
 import { getTestZooKeeper, uniqueRootKey } from '../support/zk.js';
 
 let connectString: string;
@@ -36,19 +37,6 @@ function discovery(zk: ZkClient, extra: { reconnect?: () => Promise<ZkClient> } 
   const d = new ServiceDiscovery(zk, { basePath: base, ...extra });
   discoveries.push(d);
   return d;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    if (await cond()) return Date.now() - start;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 before(async () => {
