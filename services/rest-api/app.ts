@@ -1,12 +1,18 @@
 /**
- * The REST API as an express app: request id, access log and request metrics, CORS, OPTIONS,
- * bounded body reading, login, authentication, the resource routes, and the API's 404.
- * Everything under the configured root (`/midonet-api`), except `GET /metrics` (Prometheus, no
- * auth) when metrics are on.
+ * The REST API: request id, access log and request metrics, CORS, OPTIONS, bounded body
+ * reading, login, authentication, the resource routes, and the API's 404. Everything under the
+ * configured root (`/midonet-api`), except `GET /metrics` (Prometheus, no auth) when metrics are
+ * on.
+ *
+ * Express is the shell (request and response helpers, the final error handler); the steps of a
+ * request are one pipeline of plain calls inside a single express handler rather than a stack of
+ * express middleware and routers: express tries every layer's path pattern on every request, and
+ * that traversal was a measurable share of a GET's CPU (docs/performance.md, "request path").
  */
 import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { AuthError, type AuthProvider, type Identity } from '../../lib/auth/provider.js';
 import { authenticateWith } from '../../lib/auth/strategy.js';
 import { HttpError } from '../../lib/http/errors.js';
@@ -72,14 +78,21 @@ export function templateMatcher(templates: Iterable<string>): (path: string) => 
   };
 }
 
-const CORS = {
-  'Access-Control-Allow-Origin': '*',
-  'Access-Control-Allow-Methods': 'GET, POST, PUT, DELETE, OPTIONS',
-  'Access-Control-Expose-Headers': 'Location',
-};
+const CORS: [string, string][] = [
+  ['Access-Control-Allow-Origin', '*'],
+  ['Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE, OPTIONS'],
+  ['Access-Control-Expose-Headers', 'Location'],
+];
 const CORS_ALLOW_HEADERS = 'Origin, X-Auth-Token, X-Auth-Project, Content-Type, Accept, Authorization';
 
-type RequestWithState = Request & { rawBody?: Buffer; identity?: Identity };
+/** What one request accumulates on its way through the pipeline. */
+interface Exchange {
+  requestId: string;
+  /** the route template that served it, when one did (the metrics' and access log's label) */
+  route?: string;
+  rawBody?: Buffer;
+  identity?: Identity;
+}
 
 /** The API root as the client sees it, honouring a load balancer's X-Forwarded-* headers. */
 export function baseUri(req: Request, rootUri: string): string {
@@ -88,182 +101,219 @@ export function baseUri(req: Request, rootUri: string): string {
   return `${proto}://${host}${rootUri}`;
 }
 
-function readBody(limit: number) {
-  return (req: Request, _res: Response, next: NextFunction): void => {
-    if (req.method !== 'POST' && req.method !== 'PUT') {
-      next();
-      return;
-    }
-    const declared = Number(req.get('content-length') ?? '0');
-    if (declared > limit) {
-      next(new HttpError(413, `The request body exceeds the limit of ${limit} bytes.`));
-      req.resume();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    // The stream's events arrive in the socket's async context: bound, so that what next() runs
-    // keeps the request's log context (request id).
-    req.on('data', AsyncResource.bind((c: Buffer) => {
-      if (failed) return;
-      size += c.length;
-      if (size > limit) {
-        failed = true;
-        next(new HttpError(413, `The request body exceeds the limit of ${limit} bytes.`));
-        return;
-      }
-      chunks.push(c);
-    }));
-    req.on('end', AsyncResource.bind(() => {
-      if (failed) return;
-      (req as RequestWithState).rawBody = Buffer.concat(chunks);
-      next();
-    }));
-    req.on('error', AsyncResource.bind((e: Error) => {
-      if (!failed) next(e);
+/**
+ * Reads a POST or PUT body (at most `limit` bytes) into `ex.rawBody`, then calls `next`; other
+ * methods go straight on. Too large: 413, declared or counted, and the rest is drained unread.
+ */
+function readBody(req: IncomingMessage, ex: Exchange, limit: number, next: (err?: unknown) => void): void {
+  if (req.method !== 'POST' && req.method !== 'PUT') {
+    next();
+    return;
+  }
+  const tooLarge = (): HttpError => new HttpError(413, `The request body exceeds the limit of ${limit} bytes.`);
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (declared > limit) {
+    next(tooLarge());
+    req.resume();
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let failed = false;
+  // The stream's events arrive in the socket's async context: bound, so that what next() runs
+  // keeps the request's log context (request id).
+  req.on('data', AsyncResource.bind((c: Buffer) => {
+    if (failed) return;
+    size += c.length;
+    if (size > limit) {
       failed = true;
-    }));
-  };
+      next(tooLarge());
+      return;
+    }
+    chunks.push(c);
+  }));
+  req.on('end', AsyncResource.bind(() => {
+    if (failed) return;
+    ex.rawBody = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    next();
+  }));
+  req.on('error', AsyncResource.bind((e: Error) => {
+    if (!failed) next(e);
+    failed = true;
+  }));
 }
 
-/**
- * The first middleware: request id (accepted or generated, returned in X-Request-Id, and put in
- * the log context of everything the request causes), then, when the response is done or the
- * client gone, one access-log line and the request metrics.
- */
-function observe(opts: RestApiOptions, root: string) {
-  const accessLog = opts.accessLog ?? opts.log.child('access');
-  const metrics = opts.metrics;
-  const templateOf = templateMatcher(['/login', ...allRoutes().map((r) => r.path), ...allReservedPaths()]);
-  const routeOf = (req: Request, res: Response): string => {
-    const routed = (req as Request & { route?: { path?: unknown } }).route?.path;
-    if (typeof routed === 'string') return res.locals['inApi'] ? `${root}${routed === '/' ? '/' : routed}` : routed;
-    const path = req.originalUrl.split('?')[0] ?? '';
-    if (path === root || path.startsWith(`${root}/`)) {
-      const t = templateOf(path.slice(root.length) || '/');
-      if (t) return `${root}${t}`;
-    }
-    return UNMATCHED_ROUTE;
-  };
-  return (req: Request, res: Response, next: NextFunction): void => {
-    const started = performance.now();
-    const requestId = requestIdOf(req.get('x-request-id'));
-    res.setHeader('X-Request-Id', requestId);
-    res.locals['requestId'] = requestId;
-    metrics?.requestStarted();
-    res.once('close', () => {
-      const seconds = (performance.now() - started) / 1000;
-      // 499 (nginx's "client closed request") when the client left before any answer.
-      const aborted = !res.writableFinished;
-      const status = aborted && !res.headersSent ? 499 : res.statusCode;
-      const route = routeOf(req, res);
-      metrics?.requestFinished({ method: req.method, route, status, seconds });
-      const line = {
-        method: req.method,
-        path: redactUrl(req.originalUrl),
-        route,
-        status,
-        durationMs: Math.round(seconds * 1e6) / 1000,
-        requestId,
-        remote: req.socket.remoteAddress ?? '',
-        ...(req.get('x-forwarded-for') ? { forwardedFor: String(req.get('x-forwarded-for')).slice(0, 256) } : {}),
-        ...(res.getHeader('content-length') !== undefined ? { bytes: Number(res.getHeader('content-length')) } : {}),
-        ...(req.get('user-agent') ? { userAgent: String(req.get('user-agent')).slice(0, 256) } : {}),
-        ...(aborted ? { aborted: true } : {}),
-      };
-      const msg = `${req.method} ${line.path} ${status} ${line.durationMs} ms`;
-      // Prometheus scrapes every few seconds: those lines only at DEBUG.
-      if (route === METRICS_PATH) accessLog.debug(msg, line);
-      else accessLog.info(msg, line);
-    });
-    withLogContext({ requestId }, next);
-  };
+/** `path` below `root` ('' for the root itself), or undefined outside it; the root's case is not significant. */
+function belowRoot(path: string, root: string): string | undefined {
+  if (path.length < root.length) return undefined;
+  const head = path.slice(0, root.length);
+  if (head !== root && head.toLowerCase() !== root.toLowerCase()) return undefined;
+  const rest = path.slice(root.length);
+  return rest === '' || rest.startsWith('/') ? rest : undefined;
+}
+
+function isMetricsPath(path: string): boolean {
+  const p = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+  return p === METRICS_PATH || p.toLowerCase() === METRICS_PATH;
 }
 
 export function createRestApi(opts: RestApiOptions): express.Express {
   const { storage, auth, log } = opts;
   const root = opts.rootUri.replace(/\/+$/, '');
   const limit = opts.maxBodyBytes ?? 1024 * 1024;
+  const metrics = opts.metrics;
+  const accessLog = opts.accessLog ?? opts.log.child('access');
+  const tenantScoping = opts.tenantScoping === true;
+  const templateOf = templateMatcher(['/login', ...allRoutes().map((r) => r.path), ...allReservedPaths()]);
+  const login = loginHandler(auth, log);
+
+  const routes = tenantScoping ? scopeRoutes(allRoutes(), RESOURCES) : allRoutes();
+  const dispatch = buildRouter(routes, allReservedPaths(), (req) => ({
+    storage,
+    auth,
+    base: baseUri(req, root),
+    identity: (req as Request & { identity?: Identity }).identity,
+    log,
+    req,
+  }));
+
+  // authentication through passport (lib/auth/strategy.ts): the provider's token check
+  const authenticate = authenticateWith(auth);
+
+  /** The label of a request for metrics and the access log: its route template, bounded. */
+  const routeOf = (req: Request, ex: Exchange): string => {
+    if (ex.route !== undefined) return ex.route;
+    const path = req.originalUrl.split('?')[0] ?? '';
+    const sub = belowRoot(path, root);
+    if (sub !== undefined) {
+      const t = templateOf(sub || '/');
+      if (t) return `${root}${t}`;
+    }
+    return UNMATCHED_ROUTE;
+  };
+
+  /** When the response is done or the client gone: one access-log line and the request metrics. */
+  const observe = (req: Request, res: Response, ex: Exchange, started: number): void => {
+    const seconds = (performance.now() - started) / 1000;
+    // 499 (nginx's "client closed request") when the client left before any answer.
+    const aborted = !res.writableFinished;
+    const status = aborted && !res.headersSent ? 499 : res.statusCode;
+    const route = routeOf(req, ex);
+    metrics?.requestFinished({ method: req.method, route, status, seconds });
+    const forwardedFor = req.headers['x-forwarded-for'];
+    const userAgent = req.headers['user-agent'];
+    const bytes = res.getHeader('content-length');
+    const line = {
+      method: req.method,
+      path: redactUrl(req.originalUrl),
+      route,
+      status,
+      durationMs: Math.round(seconds * 1e6) / 1000,
+      requestId: ex.requestId,
+      remote: req.socket.remoteAddress ?? '',
+      ...(forwardedFor ? { forwardedFor: String(forwardedFor).slice(0, 256) } : {}),
+      ...(bytes !== undefined ? { bytes: Number(bytes) } : {}),
+      ...(userAgent ? { userAgent: userAgent.slice(0, 256) } : {}),
+      ...(aborted ? { aborted: true } : {}),
+    };
+    const msg = `${req.method} ${line.path} ${status} ${line.durationMs} ms`;
+    // Prometheus scrapes every few seconds: those lines only at DEBUG.
+    if (route === METRICS_PATH) accessLog.debug(msg, line);
+    else accessLog.info(msg, line);
+  };
+
+  const serveMetrics = (req: Request, res: Response, m: NodeMetrics): void => {
+    m.expose().then(
+      (text) => {
+        res.status(200).setHeader('Content-Type', m.contentType);
+        res.setHeader('Cache-Control', 'no-store');
+        res.end(text);
+      },
+      (e: unknown) => sendError(res, reportError(log, req, e)),
+    );
+  };
+
+  /** Below the root: login, or body, authentication, and the resource routes. */
+  const serveApi = (req: Request, res: Response, ex: Exchange, sub: string): void => {
+    const path = sub || '/';
+    if (path === '/login' || path === '/login/') {
+      ex.route = `${root}/login`;
+      void login(req, res);
+      return;
+    }
+    readBody(req, ex, limit, (bodyError) => {
+      if (bodyError !== undefined) {
+        sendError(res, reportError(log, req, bodyError));
+        return;
+      }
+      authenticate(req, res, ({ identity, error }) => {
+        if (error !== undefined) {
+          if (error instanceof AuthError) sendError(res, new HttpError(error.status, error.message, { headers: error.headers }));
+          else sendError(res, reportError(log, req, error));
+          return;
+        }
+        if (!identity) {
+          sendError(res, new HttpError(401, 'Authentication failed.', { headers: { 'WWW-Authenticate': 'Basic  realm="BASIC_AUTH_REALM"' } }));
+          return;
+        }
+        // v5 lets only admins in (auth-https-deploy.md §1.1); tenant roles too with tenant scoping
+        if (!mayEnter(identity, tenantScoping)) {
+          sendError(res, new HttpError(401, null));
+          return;
+        }
+        ex.identity = identity;
+        (req as Request & { identity?: Identity }).identity = identity;
+        const template = dispatch(req, res, path, ex.rawBody);
+        if (template !== undefined) {
+          ex.route = `${root}${template === '/' ? '/' : template}`;
+          return;
+        }
+        sendError(res, new HttpError(404, `The requested resource ${path} was not found.`));
+      });
+    });
+  };
+
+  const pipeline = (req: Request, res: Response): void => {
+    const started = performance.now();
+    const rid = req.headers['x-request-id'];
+    const ex: Exchange = { requestId: requestIdOf(typeof rid === 'string' ? rid : undefined) };
+    res.setHeader('X-Request-Id', ex.requestId);
+    metrics?.requestStarted();
+    res.once('close', () => observe(req, res, ex, started));
+    withLogContext({ requestId: ex.requestId }, () => {
+      for (const [k, v] of CORS) res.setHeader(k, v);
+      if (req.method === 'OPTIONS') {
+        res.setHeader('Access-Control-Allow-Headers', CORS_ALLOW_HEADERS);
+        res.status(200).end();
+        return;
+      }
+      const q = req.url.indexOf('?');
+      const path = q < 0 ? req.url : req.url.slice(0, q);
+      if (metrics && (req.method === 'GET' || req.method === 'HEAD') && isMetricsPath(path)) {
+        ex.route = METRICS_PATH;
+        serveMetrics(req, res, metrics);
+        return;
+      }
+      const sub = belowRoot(path, root);
+      if (sub !== undefined) {
+        serveApi(req, res, ex, sub);
+        return;
+      }
+      sendError(res, new HttpError(404, `No resource at ${path}; the API root is ${root}/.`));
+    });
+  };
+
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('trust proxy', false);
-
-  app.use(observe(opts, root));
-  app.use((req, res, next) => {
-    for (const [k, v] of Object.entries(CORS)) res.setHeader(k, v);
-    if (req.method === 'OPTIONS') {
-      res.setHeader('Access-Control-Allow-Headers', CORS_ALLOW_HEADERS);
-      res.status(200).end();
+  app.use(pipeline);
+  // anything thrown on the way that was not answered yet
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (res.headersSent) {
+      res.destroy();
       return;
     }
-    next();
-  });
-
-  const metrics = opts.metrics;
-  if (metrics) {
-    app.get(METRICS_PATH, async (req, res) => {
-      try {
-        const text = await metrics.expose();
-        res.status(200).setHeader('Content-Type', metrics.contentType);
-        res.setHeader('Cache-Control', 'no-store');
-        res.end(text);
-      } catch (e) {
-        sendError(res, reportError(log, req, e));
-      }
-    });
-  }
-
-  const api = express.Router({ caseSensitive: true });
-  api.use((_req, res, next) => {
-    res.locals['inApi'] = true;
-    next();
-  });
-  api.all('/login', loginHandler(auth, log));
-  api.use(readBody(limit));
-  // authentication through passport (lib/auth/strategy.ts): the provider's token check
-  const tenantScoping = opts.tenantScoping === true;
-  api.use(
-    authenticateWith(auth, (req, res, next, { identity, error }) => {
-      if (error !== undefined) {
-        if (error instanceof AuthError) sendError(res, new HttpError(error.status, error.message, { headers: error.headers }));
-        else sendError(res, reportError(log, req, error));
-        return;
-      }
-      if (!identity) {
-        sendError(res, new HttpError(401, 'Authentication failed.', { headers: { 'WWW-Authenticate': 'Basic  realm="BASIC_AUTH_REALM"' } }));
-        return;
-      }
-      // v5 lets only admins in (auth-https-deploy.md §1.1); tenant roles too with tenant scoping
-      if (!mayEnter(identity, tenantScoping)) {
-        sendError(res, new HttpError(401, null));
-        return;
-      }
-      (req as RequestWithState).identity = identity;
-      next();
-    }),
-  );
-  api.use(
-    buildRouter(tenantScoping ? scopeRoutes(allRoutes(), RESOURCES) : allRoutes(), allReservedPaths(), (req) => ({
-      storage,
-      auth,
-      base: baseUri(req, root),
-      identity: (req as RequestWithState).identity,
-      log,
-      req,
-    })),
-  );
-  api.use((req, res) => {
-    sendError(res, new HttpError(404, `The requested resource ${req.path} was not found.`));
-  });
-
-  app.use(root, api);
-  app.use((req, res) => {
-    sendError(res, new HttpError(404, `No resource at ${req.path}; the API root is ${root}/.`));
-  });
-  // errors passed to next(): oversized bodies and stream failures
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     sendError(res, reportError(log, req, err));
   });
   return app;

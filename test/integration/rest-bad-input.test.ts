@@ -145,6 +145,13 @@ describe('invalid UUIDs in the path → 404', () => {
     await assertUnchanged();
   });
 
+  it('a malformed percent-escape in a path parameter → 400, nothing written', async () => {
+    assertError(await get(`${api}/bridges/%E0%A4%A`, MT.bridge), 400, /Failed to decode param/);
+    assertError(await del(`${api}/bridges/%zz`), 400, /Failed to decode param/);
+    assertError(await put(`${api}/bridges/%E0%A4%A`, MT.bridge, { name: 'x' }), 400, /Failed to decode param/);
+    await assertUnchanged();
+  });
+
   it('children of a malformed parent id', async () => {
     assertError(await post(`${api}/bridges/not-a-uuid/ports`, MT.port, { type: 'Bridge' }), 404, ANY_MESSAGE);
     assertError(await get(`${api}/bridges/not-a-uuid/ports`, MT.ports), 404, ANY_MESSAGE);

@@ -3,21 +3,21 @@
  * method answers 405 with `Allow`, negotiation before the handler, errors in the API's format.
  *
  * Matching is done here, not by registering one express route per path: express would try each
- * path's regular expression in turn on every request (61 paths today). Templates made only of
- * literal and `:param` segments (all of them so far) are compiled into segment lists indexed by
- * segment count and first segment, and tried in registration order, exactly as express would:
+ * path's regular expression in turn on every request (61 paths today). Templates are made only
+ * of literal and `:param` segments; they are compiled into segment lists indexed by segment
+ * count and first segment, and tried in registration order, with express's rules:
  * case-sensitive, one optional trailing slash, a parameter matches one non-empty segment and is
- * percent-decoded (a malformed escape is the same 400 as express's). Any other template is left
- * to express, after these.
+ * percent-decoded (a malformed escape is a 400).
  */
-import express, { type NextFunction, type Request, type Response } from 'express';
+import { parse as parseQueryString } from 'node:querystring';
+import type { Request, Response } from 'express';
 import { HttpError, methodNotAllowed, toHttpError, badRequest } from '../../../lib/http/errors.js';
 import { ERROR_TYPE } from '../../../lib/http/media-types.js';
 import type { Logger } from '../../../lib/log/logger.js';
 import { checkRequestType, negotiateResponse } from './negotiate.js';
 import type { Reply, RequestContext, RouteDef } from './types.js';
 
-export type ContextFactory = (req: Request, res: Response) => Omit<RequestContext, 'params' | 'query' | 'body' | 'memo'>;
+export type ContextFactory = (req: Request) => Omit<RequestContext, 'params' | 'query' | 'body' | 'memo'>;
 
 /** JSON text of a reply body; bigints (64-bit proto fields) as numbers. */
 export function toJson(body: unknown): string {
@@ -123,8 +123,7 @@ export function reportError(log: Logger, req: Request, e: unknown): HttpError {
   return err;
 }
 
-function parseBody(req: Request): unknown {
-  const raw = (req as Request & { rawBody?: Buffer }).rawBody;
+function parseBody(raw: Buffer | undefined): unknown {
   if (!raw || raw.length === 0) return undefined;
   try {
     return JSON.parse(raw.toString('utf8')) as unknown;
@@ -133,11 +132,12 @@ function parseBody(req: Request): unknown {
   }
 }
 
-/** Query parameters, first value of each (express 5's default "simple" parser, read only when present). */
-function queryOf(req: Request): Record<string, string> {
-  if (!req.url.includes('?')) return {};
+/** Query parameters, first value of each (parsed as express 5's default "simple" parser does, only when present). */
+function queryOf(url: string): Record<string, string> {
+  const q = url.indexOf('?');
+  if (q < 0) return {};
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.query)) out[k] = Array.isArray(v) ? String(v[0]) : String(v);
+  for (const [k, v] of Object.entries(parseQueryString(url.slice(q + 1)))) out[k] = Array.isArray(v) ? String(v[0]) : String(v);
   return out;
 }
 
@@ -168,9 +168,8 @@ function decodeParam(value: string): string {
   if (!value.includes('%')) return value;
   try {
     return decodeURIComponent(value);
-  } catch (e) {
-    // as express's router does: a 400 passed on to the error handler
-    throw Object.assign(e instanceof Error ? e : new Error(String(e)), { message: `Failed to decode param '${value}'`, status: 400 });
+  } catch {
+    throw badRequest(`Failed to decode param '${value}'`);
   }
 }
 
@@ -213,8 +212,16 @@ function matcher(compiled: Compiled[]): (pathname: string) => { route: Compiled;
   };
 }
 
+/**
+ * Serves one request below the API root.
+ * `path`: the request's path below the root, without the query; `rawBody`: its body, read.
+ * Returns the route template that served it, or undefined when no template matches (the caller
+ * answers 404); the answer itself is sent asynchronously.
+ */
+export type ApiDispatcher = (req: Request, res: Response, path: string, rawBody: Buffer | undefined) => string | undefined;
+
 /** `reserved`: paths that exist but serve no method (405 for everything). */
-export function buildRouter(routes: RouteDef[], reserved: string[], makeContext: ContextFactory): express.Router {
+export function buildRouter(routes: RouteDef[], reserved: string[], makeContext: ContextFactory): ApiDispatcher {
   const byPath = new Map<string, Map<string, RouteDef>>();
   for (const path of reserved) if (!byPath.has(path)) byPath.set(path, new Map());
   for (const r of routes) {
@@ -224,8 +231,8 @@ export function buildRouter(routes: RouteDef[], reserved: string[], makeContext:
     byPath.set(r.path, m);
   }
 
-  const dispatch = async (req: Request, res: Response, methods: Map<string, RouteDef>): Promise<void> => {
-    const base = makeContext(req, res);
+  const dispatch = async (req: Request, res: Response, methods: Map<string, RouteDef>, params: Record<string, string>, rawBody: Buffer | undefined): Promise<void> => {
+    const base = makeContext(req);
     try {
       const method = req.method === 'HEAD' ? 'GET' : req.method;
       const route = methods.get(method);
@@ -233,16 +240,16 @@ export function buildRouter(routes: RouteDef[], reserved: string[], makeContext:
       const regime = route.regime ?? 'G';
       let responseType: string | undefined;
       if ((method === 'POST' || method === 'PUT') && route.consumes) {
-        checkRequestType(regime, req.get('content-type'), route.consumes);
+        checkRequestType(regime, req.headers['content-type'], route.consumes);
       }
       if (method === 'GET' && route.produces) {
-        responseType = negotiateResponse(regime, req.get('accept'), route.produces);
+        responseType = negotiateResponse(regime, req.headers['accept'], route.produces);
       }
-      const body = method === 'POST' || method === 'PUT' ? parseBody(req) : undefined;
+      const body = method === 'POST' || method === 'PUT' ? parseBody(rawBody) : undefined;
       const ctx: RequestContext = {
         ...base,
-        params: req.params as Record<string, string>,
-        query: queryOf(req),
+        params,
+        query: queryOf(req.url),
         body,
         responseType,
         memo: new Map(),
@@ -257,32 +264,23 @@ export function buildRouter(routes: RouteDef[], reserved: string[], makeContext:
   };
 
   const compiled: Compiled[] = [];
-  const router = express.Router({ caseSensitive: true, strict: false });
-  const complex: [string, Map<string, RouteDef>][] = [];
   for (const [path, methods] of byPath) {
     const c = compile(path, methods);
-    if (c) compiled.push(c);
-    else complex.push([path, methods]);
+    if (!c) throw new Error(`route template ${path} is not made of literal and :param segments`);
+    compiled.push(c);
   }
   const match = matcher(compiled);
-  router.use((req: Request, res: Response, next: NextFunction) => {
-    const q = req.url.indexOf('?');
+  return (req, res, path, rawBody) => {
     let found;
     try {
-      found = match(q < 0 ? req.url : req.url.slice(0, q));
+      found = match(path);
     } catch (e) {
-      next(e);
-      return;
+      sendError(res, reportError(makeContext(req).log, req, e));
+      return path;
     }
-    if (!found) {
-      next();
-      return;
-    }
+    if (!found) return undefined;
     req.params = found.params;
-    // what express sets for a matched route (the access log and metrics label requests by it)
-    (req as Request & { route?: { path: string } }).route = { path: found.route.path };
-    void dispatch(req, res, found.route.methods);
-  });
-  for (const [path, methods] of complex) router.all(path, (req, res) => dispatch(req, res, methods));
-  return router;
+    void dispatch(req, res, found.route.methods, found.params, rawBody);
+    return found.route.path;
+  };
 }
