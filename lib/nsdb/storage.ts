@@ -64,6 +64,20 @@ export interface NsdbStorageOptions {
   maxRequestBytes?: number;
 }
 
+export interface SequenceOptions {
+  /**
+   * How many values one compare-and-set reserves for this node when it has none left (default 1:
+   * one per caller, no gaps). See NsdbStorage.nextSequenceValue.
+   */
+  block?: number;
+}
+
+interface SequenceWaiter {
+  resolve: (v: number) => void;
+  reject: (e: unknown) => void;
+  block: number;
+}
+
 export interface StorageMetrics {
   transactions: number;
   commits: number;
@@ -87,9 +101,16 @@ export class NsdbStorage {
   private readonly turns = new TurnQueue();
   private readonly giveWay = (key: string): boolean => this.turns.busy(key);
   /** Callers waiting for a value of a sequence (by path), served by drainSequence. */
-  private readonly sequenceWaiters = new Map<string, { resolve: (v: number) => void; reject: (e: unknown) => void }[]>();
+  private readonly sequenceWaiters = new Map<string, SequenceWaiter[]>();
   /** Last known value and znode version of each sequence this node incremented. */
   private readonly sequenceCache = new Map<string, { value: number; version: number }>();
+  /**
+   * Values of a sequence (by path) this node reserved and has not handed out yet, `next..last`.
+   * They were added to the znode by a committed compare-and-set, so no other writer of the
+   * sequence can get them: they stay valid whatever happens to the session (a new one after an
+   * expiry, see useClient) and are only lost, as a gap, when the process ends.
+   */
+  private readonly sequenceBlocks = new Map<string, { next: number; last: number }>();
 
   constructor(opts: NsdbStorageOptions) {
     this.zk = opts.zk;
@@ -123,7 +144,8 @@ export class NsdbStorage {
    * Switches to another ZooKeeper session's client: the node makes a new session after its
    * session expired (services/cluster-node/session.ts), and the store carries on with it. Reads
    * and transactions started before keep the old client and fail (the session is gone); nothing
-   * else here depends on the session (the layout and sequences are persistent nodes).
+   * else here depends on the session (the layout and sequences are persistent nodes, and the
+   * sequence values this node reserved were committed, so it keeps handing them out).
    */
   useClient(zk: ZkClient): void {
     this.zk = zk;
@@ -377,17 +399,42 @@ export class NsdbStorage {
    * it, they all collide on the znode and back off). The first try uses the value and version
    * this node saw last, so while no other node increments the sequence it costs one write and no
    * read.
+   *
+   * With `block` above 1 the compare-and-set adds at least `block`, and this node hands out the
+   * values it did not need itself to its next callers, in increasing order, with no ZooKeeper
+   * request at all, until they are used up (docs/decisions/0009). Values stay unique across
+   * nodes (each block is reserved by a committed compare-and-set, as single values are), but they
+   * are not handed out in global call order across nodes, and what is left of a block when the
+   * process ends is never used. Callers that pass no block still get values out of a block this
+   * node holds for the same sequence: they are as unique as any other.
    */
-  nextSequenceValue(name: string, seed: number): Promise<number> {
+  nextSequenceValue(name: string, seed: number, opts: SequenceOptions = {}): Promise<number> {
+    const block = opts.block ?? 1;
+    if (!Number.isSafeInteger(block) || block < 1) {
+      return Promise.reject(new RangeError(`sequence block must be a positive integer, not ${block}`));
+    }
     if (!this.built) return Promise.reject(new ServiceUnavailableError());
     const path = this.layout.sequences(name);
     let batch = this.sequenceWaiters.get(path);
     if (!batch) {
+      // Nobody of this node is waiting for this sequence: a value left in its block is next in
+      // order. (While someone waits, the block is used up and newcomers queue behind them.)
+      const reserved = this.takeReserved(path);
+      if (reserved !== undefined) return Promise.resolve(reserved);
       batch = [];
       this.sequenceWaiters.set(path, batch);
       void this.drainSequence(name, path, seed);
     }
-    return new Promise<number>((resolve, reject) => batch.push({ resolve, reject }));
+    return new Promise<number>((resolve, reject) => batch.push({ resolve, reject, block }));
+  }
+
+  /** The next value of this node's block of a sequence, if it has one left. */
+  private takeReserved(path: string): number | undefined {
+    const b = this.sequenceBlocks.get(path);
+    if (!b) return undefined;
+    const v = b.next++;
+    if (b.next > b.last) this.sequenceBlocks.delete(path);
+    return v;
   }
 
   /** Serves the waiters of one sequence, a batch per compare-and-set, until none is left. */
@@ -396,16 +443,33 @@ export class NsdbStorage {
     await new Promise<void>((r) => setImmediate(r));
     for (;;) {
       const batch = this.sequenceWaiters.get(path) ?? [];
-      if (batch.length === 0) {
+      // Callers that queued while a compare-and-set was out: first what it reserved beyond its
+      // own batch (lower values, earlier callers), then a compare-and-set for the others.
+      let served = 0;
+      for (const w of batch) {
+        const v = this.takeReserved(path);
+        if (v === undefined) break;
+        w.resolve(v);
+        served++;
+      }
+      const rest = batch.slice(served);
+      if (rest.length === 0) {
         this.sequenceWaiters.delete(path);
         return;
       }
       this.sequenceWaiters.set(path, []);
+      const n = Math.max(rest.length, ...rest.map((w) => w.block));
       try {
-        const last = await this.addToSequence(name, path, seed, batch.length);
-        batch.forEach((w, i) => w.resolve(last - batch.length + 1 + i));
+        const last = await this.addToSequence(name, path, seed, n);
+        const first = last - n + 1;
+        rest.forEach((w, i) => w.resolve(first + i));
+        // Nothing else sets a block while waiters are queued, and this one was used up before
+        // the compare-and-set: no values are overwritten here.
+        if (n > rest.length) this.sequenceBlocks.set(path, { next: first + rest.length, last });
       } catch (e) {
-        for (const w of batch) w.reject(e);
+        // Nothing was reserved for certain: a write whose outcome is unknown (connection lost)
+        // may have added n, which only leaves a gap, since the next try reads the znode again.
+        for (const w of rest) w.reject(e);
       }
     }
   }

@@ -1,6 +1,7 @@
 /**
  * What the performance work of issue 7 changed in the NSDB layer, held to the same guarantees:
- * sequences served in batches (unique, gap-free values across concurrent callers and nodes), the
+ * sequences served in batches (unique, gap-free values across concurrent callers and nodes; with
+ * blocks, unique and increasing per node, one write per block), the
  * transaction start by `sync` (a change made after `transaction()` returns is a conflict; one made
  * through another node before it is visible), and the per-node turns of conflicting retries (many
  * writers of one node on one hot object: every commit lands, none is lost).
@@ -47,6 +48,127 @@ describe('sequences', () => {
     assert.deepEqual(mine, [...mine].sort((a, b) => a - b));
     const { data } = await storage.zookeeper.getData(storage.layout.sequences('seq-b'));
     assert.equal(data.readInt32BE(0), 100);
+  });
+});
+
+/** The sequence's znode as ZooKeeper holds it: the 4-byte value and the version. */
+async function sequenceZnode(s: NsdbStorage, name: string): Promise<{ value: number; version: number }> {
+  const { data, stat } = await s.zookeeper.getData(s.layout.sequences(name));
+  assert.equal(data.length, 4);
+  return { value: data.readInt32BE(0), version: stat.version };
+}
+
+/** Lets the callers queued so far be batched and sent before the next ones are made. */
+const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+function assertIncreasing(values: number[], what: string): void {
+  for (let i = 1; i < values.length; i++) assert.ok(values[i - 1]! < values[i]!, `${what}: ${values.join(',')}`);
+}
+
+describe('sequences in blocks', () => {
+  test('one node gets consecutive values; the first call advances the znode by the block', async () => {
+    assert.equal(await storage.nextSequenceValue('blk-a', 10, { block: 8 }), 11);
+    const first = await sequenceZnode(storage, 'blk-a');
+    assert.equal(first.value, 18);
+    const rest: number[] = [];
+    for (let i = 0; i < 7; i++) rest.push(await storage.nextSequenceValue('blk-a', 10, { block: 8 }));
+    assert.deepEqual(rest, [12, 13, 14, 15, 16, 17, 18]);
+    assert.deepEqual(await sequenceZnode(storage, 'blk-a'), first, 'the rest of the block costs no write');
+    // concurrent callers of one node share the block in call order
+    const together = await Promise.all(Array.from({ length: 5 }, () => storage.nextSequenceValue('blk-a', 10, { block: 8 })));
+    assert.deepEqual(together, [19, 20, 21, 22, 23]);
+    assert.equal((await sequenceZnode(storage, 'blk-a')).value, 26);
+  });
+
+  test('callers that come while the compare-and-set is out get the rest of its block, in call order', async () => {
+    const first = storage.nextSequenceValue('blk-i', 0, { block: 8 });
+    await nextTurn(); // its compare-and-set is on the way now, not yet answered
+    const later = [1, 2, 3].map(() => storage.nextSequenceValue('blk-i', 0, { block: 8 }));
+    assert.deepEqual(await Promise.all([first, ...later]), [1, 2, 3, 4]);
+    assert.deepEqual(await sequenceZnode(storage, 'blk-i'), { value: 8, version: 1 });
+  });
+
+  test('a second block is reserved only when the first is used up', async () => {
+    assert.equal(await storage.nextSequenceValue('blk-b', 0), 1);
+    const { version: created } = await sequenceZnode(storage, 'blk-b');
+    const versions: number[] = [];
+    const values: number[] = [];
+    for (let i = 0; i < 17; i++) {
+      values.push(await storage.nextSequenceValue('blk-b', 0, { block: 8 }));
+      versions.push((await sequenceZnode(storage, 'blk-b')).version - created);
+    }
+    assert.deepEqual(values, Array.from({ length: 17 }, (_, i) => i + 2));
+    // one compare-and-set per block of 8: before the 1st, the 9th and the 17th call
+    assert.deepEqual(versions, [...Array<number>(8).fill(1), ...Array<number>(8).fill(2), 3]);
+    assert.equal((await sequenceZnode(storage, 'blk-b')).value, 1 + 3 * 8);
+  });
+
+  test('two nodes interleaving 100 calls get distinct values, each node increasing', async () => {
+    const calls: { node: 0 | 1; value: Promise<number> }[] = [];
+    for (let i = 0; i < 100; i++) {
+      const node = (i % 2) as 0 | 1;
+      calls.push({ node, value: (node === 0 ? storage : other).nextSequenceValue('blk-c', 0, { block: 8 }) });
+      // a mix of callers served from a block, queued behind a compare-and-set, and batched
+      if (i % 3 === 2) await nextTurn();
+    }
+    const values = await Promise.all(calls.map((c) => c.value));
+    assert.equal(new Set(values).size, 100, `duplicates: ${[...values].sort((a, b) => a - b).join(',')}`);
+    for (const n of [0, 1] as const) {
+      assertIncreasing(values.filter((_, i) => calls[i]!.node === n), `node ${n}`);
+    }
+    // what is not handed out is at most the rest of one block per node
+    const { value: top } = await sequenceZnode(storage, 'blk-c');
+    assert.ok(values.every((v) => v >= 1 && v <= top));
+    assert.ok(top - 100 >= 0 && top - 100 <= 2 * 7, `znode ${top}`);
+  });
+
+  test('a node that takes one value at a time is not held back by another that holds a block', async () => {
+    const a = await storage.nextSequenceValue('blk-d', 0, { block: 8 });
+    const b = await other.nextSequenceValue('blk-d', 0);
+    const c = await storage.nextSequenceValue('blk-d', 0, { block: 8 });
+    assert.deepEqual([a, b, c], [1, 9, 2]);
+    assert.equal((await sequenceZnode(storage, 'blk-d')).value, 9);
+  });
+
+  test('ZooKeeper unreachable: the waiting callers fail, the block already held is still served, nothing is duplicated', async () => {
+    const zk = await env.client();
+    const s = new NsdbStorage({ zk, rootKey: env.rootKey });
+    await s.build();
+    assert.equal(await s.nextSequenceValue('blk-e', 0, { block: 4 }), 1);
+    await zk.close();
+    // reserved by a committed write: no session needed to hand it out
+    assert.deepEqual(await Promise.all([2, 3, 4].map(() => s.nextSequenceValue('blk-e', 0, { block: 4 }))), [2, 3, 4]);
+    const failed = await Promise.allSettled([1, 2, 3].map(() => s.nextSequenceValue('blk-e', 0, { block: 4 })));
+    assert.deepEqual(failed.map((r) => r.status), ['rejected', 'rejected', 'rejected']);
+    assert.equal((await sequenceZnode(storage, 'blk-e')).value, 4, 'nothing reserved by the failed calls');
+    // a new session: the node carries on after the last value it handed out
+    s.useClient(await env.client());
+    assert.equal(await s.nextSequenceValue('blk-e', 0, { block: 4 }), 5);
+    assert.equal((await sequenceZnode(storage, 'blk-e')).value, 8);
+  });
+
+  test('a session change keeps the block: the values were reserved for good', async () => {
+    const s = await env.storage();
+    assert.equal(await s.nextSequenceValue('blk-f', 0, { block: 4 }), 1);
+    const { version } = await sequenceZnode(storage, 'blk-f');
+    s.useClient(await env.client());
+    assert.deepEqual([await s.nextSequenceValue('blk-f', 0, { block: 4 }), await s.nextSequenceValue('blk-f', 0, { block: 4 })], [2, 3]);
+    assert.equal((await sequenceZnode(storage, 'blk-f')).version, version);
+  });
+
+  test('the znode deleted behind the node: it is created again from the seed, as with single values', async () => {
+    for (let i = 1; i <= 4; i++) assert.equal(await storage.nextSequenceValue('blk-g', 50, { block: 4 }), 50 + i);
+    await storage.zookeeper.remove(storage.layout.sequences('blk-g'));
+    assert.equal(await storage.nextSequenceValue('blk-g', 50, { block: 4 }), 51);
+    assert.deepEqual(await sequenceZnode(storage, 'blk-g'), { value: 54, version: 1 });
+  });
+
+  test('a block that is not a positive integer is refused before anything is sent', async () => {
+    for (const block of [0, -1, 1.5, Number.NaN]) {
+      const e = await failure(() => storage.nextSequenceValue('blk-h', 0, { block }));
+      assert.ok(e instanceof RangeError, String(e));
+    }
+    assert.equal(await storage.zookeeper.exists(storage.layout.sequences('blk-h')), null);
   });
 });
 

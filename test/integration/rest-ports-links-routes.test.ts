@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { TUNNEL_KEY_BLOCK } from '../../services/rest-api/resources/ports.js';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
 import {
   assertCreated, assertEmpty, assertError, assertMediaType, assertStatus, assertViolations, createChain, createStored, del,
@@ -181,6 +182,12 @@ describe('bridge ports (§6.3)', () => {
     const keys = await Promise.all(ids.map(async (id) => (await port(id)).tunnelKey as number));
     for (const k of keys) assert.ok(Number.isInteger(k) && k > 0, `tunnelKey ${k}`);
     assert.equal(new Set(keys).size, keys.length, `keys ${keys.join(',')}`);
+    // one node: consecutive keys out of blocks it reserved TUNNEL_KEY_BLOCK at a time (decisions/0009)
+    assert.deepEqual(keys, keys.map((_, i) => keys[0]! + i));
+    const { data } = await t.node.zk.getData(t.node.storage.layout.sequences('overlay_tunnel_key'));
+    const reserved = data.readInt32BE(0);
+    assert.equal((reserved - 1) % TUNNEL_KEY_BLOCK, 0, `sequence at ${reserved}`);
+    assert.ok(reserved >= keys[3]! && reserved < keys[3]! + TUNNEL_KEY_BLOCK, `sequence at ${reserved}, keys ${keys.join(',')}`);
     const cur = await port(ids[0]!);
     assertEmpty(await put(`${api}/ports/${ids[0]}`, MT.port, { ...cur, tunnelKey: 999999, adminStateUp: false }), 204);
     const after = await port(ids[0]!);

@@ -13,6 +13,13 @@ import { filterFields, filterLinks, idField, media, refLink, ro, rw, subLink } f
 
 const OVERLAY_TUNNEL_KEY = { name: 'overlay_tunnel_key', seed: 1 };
 
+/**
+ * Tunnel keys a node reserves with one write to the sequence: a port creation then usually
+ * makes no ZooKeeper write but its commit, at the price of at most 15 unused keys per node
+ * restart (docs/decisions/0009).
+ */
+export const TUNNEL_KEY_BLOCK = 16;
+
 function deviceId(p: Msg): string | null {
   const id = p['network_id'] ?? p['router_id'];
   return typeof id === 'string' ? id : null;
@@ -215,7 +222,7 @@ export const ports: ResourceDef = {
   ],
   hooks: {
     async prepareCreate(proto, _dto, ctx) {
-      const key = await ctx.storage.nextSequenceValue(OVERLAY_TUNNEL_KEY.name, OVERLAY_TUNNEL_KEY.seed);
+      const key = await ctx.storage.nextSequenceValue(OVERLAY_TUNNEL_KEY.name, OVERLAY_TUNNEL_KEY.seed, { block: TUNNEL_KEY_BLOCK });
       proto['tunnel_key'] = BigInt(key);
       if (proto['router_id'] !== undefined && proto['port_mac'] === undefined) proto['port_mac'] = randomRouterPortMac();
     },
