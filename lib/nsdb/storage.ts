@@ -98,8 +98,9 @@ export class NsdbStorage {
   private readonly maxRequestBytes?: number;
   private built = false;
   /** Retries waiting for their turn on a conflicting object (see tryTransaction). */
-  private readonly turns = new TurnQueue();
-  private readonly giveWay = (key: string): boolean => this.turns.busy(key);
+  /** Transactions queued on hot objects (by key), served by group commits (tryTransaction). */
+  private readonly queues = new Map<string, HotQueue>();
+  private readonly giveWay = (key: string): boolean => this.queues.has(key);
   /** Callers waiting for a value of a sequence (by path), served by drainSequence. */
   private readonly sequenceWaiters = new Map<string, SequenceWaiter[]>();
   /** Last known value and znode version of each sequence this node incremented. */
@@ -300,85 +301,181 @@ export class NsdbStorage {
    * modification, up to the retry policy's attempts. Every other error is final. No lock is
    * taken: version checks in the commit multi give the isolation.
    *
-   * Contention is managed per node and per conflicting object: after a conflict on an object (the
-   * error's `key`), the next attempts wait their turn behind the other retries of this node that
-   * conflicted on the same object, one at a time, instead of all sleeping a random time and
-   * colliding again (many writers on one hot object). An attempt that had to wait for its turn
-   * runs at once: the local writer before it has finished. Otherwise (nobody local before it,
-   * or a conflict while holding the turn: with another node) it sleeps the full-jitter
-   * exponential backoff of the retry policy, as every conflict did before. An attempt that holds
-   * no turn gives way before its first read of an object that has a queue here: it fails at
-   * once with a conflict on it (nothing sent, nothing wasted) and joins the queue. One holding a
-   * turn never gives way (two hot objects cannot make two transactions swap turns for ever), and
-   * transactions run inside another's function never queue (no deadlock on a turn they hold).
+   * Contention is managed per node and per conflicting object (the error's `key`): after a
+   * conflict on an object, the transaction joins this node's queue for that object, and the
+   * queue is served by group commits (runGroup): the functions of the queued transactions run
+   * one after the other in one transaction, each seeing the changes of those before it, and one
+   * multi commits them all. That is the same outcome as running them one by one in that order,
+   * at the price of one ZooKeeper write instead of one per caller. A function that fails leaves
+   * no trace (savepoint) and its caller gets its error once the others are committed; if the
+   * group's multi fails for another reason than a conflict, its members are re-run alone, so
+   * each gets its own outcome. A transaction outside the queue gives way before its first read
+   * of an object that has a queue here: it fails at once with a conflict (nothing sent) and
+   * joins the queue. Transactions run inside another's function never queue (no deadlock on a
+   * queue their outer transaction is being served by); they back off and retry.
    * docs/performance.md has the measurements behind this.
    */
   async tryTransaction<T>(owner: number, fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const started = performance.now();
     const nested = insideTransaction.getStore() === true;
-    let turn: { key: string; release: () => void } | undefined;
-    // conflicts since this transaction last waited for its turn behind another local one: the
-    // exponent of the backoff (only the waits of the queue say that the contention was local)
-    let unqueued = 0;
+    for (let attempt = 1; ; attempt++) {
+      const tx = this.open(owner, this.startZxid(), nested ? undefined : { giveWay: this.giveWay });
+      try {
+        const result = await insideTransaction.run(true, () => fn(tx));
+        await tx.commit();
+        this.committed(attempt, started);
+        return result;
+      } catch (e) {
+        if (!(e instanceof ConcurrentModificationError)) throw e;
+        if (!this.conflicted(attempt, e)) throw e;
+        if (e.key !== undefined && !nested) {
+          return new Promise<T>((resolve, reject) => {
+            this.enqueue(e.key as string, { owner, fn, resolve: resolve as (v: unknown) => void, reject, attempts: attempt, started, solo: false });
+          });
+        }
+        await sleep(this.backoffMs(attempt));
+      }
+    }
+  }
+
+  /** Full-jitter exponential backoff before the next attempt after `n` conflicts. */
+  private backoffMs(n: number): number {
+    return Math.random() * Math.min(this.retry.capMs, this.retry.baseMs * 2 ** Math.min(n, 20));
+  }
+
+  private committed(attempts: number, started: number): void {
+    this.metrics.commits++;
+    const seconds = (performance.now() - started) / 1000;
+    this.notify((o) => o.transactionCommitted?.(attempts, seconds));
+    this.logger?.debug('transaction committed', { attempts, durationMs: Math.round(seconds * 1e6) / 1000 });
+  }
+
+  /** Counts a conflict after `attempts` attempts; false when the retries are exhausted. */
+  private conflicted(attempts: number, e: ConcurrentModificationError): boolean {
+    this.metrics.conflicts++;
+    this.notify((o) => o.transactionConflict?.());
+    if (attempts >= this.retry.maxAttempts) {
+      this.metrics.exhausted++;
+      this.notify((o) => o.transactionExhausted?.());
+      this.logger?.warn('transaction retries exhausted', { attempts, error: e.message });
+      return false;
+    }
+    this.metrics.retries++;
+    this.notify((o) => o.transactionRetry?.());
+    this.logger?.debug('transaction conflict, retrying', { attempt: attempts, error: e.message });
+    return true;
+  }
+
+  /** Queues a transaction on a hot object; starts serving the queue if nobody does. */
+  private enqueue(key: string, m: QueuedTransaction): void {
+    let q = this.queues.get(key);
+    if (!q) {
+      q = { waiting: [], running: false, inFlight: 0 };
+      this.queues.set(key, q);
+    }
+    q.waiting.push(m);
+    if (!q.running) void this.serveQueue(key, q);
+  }
+
+  /**
+   * Serves one object's queue, a group at a time. The next group starts as soon as the previous
+   * one's multi is on the wire: its reads are queued behind the multi on the session and see its
+   * outcome, so the commit's round trip overlaps the next group's work.
+   */
+  private async serveQueue(key: string, q: HotQueue): Promise<void> {
+    q.running = true;
     try {
-      for (let attempt = 1; ; attempt++) {
-        // Without a turn of its own, an attempt gives way to this node's queued retries on an
-        // object. With one, it hands the turn on as soon as its commit is on the wire: the next
-        // one's reads are queued behind it and see its outcome, the round trip overlaps.
-        const tx = this.open(
-          owner,
-          this.startZxid(),
-          nested
-            ? undefined
-            : turn
-              ? {
-                  onCommitSent: () => {
-                    turn?.release();
-                    turn = undefined;
-                  },
-                }
-              : { giveWay: this.giveWay },
-        );
+      // callers that conflicted in the same turn join the first group
+      await new Promise<void>((r) => setImmediate(r));
+      while (q.waiting.length > 0) {
+        const first = q.waiting[0] as QueuedTransaction;
+        let n = 1;
+        if (!first.solo) {
+          while (n < q.waiting.length && n < MAX_GROUP && !q.waiting[n]?.solo && q.waiting[n]?.owner === first.owner) n++;
+        }
+        const group = q.waiting.splice(0, n);
+        q.inFlight++;
         try {
-          const result = await insideTransaction.run(true, () => fn(tx));
-          await tx.commit();
-          this.metrics.commits++;
-          const seconds = (performance.now() - started) / 1000;
-          this.notify((o) => o.transactionCommitted?.(attempt, seconds));
-          this.logger?.debug('transaction committed', { attempts: attempt, durationMs: Math.round(seconds * 1e6) / 1000 });
-          return result;
+          await this.runGroup(key, q, group);
         } catch (e) {
-          if (!(e instanceof ConcurrentModificationError)) throw e;
-          this.metrics.conflicts++;
-          this.notify((o) => o.transactionConflict?.());
-          if (attempt >= this.retry.maxAttempts) {
-            this.metrics.exhausted++;
-            this.notify((o) => o.transactionExhausted?.());
-            this.logger?.warn('transaction retries exhausted', { attempts: attempt, error: e.message });
-            throw e;
-          }
-          this.metrics.retries++;
-          this.notify((o) => o.transactionRetry?.());
-          this.logger?.debug('transaction conflict, retrying', { attempt, error: e.message });
-          if (e.key !== undefined && !nested && turn?.key !== e.key) {
-            turn?.release();
-            turn = undefined;
-            const next = await this.turns.acquire(e.key);
-            turn = { key: e.key, release: next.release };
-            // another retry of this node went first: what it conflicted with is settled, go now
-            if (next.waited) {
-              unqueued = 0;
-              continue;
-            }
-          }
-          unqueued++;
-          const ceiling = Math.min(this.retry.capMs, this.retry.baseMs * 2 ** Math.min(unqueued, 20));
-          await sleep(Math.random() * ceiling);
+          // runGroup settles its members itself; this is a bug guard, not a path
+          q.inFlight--;
+          for (const m of group) m.reject(e);
         }
       }
     } finally {
-      turn?.release();
+      q.running = false;
+      this.forgetQueue(key, q);
     }
+  }
+
+  private forgetQueue(key: string, q: HotQueue): void {
+    if (!q.running && q.inFlight === 0 && q.waiting.length === 0 && this.queues.get(key) === q) this.queues.delete(key);
+  }
+
+  /**
+   * One group commit. Resolves once the multi is sent (or there is nothing to send); the members
+   * learn their outcome when ZooKeeper has answered.
+   */
+  private async runGroup(key: string, q: HotQueue, group: QueuedTransaction[]): Promise<void> {
+    let sent!: () => void;
+    const onWire = new Promise<void>((r) => (sent = r));
+    const tx = this.open(group[0]?.owner ?? ChangeOwner.none, this.startZxid(), { onCommitSent: () => sent() });
+    const done: { m: QueuedTransaction; value?: unknown; error?: unknown; failed: boolean }[] = [];
+    const again: { m: QueuedTransaction; e: ConcurrentModificationError }[] = [];
+    for (const m of group) {
+      const sp = tx.savepoint();
+      try {
+        const value = await insideTransaction.run(true, () => m.fn(tx));
+        await tx.settle();
+        done.push({ m, value, failed: false });
+      } catch (e) {
+        await tx.settle().catch(() => undefined);
+        tx.rollback(sp);
+        if (e instanceof ConcurrentModificationError) again.push({ m, e });
+        else done.push({ m, error: e, failed: true });
+      }
+    }
+    const outcome = tx.commit();
+    outcome.catch(() => undefined);
+    await Promise.race([onWire, outcome.then(() => undefined, () => undefined)]);
+    const settle = async (): Promise<void> => {
+      try {
+        await outcome;
+        for (const d of done) {
+          if (d.failed) {
+            d.m.reject(d.error);
+          } else {
+            this.committed(d.m.attempts + 1, d.m.started);
+            d.m.resolve(d.value);
+          }
+        }
+      } catch (e) {
+        if (e instanceof ConcurrentModificationError) {
+          for (const d of done) again.push({ m: d.m, e });
+        } else if (done.length > 1) {
+          // which member made the multi fail is not known: each runs alone and gets its own answer
+          for (const d of done) this.enqueue(key, { ...d.m, attempts: d.m.attempts + 1, solo: true });
+        } else {
+          for (const d of done) d.m.reject(e);
+        }
+      }
+      // conflicts (a read newer than the group's start, a version changed by another node): back
+      // off as a lone transaction would, then queue again
+      const retry: QueuedTransaction[] = [];
+      for (const { m, e } of again) {
+        if (this.conflicted(m.attempts + 1, e)) retry.push({ ...m, attempts: m.attempts + 1 });
+        else m.reject(e);
+      }
+      if (retry.length > 0) {
+        await sleep(this.backoffMs(Math.max(...retry.map((m) => m.attempts))));
+        for (const m of retry) this.enqueue(key, m);
+      }
+    };
+    void settle().finally(() => {
+      q.inFlight--;
+      this.forgetQueue(key, q);
+    });
   }
 
   private deleteTablesLater(paths: string[]): void {
@@ -527,36 +624,28 @@ export class NsdbStorage {
 /** Marks the asynchronous work of a transaction function (a nested tryTransaction never queues). */
 const insideTransaction = new AsyncLocalStorage<boolean>();
 
-/** First come, first served turns per key, in this process. */
-class TurnQueue {
-  private readonly tails = new Map<string, Promise<void>>();
+/** The most transactions one group commit takes from a queue. */
+const MAX_GROUP = 64;
 
-  /**
-   * Resolves when the caller's turn has come, with the function that ends it and whether someone
-   * else's turn came first.
-   */
-  async acquire(key: string): Promise<{ release: () => void; waited: boolean }> {
-    const waiting = this.tails.get(key);
-    const previous = waiting ?? Promise.resolve();
-    let end!: () => void;
-    const mine = new Promise<void>((resolve) => (end = resolve));
-    const tail = previous.then(() => mine);
-    this.tails.set(key, tail);
-    await previous;
-    let ended = false;
-    const release = (): void => {
-      if (ended) return;
-      ended = true;
-      end();
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    };
-    return { release, waited: waiting !== undefined };
-  }
+/** A transaction waiting in a hot object's queue (NsdbStorage.tryTransaction). */
+interface QueuedTransaction {
+  owner: number;
+  fn: (tx: Transaction) => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  /** attempts made so far (the group run is the next one) */
+  attempts: number;
+  started: number;
+  /** run alone: a group commit with it failed for a reason that is not a conflict */
+  solo: boolean;
+}
 
-  /** Whether a turn on this key is taken or awaited. */
-  busy(key: string): boolean {
-    return this.tails.has(key);
-  }
+interface HotQueue {
+  waiting: QueuedTransaction[];
+  /** a serveQueue loop is taking groups from it */
+  running: boolean;
+  /** groups whose outcome is not known yet */
+  inFlight: number;
 }
 
 function int32(n: number): Buffer {

@@ -51,6 +51,14 @@ type OpOrigin =
   | { what: 'objCreate' | 'objUpdate' | 'objDelete' | 'provenance'; clazz: string; id: string }
   | { what: 'createNode' | 'updateNode' | 'deleteNode' | 'table'; path: string };
 
+/** What Transaction.rollback() goes back to. */
+export interface Savepoint {
+  readonly ops: ReadonlyMap<string, ObjOp>;
+  readonly nodeOps: ReadonlyMap<string, NodeOp>;
+  readonly deleted: ReadonlySet<string>;
+  readonly probes: number;
+}
+
 export type UpdateValidator = (current: Msg, next: Msg) => Msg | void;
 
 export interface TransactionContext {
@@ -445,6 +453,35 @@ export class Transaction {
   }
 
   // ---- commit ------------------------------------------------------------------------------
+
+  /**
+   * The pending changes as they are now, for rollback(): a group commit runs several callers'
+   * functions in one transaction, and one that fails must leave no trace in it. Pending objects
+   * are never modified in place (every change replaces them), so copies of the maps suffice.
+   */
+  savepoint(): Savepoint {
+    return { ops: new Map(this.ops), nodeOps: new Map(this.nodeOps), deleted: new Set(this.deletedMarks), probes: this.probes.length };
+  }
+
+  /**
+   * Waits for the background probes started so far (missing ancestors, subtrees to delete);
+   * fails with the first probe error, as commit() would. After it, a rollback is complete: no
+   * probe is left to change the pending node ops afterwards.
+   */
+  async settle(): Promise<void> {
+    await Promise.all(this.probes);
+  }
+
+  /** Back to a savepoint taken earlier in this transaction (call settle() first). */
+  rollback(sp: Savepoint): void {
+    this.ops.clear();
+    for (const [k, v] of sp.ops) this.ops.set(k, v);
+    this.nodeOps.clear();
+    for (const [k, v] of sp.nodeOps) this.nodeOps.set(k, v);
+    this.deletedMarks.clear();
+    for (const k of sp.deleted) this.deletedMarks.add(k);
+    this.probes.length = sp.probes;
+  }
 
   /** Whether the transaction has anything to write. */
   get isEmpty(): boolean {

@@ -3,16 +3,18 @@
  * sequences served in batches (unique, gap-free values across concurrent callers and nodes; with
  * blocks, unique and increasing per node, one write per block), the
  * transaction start by `sync` (a change made after `transaction()` returns is a conflict; one made
- * through another node before it is visible), and the per-node turns of conflicting retries (many
- * writers of one node on one hot object: every commit lands, none is lost).
+ * through another node before it is visible), and the per-node queues of conflicting retries
+ * served by group commits (many writers of one node on one hot object: every commit lands, none is
+ * lost, a failing member leaves no trace and gets its own error).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { NsdbStorage } from '../../lib/nsdb/storage.js';
 import { ChangeOwner } from '../../lib/nsdb/provenance.js';
-import { ConcurrentModificationError } from '../../lib/nsdb/errors.js';
+import { ConcurrentModificationError, StorageNodeExistsError } from '../../lib/nsdb/errors.js';
+import type { Transaction } from '../../lib/nsdb/transaction.js';
 import { randomUuid } from '../../lib/nsdb/codec/uuid.js';
-import { NsdbTestEnv, failure, refs } from '../support/nsdb-env.js';
+import { NsdbTestEnv, failure, refs, sorted } from '../support/nsdb-env.js';
 
 const API = ChangeOwner.clusterApi;
 
@@ -199,7 +201,7 @@ describe('transaction start (sync)', () => {
   });
 });
 
-describe('turns of conflicting retries', () => {
+describe('queues of conflicting retries, served by group commits', () => {
   test('50 writers of one node on one router, plus 10 of another node: all commit, nothing lost', async () => {
     const router = randomUuid();
     await storage.tryTransaction(API, (tx) => tx.create('Router', { id: router, name: 'hot' }));
@@ -240,5 +242,90 @@ describe('turns of conflicting retries', () => {
     });
     assert.equal(outer, 3);
     assert.deepEqual(await storage.get('Router', a), { id: a, name: 'inner2', tenant_id: 'outer' });
+  });
+
+  /**
+   * `n` writers that all read the router before any of them commits (a barrier on the first
+   * attempt): writer 0's multi goes first and wins, the others conflict and are re-run from the
+   * router's queue, in groups. `body(i, tx)` is each writer's change.
+   */
+  async function contended(router: string, n: number, body: (i: number, tx: Transaction, attempt: number) => Promise<void>): Promise<PromiseSettledResult<void>[]> {
+    let arrived = 0;
+    let open!: () => void;
+    const barrier = new Promise<void>((r) => (open = r));
+    const attempts = new Array<number>(n).fill(0);
+    return Promise.allSettled(
+      Array.from({ length: n }, (_, i) =>
+        storage.tryTransaction(API, async (tx) => {
+          const attempt = ++attempts[i]!;
+          await tx.get('Router', router);
+          if (attempt === 1) {
+            if (++arrived === n) open();
+            await barrier;
+          }
+          await body(i, tx, attempt);
+        }),
+      ),
+    );
+  }
+
+  test('40 queued writers commit in a few multis, in order, each seeing the ones before', async () => {
+    const router = randomUuid();
+    await storage.tryTransaction(API, (tx) => tx.create('Router', { id: router, name: 'hot' }));
+    const before = { ...storage.metrics };
+    const ids = Array.from({ length: 40 }, () => randomUuid());
+    const seen: number[] = [];
+    const results = await contended(router, 40, async (i, tx) => {
+      seen[i] = refs(await tx.get('Router', router), 'port_ids').length;
+      await tx.create('Port', { id: ids[i] as string, router_id: router });
+    });
+    assert.deepEqual(results.filter((r) => r.status === 'rejected'), []);
+    const stored = refs(await storage.get('Router', router), 'port_ids');
+    assert.deepEqual(sorted(stored), sorted(ids));
+    // every writer saw the ports of those committed (or grouped) before it: all distinct counts
+    assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 40 }, (_, k) => k));
+    assert.equal(storage.metrics.commits - before.commits, 40);
+    // 40 first attempts, then the 39 losers in groups: far fewer transactions than writers
+    const groups = storage.metrics.transactions - before.transactions - 40;
+    assert.ok(groups >= 1 && groups <= 8, `expected a few group transactions, got ${groups}`);
+  });
+
+  test('a member that fails leaves no trace and gets its own error; the others commit', async () => {
+    const router = randomUuid();
+    await storage.tryTransaction(API, (tx) => tx.create('Router', { id: router, name: 'hot' }));
+    const ids = Array.from({ length: 12 }, () => randomUuid());
+    const results = await contended(router, 12, async (i, tx, attempt) => {
+      await tx.create('Port', { id: ids[i] as string, router_id: router });
+      // writer 5 fails in its group run, after having changed the router (a back-reference)
+      if (i === 5 && attempt > 1) throw new Error('writer 5 refuses');
+    });
+    const five = results[5];
+    assert.equal(five?.status, 'rejected');
+    assert.match(String((five as PromiseRejectedResult).reason), /writer 5 refuses/);
+    assert.deepEqual(results.filter((r, i) => i !== 5 && r.status === 'rejected'), []);
+    const stored = refs(await storage.get('Router', router), 'port_ids');
+    assert.deepEqual(sorted(stored), sorted(ids.filter((_, i) => i !== 5)));
+    assert.equal(await storage.exists('Port', ids[5] as string), false);
+  });
+
+  test("a group whose multi fails for another reason than a conflict: each member is re-run alone", async () => {
+    const router = randomUuid();
+    await storage.tryTransaction(API, (tx) => tx.create('Router', { id: router, name: 'hot' }));
+    const taken = `${env.rootKey}/taken-${randomUuid()}`;
+    const zk = await env.client();
+    await zk.mkdirp(taken);
+    const ids = Array.from({ length: 10 }, () => randomUuid());
+    const results = await contended(router, 10, async (i, tx, attempt) => {
+      await tx.create('Port', { id: ids[i] as string, router_id: router });
+      // writer 3, in its group run, also creates a node that exists: the group's multi fails
+      if (i === 3 && attempt > 1) await tx.createNode(taken);
+    });
+    const three = results[3];
+    assert.equal(three?.status, 'rejected');
+    assert.ok((three as PromiseRejectedResult).reason instanceof StorageNodeExistsError, String((three as PromiseRejectedResult).reason));
+    assert.deepEqual(results.filter((r, i) => i !== 3 && r.status === 'rejected'), []);
+    const stored = refs(await storage.get('Router', router), 'port_ids');
+    assert.deepEqual(sorted(stored), sorted(ids.filter((_, i) => i !== 3)));
+    assert.equal(await storage.exists('Port', ids[3] as string), false);
   });
 });
