@@ -259,15 +259,17 @@ export class NsdbStorage {
   async transaction(owner: number = ChangeOwner.none): Promise<Transaction> {
     const start = this.startZxid();
     await start;
-    return this.open(owner, start);
+    return this.open(owner, () => start);
   }
 
   /**
-   * A transaction whose start zxid may still be on its way: its reads are sent at once, behind the
-   * `sync` on the same session (so the server answers them from a state at least as new), and are
-   * checked against the zxid when both have arrived. Saves one round trip per transaction.
+   * A transaction whose start zxid is asked for right before its first read, and may still be on
+   * its way: its reads are sent at once, behind the `sync` on the same session (so the server
+   * answers them from a state at least as new), and are checked against the zxid when both have
+   * arrived. Saves one round trip per transaction, and an attempt that gives way before its first
+   * read sends nothing.
    */
-  private open(owner: number, startZxid: Promise<bigint>, turns?: Pick<TransactionContext, 'giveWay' | 'onCommitSent'>): Transaction {
+  private open(owner: number, startZxid: () => Promise<bigint>, turns?: Pick<TransactionContext, 'giveWay' | 'onCommitSent'>): Transaction {
     this.requireBuilt();
     this.metrics.transactions++;
     this.notify((o) => o.transactionStarted?.());
@@ -319,7 +321,7 @@ export class NsdbStorage {
     const started = performance.now();
     const nested = insideTransaction.getStore() === true;
     for (let attempt = 1; ; attempt++) {
-      const tx = this.open(owner, this.startZxid(), nested ? undefined : { giveWay: this.giveWay });
+      const tx = this.open(owner, () => this.startZxid(), nested ? undefined : { giveWay: this.giveWay });
       try {
         const result = await insideTransaction.run(true, () => fn(tx));
         await tx.commit();
@@ -420,7 +422,7 @@ export class NsdbStorage {
   private async runGroup(key: string, q: HotQueue, group: QueuedTransaction[]): Promise<void> {
     let sent!: () => void;
     const onWire = new Promise<void>((r) => (sent = r));
-    const tx = this.open(group[0]?.owner ?? ChangeOwner.none, this.startZxid(), { onCommitSent: () => sent() });
+    const tx = this.open(group[0]?.owner ?? ChangeOwner.none, () => this.startZxid(), { onCommitSent: () => sent() });
     const done: { m: QueuedTransaction; value?: unknown; error?: unknown; failed: boolean }[] = [];
     const again: { m: QueuedTransaction; e: ConcurrentModificationError }[] = [];
     for (const m of group) {

@@ -67,10 +67,13 @@ export interface TransactionContext {
   owner: number;
   product: ProductInfo;
   /**
-   * The zxid reads are checked against; may still be pending while the first reads are sent
-   * (a rejection is reported by the reads and the commit that need it).
+   * Starts the transaction: asks for the zxid reads are checked against. Called once, right
+   * before the transaction's first ZooKeeper read, so that the request goes out ahead of that read
+   * on the session (the read is answered from a state at least as new) and an attempt that gives
+   * way before reading anything sends nothing at all. A rejection is reported by the reads that
+   * need the zxid.
    */
-  startZxid: Promise<bigint>;
+  startZxid: () => Promise<bigint>;
   /** Called after a successful commit with the table roots of deleted objects. */
   onDeletedTables?: (paths: string[]) => void;
   /**
@@ -102,9 +105,17 @@ export class Transaction {
 
   constructor(private readonly ctx: TransactionContext) {}
 
-  /** The start zxid (reads are checked against it). */
+  private zxid?: Promise<bigint>;
+
+  /** The start zxid (reads are checked against it); asking for it starts the transaction. */
   get startZxid(): Promise<bigint> {
-    return this.ctx.startZxid;
+    return this.start();
+  }
+
+  /** Must be called before every ZooKeeper read of the transaction (see TransactionContext.startZxid). */
+  private start(): Promise<bigint> {
+    this.zxid ??= this.ctx.startZxid();
+    return this.zxid;
   }
 
   // ---- reads -------------------------------------------------------------------------------
@@ -132,6 +143,7 @@ export class Transaction {
   /** Ids stored for a class plus those created in this transaction, minus those deleted in it. */
   async listIds(clazz: string): Promise<string[]> {
     let children: string[];
+    this.start().catch(() => undefined);
     try {
       children = (await this.ctx.zk.getChildren(this.ctx.layout.models(clazz))).children;
     } catch (e) {
@@ -175,12 +187,13 @@ export class Transaction {
 
   private async readSnapshot(clazz: string, id: string): Promise<Snapshot> {
     const { zk, layout } = this.ctx;
+    const started = this.start();
     const [model, prov] = await Promise.allSettled([
       zk.getData(layout.model(clazz, id)),
       zk.getData(layout.object(clazz, id)),
     ]);
     // answered after the sync (same session, in order), so normally already there
-    const startZxid = await this.ctx.startZxid;
+    const startZxid = await started;
     if (model.status === 'rejected') {
       if (model.reason instanceof ZkError && model.reason.codeName === 'NONODE') {
         return { obj: null, version: -1 };
@@ -406,6 +419,8 @@ export class Transaction {
 
   private async createAncestors(path: string): Promise<void> {
     const { zk } = this.ctx;
+    const started = this.start();
+    started.catch(() => undefined); // reported below, where it is awaited
     for (let parent = parentOf(path); parent; parent = parentOf(parent)) {
       const pending = this.nodeOps.get(parent);
       if (pending && pending.kind !== 'deleteNode') return;
@@ -416,7 +431,7 @@ export class Transaction {
         throw mapReadError(e, `probing ${parent}`);
       }
       if (stat) {
-        if (stat.mzxid > (await this.ctx.startZxid)) throw new ConcurrentModificationError(`Node ${parent} was modified during the transaction.`, parent);
+        if (stat.mzxid > (await started)) throw new ConcurrentModificationError(`Node ${parent} was modified during the transaction.`, parent);
         return;
       }
       if (!pending) this.nodeOps.set(parent, { kind: 'createNode', path: parent, data: Buffer.alloc(0) });
@@ -425,6 +440,7 @@ export class Transaction {
 
   private async expandDelete(path: string, idempotent: boolean): Promise<void> {
     const { zk } = this.ctx;
+    this.start().catch(() => undefined); // reads below are not checked against it, but follow it
     const below: string[] = [];
     const walk = async (p: string): Promise<boolean> => {
       let children: string[];

@@ -256,6 +256,9 @@ describe('ZooKeeper and NSDB metrics', () => {
     const id = assertCreated(await post(`${t.api}/bridges`, MT.bridge, { name: 'm2', tenantId: 'metrics' }), `${t.api}/bridges`);
     assertStatus(await get(`${t.api}/bridges/${id}`, MT.bridge), 200);
     assertStatus(await get(`${t.api}/bridges`, MT.bridges), 200);
+    // a port's creation reads its bridge: its transaction starts with a sync (the bridge's did not
+    // read anything, so it sent none)
+    assertCreated(await post(`${t.api}/bridges/${id}/ports`, MT.port, { type: 'Bridge' }), `${t.api}/ports`);
     const after = await scrape(t);
     const count = (fams: Map<string, Family>, op: string): number => value(fams, `${P}zookeeper_operation_duration_seconds_count`, { op });
     assert.ok(count(after, 'multi') > count(before, 'multi'), 'multi (the commit)');

@@ -358,10 +358,13 @@ describe('tryTransaction', () => {
 
   test('a conflict detected at read time is retried too', async () => {
     const r = await createRouter({ name: 'a' });
+    const first = await createRouter({ name: 'read first' });
     const s = await env.storage();
     let attempts = 0;
     await s.tryTransaction(API, async (tx) => {
       attempts++;
+      // the transaction starts with its first read; another node's change after it is a conflict
+      await tx.get('Router', first);
       if (attempts === 1) await run((t) => t.update('Router', { id: r, name: 'theirs' }), other);
       const seen = await tx.get('Router', r);
       await tx.update('Router', { ...seen, tenant_id: 'x' });
