@@ -5,7 +5,7 @@
  * See docs/performance.md for what the scenarios mean and how to profile a node under one of them.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, cpus, totalmem } from 'node:os';
+import { availableParallelism, tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -81,6 +81,12 @@ async function zkOps(apiUrl: string): Promise<Record<string, number>> {
   return out;
 }
 
+/** CPU time (user + system) this process used since `start` (a process.cpuUsage() value), in ms. */
+function cpuSinceMs(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1000;
+}
+
 /** `after - before` per operation, per request, as text: "getData 2, multi 1". */
 function opsPerRequest(before: Record<string, number>, after: Record<string, number>, requests: number): string {
   return Object.keys(after)
@@ -144,6 +150,8 @@ async function main(): Promise<void> {
       for (const c of want('get') ? [1, 32] : []) {
         log(`1. GET one object, concurrency ${c}`);
         const cpu0 = cpuMs(n.pid);
+        const zkCpu0 = cpuMs(zk.pid);
+        const selfCpu0 = process.cpuUsage();
         const ops0 = await zkOps(n.url);
         let gets = 0;
         const api = await rounds(() =>
@@ -153,13 +161,32 @@ async function main(): Promise<void> {
             gets++;
           }),
         );
-        notes.push(`GET c=${c}: node CPU ${fmt(((cpuMs(n.pid) - cpu0) / gets) * 1000, 0)} µs per request; ZooKeeper ops per request: ${opsPerRequest(ops0, await zkOps(n.url), gets)}.`);
+        // CPU per request of each process on the machine: the node, ZooKeeper, and this one (the
+        // load generator); their sum bounds what the machine's CPUs can serve
+        const perGet = (ms: number): number => (ms * 1000) / gets;
+        const apiCpu = { node: perGet(cpuMs(n.pid) - cpu0), zk: perGet(cpuMs(zk.pid) - zkCpu0), gen: perGet(cpuSinceMs(selfCpu0)) };
+        notes.push(`GET c=${c}: node CPU ${fmt(apiCpu.node, 0)} µs per request; ZooKeeper ops per request: ${opsPerRequest(ops0, await zkOps(n.url), gets)}.`);
+        const zkCpu1 = cpuMs(zk.pid);
+        const selfCpu1 = process.cpuUsage();
+        let reads = 0;
         const base = await rounds(() =>
           closedLoop(c, P.seconds * 1000, async () => {
             const { data } = await raw.getData(path);
             parseText('Network', data.toString('utf8'));
+            reads++;
           }),
         );
+        if (c > 1) {
+          const perRead = (ms: number): number => (ms * 1000) / reads;
+          const rawCpu = { zk: perRead(cpuMs(zk.pid) - zkCpu1), gen: perRead(cpuSinceMs(selfCpu1)) };
+          const apiTotal = apiCpu.node + apiCpu.zk + apiCpu.gen;
+          const cpus = availableParallelism();
+          notes.push(
+            `GET c=${c}, CPU per request on this ${cpus}-CPU machine: API ${fmt(apiTotal, 0)} µs (node ${fmt(apiCpu.node, 0)}, ZooKeeper ${fmt(apiCpu.zk, 0)}, ` +
+              `load generator ${fmt(apiCpu.gen, 0)}), i.e. at most ${fmt((cpus * 1e6) / apiTotal, 0)} req/s with every CPU busy; raw read ${fmt(rawCpu.zk + rawCpu.gen, 0)} µs ` +
+              `(ZooKeeper ${fmt(rawCpu.zk, 0)}, reader ${fmt(rawCpu.gen, 0)}). Half the raw rate would need the node at ≤ ${fmt(Math.max(0, (cpus * 1e6) / (base.rps / 2) - apiCpu.zk - apiCpu.gen), 0)} µs per request.`,
+          );
+        }
         if (c === 1) {
           const overhead = api.p50 - base.p50;
           rows.push({ scenario: `GET /bridges/{id}, c=1`, api, baseline: base, ratio: `p50 +${fmt(overhead)} ms`, goal: 'p50 overhead ≤ 0.5 ms', met: overhead <= 0.5 });
