@@ -187,6 +187,19 @@ async function main(): Promise<void> {
               `(ZooKeeper ${fmt(rawCpu.zk, 0)}, reader ${fmt(rawCpu.gen, 0)}). Half the raw rate would need the node at ≤ ${fmt(Math.max(0, (cpus * 1e6) / (base.rps / 2) - apiCpu.zk - apiCpu.gen), 0)} µs per request.`,
           );
         }
+        // the floor: a bare node:http server doing the same read (bench/trivial-server.ts zk-read)
+        const bare = await startTrivial('zk-read', zk.connectString, path);
+        const bareHttp = new HttpBenchClient(new URL(bare.url));
+        for (let i = 0; i < 300; i++) await bareHttp.send('GET', '/');
+        const floor = await rounds(() => closedLoop(c, P.seconds * 1000, async () => void (await bareHttp.send('GET', '/'))));
+        bareHttp.close();
+        await bare.stop();
+        notes.push(
+          c === 1
+            ? `GET c=1 floor: a bare node:http server answering with the same getData + decode as JSON (no framework, auth, logging, metrics; ` +
+                `bench/trivial-server.ts zk-read): p50 ${fmt(floor.p50)} ms, i.e. raw +${fmt(floor.p50 - base.p50)} ms; the node is +${fmt(api.p50 - floor.p50)} ms over it.`
+            : `GET c=${c} floor: the same bare server serves ${fmt(floor.rps, 0)} req/s, ${fmt((floor.rps / base.rps) * 100, 0)}% of the raw read rate (the node: ${fmt((api.rps / base.rps) * 100, 0)}%).`,
+        );
         if (c === 1) {
           const overhead = api.p50 - base.p50;
           rows.push({ scenario: `GET /bridges/{id}, c=1`, api, baseline: base, ratio: `p50 +${fmt(overhead)} ms`, goal: 'p50 overhead ≤ 0.5 ms', met: overhead <= 0.5 });

@@ -104,9 +104,9 @@ export async function startNode(opts: {
 }
 
 /** A trivial server (bench/trivial-server.ts): `express` (as the node sets it up), `express-defaults` or raw `http`. */
-export async function startTrivial(kind: 'express' | 'express-defaults' | 'http'): Promise<ChildServer> {
+export async function startTrivial(kind: 'express' | 'express-defaults' | 'http' | 'zk-read', ...args: string[]): Promise<ChildServer> {
   const port = await pickFreePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_DIR, 'bench/trivial-server.ts'), kind, String(port)], {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_DIR, 'bench/trivial-server.ts'), kind, String(port), ...args], {
     cwd: PROJECT_DIR,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
