@@ -13,8 +13,8 @@ import autocannon from 'autocannon';
 import { ZkClient } from '../lib/zk/client.js';
 import { NsdbStorage } from '../lib/nsdb/storage.js';
 import { parseText, printText } from '../lib/nsdb/codec/text-format.js';
-import { encodeZoomObject } from '../lib/nsdb/codec/zoom-object.js';
-import { createdProvenance, ChangeOwner, ChangeType } from '../lib/nsdb/provenance.js';
+import { decodeZoomObject, encodeZoomObject } from '../lib/nsdb/codec/zoom-object.js';
+import { createdProvenance, updatedProvenance, ChangeOwner, ChangeType } from '../lib/nsdb/provenance.js';
 import { randomUuid } from '../lib/nsdb/codec/uuid.js';
 import { zoomLayout } from '../lib/nsdb/layout.js';
 import type { Msg } from '../lib/models/types.js';
@@ -236,26 +236,42 @@ async function main(): Promise<void> {
         notes.push(
           `POST port: node CPU ${fmt(((cpuMs(n.pid) - cpu0) / P.creates) * 1000, 0)} µs per request; ZooKeeper ops per request: ${opsPerRequest(ops0, await zkOps(n.url), P.creates)}.`,
         );
-        // the same ZooKeeper work without the node: read the bridge, one multi that creates the
-        // port (model + provenance) and rewrites the bridge with its new back-reference
+        // The same ZooKeeper work without the node, as the storage layout has it (storage.md §1):
+        // read the bridge and its provenance record (together), then one multi that creates the
+        // port (model, provenance, its state-table folders) and rewrites the bridge with its new
+        // back-reference (and its provenance record when that changes). Not included: the
+        // node's isolation (the transaction's sync) and its tunnel-key sequence.
         const layout = zoomLayout(rootKey);
-        await raw.mkdirp(layout.models('Port'));
-        await raw.mkdirp(layout.objects('Port'));
-        const prov = encodeZoomObject(createdProvenance(ChangeOwner.clusterApi, ChangeType.data, PRODUCT));
+        for (const p of [layout.models('Port'), layout.objects('Port'), layout.tables('Port'), layout.objects('Network')]) await raw.mkdirp(p);
+        const API = ChangeOwner.clusterApi;
+        const prov = encodeZoomObject(createdProvenance(API, ChangeType.data, PRODUCT));
+        let tunnelKey = 1_000_000;
         const rawBridge = async (): Promise<string> => {
           const b = randomUuid();
-          await raw.create(layout.model('Network', b), Buffer.from(printText('Network', { id: b, name: 'raw' })));
+          await raw.multi([
+            { op: 'create', path: layout.model('Network', b), data: Buffer.from(printText('Network', { id: b, name: 'raw' })) },
+            { op: 'create', path: layout.object('Network', b), data: prov },
+          ]);
           return b;
         };
         const rawCreate = async (bridgeOf: string): Promise<void> => {
-          const { data, stat } = await raw.getData(layout.model('Network', bridgeOf));
-          const bridge: Msg = parseText('Network', data.toString('utf8'));
+          const [model, provenance] = await Promise.all([raw.getData(layout.model('Network', bridgeOf)), raw.getData(layout.object('Network', bridgeOf))]);
+          const bridge: Msg = parseText('Network', model.data.toString('utf8'));
           const port = randomUuid();
           bridge['port_ids'] = [...((bridge['port_ids'] as string[] | undefined) ?? []), port];
+          const records = updatedProvenance(decodeZoomObject(provenance.data), API, ChangeType.backReference, model.stat.version + 1, PRODUCT);
+          const tables = layout.tables('Port', port);
           await raw.multi([
-            { op: 'create', path: layout.model('Port', port), data: Buffer.from(printText('Port', { id: port, network_id: bridgeOf, admin_state_up: true })) },
+            {
+              op: 'create',
+              path: layout.model('Port', port),
+              data: Buffer.from(printText('Port', { id: port, network_id: bridgeOf, admin_state_up: true, tunnel_key: BigInt(tunnelKey++) })),
+            },
             { op: 'create', path: layout.object('Port', port), data: prov },
-            { op: 'setData', path: layout.model('Network', bridgeOf), data: Buffer.from(printText('Network', bridge)), version: stat.version },
+            { op: 'setData', path: layout.model('Network', bridgeOf), data: Buffer.from(printText('Network', bridge)), version: model.stat.version },
+            ...(records ? [{ op: 'setData' as const, path: layout.object('Network', bridgeOf), data: encodeZoomObject(records), version: provenance.stat.version }] : []),
+            { op: 'create', path: tables },
+            { op: 'create', path: `${tables}/peering_table` },
           ]);
         };
         const warm = await rawBridge();
