@@ -49,13 +49,14 @@ type NodeOp =
 /** What each ZooKeeper op of the commit stands for, to classify a failed multi (§4.3). */
 type OpOrigin =
   | { what: 'objCreate' | 'objUpdate' | 'objDelete' | 'provenance'; clazz: string; id: string }
-  | { what: 'createNode' | 'updateNode' | 'deleteNode' | 'table'; path: string };
+  | { what: 'createNode' | 'updateNode' | 'deleteNode' | 'table' | 'guard'; path: string };
 
 /** What Transaction.rollback() goes back to. */
 export interface Savepoint {
   readonly ops: ReadonlyMap<string, ObjOp>;
   readonly nodeOps: ReadonlyMap<string, NodeOp>;
   readonly deleted: ReadonlySet<string>;
+  readonly guards: ReadonlyMap<string, number>;
   readonly probes: number;
 }
 
@@ -101,6 +102,8 @@ export class Transaction {
   private readonly inflight = new Map<string, Promise<Snapshot>>();
   private readonly ops = new Map<string, ObjOp>();
   private readonly nodeOps = new Map<string, NodeOp>();
+  /** Class folders guarded by guardClass(), with the version this transaction saw. */
+  private readonly guards = new Map<string, number>();
   private committed = false;
 
   constructor(private readonly ctx: TransactionContext) {}
@@ -225,6 +228,37 @@ export class Transaction {
       throw mapReadError(prov.reason, `reading provenance of ${clazz} ${id}`);
     }
     return snap;
+  }
+
+  /**
+   * Every object of a class as this transaction sees it (its own changes included), for checks
+   * over the whole class such as unique names. Objects deleted meanwhile are skipped.
+   */
+  async listAll(clazz: string): Promise<Msg[]> {
+    const all = await Promise.all((await this.listIds(clazz)).map((id) => this.getOrNull(clazz, id)));
+    return all.filter((m): m is Msg => m !== null);
+  }
+
+  /**
+   * Serializes this transaction with every other that guards the same class: a check over all of
+   * a class's objects (a unique name) cannot see an object another transaction is creating at the
+   * same time, so both guard the class's folder: the commit rewrites the folder (its data stays
+   * empty) at the version seen here, and of two such transactions one fails with a conflict and is
+   * re-run, seeing the other's object. Writers that do not guard (other tools) are not held off.
+   */
+  async guardClass(clazz: string): Promise<void> {
+    const path = this.ctx.layout.models(clazz);
+    if (this.guards.has(path)) return;
+    const started = this.start();
+    let stat;
+    try {
+      stat = await this.ctx.zk.exists(path);
+    } catch (e) {
+      throw mapReadError(e, `probing ${path}`);
+    }
+    if (!stat) throw new InternalStorageError(`The class folder ${path} is missing.`);
+    if (stat.mzxid > (await started)) throw new ConcurrentModificationError(`Node ${path} was modified during the transaction.`, path);
+    if (!this.guards.has(path)) this.guards.set(path, stat.version);
   }
 
   // ---- writes ------------------------------------------------------------------------------
@@ -476,7 +510,7 @@ export class Transaction {
    * are never modified in place (every change replaces them), so copies of the maps suffice.
    */
   savepoint(): Savepoint {
-    return { ops: new Map(this.ops), nodeOps: new Map(this.nodeOps), deleted: new Set(this.deletedMarks), probes: this.probes.length };
+    return { ops: new Map(this.ops), nodeOps: new Map(this.nodeOps), deleted: new Set(this.deletedMarks), guards: new Map(this.guards), probes: this.probes.length };
   }
 
   /**
@@ -496,12 +530,14 @@ export class Transaction {
     for (const [k, v] of sp.nodeOps) this.nodeOps.set(k, v);
     this.deletedMarks.clear();
     for (const k of sp.deleted) this.deletedMarks.add(k);
+    this.guards.clear();
+    for (const [k, v] of sp.guards) this.guards.set(k, v);
     this.probes.length = sp.probes;
   }
 
   /** Whether the transaction has anything to write. */
   get isEmpty(): boolean {
-    return this.ops.size === 0 && this.nodeOps.size === 0;
+    return this.ops.size === 0 && this.nodeOps.size === 0 && this.guards.size === 0;
   }
 
   /** Refuses a commit ZooKeeper would not read (it would drop the session's connection). */
@@ -576,6 +612,12 @@ export class Transaction {
         }
         if (STATE_TABLES[op.clazz]) deletedTables.push(layout.tables(op.clazz, op.id));
       }
+    }
+
+    // a guarded folder is rewritten with its own (empty) data at the version seen: a concurrent
+    // guard of it, from this node or another, makes one of the two multis fail with a conflict
+    for (const [path, version] of this.guards) {
+      push({ op: 'setData', path, data: Buffer.alloc(0), version }, { what: 'guard', path });
     }
 
     const nodeOps = [...this.nodeOps.values()];

@@ -197,6 +197,22 @@ describe('tunnel zones: create, get, list, update', () => {
     assert.equal((await get(`${api}/tunnel_zones`, TZ.coll)).json.filter((z: Json) => z.name === name).length, 1);
   });
 
+  it('concurrent creations and renames to one name: exactly one zone gets it, the others are 409', async () => {
+    for (let round = 0; round < 3; round++) {
+      const name = uniqueName('race');
+      const created = await Promise.all(Array.from({ length: 8 }, () => post(`${api}/tunnel_zones`, TZ.single, { name, type: 'gre' })));
+      assert.deepEqual(sorted(created.map((r) => String(r.status))), ['201', ...Array.from({ length: 7 }, () => '409')]);
+      for (const r of created) if (r.status === 409) assertError(r, 409, message('TunnelZoneNameExists'));
+      assert.equal((await get(`${api}/tunnel_zones`, TZ.coll)).json.filter((z: Json) => z.name === name).length, 1);
+      // renames race too: 6 zones renamed to one new name at once
+      const zones = await Promise.all(Array.from({ length: 6 }, () => createZone({ name: uniqueName('r') })));
+      const target = uniqueName('renamed');
+      const renamed = await Promise.all(zones.map((id) => put(`${api}/tunnel_zones/${id}`, TZ.single, { name: target, type: 'gre' })));
+      assert.deepEqual(sorted(renamed.map((r) => String(r.status))), ['204', ...Array.from({ length: 5 }, () => '409')]);
+      assert.equal((await get(`${api}/tunnel_zones`, TZ.coll)).json.filter((z: Json) => z.name === target).length, 1);
+    }
+  });
+
   it('PUT replaces name and type, keeps the members; the unchanged name is fine; another zone’s name → 409', async () => {
     const zone = await createZone({ type: 'gre' });
     const host = await createHost();

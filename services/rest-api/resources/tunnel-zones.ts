@@ -19,10 +19,13 @@ import { idField, media, subLink } from './common.js';
  * Names are unique among all zones (exact, case-sensitive comparison, as the original). Unlike
  * the original, a zone's own name does not count against it, so a PUT that keeps the name works
  * (docs/decisions/0003). Runs after bean validation, as the original's create/update filters do:
- * a body with violations is a 400 even when its name is taken.
+ * a body with violations is a 400 even when its name is taken. The zones are read in the
+ * transaction, which guards the class: two requests giving two zones the same name at the same
+ * time cannot both pass (the original checked outside its transaction and could let both in).
  */
-async function checkNameFree(ctx: RequestContext, zone: Msg): Promise<void> {
-  const zones = await ctx.storage.getAll('TunnelZone');
+async function checkNameFree(tx: Transaction, zone: Msg): Promise<void> {
+  await tx.guardClass('TunnelZone');
+  const zones = await tx.listAll('TunnelZone');
   if (zones.some((z) => z['name'] === zone['name'] && z['id'] !== zone['id'])) {
     throw conflict(message('TunnelZoneNameExists'));
   }
@@ -43,8 +46,8 @@ export const tunnelZones: ResourceDef = {
   update: {},
   delete: { missing: 204 },
   hooks: {
-    beforeCreate: (_tx, zone, _dto, ctx) => checkNameFree(ctx, zone),
-    beforeUpdate: (_tx, zone, _current, _dto, ctx) => checkNameFree(ctx, zone),
+    beforeCreate: (tx, zone) => checkNameFree(tx, zone),
+    beforeUpdate: (tx, zone) => checkNameFree(tx, zone),
     async beforeDelete(_tx, zone, ctx) {
       // Vtep.tunnel_zone_id is not a ZOOM binding (storage.md §5): the check is the API's
       const vteps = (await ctx.storage.getAll('Vtep')).filter((v) => v['tunnel_zone_id'] === zone['id']);
