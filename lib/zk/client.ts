@@ -9,7 +9,8 @@
  *   the connection itself and gives up with CONNECTION_LOSS when `operationTimeoutMs` (default
  *   15 s, Curator's connection timeout) has passed since it was issued, whether it was still
  *   waiting for a connection or already sent. As with any CONNECTION_LOSS, a write that timed
- *   out in flight may still have been applied.
+ *   out in flight may still have been applied. A read (getData, getChildren, exists, sync) cut off
+ *   by a dropped connection is sent again once the session is back, within the same bounds.
  * - Dead-connection detection. The library sends pings but never notices that they go
  *   unanswered, so on a silent partition it would stay "connected" for ever. Like the Java client,
  *   the socket is dropped when nothing was read for 2/3 of the negotiated session timeout, and a
@@ -731,20 +732,32 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
    * answer. Library errors (and its synchronous argument assertions) become ZkErrors with the path.
    */
   private async call<A extends unknown[]>(op: ZkOperation | undefined, path: string | undefined, invoke: (raw: RawClient, cb: Callback<A>) => void): Promise<A> {
-    if (!op) return this.rawCall(path, invoke);
+    const deadline = Date.now() + this.opts.operationTimeoutMs;
+    if (!op) return this.rawCall(path, invoke, deadline);
     const started = performance.now();
     try {
-      const result = await this.rawCall(path, invoke);
-      this.observe(op, started);
-      return result;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const result = await this.rawCall(path, invoke, deadline);
+          this.observe(op, started);
+          return result;
+        } catch (e) {
+          // A read cut off by a dropped connection is sent again once the session is back on a
+          // new connection (reads and sync change nothing, so a second try is safe; a write's
+          // outcome is unknown and stays the caller's problem). Bounded by the same deadline
+          // and connection wait as the first try, and by a few attempts.
+          const retry =
+            READ_OPS.has(op) && attempt < MAX_READ_ATTEMPTS && e instanceof ZkError && e.codeName === 'CONNECTION_LOSS' && this.phase === 'disconnected' && Date.now() < deadline;
+          if (!retry) throw e;
+        }
+      }
     } catch (e) {
       this.observe(op, started, e);
       throw e;
     }
   }
 
-  private async rawCall<A extends unknown[]>(path: string | undefined, invoke: (raw: RawClient, cb: Callback<A>) => void): Promise<A> {
-    const deadline = Date.now() + this.opts.operationTimeoutMs;
+  private async rawCall<A extends unknown[]>(path: string | undefined, invoke: (raw: RawClient, cb: Callback<A>) => void, deadline: number): Promise<A> {
     // connected: the request is queued before this returns, so requests are sent in call order
     if (this.phase !== 'connected') await this.ready(deadline, path);
     const raw = this.raw;
@@ -955,6 +968,10 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
+
+/** Operations that change nothing on the server: re-sent after a dropped connection (ZkClient.call). */
+const READ_OPS: ReadonlySet<ZkOperation> = new Set<ZkOperation>(['getData', 'getChildren', 'exists', 'sync']);
+const MAX_READ_ATTEMPTS = 3;
 
 /** Sockets corked until the end of the current tick (see instrument). */
 const corked = new WeakSet<Socket>();

@@ -356,6 +356,32 @@ describe('connection failures', () => {
     }
   });
 
+  test('a read cut off by a dropped connection is sent again on the resumed session; a write is not', async () => {
+    const proxy = await startTcpProxy(connectString);
+    try {
+      const c = await client({ connectString: `127.0.0.1:${proxy.port}`, sessionTimeoutMs: 9000, operationTimeoutMs: 5000 });
+      const sid = c.sessionId;
+      await c.create(`${root}/cut`, Buffer.from('still here'));
+      proxy.setMode('blackhole');
+      // both in flight, unanswered, when the connection drops
+      const read = c.getData(`${root}/cut`);
+      const write = c.create(`${root}/cut-write`, Buffer.alloc(0)).then(
+        () => 'resolved',
+        (e: unknown) => (e instanceof ZkError ? e.codeName : String(e)),
+      );
+      await sleep(100);
+      const reconnected = once<bigint>(c, 'reconnected', 5000);
+      proxy.dropAll();
+      proxy.setMode('pass');
+      assert.equal(await reconnected, sid);
+      assert.equal((await read).data.toString(), 'still here');
+      // the write's outcome is unknown to the client: it is not re-sent, the caller hears of it
+      assert.equal(await write, 'CONNECTION_LOSS');
+    } finally {
+      void proxy.close();
+    }
+  });
+
   test('a silent partition is detected; after the session timeout the client reports expiry', async () => {
     const proxy = await startTcpProxy(connectString);
     try {
