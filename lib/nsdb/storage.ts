@@ -474,10 +474,16 @@ export class NsdbStorage {
         for (const m of retry) this.enqueue(key, m);
       }
     };
-    void settle().finally(() => {
-      q.inFlight--;
-      this.forgetQueue(key, q);
-    });
+    void settle()
+      .catch((e: unknown) => {
+        // not expected (settle handles the commit's outcome); no caller may be left waiting
+        for (const d of done) d.m.reject(e);
+        for (const a of again) a.m.reject(e);
+      })
+      .finally(() => {
+        q.inFlight--;
+        this.forgetQueue(key, q);
+      });
   }
 
   private deleteTablesLater(paths: string[]): void {
