@@ -1,21 +1,21 @@
 /**
- * The REST API: request id, access log and request metrics, CORS, OPTIONS, bounded body
- * reading, login, authentication, the resource routes, and the API's 404. Everything under the
- * configured root (`/midonet-api`), except `GET /metrics` (Prometheus, no auth) when metrics are
- * on.
+ * The REST API as a `node:http` request listener: request id, access log and request metrics,
+ * CORS, OPTIONS, bounded body reading, login, authentication (passport), the resource routes,
+ * and the API's 404. Everything under the configured root (`/midonet-api`), except
+ * `GET /metrics` (Prometheus, no auth) when metrics are on.
  *
- * Express is the shell (request and response helpers, the final error handler); the steps of a
- * request are one pipeline of plain calls inside a single express handler rather than a stack of
- * express middleware and routers: express tries every layer's path pattern on every request, and
- * that traversal was a measurable share of a GET's CPU (docs/performance.md, "request path").
+ * The steps are one pipeline of plain calls. No web framework is on the request path: Express,
+ * even as a shell around this one handler, cost 30-40% of the node's CPU per request (it swaps
+ * the prototypes of every request and response object, which slows every later access to them)
+ * and kept the API from its latency goals; docs/decisions/0011-no-express-on-the-request-path.md.
  */
 import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import express, { type NextFunction, type Request, type Response } from 'express';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { AuthError, type AuthProvider, type Identity } from '../../lib/auth/provider.js';
 import { authenticateWith } from '../../lib/auth/strategy.js';
 import { HttpError } from '../../lib/http/errors.js';
+import { header, protocolOf } from '../../lib/http/exchange.js';
 import { withLogContext, type Logger } from '../../lib/log/logger.js';
 import { redactUrl } from '../../lib/log/redact.js';
 import type { NodeMetrics } from '../../lib/metrics/metrics.js';
@@ -95,9 +95,9 @@ interface Exchange {
 }
 
 /** The API root as the client sees it, honouring a load balancer's X-Forwarded-* headers. */
-export function baseUri(req: Request, rootUri: string): string {
-  const proto = (req.get('x-forwarded-proto')?.split(',')[0]?.trim() || req.protocol || 'http').toLowerCase();
-  const host = req.get('x-forwarded-host')?.split(',')[0]?.trim() || req.get('host') || 'localhost';
+export function baseUri(req: IncomingMessage, rootUri: string): string {
+  const proto = (header(req, 'x-forwarded-proto')?.split(',')[0]?.trim() || protocolOf(req)).toLowerCase();
+  const host = header(req, 'x-forwarded-host')?.split(',')[0]?.trim() || header(req, 'host') || 'localhost';
   return `${proto}://${host}${rootUri}`;
 }
 
@@ -157,7 +157,7 @@ function isMetricsPath(path: string): boolean {
   return p === METRICS_PATH || p.toLowerCase() === METRICS_PATH;
 }
 
-export function createRestApi(opts: RestApiOptions): express.Express {
+export function createRestApi(opts: RestApiOptions): RequestListener {
   const { storage, auth, log } = opts;
   const root = opts.rootUri.replace(/\/+$/, '');
   const limit = opts.maxBodyBytes ?? 1024 * 1024;
@@ -172,7 +172,7 @@ export function createRestApi(opts: RestApiOptions): express.Express {
     storage,
     auth,
     base: baseUri(req, root),
-    identity: (req as Request & { identity?: Identity }).identity,
+    identity: (req as IncomingMessage & { identity?: Identity }).identity,
     log,
     req,
   }));
@@ -181,9 +181,9 @@ export function createRestApi(opts: RestApiOptions): express.Express {
   const authenticate = authenticateWith(auth);
 
   /** The label of a request for metrics and the access log: its route template, bounded. */
-  const routeOf = (req: Request, ex: Exchange): string => {
+  const routeOf = (req: IncomingMessage, ex: Exchange): string => {
     if (ex.route !== undefined) return ex.route;
-    const path = req.originalUrl.split('?')[0] ?? '';
+    const path = (req.url ?? '/').split('?')[0] ?? '';
     const sub = belowRoot(path, root);
     if (sub !== undefined) {
       const t = templateOf(sub || '/');
@@ -193,19 +193,19 @@ export function createRestApi(opts: RestApiOptions): express.Express {
   };
 
   /** When the response is done or the client gone: one access-log line and the request metrics. */
-  const observe = (req: Request, res: Response, ex: Exchange, started: number): void => {
+  const observe = (req: IncomingMessage, res: ServerResponse, ex: Exchange, started: number): void => {
     const seconds = (performance.now() - started) / 1000;
     // 499 (nginx's "client closed request") when the client left before any answer.
     const aborted = !res.writableFinished;
     const status = aborted && !res.headersSent ? 499 : res.statusCode;
     const route = routeOf(req, ex);
-    metrics?.requestFinished({ method: req.method, route, status, seconds });
+    metrics?.requestFinished({ method: req.method ?? '', route, status, seconds });
     const forwardedFor = req.headers['x-forwarded-for'];
     const userAgent = req.headers['user-agent'];
     const bytes = res.getHeader('content-length');
     const line = {
       method: req.method,
-      path: redactUrl(req.originalUrl),
+      path: redactUrl(req.url ?? '/'),
       route,
       status,
       durationMs: Math.round(seconds * 1e6) / 1000,
@@ -222,10 +222,11 @@ export function createRestApi(opts: RestApiOptions): express.Express {
     else accessLog.info(msg, line);
   };
 
-  const serveMetrics = (req: Request, res: Response, m: NodeMetrics): void => {
+  const serveMetrics = (req: IncomingMessage, res: ServerResponse, m: NodeMetrics): void => {
     m.expose().then(
       (text) => {
-        res.status(200).setHeader('Content-Type', m.contentType);
+        res.statusCode = 200;
+        res.setHeader('Content-Type', m.contentType);
         res.setHeader('Cache-Control', 'no-store');
         res.end(text);
       },
@@ -234,7 +235,7 @@ export function createRestApi(opts: RestApiOptions): express.Express {
   };
 
   /** Below the root: login, or body, authentication, and the resource routes. */
-  const serveApi = (req: Request, res: Response, ex: Exchange, sub: string): void => {
+  const serveApi = (req: IncomingMessage, res: ServerResponse, ex: Exchange, sub: string): void => {
     const path = sub || '/';
     if (path === '/login' || path === '/login/') {
       ex.route = `${root}/login`;
@@ -262,7 +263,7 @@ export function createRestApi(opts: RestApiOptions): express.Express {
           return;
         }
         ex.identity = identity;
-        (req as Request & { identity?: Identity }).identity = identity;
+        (req as IncomingMessage & { identity?: Identity }).identity = identity;
         const template = dispatch(req, res, path, ex.rawBody);
         if (template !== undefined) {
           ex.route = `${root}${template === '/' ? '/' : template}`;
@@ -273,7 +274,7 @@ export function createRestApi(opts: RestApiOptions): express.Express {
     });
   };
 
-  const pipeline = (req: Request, res: Response): void => {
+  const pipeline = (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
     const rid = req.headers['x-request-id'];
     const ex: Exchange = { requestId: requestIdOf(typeof rid === 'string' ? rid : undefined) };
@@ -284,11 +285,13 @@ export function createRestApi(opts: RestApiOptions): express.Express {
       for (const [k, v] of CORS) res.setHeader(k, v);
       if (req.method === 'OPTIONS') {
         res.setHeader('Access-Control-Allow-Headers', CORS_ALLOW_HEADERS);
-        res.status(200).end();
+        res.statusCode = 200;
+        res.end();
         return;
       }
-      const q = req.url.indexOf('?');
-      const path = q < 0 ? req.url : req.url.slice(0, q);
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const path = q < 0 ? url : url.slice(0, q);
       if (metrics && (req.method === 'GET' || req.method === 'HEAD') && isMetricsPath(path)) {
         ex.route = METRICS_PATH;
         serveMetrics(req, res, metrics);
@@ -303,18 +306,14 @@ export function createRestApi(opts: RestApiOptions): express.Express {
     });
   };
 
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
-  app.set('trust proxy', false);
-  app.use(pipeline);
-  // anything thrown on the way that was not answered yet
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    if (res.headersSent) {
-      res.destroy();
-      return;
+  return (req, res) => {
+    try {
+      pipeline(req, res);
+    } catch (e) {
+      // a bug on the way, not a request's fault: answered if nothing was yet, logged either way
+      const err = reportError(log, req, e);
+      if (res.headersSent) res.destroy();
+      else sendError(res, err);
     }
-    sendError(res, reportError(log, req, err));
-  });
-  return app;
+  };
 }

@@ -3,7 +3,8 @@
  * `X-Auth-Project`; answers a Token-v1 body and a `sessionId` cookie, or 401 with the original's
  * `WWW-Authenticate` header.
  */
-import type { Request, Response } from 'express';
+import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
+import { header } from '../../lib/http/exchange.js';
 import { AuthError, type AuthProvider } from '../../lib/auth/provider.js';
 import { HttpError } from '../../lib/http/errors.js';
 import { single } from '../../lib/http/media-types.js';
@@ -27,10 +28,10 @@ function fail(msg: string): HttpError {
 }
 
 function credentials(req: Request): { user: string; password: string } {
-  const header = req.get('authorization');
-  if (!header) throw fail('Authorization header is not set.');
-  if (!header.toLowerCase().startsWith('basic ')) throw fail('Authorization header does not contain Basic.');
-  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const authorization = header(req, 'authorization');
+  if (!authorization) throw fail('Authorization header is not set.');
+  if (!authorization.toLowerCase().startsWith('basic ')) throw fail('Authorization header does not contain Basic.');
+  const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
   const parts = decoded.split(':');
   if (parts.length !== 2 || parts[1] === '') throw fail('Authorization header is not valid');
   return { user: parts[0] as string, password: parts[1] as string };
@@ -40,7 +41,7 @@ export function loginHandler(auth: AuthProvider, log: Logger) {
   return async (req: Request, res: Response): Promise<void> => {
     try {
       const { user, password } = credentials(req);
-      const project = req.get('x-auth-project')?.trim() || null;
+      const project = header(req, 'x-auth-project')?.trim() || null;
       let token;
       try {
         token = await auth.authenticate(user, password, project);
@@ -50,7 +51,8 @@ export function loginHandler(auth: AuthProvider, log: Logger) {
       }
       const expires = token.expires ? formatExpiry(token.expires) : null;
       res.setHeader('Set-Cookie', `sessionId=${token.key}${expires ? `; Expires=${expires}` : ''}`);
-      res.status(200).setHeader('Content-Type', `${single('Token', 1)};charset=UTF-8`);
+      res.statusCode = 200;
+      res.setHeader('Content-Type', `${single('Token', 1)};charset=UTF-8`);
       res.end(JSON.stringify({ key: token.key, expires }));
     } catch (e) {
       sendError(res, reportError(log, req, e));

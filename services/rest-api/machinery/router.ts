@@ -10,7 +10,8 @@
  * percent-decoded (a malformed escape is a 400).
  */
 import { parse as parseQueryString } from 'node:querystring';
-import type { Request, Response } from 'express';
+import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
+import { header, pathOf } from '../../../lib/http/exchange.js';
 import { HttpError, methodNotAllowed, toHttpError, badRequest } from '../../../lib/http/errors.js';
 import { ERROR_TYPE } from '../../../lib/http/media-types.js';
 import type { Logger } from '../../../lib/log/logger.js';
@@ -35,7 +36,7 @@ const LIST_CHUNK = 64 * 1024;
 
 export function sendReply(res: Response, reply: Reply): void {
   for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
-  res.status(reply.status);
+  res.statusCode = reply.status;
   if (reply.body === undefined) {
     res.end();
     return;
@@ -67,7 +68,7 @@ async function streamReply(res: Response, reply: Reply & { items: AsyncIterable<
         if (!started) {
           started = true;
           for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
-          res.status(reply.status);
+          res.statusCode = reply.status;
           res.setHeader('Content-Type', reply.contentType ?? 'application/json');
         }
         const more = res.write(text);
@@ -97,7 +98,7 @@ async function streamReply(res: Response, reply: Reply & { items: AsyncIterable<
   text += ']';
   if (!started) {
     for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
-    res.status(reply.status);
+    res.statusCode = reply.status;
     res.setHeader('Content-Type', reply.contentType ?? 'application/json');
   }
   res.end(text);
@@ -105,7 +106,7 @@ async function streamReply(res: Response, reply: Reply & { items: AsyncIterable<
 
 export function sendError(res: Response, err: HttpError): void {
   for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
-  res.status(err.status);
+  res.statusCode = err.status;
   const body = err.body();
   if (body === undefined) {
     res.end();
@@ -118,7 +119,7 @@ export function sendError(res: Response, err: HttpError): void {
 export function reportError(log: Logger, req: Request, e: unknown): HttpError {
   const err = toHttpError(e);
   if (err.status >= 500) {
-    log.error('request failed', { method: req.method, path: req.path, status: err.status, error: String(e), stack: (e as Error)?.stack });
+    log.error('request failed', { method: req.method, path: pathOf(req), status: err.status, error: String(e), stack: (e as Error)?.stack });
   }
   return err;
 }
@@ -234,22 +235,22 @@ export function buildRouter(routes: RouteDef[], reserved: string[], makeContext:
   const dispatch = async (req: Request, res: Response, methods: Map<string, RouteDef>, params: Record<string, string>, rawBody: Buffer | undefined): Promise<void> => {
     const base = makeContext(req);
     try {
-      const method = req.method === 'HEAD' ? 'GET' : req.method;
+      const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
       const route = methods.get(method);
       if (!route) throw methodNotAllowed([...methods.keys(), 'OPTIONS']);
       const regime = route.regime ?? 'G';
       let responseType: string | undefined;
       if ((method === 'POST' || method === 'PUT') && route.consumes) {
-        checkRequestType(regime, req.headers['content-type'], route.consumes);
+        checkRequestType(regime, header(req, 'content-type'), route.consumes);
       }
       if (method === 'GET' && route.produces) {
-        responseType = negotiateResponse(regime, req.headers['accept'], route.produces);
+        responseType = negotiateResponse(regime, header(req, 'accept'), route.produces);
       }
       const body = method === 'POST' || method === 'PUT' ? parseBody(rawBody) : undefined;
       const ctx: RequestContext = {
         ...base,
         params,
-        query: queryOf(req.url),
+        query: queryOf(req.url ?? '/'),
         body,
         responseType,
         memo: new Map(),
@@ -279,7 +280,6 @@ export function buildRouter(routes: RouteDef[], reserved: string[], makeContext:
       return path;
     }
     if (!found) return undefined;
-    req.params = found.params;
     void dispatch(req, res, found.route.methods, found.params, rawBody);
     return found.route.path;
   };

@@ -2,7 +2,7 @@
  * What a REST resource declaration holds. A resource is one declaration (fields, media types,
  * paths, parents, links, filters, hooks); the generic handlers in handlers.ts serve it.
  */
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import type { Msg } from '../../../lib/models/types.js';
 import type { NsdbStorage } from '../../../lib/nsdb/storage.js';
 import type { Transaction } from '../../../lib/nsdb/transaction.js';
@@ -91,7 +91,7 @@ export interface RequestContext {
   base: string;
   identity?: Identity;
   log: Logger;
-  req: Request;
+  req: IncomingMessage;
   params: Record<string, string>;
   query: Record<string, string>;
   /** parsed JSON body of POST/PUT (undefined for other methods) */

@@ -5,6 +5,7 @@
  * message. Each tenant links to the bridges, routers, chains and port groups that name it,
  * i.e. the collection URIs with `?tenant_id=<id>` (§6.19).
  */
+import { header } from '../../../lib/http/exchange.js';
 import { AuthError, type Tenant } from '../../../lib/auth/provider.js';
 import { HttpError } from '../../../lib/http/errors.js';
 import { collection, single } from '../../../lib/http/media-types.js';
@@ -62,7 +63,7 @@ function token(ctx: RequestContext): string | null {
  * otherwise, and always for DELETE, 405 with the TenantUnmodifiable message.
  */
 const unmodifiable: Handler = async (ctx) => {
-  const contentType = ctx.req.get('content-type');
+  const contentType = header(ctx.req, 'content-type');
   if (ctx.req.method !== 'DELETE' && contentType !== undefined && contentType.trim() !== '') {
     checkRequestType('E', contentType, [TENANT_TYPE]);
   }
