@@ -19,6 +19,8 @@ import {
 import { zoomLayout, type ZoomLayout } from './layout.js';
 import { ChangeOwner, type ProductInfo } from './provenance.js';
 import { mapReadError, Transaction, type TransactionContext } from './transaction.js';
+import { DecodeCache } from './decode-cache.js';
+import { cloneMsg } from './msg.js';
 
 export interface RetryPolicy {
   /** Total attempts of one transaction, the first included. */
@@ -98,6 +100,8 @@ export class NsdbStorage {
   private readonly maxRequestBytes?: number;
   private built = false;
   /** Retries waiting for their turn on a conflicting object (see tryTransaction). */
+  /** Parsed objects, reused when a read returns the very bytes they came from (decode-cache.ts). */
+  readonly decodeCache = new DecodeCache();
   /** Transactions queued on hot objects (by key), served by group commits (tryTransaction). */
   private readonly queues = new Map<string, HotQueue>();
   private readonly giveWay = (key: string): boolean => this.queues.has(key);
@@ -184,14 +188,19 @@ export class NsdbStorage {
 
   async get(clazz: string, id: string): Promise<Msg> {
     this.requireBuilt();
-    let data: Buffer;
+    const path = this.layout.model(clazz, id);
+    let read: { data: Buffer; stat: { version: number } };
     try {
-      data = (await this.zk.getData(this.layout.model(clazz, id))).data;
+      read = await this.zk.getData(path);
     } catch (e) {
       if (e instanceof ZkError && e.codeName === 'NONODE') throw new NotFoundError(clazz, id);
       throw mapReadError(e, `reading ${clazz} ${id}`);
     }
-    return this.decode(clazz, id, data);
+    const cached = this.decodeCache.get(path, read.stat.version, read.data);
+    if (cached) return cloneMsg(cached);
+    const msg = this.decode(clazz, id, read.data);
+    this.decodeCache.put(path, read.stat.version, read.data, msg);
+    return cloneMsg(msg);
   }
 
   async getOrNull(clazz: string, id: string): Promise<Msg | null> {
@@ -280,6 +289,7 @@ export class NsdbStorage {
       product: this.product,
       startZxid,
       onDeletedTables: (paths) => this.deleteTablesLater(paths),
+      decodeCache: this.decodeCache,
       ...(this.maxRequestBytes !== undefined ? { maxRequestBytes: this.maxRequestBytes } : {}),
       ...turns,
     });

@@ -25,6 +25,7 @@ import {
   StorageUnavailableError,
 } from './errors.js';
 import { cloneMsg, idsOf, multisetMinus } from './msg.js';
+import type { DecodeCache } from './decode-cache.js';
 import { ChangeType, createdProvenance, updatedProvenance, type ProductInfo } from './provenance.js';
 import type { ZoomLayout } from './layout.js';
 
@@ -90,6 +91,8 @@ export interface TransactionContext {
   onCommitSent?: () => void;
   /** The largest request ZooKeeper accepts (its jute.maxbuffer); default MAX_REQUEST_BYTES. */
   maxRequestBytes?: number;
+  /** Parsed objects by path, reused when a read returns the bytes they were parsed from. */
+  decodeCache?: DecodeCache;
 }
 
 /** ZooKeeper's default jute.maxbuffer: the largest request packet a server reads (0xfffff). */
@@ -206,11 +209,16 @@ export class Transaction {
     if (model.value.stat.mzxid > startZxid) {
       throw new ConcurrentModificationError(`${clazz} with ID ${id} was modified during the transaction.`, key(clazz, id));
     }
-    let obj: Msg;
-    try {
-      obj = parseText(clazz, model.value.data.toString('utf8'));
-    } catch (e) {
-      throw new InternalStorageError(`Failed to parse ${clazz} with ID ${id}: ${(e as Error).message}`, { cause: e });
+    // the snapshot's object is never modified (changes replace it), so a cached one can be it
+    const modelPath = layout.model(clazz, id);
+    let obj = this.ctx.decodeCache?.get(modelPath, model.value.stat.version, model.value.data);
+    if (!obj) {
+      try {
+        obj = parseText(clazz, model.value.data.toString('utf8'));
+      } catch (e) {
+        throw new InternalStorageError(`Failed to parse ${clazz} with ID ${id}: ${(e as Error).message}`, { cause: e });
+      }
+      this.ctx.decodeCache?.put(modelPath, model.value.stat.version, model.value.data, obj);
     }
     const snap: Snapshot = { obj, version: model.value.stat.version };
     if (prov.status === 'fulfilled') {
@@ -571,12 +579,16 @@ export class Transaction {
     const deletedTables: string[] = [];
     const createdWithTables: { clazz: string; id: string }[] = [];
 
+    // the objects written, to remember what their new versions parse to once committed
+    const written: { index: number; path: string; data: Buffer; obj: Msg }[] = [];
     for (const op of this.ops.values()) {
       const modelPath = layout.model(op.clazz, op.id);
       const objectPath = layout.object(op.clazz, op.id);
       const origin = { clazz: op.clazz, id: op.id };
       if (op.kind === 'create') {
-        push({ op: 'create', path: modelPath, data: serialize(op.clazz, op.obj) }, { what: 'objCreate', ...origin });
+        const data = serialize(op.clazz, op.obj);
+        written.push({ index: zkOps.length, path: modelPath, data, obj: op.obj });
+        push({ op: 'create', path: modelPath, data }, { what: 'objCreate', ...origin });
         push(
           { op: 'create', path: objectPath, data: encodeZoomObject(createdProvenance(owner, ChangeType.data, product)) },
           { what: 'objCreate', ...origin },
@@ -587,10 +599,9 @@ export class Transaction {
       const snap = this.snapshots.get(key(op.clazz, op.id));
       if (!snap || !snap.obj) throw new InternalStorageError(`No snapshot for ${op.clazz} ${op.id}`);
       if (op.kind === 'update') {
-        push(
-          { op: 'setData', path: modelPath, data: serialize(op.clazz, op.obj), version: snap.version },
-          { what: 'objUpdate', ...origin },
-        );
+        const data = serialize(op.clazz, op.obj);
+        written.push({ index: zkOps.length, path: modelPath, data, obj: op.obj });
+        push({ op: 'setData', path: modelPath, data, version: snap.version }, { what: 'objUpdate', ...origin });
         if (snap.prov) {
           const next = updatedProvenance(snap.prov.records, owner, op.changeType, snap.version + 1, product);
           if (next) {
@@ -642,10 +653,20 @@ export class Transaction {
     this.checkSize(zkOps, origins);
     const sent = this.ctx.zk.multi(zkOps);
     this.ctx.onCommitSent?.();
+    let results;
     try {
-      await sent;
+      results = await sent;
     } catch (e) {
       throw classifyCommitError(e, origins);
+    }
+    const cache = this.ctx.decodeCache;
+    if (cache) {
+      for (const w of written) {
+        const r = results[w.index];
+        const version = r?.op === 'create' ? 0 : r?.stat?.version;
+        if (version === undefined) cache.drop(w.path);
+        else cache.put(w.path, version, w.data, asParsed(w.obj));
+      }
     }
     if (deletedTables.length > 0) this.ctx.onDeletedTables?.(deletedTables);
   }
@@ -749,4 +770,25 @@ function classifyCommitError(e: unknown, origins: OpOrigin[]): Error {
     default:
       return mapReadError(e, 'committing a transaction');
   }
+}
+
+/**
+ * The object as parsing its printed text gives it back: the text format has no empty repeated
+ * field, so those are left out (nested messages included). Used for objects this node wrote, so
+ * that a later read served from the decode cache sees what a parse would produce.
+ */
+function asParsed(m: Msg): Msg {
+  const out: Msg = {};
+  for (const [k, v] of Object.entries(m)) {
+    if (v === undefined) continue;
+    if (Array.isArray(v)) {
+      if (v.length === 0) continue;
+      out[k] = (v as unknown[]).map((x) => (isMsg(x) ? asParsed(x) : x)) as typeof v;
+    } else out[k] = isMsg(v) ? asParsed(v) : v;
+  }
+  return out;
+}
+
+function isMsg(v: unknown): v is Msg {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 }

@@ -13,6 +13,7 @@ import { NsdbStorage } from '../../lib/nsdb/storage.js';
 import { ChangeOwner } from '../../lib/nsdb/provenance.js';
 import { ConcurrentModificationError, StorageNodeExistsError } from '../../lib/nsdb/errors.js';
 import type { Transaction } from '../../lib/nsdb/transaction.js';
+import { parseText } from '../../lib/nsdb/codec/text-format.js';
 import { randomUuid } from '../../lib/nsdb/codec/uuid.js';
 import { NsdbTestEnv, failure, refs, sorted } from '../support/nsdb-env.js';
 
@@ -327,5 +328,45 @@ describe('queues of conflicting retries, served by group commits', () => {
     const stored = refs(await storage.get('Router', router), 'port_ids');
     assert.deepEqual(sorted(stored), sorted(ids.filter((_, i) => i !== 3)));
     assert.equal(await storage.exists('Port', ids[3] as string), false);
+  });
+});
+
+describe('decode cache: parsed objects reused only for the very bytes they came from', () => {
+  test('what this node wrote reads back exactly as a parse of the stored bytes, without parsing', async () => {
+    const net = randomUuid();
+    const ports = [randomUuid(), randomUuid()];
+    await storage.tryTransaction(API, async (tx) => {
+      await tx.create('Network', { id: net, name: 'cached', admin_state_up: false });
+      for (const p of ports) await tx.create('Port', { id: p, network_id: net, tunnel_key: 7n });
+    });
+    // the last port leaves: port_ids becomes empty, which the text format does not store
+    await storage.tryTransaction(API, async (tx) => {
+      for (const p of ports) await tx.delete('Port', p);
+    });
+    const path = storage.layout.model('Network', net);
+    const zk = await env.client();
+    const fromBytes = parseText('Network', (await zk.getData(path)).data.toString('utf8'));
+    const hits = storage.decodeCache.hits;
+    const read = await storage.get('Network', net);
+    assert.equal(storage.decodeCache.hits, hits + 1, 'served from the cache');
+    assert.deepEqual(read, fromBytes);
+    // a copy: changing it changes nothing cached
+    read['name'] = 'changed';
+    assert.equal((await storage.get('Network', net))['name'], 'cached');
+  });
+
+  test("another node's write is seen at once: the bytes differ, the cache is not used", async () => {
+    const net = randomUuid();
+    await storage.tryTransaction(API, (tx) => tx.create('Network', { id: net, name: 'one' }));
+    assert.equal((await storage.get('Network', net))['name'], 'one');
+    await other.tryTransaction(API, async (tx) => tx.update('Network', { ...(await tx.get('Network', net)), name: 'two' }));
+    const misses = storage.decodeCache.misses;
+    assert.equal((await storage.get('Network', net))['name'], 'two');
+    assert.equal(storage.decodeCache.misses, misses + 1);
+    // and inside a transaction too
+    await other.tryTransaction(API, async (tx) => tx.update('Network', { ...(await tx.get('Network', net)), name: 'three' }));
+    await storage.tryTransaction(API, async (tx) => {
+      assert.equal((await tx.get('Network', net))['name'], 'three');
+    });
   });
 });
