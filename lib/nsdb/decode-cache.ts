@@ -29,7 +29,7 @@ export class DecodeCache {
    */
   constructor(
     private readonly maxEntries = 1024,
-    private readonly maxBytes = 32 * 1024 * 1024,
+    private readonly maxBytes = 8 * 1024 * 1024,
   ) {}
 
   /** The object parsed from these bytes at this version, if it is the one cached for the path. */
