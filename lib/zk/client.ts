@@ -299,6 +299,13 @@ export interface ZkClientEvents {
   expired: [info: { reason: 'server' | 'client-timeout' }];
 }
 
+/** What a session's owner or follower reacts to (ZkClient.followSession). */
+export interface SessionEventHandlers {
+  disconnected(): void;
+  reconnected(): void;
+  expired(): void;
+}
+
 export class ZkClient extends EventEmitter<ZkClientEvents> {
   private readonly opts: Required<Omit<ZkClientOptions, 'logger' | 'retry' | 'observer'>> & { retry: Required<NonNullable<ZkClientOptions['retry']>> };
   private readonly log: ZkLogger;
@@ -799,6 +806,25 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       this.watcherWrappers.set(watch, wrapped);
     }
     return wrapped;
+  }
+
+  /**
+   * Calls the handlers on this session's disconnects, reconnects and expiry until the returned
+   * function is called (a node's session owner and the services following it move from one
+   * client to the next this way).
+   */
+  followSession(h: SessionEventHandlers): () => void {
+    const disconnected = (): void => h.disconnected();
+    const reconnected = (): void => h.reconnected();
+    const expired = (): void => h.expired();
+    this.on('disconnected', disconnected);
+    this.on('reconnected', reconnected);
+    this.on('expired', expired);
+    return () => {
+      this.off('disconnected', disconnected);
+      this.off('reconnected', reconnected);
+      this.off('expired', expired);
+    };
   }
 
   async getData(path: string, watch?: Watcher): Promise<{ data: Buffer; stat: ZkStat }> {

@@ -11,7 +11,7 @@
  * reconnected (same session back), expired (the session is gone: Curator's LOST), and client
  * (a new session to start over on).
  */
-import type { ZkClient, ZkLogger } from './client.js';
+import type { SessionEventHandlers, ZkClient, ZkLogger } from './client.js';
 
 export interface SessionCallbacks {
   disconnected(): void;
@@ -38,12 +38,15 @@ export class SessionFollower {
   private reconnecting = false;
   private retryTimer?: NodeJS.Timeout;
   private wakeRetry?: () => void;
-  private readonly onDisconnected = (): void => this.cb.disconnected();
-  private readonly onReconnected = (): void => this.cb.reconnected();
-  private readonly onExpired = (): void => {
-    this.cb.expired();
-    void this.reconnect();
+  private readonly handlers: SessionEventHandlers = {
+    disconnected: () => this.cb.disconnected(),
+    reconnected: () => this.cb.reconnected(),
+    expired: () => {
+      this.cb.expired();
+      void this.reconnect();
+    },
   };
+  private unfollow: () => void;
 
   constructor(
     client: ZkClient,
@@ -51,7 +54,7 @@ export class SessionFollower {
     private readonly opts: SessionFollowerOptions,
   ) {
     this.current = client;
-    this.listen(client);
+    this.unfollow = client.followSession(this.handlers);
   }
 
   get client(): ZkClient {
@@ -73,10 +76,10 @@ export class SessionFollower {
     if (next === this.current) return;
     const prev = this.current;
     const prevOwned = this.owned;
-    this.unlisten(prev);
+    this.unfollow();
     this.current = next;
     this.owned = owned;
-    this.listen(next);
+    this.unfollow = next.followSession(this.handlers);
     if (prevOwned) void prev.close().catch(() => undefined);
     this.cb.client(next);
   }
@@ -120,19 +123,7 @@ export class SessionFollower {
     this.closed = true;
     clearTimeout(this.retryTimer);
     this.wakeRetry?.();
-    this.unlisten(this.current);
+    this.unfollow();
     if (this.owned) await this.current.close().catch(() => undefined);
-  }
-
-  private listen(zk: ZkClient): void {
-    zk.on('disconnected', this.onDisconnected);
-    zk.on('reconnected', this.onReconnected);
-    zk.on('expired', this.onExpired);
-  }
-
-  private unlisten(zk: ZkClient): void {
-    zk.off('disconnected', this.onDisconnected);
-    zk.off('reconnected', this.onReconnected);
-    zk.off('expired', this.onExpired);
   }
 }

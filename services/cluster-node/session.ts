@@ -13,7 +13,7 @@
  * Clients made here belong to the NodeSession and are closed by close().
  */
 import { EventEmitter } from 'node:events';
-import type { ZkClient, ZkLogger, ZkSessionState } from '../../lib/zk/client.js';
+import type { SessionEventHandlers, ZkClient, ZkLogger, ZkSessionState } from '../../lib/zk/client.js';
 
 export interface NodeSessionOptions {
   /** one connection attempt (a ZkClient.connect without retries of its own) */
@@ -89,7 +89,7 @@ export class NodeSession extends EventEmitter<NodeSessionEvents> {
     this.wake?.();
     const c = this.current;
     if (c) {
-      this.unlisten(c);
+      this.unfollow?.();
       await c.close().catch(() => undefined);
     }
     await this.opening?.catch(() => undefined);
@@ -112,11 +112,11 @@ export class NodeSession extends EventEmitter<NodeSessionEvents> {
         this.sessions++;
         const prev = this.current;
         if (prev) {
-          this.unlisten(prev);
+          this.unfollow?.();
           void prev.close().catch(() => undefined); // expired: only its transport is left
         }
         this.current = zk;
-        this.listen(zk);
+        this.unfollow = zk.followSession(this.handlers);
         log.info('ZooKeeper session established', { sessionId: `0x${zk.sessionId.toString(16)}`, sessionTimeoutMs: zk.sessionTimeoutMs, sessions: this.sessions });
         this.emit('client', zk);
         this.emit('state', zk.state);
@@ -137,29 +137,15 @@ export class NodeSession extends EventEmitter<NodeSessionEvents> {
     return undefined;
   }
 
-  private readonly onDisconnected = (): void => {
-    this.emit('state', 'disconnected');
+  private readonly handlers: SessionEventHandlers = {
+    disconnected: () => this.emit('state', 'disconnected'),
+    reconnected: () => this.emit('state', 'connected'),
+    expired: () => {
+      if (this.closed) return;
+      this.opts.logger.warn('ZooKeeper session lost: opening a new one');
+      void this.open();
+    },
   };
-
-  private readonly onReconnected = (): void => {
-    this.emit('state', 'connected');
-  };
-
-  private readonly onExpired = (): void => {
-    if (this.closed) return;
-    this.opts.logger.warn('ZooKeeper session lost: opening a new one');
-    void this.open();
-  };
-
-  private listen(zk: ZkClient): void {
-    zk.on('disconnected', this.onDisconnected);
-    zk.on('reconnected', this.onReconnected);
-    zk.on('expired', this.onExpired);
-  }
-
-  private unlisten(zk: ZkClient): void {
-    zk.off('disconnected', this.onDisconnected);
-    zk.off('reconnected', this.onReconnected);
-    zk.off('expired', this.onExpired);
-  }
+  /** Stops following the current client's session events. */
+  private unfollow?: () => void;
 }

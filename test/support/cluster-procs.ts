@@ -10,29 +10,17 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, type WriteStrea
 import { join } from 'node:path';
 import { runningPids, serverStatus, stopHaproxy } from '../../haproxy/process.js';
 import { freePort, PROJECT } from './mn-conf.js';
+import { pollFor, sleep } from './wait.js';
 
 const MAIN = join(PROJECT, 'services/cluster-node/main.ts');
 
 export const HAVE_HAPROXY = spawnSync('haproxy', ['-v']).status === 0;
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { sleep };
 
 /** Polls `fn` every `everyMs` until it returns a value other than undefined/false; throws after timeoutMs. */
-export async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    await sleep(everyMs);
-  }
+export function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, everyMs = 50): Promise<T> {
+  return pollFor(what, fn, timeoutMs, everyMs);
 }
 
 export interface Readiness {

@@ -14,3 +14,22 @@ export async function until(what: string, cond: () => boolean | Promise<boolean>
     await sleep(everyMs);
   }
 }
+
+/**
+ * Polls `fn` until it returns a value (neither undefined nor false) and returns that value; a
+ * throw counts as "not yet" (the last error is named if time runs out).
+ */
+export async function pollFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, everyMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    await sleep(everyMs);
+  }
+}
