@@ -23,8 +23,8 @@
  * not updates of an instance's data.
  */
 import { EventEmitter } from 'node:events';
-import type { Watcher, ZkClient, ZkLogger } from './client.js';
-import { isNoNode, isNodeExists } from './errors.js';
+import type { Watcher, ZkClient, ZkLogger, ZkStat } from './client.js';
+import { isNoNode, isNodeExists, ZkError } from './errors.js';
 import { joinPath } from './paths.js';
 import { SessionFollower } from './session-follower.js';
 
@@ -350,7 +350,15 @@ export class ServiceDiscovery extends EventEmitter<ServiceDiscoveryEvents> {
       if (opts.signal?.aborted) throw new Error('claim aborted');
       let wake: () => void = () => undefined;
       const changed = new Promise<void>((r) => (wake = r));
-      const stat = await this.client.exists(path, () => wake());
+      let stat: ZkStat | null;
+      try {
+        stat = await this.client.exists(path, () => wake());
+      } catch (e) {
+        // ZooKeeper away for a moment: look again (the next look decides, deadline or not)
+        if (!(e instanceof ZkError) || isNoNode(e)) throw e;
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
       if (!stat || this.ownSessions.has(stat.ephemeralOwner)) return;
       const holder = await this.readInstance(path);
       if (!announced) {
@@ -466,7 +474,6 @@ export class ServiceDiscovery extends EventEmitter<ServiceDiscoveryEvents> {
       if (this.registrations.get(reg.path) !== reg) return; // unregistered meanwhile
       try {
         await zk.create(reg.path, data, 'ephemeral');
-        break;
       } catch (e) {
         if (isNoNode(e) && tries < 3) {
           await zk.mkdirp(this.pathFor(reg.instance.name));
@@ -476,16 +483,21 @@ export class ServiceDiscovery extends EventEmitter<ServiceDiscoveryEvents> {
         const stat = await zk.exists(reg.path);
         if (stat && stat.ephemeralOwner === zk.sessionId) {
           await zk.setData(reg.path, data);
-          break;
+        } else {
+          if (stat && this.exclusive && !this.ownSessions.has(stat.ephemeralOwner)) {
+            throw new InstanceTakenError(reg.path, stat.ephemeralOwner, await this.readInstance(reg.path), 'held');
+          }
+          if (++replaced > 2) throw e;
+          await this.removeQuietly(reg.path);
+          continue;
         }
-        if (stat && this.exclusive && !this.ownSessions.has(stat.ephemeralOwner)) {
-          throw new InstanceTakenError(reg.path, stat.ephemeralOwner, await this.readInstance(reg.path), 'held');
-        }
-        if (++replaced > 2) throw e;
-        await this.removeQuietly(reg.path);
       }
+      // The watch is set after the write: a node deleted or taken in between would be missed by
+      // it, so what it finds decides whether the write stands.
+      const stat = await zk.exists(reg.path, reg.watcher);
+      if (stat?.ephemeralOwner === zk.sessionId) return;
+      if (tries >= 5) throw new Error(`service instance ${reg.path} keeps changing under its registration`);
     }
-    await zk.exists(reg.path, reg.watcher);
   }
 
   private async ensureRegistered(newSession: boolean): Promise<void> {

@@ -30,7 +30,8 @@ async function answersAs(holder: ServiceInstance, hostId: string): Promise<boole
   if (!holder.address || !holder.port) return false;
   const host = holder.address.includes(':') ? `[${holder.address}]` : holder.address;
   try {
-    const res = await fetch(`http://${host}:${holder.port}/healthz`, { signal: AbortSignal.timeout(1500) });
+    // generous: a busy node answers late, and only something that accepts and stays silent costs it
+    const res = await fetch(`http://${host}:${holder.port}/healthz`, { signal: AbortSignal.timeout(5000) });
     const body = (await res.json()) as { hostId?: unknown };
     return body.hostId === hostId;
   } catch {

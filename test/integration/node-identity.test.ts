@@ -27,8 +27,8 @@ let dir: string;
 let admin: ZkClient;
 const procs: NodeProc[] = [];
 
-/** A short session timeout, so that a crashed node's session expires within seconds. */
-const SESSION = { 'zookeeper.session_timeout': '2000' };
+/** The longest session the test server grants (20 ticks of 500 ms): nothing expires by accident on a busy machine. */
+const SESSION = { 'zookeeper.session_timeout': '10000' };
 
 async function node(name: string, extra: { hostIdFile?: string; set?: Record<string, string>; port?: number } = {}): Promise<NodeProc> {
   const p = new NodeProc(name, { zk: zkConnect, rootKey, dir: join(dir, name), port: extra.port ?? (await freePort()), set: { ...SESSION, ...extra.set }, hostIdFile: extra.hostIdFile });
@@ -48,6 +48,11 @@ async function entry(hostId: string): Promise<{ owner: bigint; port: number | nu
   } catch {
     return undefined;
   }
+}
+
+/** The node's entry, once there (/readyz turns 200 just before the node registers). */
+function registered(p: NodeProc): Promise<NonNullable<Awaited<ReturnType<typeof entry>>>> {
+  return until(`${p.name} registered`, () => entry(p.hostId), 30_000);
 }
 
 /** What the process wrote on stderr: the refusal, one line (log lines go to stdout). */
@@ -74,8 +79,8 @@ describe('one node per host id', () => {
     const a = await node('a');
     a.start();
     await a.ready();
-    const before = await entry(a.hostId);
-    assert.equal(before?.port, a.port);
+    const before = await registered(a);
+    assert.equal(before.port, a.port);
     const b = await node('b', { hostIdFile: a.hostIdFile });
     b.start();
     assert.equal(await b.exited(30_000), 1, b.tail());
@@ -88,7 +93,7 @@ describe('one node per host id', () => {
     assert.ok(!b.tail(200).includes('waiting up to'), 'refused without waiting');
     assert.equal((await readyz(b.port)).status, 0, 'the refused node never listened');
     assert.deepEqual(await entry(a.hostId), before, 'the entry is untouched');
-    assert.equal((await readyz(a.port)).status, 200);
+    await a.ready();
     await a.terminate();
   });
 
@@ -97,11 +102,11 @@ describe('one node per host id', () => {
     // there whatever the machine's speed, the old node dies only once the new one is waiting:
     // the old one registered an address nobody answers on, so the new one cannot tell it is
     // alive, and waits; then kill -9.
-    const old = await node('crashing', { set: { 'cluster.rest_api.advertised_host': '127.0.0.2' } });
+    // a short session, so that it expires within seconds of the kill
+    const old = await node('crashing', { set: { 'cluster.rest_api.advertised_host': '127.0.0.2', 'zookeeper.session_timeout': '2000' } });
     old.start();
     await old.ready();
-    const held = await entry(old.hostId);
-    assert.ok(held);
+    const held = await registered(old);
     const restarted = await node('restarted', { hostIdFile: old.hostIdFile, set: { 'zookeeper.session_timeout': '6000' } });
     restarted.start();
     await until('the new node waits', () => restarted.tail(200).includes('waiting up to 8 s'), 60_000);
@@ -109,8 +114,10 @@ describe('one node per host id', () => {
     await old.kill9();
     await restarted.ready(60_000);
     assert.match(restarted.tail(200), /the earlier session of this host id expired: going on/);
-    const now = await entry(old.hostId);
-    assert.ok(now, 'registered again');
+    const now = await until('registered again', async () => {
+      const e = await entry(old.hostId);
+      return e && e.owner !== held.owner ? e : undefined;
+    }, 30_000);
     assert.notEqual(now.owner, held.owner);
     assert.equal(now.port, restarted.port);
     await restarted.terminate();
@@ -121,14 +128,15 @@ describe('one node per host id', () => {
     const a = await node('hidden', { set: { 'cluster.rest_api.advertised_host': '127.0.0.2' } });
     a.start();
     await a.ready();
-    const before = await entry(a.hostId);
-    const b = await node('patient', { hostIdFile: a.hostIdFile });
+    const before = await registered(a);
+    // the wait is the waiting node's own session timeout and a margin: 2 s + 2 s
+    const b = await node('patient', { hostIdFile: a.hostIdFile, set: { 'zookeeper.session_timeout': '2000' } });
     b.start();
     assert.equal(await b.exited(30_000), 1, b.tail());
     assert.match(b.tail(200), new RegExp(`host id ${a.hostId} is registered at 127\\.0\\.0\\.2:${a.port} by ZooKeeper session 0x[0-9a-f]+; waiting up to 4 s`));
     assert.match(errorLine(b), new RegExp(`^midonet-cluster: host id ${a.hostId} is still registered at 127\\.0\\.0\\.2:${a.port} by ZooKeeper session 0x[0-9a-f]+ after [45] s: another node with this host id is running; every node needs its own host id`));
     assert.deepEqual(await entry(a.hostId), before);
-    assert.equal((await readyz(a.port)).status, 200);
+    await a.ready();
     await a.terminate();
   });
 });

@@ -209,12 +209,12 @@ describe('service discovery', () => {
       { op: 'remove', path, version: -1 },
       { op: 'create', path, data: Buffer.from('{"name":"api","id":"ex2","port":9}'), mode: 'ephemeral' },
     ]);
-    await until('the conflict is reported', () => conflicts.length > 0, 3000);
+    await until('the conflict is reported', () => conflicts.length > 0, 10_000);
     assert.equal(conflicts[0], stranger.sessionId);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal((await admin.exists(path))?.ephemeralOwner, stranger.sessionId, 'not fought over');
     await stranger.close();
-    await until('registered again once the stranger is gone', async () => (await admin.exists(path))?.ephemeralOwner === second.sessionId, 5000);
+    await until('registered again once the stranger is gone', async () => (await admin.exists(path))?.ephemeralOwner === second.sessionId, 10_000);
     assert.ok(back.includes('ex2'));
   });
 });
