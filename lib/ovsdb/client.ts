@@ -344,10 +344,14 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
         this.socket = undefined;
         reject(e);
       };
+      // close() destroys a socket still connecting without an error: that must end the attempt too.
+      const closedEarly = (): void => failed(new OvsdbClosedError(`connect to ${this.endpoint} abandoned`));
       socket.once('error', failed);
+      socket.once('close', closedEarly);
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.off('error', failed);
+        socket.off('close', closedEarly);
         this.socket = undefined;
         let closedWith: (e: Error | undefined) => void = () => {};
         const closed = new Promise<Error | undefined>((r) => (closedWith = r));

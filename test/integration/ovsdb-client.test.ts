@@ -283,6 +283,30 @@ describe('OVSDB client against a misbehaving peer', () => {
     await new Promise<void>((r) => server.close(() => r()));
   });
 
+  test('an update right behind the monitor reply, in the same read, reaches the handler after the initial contents', async () => {
+    script = (s) => {
+      s.on('data', (d: Buffer) => {
+        const req = JSON.parse(d.toString()) as { id: number; method: string; params: unknown[] };
+        if (req.method !== 'monitor') return;
+        const id = JSON.stringify(req.params[1]);
+        s.write(
+          `{"id":${req.id},"result":{"T":{"${U}":{"new":{"n":1}}}},"error":null}` +
+            `{"id":null,"method":"update","params":[${id},{"T":{"${U}":{"old":{"n":1},"new":{"n":2}}}}]}`,
+        );
+      });
+    };
+    const U = '11111111-2222-4333-8444-555555555555';
+    const c = await OvsdbClient.connect({ host: '127.0.0.1', port, retry: quickRetry(), probeIntervalMs: 0 });
+    const seen: string[] = [];
+    try {
+      await c.monitor('db', { T: {} }, { initial: (u) => seen.push(`initial n=${String(u['T']?.[U]?.new?.['n'])}`), update: (u) => seen.push(`update n=${String(u['T']?.[U]?.new?.['n'])}`) });
+      await until('the update', () => seen.length === 2, 2000);
+      assert.deepEqual(seen, ['initial n=1', 'update n=2']);
+    } finally {
+      await c.close();
+    }
+  });
+
   test('odd messages are reported and survived; garbage drops the connection, which is made again', async () => {
     let connections = 0;
     script = (s) => {
