@@ -1,10 +1,10 @@
 /**
  * How long the OVSDB client waits between connection attempts. The client depends only on the
- * small RetryPolicy interface, so a shared retry helper can stand in for exponentialBackoff
+ * small ReconnectPolicy interface, so a shared retry helper can stand in for exponentialBackoff
  * without touching the client.
  */
 
-export interface RetryPolicy {
+export interface ReconnectPolicy {
   /**
    * The delay before retry number `attempt` (1 = the first retry after a failure), or undefined
    * to give up.
@@ -27,7 +27,7 @@ export interface ExponentialBackoffOptions {
  * Exponential steps bounded by maxMs, each drawn at random from its upper half: clients that
  * lost the same server at the same moment spread out, and none retries sooner than half a step.
  */
-export function exponentialBackoff(opts: ExponentialBackoffOptions = {}): RetryPolicy {
+export function exponentialBackoff(opts: ExponentialBackoffOptions = {}): ReconnectPolicy {
   const base = Math.max(1, opts.baseMs ?? 250);
   const max = Math.max(base, opts.maxMs ?? 10_000);
   const maxAttempts = opts.maxAttempts ?? Number.POSITIVE_INFINITY;

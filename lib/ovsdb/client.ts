@@ -2,7 +2,7 @@
  * An OVSDB client (RFC 7047) for one server, kept connected for its whole life:
  *
  * - Connects over TCP and, when the connection is lost (the server restarted, the peer stopped
- *   answering echoes, the network dropped it), connects again after a backoff (RetryPolicy: by
+ *   answering echoes, the network dropped it), connects again after a backoff (ReconnectPolicy: by
  *   default exponential steps with jitter, for ever). The retry count starts again once a
  *   connection has stayed up for a while, so a server that accepts and drops at once is not
  *   hammered.
@@ -19,7 +19,7 @@
 import { EventEmitter } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import { getLogger, type Logger } from '../log/logger.js';
-import { exponentialBackoff, type RetryPolicy } from './backoff.js';
+import { exponentialBackoff, type ReconnectPolicy } from './backoff.js';
 import {
   checkTransactResult,
   OvsdbClosedError,
@@ -46,7 +46,7 @@ export interface OvsdbClientOptions {
   /** idle time before the client's own echo, and how long that echo may go unanswered; default 5000, 0 = off */
   probeIntervalMs?: number;
   /** delays between connection attempts; default exponentialBackoff() (250 ms doubling to 10 s, for ever) */
-  retry?: RetryPolicy;
+  retry?: ReconnectPolicy;
   /** a connection that stayed up this long resets the retry count; default 2000 */
   stableAfterMs?: number;
   /** bound on one incoming message */
@@ -102,7 +102,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
   private readonly connectTimeoutMs: number;
   private readonly requestTimeoutMs: number;
   private readonly probeIntervalMs: number;
-  private readonly retry: RetryPolicy;
+  private readonly retry: ReconnectPolicy;
   private readonly stableAfterMs: number;
   private readonly maxFrameBytes: number | undefined;
   private readonly log: Logger;
