@@ -300,6 +300,8 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
         cause = (await closed) ?? new OvsdbDisconnectedError('connection closed');
         this.conn = undefined;
       } catch (e) {
+        // A monitor that could not be restored in time leaves a connection that may still be open.
+        this.connecting?.close();
         this.connecting = undefined;
         cause = e as Error;
       }
