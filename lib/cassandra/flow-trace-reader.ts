@@ -4,7 +4,7 @@
  * creates the keyspace or the tables. While no agent has created them yet, there is nothing
  * traced: a list is empty and a flow is not found.
  */
-import { types, type Client } from 'cassandra-driver';
+import { types } from 'cassandra-driver';
 import { CassandraSession, type CassandraSessionOptions, type CassandraStatus } from './session.js';
 import { FLOW_TRACING_KEYSPACE, FlowColumn, FlowTracingCql } from './flow-tracing-schema.js';
 
@@ -96,10 +96,10 @@ export class FlowTraceReader {
     const since = timeArg('since', query.since, new Date(0));
     const until = timeArg('until', query.until, new Date());
     if (since.getTime() > until.getTime()) throw new FlowTraceArgumentError('since is later than until');
-    return this.session.run('list_flows', async (client) => {
-      if (!(await hasKeyspace(client))) return { flows: [], more: false };
+    return this.session.run('list_flows', async (cql) => {
+      if (!(await cql.hasKeyspace(FLOW_TRACING_KEYSPACE))) return { flows: [], more: false };
       // one more than asked, to tell whether there are more
-      const rs = await client.execute(FlowTracingCql.flowsNewestFirst, [trace, since, until, limit + 1], { prepare: true, fetchSize: limit + 1 });
+      const rs = await cql.execute(FlowTracingCql.flowsNewestFirst, [trace, since, until, limit + 1], { fetchSize: limit + 1 });
       const flows = rs.rows.map(flowOf);
       return { flows: flows.slice(0, limit), more: flows.length > limit };
     });
@@ -112,12 +112,12 @@ export class FlowTraceReader {
     // flowTraceId is a timeuuid column: no other kind of UUID can name a flow (Cassandra would refuse it)
     if (flow.getBuffer()[6]! >> 4 !== 1) return undefined;
     const until = new Date();
-    return this.session.run('get_flow', async (client) => {
-      if (!(await hasKeyspace(client))) return undefined;
+    return this.session.run('get_flow', async (cql) => {
+      if (!(await cql.hasKeyspace(FLOW_TRACING_KEYSPACE))) return undefined;
       const limit = this.maxEvents + 1;
       const [flowRs, eventsRs] = await Promise.all([
-        client.execute(FlowTracingCql.flow, [trace, flow], { prepare: true }),
-        client.execute(FlowTracingCql.eventsOldestFirst, [trace, flow, new Date(0), until, limit], { prepare: true, fetchSize: limit }),
+        cql.execute(FlowTracingCql.flow, [trace, flow]),
+        cql.execute(FlowTracingCql.eventsOldestFirst, [trace, flow, new Date(0), until, limit], { fetchSize: limit }),
       ]);
       const row = flowRs.first();
       if (!row) return undefined;
@@ -135,16 +135,6 @@ export class FlowTraceReader {
   close(): Promise<void> {
     return this.session.close();
   }
-}
-
-/**
- * Whether the agents have created the keyspace. The driver loads the keyspaces when it connects
- * and follows Cassandra's schema events; one refresh settles a keyspace created since.
- */
-async function hasKeyspace(client: Client): Promise<boolean> {
-  if (client.metadata.keyspaces[FLOW_TRACING_KEYSPACE]) return true;
-  await client.metadata.refreshKeyspace(FLOW_TRACING_KEYSPACE);
-  return client.metadata.keyspaces[FLOW_TRACING_KEYSPACE] !== undefined;
 }
 
 function uuidArg(what: string, value: string): types.Uuid {

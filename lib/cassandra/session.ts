@@ -4,7 +4,8 @@
  * Nothing connects until the first read, so a node starts, and answers /readyz, whether or not
  * Cassandra is configured or up. The configuration is read again at every call, so a change of
  * `cassandra.servers` in mn-conf is followed by the next call. Every call is bounded: connecting
- * (TCP, STARTUP, the driver's system and schema queries) by `connectTimeoutMs`, the reads by
+ * (TCP, STARTUP, the driver's system and schema queries) by `connectTimeoutMs` in all, whatever
+ * the number of servers (see attemptTimeout), and the reads of one call together by
  * `readTimeoutMs`. A call that finds Cassandra unavailable throws away its client, and the next
  * call connects afresh: the driver's own reconnection schedule never decides when a read may
  * succeed again.
@@ -41,6 +42,14 @@ export interface CassandraStatus {
   lastError?: { kind: CassandraErrorKind; message: string; at: Date };
 }
 
+/** What a call may ask of Cassandra. */
+export interface CqlRunner {
+  /** Runs a statement, prepared (once per client), within the read timeout. */
+  execute(cql: string, params: unknown[], opts?: { fetchSize?: number }): Promise<types.ResultSet>;
+  /** Whether a keyspace exists: the driver's schema metadata, refreshed once if it has none. */
+  hasKeyspace(name: string): Promise<boolean>;
+}
+
 interface Connecting {
   servers: string;
   promise: Promise<Client>;
@@ -65,7 +74,7 @@ export class CassandraSession {
    * Runs `fn` with a connected client (connecting first if needed). Every error comes out as a
    * CassandraError; the operation is reported to the observer either way.
    */
-  async run<T>(op: string, fn: (client: Client, config: CassandraConfig) => Promise<T>): Promise<T> {
+  async run<T>(op: string, fn: (cql: CqlRunner, config: CassandraConfig) => Promise<T>): Promise<T> {
     const started = process.hrtime.bigint();
     let servers = '';
     let client: Client | undefined;
@@ -73,7 +82,7 @@ export class CassandraSession {
       const config = this.opts.config();
       servers = config.servers;
       client = await this.connected(config);
-      const result = await withDeadline(fn(client, config), this.readTimeoutMs, () => new CassandraUnavailableError(`Cassandra did not answer within ${this.readTimeoutMs} ms`, servers));
+      const result = await withDeadline(fn(this.runner(client), config), this.readTimeoutMs, () => new CassandraUnavailableError(`Cassandra did not answer within ${this.readTimeoutMs} ms`, servers));
       this.recovered(servers);
       this.report(op, started);
       return result;
@@ -85,6 +94,18 @@ export class CassandraSession {
       this.report(op, started, err.kind);
       throw err;
     }
+  }
+
+  private runner(client: Client): CqlRunner {
+    const readTimeout = this.readTimeoutMs;
+    return {
+      execute: (cql, params, opts = {}) => client.execute(cql, params, { prepare: true, readTimeout, ...opts }),
+      hasKeyspace: async (name) => {
+        if (client.metadata.keyspaces[name]) return true;
+        await client.metadata.refreshKeyspace(name);
+        return client.metadata.keyspaces[name] !== undefined;
+      },
+    };
   }
 
   status(): CassandraStatus {
@@ -128,7 +149,9 @@ export class CassandraSession {
         // the agents' reconnection schedule, for a client that stays connected
         reconnection: new policies.reconnection.ExponentialReconnectionPolicy(100, 5000, false),
       },
-      socketOptions: { connectTimeout: this.connectTimeoutMs, readTimeout: this.readTimeoutMs },
+      // the socket options bound each step of connecting to one server (the TCP connect, STARTUP,
+      // the system queries); statements get readTimeout of their own
+      socketOptions: { connectTimeout: attemptTimeout(this.connectTimeoutMs, config.hosts.length), readTimeout: attemptTimeout(this.connectTimeoutMs, config.hosts.length) },
       queryOptions: { consistency: types.consistencies.one, prepare: true },
     });
     const log = this.opts.log;
@@ -182,6 +205,16 @@ export class CassandraSession {
   private report(op: string, started: bigint, error?: CassandraErrorKind): void {
     this.opts.observer?.operation?.(op, Number(process.hrtime.bigint() - started) / 1e9, error);
   }
+}
+
+/**
+ * The driver tries the contact points one after the other, in random order, each for up to its
+ * socket connect timeout (a server that does not accept) or its read timeout (a server that
+ * accepts and does not answer STARTUP): that must leave room within the whole connect's deadline
+ * for a server that answers after some that hang.
+ */
+export function attemptTimeout(connectTimeoutMs: number, hosts: number): number {
+  return Math.max(250, Math.floor(connectTimeoutMs / (hosts + 1)));
 }
 
 function serversKey(c: CassandraConfig): string {
