@@ -23,6 +23,7 @@ import type { HObject } from '../../lib/conf/hocon.js';
 import { RuntimeConfig } from '../../lib/conf/runtime.js';
 import { Settings, type SettingValue } from '../../lib/conf/settings.js';
 import { applyLoggerLevels, getLogger, type Logger } from '../../lib/log/logger.js';
+import { isRetryAborted, retry } from '../../lib/retry.js';
 import { NodeMetrics } from '../../lib/metrics/metrics.js';
 import { StorageError } from '../../lib/nsdb/errors.js';
 import { NsdbStorage } from '../../lib/nsdb/storage.js';
@@ -246,23 +247,19 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 /**
  * One ZooKeeper connection attempt after another until one succeeds or `signal` aborts (then it
  * rejects with StartAborted): each attempt is a ZkClient.connect without retries of its own, the
- * waits between them grow from `zookeeper.base_retry` to 10 s. For the configuration session
- * (RuntimeConfig calls it again after an expiry).
+ * waits between them (lib/retry.ts) grow from `zookeeper.base_retry` to 10 s. For the
+ * configuration session (RuntimeConfig calls it again after an expiry).
  */
 function connectUntilDone(make: () => Promise<ZkClient>, s: Settings, log: Logger, what: string, signal?: AbortSignal): () => Promise<ZkClient> {
-  return async () => {
-    for (let attempt = 1; ; attempt++) {
-      if (signal?.aborted) throw new StartAborted('stopped while connecting to ZooKeeper');
-      try {
-        return await make();
-      } catch (e) {
-        const step = Math.min(10_000, s.number('zookeeper.base_retry') * 2 ** Math.min(attempt - 1, 10));
-        const delay = Math.round(step / 2 + (Math.random() * step) / 2);
-        log.warn(`${what}: cannot connect to ZooKeeper, retrying`, { attempt, error: (e as Error).message, retryInMs: delay });
-        await sleep(delay, signal);
-      }
-    }
-  };
+  return () =>
+    retry(make, {
+      baseMs: s.number('zookeeper.base_retry'),
+      maxDelayMs: 10_000,
+      signal,
+      onRetry: ({ attempt, error, delayMs }) => log.warn(`${what}: cannot connect to ZooKeeper, retrying`, { attempt, error: (error as Error).message, retryInMs: delayMs }),
+    }).catch((e: unknown) => {
+      throw isRetryAborted(e) ? new StartAborted('stopped while connecting to ZooKeeper') : e;
+    });
 }
 
 /** Rejects with StartAborted as soon as `signal` aborts (the promise itself runs on). */
@@ -443,16 +440,16 @@ async function startServices(
       leaders?.setClient(next);
     });
     // the class folders; ZooKeeper may blink meanwhile: try again
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await unlessAborted(storage.build(), signal, 'building the NSDB');
-        break;
-      } catch (e) {
-        if (e instanceof StartAborted || !(e instanceof StorageError || e instanceof ZkError) || attempt >= 30) throw e;
-        log.warn('cannot build the NSDB layout yet, retrying', { error: (e as Error).message });
-        await sleep(Math.min(5000, 200 * attempt), signal);
-      }
-    }
+    await retry(() => unlessAborted(storage.build(), signal, 'building the NSDB'), {
+      baseMs: 200,
+      maxDelayMs: 5000,
+      maxAttempts: 30,
+      signal,
+      isFinal: (e) => !(e instanceof StorageError || e instanceof ZkError),
+      onRetry: ({ error }) => log.warn('cannot build the NSDB layout yet, retrying', { error: (error as Error).message }),
+    }).catch((e: unknown) => {
+      throw isRetryAborted(e) ? new StartAborted('stopped while building the NSDB') : e;
+    });
     discovery = new ServiceDiscovery(session.client ?? zk, { basePath: discoveryBasePath(opts.rootKey), logger: log.child('discovery') });
     discovery.on('reregistered', () => (state.registered = true));
     leaders = new LeaderServices({
