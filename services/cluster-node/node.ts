@@ -35,8 +35,12 @@ import { startHttps, type HttpsOutcome } from '../../lib/tls/https.js';
 import { createRestApi } from '../rest-api/app.js';
 import { DrainFileWatch } from './drain-file.js';
 import { FrontDoor, readinessReport, type ReadinessReport } from './health.js';
-import { Heartbeat } from './heartbeat.js';
+import { HealthPublisher, nodePayload } from './health-publisher.js';
+import { HeartbeatService, type Heartbeat } from './heartbeat.js';
 import { LeaderServices } from './leader-services.js';
+import type { ClusterService } from './service.js';
+import { ServiceHost } from './service-host.js';
+import { nodeServices } from './service-list.js';
 import { NodeSession } from './session.js';
 
 export interface ClusterNodeOptions {
@@ -55,6 +59,8 @@ export interface ClusterNodeOptions {
   keystore?: { path: string; password?: string };
   /** aborts a start in progress (startClusterNode rejects with StartAborted) */
   signal?: AbortSignal;
+  /** services hosted after the node's own (./service-list.ts), e.g. by tests */
+  services?: ClusterService[];
 }
 
 export interface CentralConfigOptions {
@@ -75,9 +81,11 @@ export interface ClusterNode {
   readonly session: NodeSession;
   /** this node's registration (`midonet-cluster` service) and lookups */
   readonly discovery: ServiceDiscovery;
-  /** the leader slots (housekeeping, and what services declare) */
+  /** the leader slots (one per leader-only service: housekeeping, ...) */
   readonly leaders: LeaderServices;
-  /** the heartbeat service, when `cluster.heartbeat.enabled` */
+  /** the hosted services and their health (./service-host.ts) */
+  readonly services: ServiceHost;
+  /** the heartbeat service's beat, when `cluster.heartbeat.enabled` */
   readonly heartbeat?: Heartbeat;
   /** http://host:port of the REST API */
   readonly httpAddress: string;
@@ -360,6 +368,7 @@ class NodeState {
   registered = false;
   session?: NodeSession;
   leaders?: LeaderServices;
+  services?: ServiceHost;
 
   constructor(readonly hostId: string) {}
 
@@ -382,6 +391,7 @@ class NodeState {
       registered: this.registered,
       // who leads is read from ZooKeeper; not while the session is away (it would only time out)
       leaders: this.leaders ? await this.leaders.leaders(state === 'connected' ? 1000 : 1) : {},
+      services: this.services?.health() ?? {},
     });
   }
 }
@@ -423,6 +433,7 @@ async function startServices(
   let https: HttpsOutcome | undefined;
   let discovery: ServiceDiscovery | undefined;
   let leaders: LeaderServices | undefined;
+  let services: ServiceHost | undefined;
   try {
     const zk = await unlessAborted(session.open(), signal, 'connecting to ZooKeeper');
     if (!zk) throw new StartAborted('stopped while connecting to ZooKeeper');
@@ -464,8 +475,23 @@ async function startServices(
     state.leaders = leaders;
     const disc = discovery;
     const lead = leaders;
+    services = new ServiceHost({
+      services: [...nodeServices(), ...(opts.services ?? [])],
+      settings: s,
+      hostId: opts.hostId,
+      rootKey: opts.rootKey,
+      storage,
+      session,
+      leaders,
+      metrics,
+      startTimeoutMs: s.number('cluster.services.start_timeout'),
+      stopTimeoutMs: s.number('cluster.services.stop_timeout'),
+    });
+    state.services = services;
+    const hosted = services;
 
     const restLog = getLogger('org.midonet.cluster.rest-api');
+    if (!s.bool('cluster.rest_api.enabled')) restLog.warn('cluster.rest_api.enabled is false: ignored, the REST API is the node\'s front door (/healthz, /readyz, service discovery)');
     const rootUri = s.string('cluster.rest_api.root_uri');
     const app = createRestApi({
       storage,
@@ -517,26 +543,21 @@ async function startServices(
       port: addr.port,
       sslPort: https.state === 'on' ? https.address.port : null,
       uriSpec: literalUriSpec(advertisedUrl),
+      registrationTimeUTC: Date.now(),
     };
     try {
-      await discovery.register(instance);
+      await discovery.register({ ...instance, payload: nodePayload(hosted.health()) });
       state.registered = true;
       log.info('registered in service discovery', { path: discovery.pathFor(CLUSTER_SERVICE_NAME, opts.hostId), address: advertised, port: addr.port });
     } catch (e) {
       // kept: registered again on the next reconnect or session
       log.warn('cannot register in service discovery yet', { error: (e as Error).message });
     }
+    // the services' health rides on the registration (./health-publisher.ts)
+    const publisher = new HealthPublisher({ discovery, instance, health: () => hosted.health(), log: log.child('discovery') });
+    hosted.on('change', () => publisher.changed());
     leaders.start();
-
-    const heartbeat = s.bool('cluster.heartbeat.enabled')
-      ? new Heartbeat({
-          delayMs: s.number('cluster.heartbeat.delay'),
-          periodMs: s.number('cluster.heartbeat.period'),
-          log: getLogger('org.midonet.cluster.services.heartbeat'),
-          onBeat: metrics ? () => metrics.heartbeat() : undefined,
-        })
-      : undefined;
-    heartbeat?.start();
+    await hosted.start();
 
     const srv = server;
     const tls = https.state === 'on' ? https.server : undefined;
@@ -556,6 +577,7 @@ async function startServices(
       state.drainReason = o.reason;
       log.info('draining: /readyz answers 503 from now on', { reason: o.reason ?? 'stop', delayMs, requestTimeoutMs });
       drainWatch?.stop();
+      publisher.close();
       // Out of service discovery first: an HAProxy following it (haproxy-config --watch) drops
       // the node at once; health checks (/readyz 503) cover the others within the delay.
       await Promise.race([disc.unregister(CLUSTER_SERVICE_NAME, opts.hostId).catch(() => undefined), sleep(2000)]);
@@ -576,7 +598,7 @@ async function startServices(
         for (const x of servers) x.closeAllConnections();
         await closed;
       }
-      heartbeat?.stop();
+      await hosted.stop();
       await lead.close().catch(() => undefined);
       await disc.close().catch(() => undefined);
       auth.close?.();
@@ -605,7 +627,11 @@ async function startServices(
       session,
       discovery,
       leaders,
-      heartbeat,
+      services: hosted,
+      get heartbeat() {
+        const svc = hosted.service('heartbeat');
+        return svc instanceof HeartbeatService ? svc.current : undefined;
+      },
       httpAddress,
       apiUrl,
       metrics,
@@ -624,6 +650,7 @@ async function startServices(
     server?.close();
     if (https?.state === 'on') https.server.close();
     auth.close?.();
+    await services?.stop();
     await leaders?.close().catch(() => undefined);
     await discovery?.close().catch(() => undefined);
     await session.close();

@@ -7,7 +7,8 @@
  * - A ZkClient is one session and dies with it (lib/zk/client.ts): after an expiry (reported by
  *   the server, or by the client-side timer when disconnected longer than the session timeout)
  *   a NEW session is opened the same way, and 'client' hands it to everything that lives on the
- *   session (the NSDB store, service discovery, leader latches), which start over on it.
+ *   session (the NSDB store, service discovery, leader latches), which start over on it;
+ *   'expired' comes first (the node's services that restart with the session stop then).
  * - 'state' reports every change of the current session's state, for readiness.
  *
  * Clients made here belong to the NodeSession and are closed by close().
@@ -30,6 +31,8 @@ export interface NodeSessionEvents {
   client: [client: ZkClient];
   /** the current session's state changed ('connecting' while there is none) */
   state: [state: ZkSessionState];
+  /** the current session is gone for good; a new one is being opened ('client' follows) */
+  expired: [];
 }
 
 export type NodeSessionState = ZkSessionState;
@@ -143,6 +146,7 @@ export class NodeSession extends EventEmitter<NodeSessionEvents> {
     expired: () => {
       if (this.closed) return;
       this.opts.logger.warn('ZooKeeper session lost: opening a new one');
+      this.emit('expired');
       void this.open();
     },
   };
