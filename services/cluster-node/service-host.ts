@@ -42,7 +42,7 @@ export interface ServiceHostOptions {
   session: NodeSession;
   leaders: LeaderServices;
   metrics?: NodeMetrics;
-  /** the lifecycle's own log lines (default `org.midonet.minion`, the original Daemon's) */
+  /** the lifecycle's own log lines (default `org.midonet.cluster.services`, the parent of the services' loggers) */
   log?: Logger;
   startTimeoutMs?: number;
   stopTimeoutMs?: number;
@@ -104,7 +104,7 @@ export class ServiceHost extends EventEmitter<ServiceHostEvents> {
 
   constructor(private readonly opts: ServiceHostOptions) {
     super();
-    this.log = opts.log ?? getLogger('org.midonet.minion');
+    this.log = opts.log ?? getLogger('org.midonet.cluster.services');
     this.startTimeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     this.stopTimeoutMs = opts.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
     const names = new Set<string>();
@@ -156,7 +156,7 @@ export class ServiceHost extends EventEmitter<ServiceHostEvents> {
           {
             name: e.svc.name,
             start: (leader) => this.enqueue(e, () => this.startEntry(e, leader)),
-            stop: () => this.enqueue(e, () => this.stopEntry(e, 'standby', `not the leader of ${e.latch}`)),
+            stop: () => this.enqueue(e, () => (this.stopping ? this.stopEntry(e, 'stopped', 'the node stopped') : this.stopEntry(e, 'standby', `not the leader of ${e.latch}`))),
           },
           e.svc.name,
         );
@@ -219,7 +219,7 @@ export class ServiceHost extends EventEmitter<ServiceHostEvents> {
       setDetail: (detail) => {
         if (signal.aborted) return;
         e.own = detail;
-        if (e.health.state === 'running') this.set(e, 'running', detail);
+        if (e.health.state === 'running') this.set(e, 'running', this.runningDetail(e, leader));
       },
       fail: (error) => {
         if (signal.aborted) return;
@@ -250,8 +250,13 @@ export class ServiceHost extends EventEmitter<ServiceHostEvents> {
       return;
     }
     if (abort.signal.aborted) return; // failed (ctx.fail) while starting
-    this.set(e, 'running', e.own);
+    this.set(e, 'running', this.runningDetail(e, leader));
     this.log.info(`service ${e.svc.name} started`);
+  }
+
+  /** What a running service's health says: its own detail, else which latch it leads. */
+  private runningDetail(e: Entry, leader?: LeaderContext): string | undefined {
+    return e.own ?? (leader ? `leader of ${e.latch}` : undefined);
   }
 
   /** Stops a live service (bounded) and leaves it in `next`; a failed one stays failed. */
@@ -288,7 +293,6 @@ export class ServiceHost extends EventEmitter<ServiceHostEvents> {
     const detail = message(err);
     this.set(e, 'failed', detail);
     if (e.live) await this.release(e);
-    this.set(e, 'failed', detail);
     if (e.svc.runsOn.kind === 'leader' && !this.stopping) {
       // let another node lead (and run) it; not awaited: we may be inside the slot's queue
       void this.opts.leaders.withdraw(e.svc.name).catch((x: unknown) => this.log.warn('leaving a leader latch failed', { service: e.svc.name, error: message(x) }));
