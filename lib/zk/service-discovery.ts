@@ -23,6 +23,7 @@
  * not updates of an instance's data.
  */
 import { EventEmitter } from 'node:events';
+import { Backoff } from '../retry.js';
 import type { Watcher, ZkClient, ZkLogger, ZkStat } from './client.js';
 import { isNoNode, isNodeExists, ZkError } from './errors.js';
 import { joinPath } from './paths.js';
@@ -242,6 +243,7 @@ export interface InstanceWatch {
 
 const SILENT: ZkLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const REREGISTER_RETRY_MS = 1000;
+const REREGISTER_MAX_RETRY_MS = 10_000;
 
 interface Registration {
   instance: ServiceInstance;
@@ -271,6 +273,8 @@ export class ServiceDiscovery extends EventEmitter<ServiceDiscoveryEvents> {
   private readonly exclusive: boolean;
   /** every session this object has been on: their nodes are ours to replace */
   private readonly ownSessions = new Set<bigint>();
+  /** waits between re-registration tries while connected (lib/retry.ts), reset once all are in */
+  private readonly reregisterBackoff = new Backoff({ baseMs: REREGISTER_RETRY_MS, maxDelayMs: REREGISTER_MAX_RETRY_MS });
 
   constructor(client: ZkClient, opts: ServiceDiscoveryOptions) {
     super();
@@ -390,14 +394,20 @@ export class ServiceDiscovery extends EventEmitter<ServiceDiscoveryEvents> {
     const reg = this.registrations.get(path);
     if (!reg) throw new Error(`service instance ${instance.name}/${instance.id} is not registered here`);
     reg.instance = instance;
-    await this.client.setData(path, serializeInstance(instance));
+    if (!this.exclusive) {
+      await this.client.setData(path, serializeInstance(instance));
+      return instance;
+    }
+    // another session's node (a conflict) is not ours to write: the data goes in when we are back
+    const stat = await this.client.exists(path);
+    if (stat && stat.ephemeralOwner === this.client.sessionId) await this.client.setData(path, serializeInstance(instance), stat.version);
     return instance;
   }
 
   async unregister(name: string, id: string): Promise<void> {
     const path = this.pathFor(name, id);
     if (!this.registrations.delete(path)) return;
-    await this.removeQuietly(path);
+    await this.removeOwn(path);
   }
 
   /** Instances of a service now (unparseable ones are skipped with a warning). */
@@ -455,7 +465,7 @@ export class ServiceDiscovery extends EventEmitter<ServiceDiscoveryEvents> {
     this.watches.clear();
     const paths = [...this.registrations.keys()];
     this.registrations.clear();
-    if (this.client.state === 'connected') await Promise.all(paths.map((p) => this.removeQuietly(p)));
+    if (this.client.state === 'connected') await Promise.all(paths.map((p) => this.removeOwn(p)));
     await this.session.close();
   }
 
@@ -523,9 +533,10 @@ export class ServiceDiscovery extends EventEmitter<ServiceDiscoveryEvents> {
         this.log.warn('service discovery: could not register an instance again', { path: reg.path, error: (e as Error).message });
       }
     }
+    if (!failed) this.reregisterBackoff.reset();
     // While connected, keep trying; otherwise the next reconnect or session does it.
     if (failed && !this.closed && this.client.connected) {
-      this.retryTimer = setTimeout(() => void this.ensureRegistered(newSession), REREGISTER_RETRY_MS);
+      this.retryTimer = setTimeout(() => void this.ensureRegistered(newSession), this.reregisterBackoff.next());
       this.retryTimer.unref();
     }
   }
@@ -610,6 +621,17 @@ export class ServiceDiscovery extends EventEmitter<ServiceDiscoveryEvents> {
       return parseInstance((await this.client.getData(path)).data);
     } catch {
       return undefined;
+    }
+  }
+
+  /** Deletes a registration of ours; exclusive: not another session's node at the same path. */
+  private async removeOwn(path: string): Promise<void> {
+    if (!this.exclusive) return this.removeQuietly(path);
+    try {
+      const stat = await this.client.exists(path);
+      if (stat && this.ownSessions.has(stat.ephemeralOwner)) await this.client.remove(path, stat.version);
+    } catch (e) {
+      if (!isNoNode(e)) this.log.warn('service discovery: could not delete a registration', { path, error: (e as Error).message });
     }
   }
 

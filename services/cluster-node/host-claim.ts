@@ -1,5 +1,5 @@
 /**
- * One running node per host id (docs/reliability.md, decisions/0012). Before it listens, a node
+ * One running node per host id (docs/reliability.md, decisions/0016). Before it listens, a node
  * makes sure no other live node holds its service-discovery entry
  * (`<root>/service-discovery/midonet-cluster/<host id>`):
  *

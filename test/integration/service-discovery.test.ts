@@ -213,8 +213,21 @@ describe('service discovery', () => {
     assert.equal(conflicts[0], stranger.sessionId);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal((await admin.exists(path))?.ephemeralOwner, stranger.sessionId, 'not fought over');
+    // an update meanwhile does not write into the stranger's node; it is what we register again
+    await d.update({ name: 'api', id: 'ex2', port: 5 });
+    assert.equal(parseInstance((await admin.getData(path)).data).port, 9);
     await stranger.close();
     await until('registered again once the stranger is gone', async () => (await admin.exists(path))?.ephemeralOwner === second.sessionId, 10_000);
     assert.ok(back.includes('ex2'));
+    assert.equal(parseInstance((await admin.getData(path)).data).port, 5);
+    // taken again: leaving (a drain) deletes nothing of the other's
+    const another = await client();
+    await another.multi([
+      { op: 'remove', path, version: -1 },
+      { op: 'create', path, data: Buffer.from('{"name":"api","id":"ex2","port":7}'), mode: 'ephemeral' },
+    ]);
+    await until('the second conflict is reported', () => conflicts.length > 1, 10_000);
+    await d.unregister('api', 'ex2');
+    assert.equal((await admin.exists(path))?.ephemeralOwner, another.sessionId);
   });
 });
