@@ -8,6 +8,8 @@ import { hasMessageType } from '../../lib/models/schema.js';
 import type { Msg } from '../../lib/models/types.js';
 import { REGISTERED_CLASSES } from '../../lib/nsdb/classes.js';
 import { parseText, printText } from '../../lib/nsdb/codec/text-format.js';
+import type { NsdbStorage } from '../../lib/nsdb/storage.js';
+import type { Transaction } from '../../lib/nsdb/transaction.js';
 
 test('lib/models/generated.ts is what `npm run gen:models` renders from the .proto files now', () => {
   const committed = readFileSync(fileURLToPath(new URL(`../../${GENERATED_FILE}`, import.meta.url)), 'utf8');
@@ -48,4 +50,24 @@ test('misspelt fields, classes and enum values do not compile', () => {
   // @ts-expect-error a UUID list is an array of strings
   const p: Models['Port'] = { port_group_ids: 'a' };
   assert.ok(n && r && c && p);
+});
+
+test('storage reads and transactions are typed by class', () => {
+  // Compiled, never run: each marked line must stay a compile error.
+  const typed = async (storage: NsdbStorage, tx: Transaction): Promise<void> => {
+    const port = await storage.get('Port', 'x');
+    const groups: string[] | undefined = port.port_group_ids;
+    // @ts-expect-error a Port has no field `port_group_id`
+    void port.port_group_id;
+    // @ts-expect-error no class `Bridge` (the REST name of a Network)
+    await storage.get('Bridge', 'x');
+    // @ts-expect-error a Network is not a Router
+    await tx.create('Router', { id: 'x', port_ids: [], tenant_id: 't', vni: 1 });
+    // @ts-expect-error `tunnel_key` is a 64-bit field: a bigint
+    await tx.update('Network', { id: 'x', tunnel_key: 1 });
+    const rules = await tx.getAll('Rule', []);
+    void rules[0]?.condition?.nw_proto;
+    void groups;
+  };
+  assert.equal(typeof typed, 'function');
 });

@@ -2,10 +2,11 @@
  * Generic GET / list / POST / PUT / DELETE over a resource declaration, and the routes they
  * are served on. Resources write no handlers of their own for these operations.
  */
+import type { ModelClass } from '../../../lib/models/generated.js';
 import type { Msg } from '../../../lib/models/types.js';
 import { isUuid, randomUuid } from '../../../lib/nsdb/codec/uuid.js';
 import { ChangeOwner } from '../../../lib/nsdb/provenance.js';
-import { cloneMsg } from '../../../lib/nsdb/msg.js';
+import { asModel, cloneMsg, idsOf } from '../../../lib/nsdb/msg.js';
 import { NotFoundError } from '../../../lib/nsdb/errors.js';
 import { badRequest, notFound, validationError, type Violation } from '../../../lib/http/errors.js';
 import { buildProto, fieldsOf, inputVariant, parseInput, renderJson, requireObjectBody, storedVariant } from './dto.js';
@@ -19,7 +20,7 @@ export function pathId(ctx: RequestContext, name = 'id'): string {
 }
 
 /** A plain read cached for the rest of the request; null when the object does not exist. */
-export function cachedGet(ctx: RequestContext, clazz: string, id: string): Promise<Msg | null> {
+export function cachedGet(ctx: RequestContext, clazz: ModelClass, id: string): Promise<Msg | null> {
   const k = `${clazz}/${id}`;
   let p = ctx.memo.get(k) as Promise<Msg | null> | undefined;
   if (!p) {
@@ -98,14 +99,12 @@ async function listAll(def: ResourceDef, ctx: RequestContext) {
 /** The children of a parent, in the parent's stored order. */
 export async function childrenOf(def: ResourceDef, parent: ParentDef, ctx: RequestContext, parentId: string): Promise<Msg[]> {
   const p = await ctx.storage.get(parent.clazz, parentId);
-  const ids = p[parent.childIds];
-  return ctx.storage.getExisting(def.clazz, Array.isArray(ids) ? (ids as string[]) : []);
+  return ctx.storage.getExisting(def.clazz, idsOf(p, parent.childIds));
 }
 
 async function listChildren(def: ResourceDef, parent: ParentDef, ctx: RequestContext) {
   const p = await ctx.storage.get(parent.clazz, pathId(ctx));
-  const ids = p[parent.childIds];
-  return { status: 200, items: renderEach(def, ctx, Array.isArray(ids) ? (ids as string[]) : []) };
+  return { status: 200, items: renderEach(def, ctx, idsOf(p, parent.childIds)) };
 }
 
 async function collectViolations(def: ResourceDef, ctx: RequestContext, dto: Dto, mode: 'create' | 'update', base: Violation[], current?: Msg) {
@@ -144,7 +143,7 @@ export async function create(def: ResourceDef, ctx: RequestContext, parent?: Par
       throw new NotFoundError(parent.clazz, parentId);
     }
     await def.hooks?.beforeCreate?.(tx, obj, dto, ctx);
-    await tx.create(def.clazz, obj);
+    await tx.create(def.clazz, asModel(def.clazz, obj));
     await def.hooks?.afterCreate?.(tx, obj, dto, ctx);
   });
   return { status: 201, headers: { Location: `${ctx.base}/${def.segment}/${id}` }, id };
@@ -167,7 +166,7 @@ async function update(def: ResourceDef, ctx: RequestContext) {
     const proto = buildProto(fields, dto, 'update', current);
     proto['id'] = id;
     await def.hooks?.beforeUpdate?.(tx, proto, current, dto, ctx);
-    await tx.update(def.clazz, proto);
+    await tx.update(def.clazz, asModel(def.clazz, proto));
   });
   return { status: 204 };
 }

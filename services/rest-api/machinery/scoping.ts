@@ -19,6 +19,7 @@
  */
 import { AuthError, Roles, type Identity } from '../../../lib/auth/provider.js';
 import { HttpError } from '../../../lib/http/errors.js';
+import type { ModelClass } from '../../../lib/models/generated.js';
 import type { Msg } from '../../../lib/models/types.js';
 import { NotFoundError } from '../../../lib/nsdb/errors.js';
 import { tenantJson } from '../resources/tenants.js';
@@ -30,7 +31,7 @@ export const READ_ONLY_MESSAGE = 'A tenant user may not create, modify or delete
 export const OTHER_PROJECT_MESSAGE = 'Objects can only be created in, or moved to, the caller\'s own project.';
 
 /** Classes without a tenant of their own: [class of the owner, field naming it], first match wins. */
-const OWNER_REFS: Readonly<Record<string, readonly (readonly [string, string])[]>> = {
+const OWNER_REFS: Readonly<Record<string, readonly (readonly [ModelClass, string])[]>> = {
   Port: [
     ['Network', 'network_id'],
     ['Router', 'router_id'],
@@ -56,7 +57,7 @@ function ownsTenant(def: ResourceDef): boolean {
 }
 
 /** The project an object belongs to; null when it has none (and cannot be derived). */
-export async function ownerOf(ctx: RequestContext, clazz: string, proto: Msg, depth = 0): Promise<string | null> {
+export async function ownerOf(ctx: RequestContext, clazz: ModelClass, proto: Msg, depth = 0): Promise<string | null> {
   if (TENANT_CLASSES.has(clazz)) {
     const t = proto['tenant_id'];
     return typeof t === 'string' && t !== '' ? t : null;
@@ -71,7 +72,7 @@ export async function ownerOf(ctx: RequestContext, clazz: string, proto: Msg, de
   return null;
 }
 
-async function ownerOfId(ctx: RequestContext, clazz: string, id: string): Promise<{ exists: boolean; owner: string | null }> {
+async function ownerOfId(ctx: RequestContext, clazz: ModelClass, id: string): Promise<{ exists: boolean; owner: string | null }> {
   const proto = await cachedGet(ctx, clazz, id.toLowerCase());
   if (!proto) return { exists: false, owner: null };
   return { exists: true, owner: await ownerOf(ctx, clazz, proto) };
@@ -88,7 +89,7 @@ function isWrite(method: string): boolean {
 type Scoper = (route: RouteDef, original: Handler) => Handler;
 
 /** Checks that the object named by `:id` (class `clazz`) is the caller's, else 404 as if missing. */
-async function requireOwn(ctx: RequestContext, clazz: string, identity: Identity): Promise<void> {
+async function requireOwn(ctx: RequestContext, clazz: ModelClass, identity: Identity): Promise<void> {
   const id = ctx.params['id'];
   if (!id) return;
   const { exists, owner } = await ownerOfId(ctx, clazz, id);

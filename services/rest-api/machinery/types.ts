@@ -3,6 +3,7 @@
  * paths, parents, links, filters, hooks); the generic handlers in handlers.ts serve it.
  */
 import type { IncomingMessage } from 'node:http';
+import type { ModelClass } from '../../../lib/models/generated.js';
 import type { Msg } from '../../../lib/models/types.js';
 import type { NsdbStorage } from '../../../lib/nsdb/storage.js';
 import type { Transaction } from '../../../lib/nsdb/transaction.js';
@@ -63,7 +64,7 @@ export interface VariantDef {
 export interface ParentDef {
   /** path segment of the parent collection, e.g. 'bridges' */
   segment: string;
-  clazz: string;
+  clazz: ModelClass;
   /** the parent's field listing its children, in order */
   childIds: string;
   /** the child's field pointing at the parent (set on POST, the binding updates the parent) */
@@ -135,7 +136,7 @@ export interface OpDecl {
 
 export interface ResourceDef {
   name: string;
-  clazz: string;
+  clazz: ModelClass;
   segment: string;
   media: MediaDecl;
   fields: FieldDef[];

@@ -3,6 +3,7 @@
  * them, tunes four scheduling fields, deletes dead ones, lists their interfaces (agent-reported
  * `host` state key) and binds ports to their interfaces.
  */
+import type { Host } from '../../../lib/models/generated.js';
 import type { Msg } from '../../../lib/models/types.js';
 import { parseText } from '../../../lib/nsdb/codec/text-format.js';
 import { ChangeOwner } from '../../../lib/nsdb/provenance.js';
@@ -140,11 +141,28 @@ export const hosts: ResourceDef = {
   },
 };
 
-const TUNABLES: [json: string, proto: string, nullKey: Parameters<typeof message>[0]][] = [
-  ['floodingProxyWeight', 'flooding_proxy_weight', 'HostFloodingProxyWeightIsNull'],
-  ['containerWeight', 'container_weight', 'HostContainerWeightIsNull'],
-  ['containerLimit', 'container_limit', 'HostContainerLimitIsNull'],
-  ['enforceContainerLimit', 'enforce_container_limit', 'HostEnforceContainerLimitIsNull'],
+/** A scheduling field of PUT /hosts/{id}: parses its JSON, and sets what it parsed on the host. */
+interface Tunable {
+  nullKey: Parameters<typeof message>[0];
+  /** null: the body's value is null or missing */
+  parse(body: Record<string, unknown>): ((host: Host) => void) | null;
+}
+
+function tunable<J>(json: string, type: FieldType<J>, nullKey: Tunable['nullKey'], set: (host: Host, v: J) => void): Tunable {
+  return {
+    nullKey,
+    parse(body) {
+      const v = parseJson(type, body[json], json);
+      return v === null ? null : (host) => set(host, v);
+    },
+  };
+}
+
+const TUNABLES: Tunable[] = [
+  tunable('floodingProxyWeight', T.int32, 'HostFloodingProxyWeightIsNull', (h, v) => (h.flooding_proxy_weight = v)),
+  tunable('containerWeight', T.int32, 'HostContainerWeightIsNull', (h, v) => (h.container_weight = v)),
+  tunable('containerLimit', T.int32, 'HostContainerLimitIsNull', (h, v) => (h.container_limit = v)),
+  tunable('enforceContainerLimit', T.bool, 'HostEnforceContainerLimitIsNull', (h, v) => (h.enforce_container_limit = v)),
 ];
 
 const BINDING = single('HostInterfacePort', 1);
@@ -173,13 +191,13 @@ export const hostRoutes: RouteDef[] = [
     async handler(ctx) {
       const id = pathId(ctx);
       const body = requireObjectBody(ctx.body);
-      const values = TUNABLES.map(([json]) => parseJson<number | boolean>(json === 'enforceContainerLimit' ? T.bool : T.int32, body[json], json));
+      const setters = TUNABLES.map((t) => t.parse(body));
       await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
         const host = await tx.get('Host', id);
-        TUNABLES.forEach(([, proto, nullKey], i) => {
-          const v = values[i];
-          if (v === null || v === undefined) throw badRequest(message(nullKey));
-          host[proto] = v;
+        TUNABLES.forEach((t, i) => {
+          const set = setters[i];
+          if (!set) throw badRequest(message(t.nullKey));
+          set(host);
         });
         await tx.update('Host', host);
       });
