@@ -14,7 +14,6 @@ import { NsdbStorage } from '../../lib/nsdb/storage.js';
 import { ChangeOwner } from '../../lib/nsdb/provenance.js';
 import { NotFoundError, ObjectReferencedError, ReferenceConflictError } from '../../lib/nsdb/errors.js';
 import { randomUuid } from '../../lib/nsdb/codec/uuid.js';
-import { asModel } from '../../lib/nsdb/msg.js';
 import type { Transaction } from '../../lib/nsdb/transaction.js';
 import type { ZkClient } from '../../lib/zk/client.js';
 import { NsdbTestEnv, refs, rejection } from '../support/nsdb-env.js';
@@ -51,7 +50,7 @@ function run<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
 }
 
 async function create(clazz: ModelClass, obj: Msg): Promise<void> {
-  await run((tx) => tx.create(clazz, asModel(clazz, obj)));
+  await run((tx) => tx.create(clazz, obj));
 }
 
 async function del(clazz: ModelClass, id: string): Promise<void> {

@@ -12,7 +12,6 @@ import { request } from 'node:http';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import type { ModelClass } from '../../lib/models/generated.js';
 import type { Msg } from '../../lib/models/types.js';
-import { asModel } from '../../lib/nsdb/msg.js';
 import type { TestNode } from './node-harness.js';
 
 export { MT } from './http.js';
@@ -255,7 +254,7 @@ export async function createChain(t: TestNode, name = 'c', tenantId?: string): P
 export async function createStored(t: TestNode, clazz: ModelClass, fields: Record<string, unknown> = {}): Promise<string> {
   const id = randomUUID();
   await t.node.storage.tryTransaction(0, async (tx) => {
-    await tx.create(clazz, asModel(clazz, { id, ...fields } as unknown as Msg));
+    await tx.create(clazz, { id, ...fields } as unknown as Msg);
   });
   return id;
 }

@@ -7,7 +7,7 @@ import { cloneMsg } from '../../../lib/nsdb/msg.js';
 import { badRequest, HttpError, type Violation } from '../../../lib/http/errors.js';
 import { message } from '../../../lib/http/messages.js';
 import { JsonMappingError } from './field-types.js';
-import type { Dto, FieldDef, LinkDef, Mode, ResourceDef, VariantDef } from './types.js';
+import type { AnyResource, Dto, FieldDef, LinkDef, Mode, VariantDef } from './types.js';
 
 /** Proto field paths may be nested (`condition.nw_proto`): the REST model inlines sub-messages. */
 export function getPath(m: Msg, path: string): FieldValue | undefined {
@@ -50,7 +50,7 @@ export function requireObjectBody(body: unknown): Record<string, unknown> {
 }
 
 /** The variant named by the discriminator of an input body; 400 when missing or unknown. */
-export function inputVariant(def: ResourceDef, body: Record<string, unknown>): VariantDef | undefined {
+export function inputVariant(def: AnyResource, body: Record<string, unknown>): VariantDef | undefined {
   if (!def.variants || !def.discriminator) return undefined;
   const raw = body[def.discriminator];
   if (raw === undefined || raw === null) {
@@ -65,11 +65,11 @@ export function inputVariant(def: ResourceDef, body: Record<string, unknown>): V
   return v;
 }
 
-export function storedVariant(def: ResourceDef, proto: Msg): VariantDef | undefined {
+export function storedVariant(def: AnyResource, proto: Msg): VariantDef | undefined {
   return def.variants?.find((v) => v.matches(proto));
 }
 
-export function fieldsOf(def: ResourceDef, variant?: VariantDef): FieldDef[] {
+export function fieldsOf(def: AnyResource, variant?: VariantDef): FieldDef[] {
   return variant ? [...def.fields, ...variant.fields] : def.fields;
 }
 
@@ -147,7 +147,7 @@ export function readField(f: FieldDef, proto: Msg): unknown {
 }
 
 /** The JSON view of a stored object: fields, discriminator, `uri` and links. */
-export function renderJson(def: ResourceDef, proto: Msg, base: string): Dto {
+export function renderJson(def: AnyResource, proto: Msg, base: string): Dto {
   const variant = storedVariant(def, proto);
   const json: Dto = {};
   const id = proto['id'];

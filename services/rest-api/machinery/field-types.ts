@@ -3,7 +3,8 @@
  * mapper's leniency: numeric strings for numbers, null for "unset"), how it is stored in the
  * protobuf model, and how it is shown again. Validators produce bean-validation style violations.
  */
-import type { FieldValue, Msg } from '../../../lib/models/types.js';
+import type { IPAddress } from '../../../lib/models/generated.js';
+import type { FieldValue } from '../../../lib/models/types.js';
 import { isUuid } from '../../../lib/nsdb/codec/uuid.js';
 import { message } from '../../../lib/http/messages.js';
 import { formatIPv6, isIPv4, parseIPv6 } from './addresses.js';
@@ -13,14 +14,18 @@ export class JsonMappingError extends Error {
   override name = 'JsonMappingError';
 }
 
-export interface FieldType<J = unknown> {
+/**
+ * J: the parsed JSON value; P: the stored field's value (lib/models/types.ts form). The functions
+ * are methods (checked both ways), so that any field type fits `FieldType` (what a FieldDef holds).
+ */
+export interface FieldType<J = unknown, P extends FieldValue = FieldValue> {
   readonly name: string;
   /** JSON input → value; null/undefined → null. Wrong JSON type → JsonMappingError. */
   parse(raw: unknown, field: string): J | null;
   /** value → proto field value (undefined: leave the proto field unset). */
-  toProto(v: J): FieldValue | undefined;
+  toProto(v: J): P | undefined;
   /** proto field value → JSON value (null when absent). */
-  fromProto(v: FieldValue | undefined): J | null;
+  fromProto(v: P | undefined): J | null;
   /** the JSON value for "nothing": [] for lists, null otherwise */
   readonly empty: J | null;
   /**
@@ -117,7 +122,7 @@ function list<E>(element: FieldType<E>): FieldType<E[]> {
 }
 
 /** An IP address stored as commons.IPAddress; shown in the original's long form. */
-const ipAddress: FieldType<string> = {
+const ipAddress: FieldType<string, IPAddress> = {
   name: 'IP address',
   empty: null,
   parse: string.parse,
@@ -126,11 +131,7 @@ const ipAddress: FieldType<string> = {
     const six = parseIPv6(v);
     return { version: 'V6', address: six ? formatIPv6(six) : v };
   },
-  fromProto(v) {
-    if (v === undefined || typeof v !== 'object' || Array.isArray(v) || Buffer.isBuffer(v)) return null;
-    const a = (v as Msg)['address'];
-    return typeof a === 'string' ? a : null;
-  },
+  fromProto: (v) => v?.address ?? null,
 };
 
 export const T = {

@@ -24,7 +24,7 @@ import type { Msg } from '../../../lib/models/types.js';
 import { NotFoundError } from '../../../lib/nsdb/errors.js';
 import { tenantJson } from '../resources/tenants.js';
 import { cachedGet } from './handlers.js';
-import type { Dto, Handler, Reply, RequestContext, ResourceDef, RouteDef } from './types.js';
+import type { Dto, Handler, Reply, RequestContext, AnyResource, RouteDef } from './types.js';
 
 export const ADMIN_ONLY_MESSAGE = 'This operation is reserved for administrators.';
 export const READ_ONLY_MESSAGE = 'A tenant user may not create, modify or delete objects.';
@@ -52,7 +52,7 @@ export function mayEnter(identity: Identity, tenantScoping: boolean): boolean {
   return tenantScoping && (identity.roles.includes(Roles.tenantAdmin) || identity.roles.includes(Roles.tenantUser));
 }
 
-function ownsTenant(def: ResourceDef): boolean {
+function ownsTenant(def: AnyResource): boolean {
   return def.fields.some((f) => f.proto === 'tenant_id');
 }
 
@@ -129,7 +129,7 @@ async function filterList(reply: Reply, keep: (item: Dto) => Promise<boolean>): 
 }
 
 /** The per-route rules, by method and path template. */
-function scopers(resources: readonly ResourceDef[]): Map<string, Scoper> {
+function scopers(resources: readonly AnyResource[]): Map<string, Scoper> {
   const out = new Map<string, Scoper>();
   const key = (method: string, path: string): string => `${method} ${path}`;
   for (const def of resources) if (ownsTenant(def)) TENANT_CLASSES.add(def.clazz);
@@ -192,7 +192,7 @@ function scopers(resources: readonly ResourceDef[]): Map<string, Scoper> {
  * The routes with tenant scoping applied: admins reach the original handlers; tenant roles go
  * through the rules above or get 403.
  */
-export function scopeRoutes(routes: readonly RouteDef[], resources: readonly ResourceDef[]): RouteDef[] {
+export function scopeRoutes(routes: readonly RouteDef[], resources: readonly AnyResource[]): RouteDef[] {
   const rules = scopers(resources);
   return routes.map((route) => {
     const scoper = rules.get(`${route.method} ${route.path}`);

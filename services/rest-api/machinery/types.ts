@@ -1,9 +1,14 @@
 /**
  * What a REST resource declaration holds. A resource is one declaration (fields, media types,
  * paths, parents, links, filters, hooks); the generic handlers in handlers.ts serve it.
+ *
+ * Declarations are typed by the class they store (`ResourceDef<'Network'>`): proto field paths,
+ * parent and child fields are checked against the class's message (lib/models/generated.ts), and
+ * hooks get that message. The machinery serves any declaration through the untyped form
+ * (`AnyResource`, over `Msg`), which every typed one is.
  */
 import type { IncomingMessage } from 'node:http';
-import type { ModelClass } from '../../../lib/models/generated.js';
+import type { ModelClass, Models, UuidFields, UuidListFields } from '../../../lib/models/generated.js';
 import type { Msg } from '../../../lib/models/types.js';
 import type { NsdbStorage } from '../../../lib/nsdb/storage.js';
 import type { Transaction } from '../../../lib/nsdb/transaction.js';
@@ -16,59 +21,85 @@ export type Dto = Record<string, unknown>;
 export type Access = 'rw' | 'create' | 'ro';
 export type Mode = 'create' | 'update';
 
-export interface FieldDef {
+/** One level less than D, for the depth bound of FieldPath. */
+type Less = [never, 0, 1, 2, 3, 4];
+
+/**
+ * The dotted path of a field of the message M, through nested (singular) messages: `name`,
+ * `condition.nw_proto`, `nat_rule_data.nat_targets`. Repeated fields end a path. For the untyped
+ * `Msg` it is any string.
+ */
+export type FieldPath<M, D extends number = 4> = [D] extends [never]
+  ? never
+  : {
+      [K in keyof M & string]-?: NonNullable<M[K]> extends infer V
+        ? V extends readonly unknown[] | Buffer
+          ? K
+          : V extends object
+            ? K | `${K}.${FieldPath<V, Less[D]>}`
+            : K
+        : never;
+    }[keyof M & string];
+
+/**
+ * A JSON field of a resource and how it maps to the stored message M. The functions are methods
+ * (checked both ways) so that a field of a message, or of any message with the fields it names
+ * (`FieldDef<{ tenant_id?: string }>`), fits every resource whose message has them.
+ */
+export interface FieldDef<M = Msg> {
   json: string;
   type: FieldType;
   access: Access;
   /** The proto field this JSON field maps to one-to-one, possibly nested (`condition.nw_proto`). */
-  proto?: string;
+  proto?: FieldPath<M>;
   /** JSON value when the input is absent or null, and when the stored field is absent. */
   default?: unknown;
   /** null is a violation ("may not be null") */
   required?: boolean;
   validators?: Validator[];
   /** Custom read from the stored object (derived fields). */
-  read?(proto: Msg): unknown;
+  read?(proto: M): unknown;
   /** Custom write into the stored object; called with the parsed value (never for 'ro'). */
-  write?(value: unknown, proto: Msg, dto: Dto): void;
+  write?(value: unknown, proto: M, dto: Dto): void;
   /** Proto fields that this field owns and that PUT clears before writing (default: [proto]). */
-  owns?: string[];
+  owns?: FieldPath<M>[];
 }
 
-export interface LinkArgs {
+export interface LinkArgs<M = Msg> {
   /** API root without trailing slash, e.g. http://h:8181/midonet-api */
   base: string;
   /** this object's own uri */
   self: string;
-  proto: Msg;
+  proto: M;
   json: Dto;
 }
 
-export interface LinkDef {
+export interface LinkDef<M = Msg> {
   json: string;
-  href(a: LinkArgs): string | null;
+  href(a: LinkArgs<M>): string | null;
 }
 
-export interface VariantDef {
+export interface VariantDef<M = Msg> {
   /** discriminator values accepted on input */
   inputNames: string[];
   /** discriminator value shown on output */
   outputName: string;
-  fields: FieldDef[];
-  links?: LinkDef[];
-  matches(proto: Msg): boolean;
+  fields: FieldDef<M>[];
+  links?: LinkDef<M>[];
+  matches(proto: M): boolean;
   /** Sets the stored fields that encode the variant itself (e.g. a rule's type and action). */
-  stamp?(proto: Msg, dto: Dto): void;
+  stamp?(proto: M, dto: Dto): void;
 }
 
-export interface ParentDef {
+/** A collection of children of class C below a parent of class P (`/bridges/{id}/ports`). */
+export interface ParentDef<C extends ModelClass = ModelClass, P extends ModelClass = ModelClass> {
   /** path segment of the parent collection, e.g. 'bridges' */
   segment: string;
-  clazz: ModelClass;
+  clazz: P;
   /** the parent's field listing its children, in order */
-  childIds: string;
+  childIds: UuidListFields[P];
   /** the child's field pointing at the parent (set on POST, the binding updates the parent) */
-  parentRef: string;
+  parentRef: UuidFields[C];
   /** variants (output names) that may be created under this parent */
   variants?: string[];
   wrongVariantMessage?: string;
@@ -115,45 +146,54 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
-export interface ResourceHooks {
+/** The parents a child of class C may have: one ParentDef per parent class, told apart by `clazz`. */
+export type ParentOf<C extends ModelClass> = { [P in ModelClass]: ParentDef<C, P> }[ModelClass];
+
+export interface ResourceHooks<M = Msg> {
   /** Extra checks on the parsed input; return violations (400) or throw an HttpError. */
-  validate?(dto: Dto, ctx: RequestContext, mode: Mode, current?: Msg): Promise<Violation[] | void> | Violation[] | void;
+  validate?(dto: Dto, ctx: RequestContext, mode: Mode, current?: M): Promise<Violation[] | void> | Violation[] | void;
   /** Inside the create transaction, before tx.create (allocate keys, create owned objects, …). */
-  beforeCreate?(tx: Transaction, proto: Msg, dto: Dto, ctx: RequestContext): Promise<void>;
+  beforeCreate?(tx: Transaction, proto: M, dto: Dto, ctx: RequestContext): Promise<void>;
   /** Outside any transaction, before it starts (e.g. sequence allocation). */
-  prepareCreate?(proto: Msg, dto: Dto, ctx: RequestContext): Promise<void>;
+  prepareCreate?(proto: M, dto: Dto, ctx: RequestContext): Promise<void>;
   /** Inside the create transaction, after tx.create (objects owned by the new one, …). */
-  afterCreate?(tx: Transaction, proto: Msg, dto: Dto, ctx: RequestContext): Promise<void>;
-  beforeUpdate?(tx: Transaction, proto: Msg, current: Msg, dto: Dto, ctx: RequestContext): Promise<void>;
-  beforeDelete?(tx: Transaction, current: Msg, ctx: RequestContext): Promise<void>;
+  afterCreate?(tx: Transaction, proto: M, dto: Dto, ctx: RequestContext): Promise<void>;
+  beforeUpdate?(tx: Transaction, proto: M, current: M, dto: Dto, ctx: RequestContext): Promise<void>;
+  beforeDelete?(tx: Transaction, current: M, ctx: RequestContext): Promise<void>;
   /** Adds state-derived fields to the JSON (e.g. port `active`). */
-  decorate?(json: Dto, proto: Msg, ctx: RequestContext): Promise<void>;
+  decorate?(json: Dto, proto: M, ctx: RequestContext): Promise<void>;
 }
+
+/** A list filter (`?tenant_id=`): keeps the objects it is true for (a method, checked both ways). */
+export type Filter<M> = { keep(proto: M, value: string): boolean }['keep'];
 
 export interface OpDecl {
   regime?: Regime;
 }
 
-export interface ResourceDef {
+export interface ResourceDef<C extends ModelClass = ModelClass, M extends Msg = Models[C]> {
   name: string;
-  clazz: ModelClass;
+  clazz: C;
   segment: string;
   media: MediaDecl;
-  fields: FieldDef[];
+  fields: FieldDef<M>[];
   discriminator?: string;
-  variants?: VariantDef[];
-  links?: LinkDef[];
+  variants?: VariantDef<M>[];
+  links?: LinkDef<M>[];
   get?: OpDecl | false;
   list?: OpDecl | false;
   create?: OpDecl | false;
   update?: OpDecl | false;
   delete?: { missing: 404 | 204 } | false;
-  filters?: Record<string, (proto: Msg, value: string) => boolean>;
-  parents?: ParentDef[];
-  hooks?: ResourceHooks;
+  filters?: Record<string, Filter<M>>;
+  parents?: ParentOf<C>[];
+  hooks?: ResourceHooks<M>;
   /** the owner recorded in provenance; default cluster:api */
   owner?: number;
 }
+
+/** Any declaration, as the machinery serves it (every `ResourceDef<C>` is one). */
+export type AnyResource = ResourceDef<ModelClass, Msg>;
 
 export type Handler = (ctx: RequestContext) => Promise<Reply>;
 

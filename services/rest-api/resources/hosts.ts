@@ -3,9 +3,8 @@
  * them, tunes four scheduling fields, deletes dead ones, lists their interfaces (agent-reported
  * `host` state key) and binds ports to their interfaces.
  */
-import type { Host } from '../../../lib/models/generated.js';
-import type { Msg } from '../../../lib/models/types.js';
-import { parseText } from '../../../lib/nsdb/codec/text-format.js';
+import type { Host, HostState, Port } from '../../../lib/models/generated.js';
+import { parseMessage } from '../../../lib/nsdb/codec/text-format.js';
 import { ChangeOwner } from '../../../lib/nsdb/provenance.js';
 import type { NsdbStorage } from '../../../lib/nsdb/storage.js';
 import { mapReadError } from '../../../lib/nsdb/transaction.js';
@@ -63,29 +62,42 @@ const PORT_TYPES: Record<string, string> = {
   NET_DEV_DP: 'NetDev', INTERNAL_DP: 'Internal', GRE_DP: 'Gre', VXLAN_DP: 'VXLan', GRE64_DP: 'Gre64', LISP_DP: 'Lisp',
 };
 
+/** An interface of a host as the API shows it. */
+interface InterfaceJson {
+  hostId: string;
+  name: string;
+  mac: string | null;
+  mtu: number;
+  type: string;
+  endpoint: string;
+  portType: string | null;
+  addresses: string[];
+  status: number;
+  uri: string;
+}
+
 /** The interfaces an agent reported in the host's `host` state key (HostState text format). */
-async function interfaces(ctx: RequestContext, hostId: string): Promise<Record<string, unknown>[]> {
+async function interfaces(ctx: RequestContext, hostId: string): Promise<InterfaceJson[]> {
   const path = `${ctx.storage.layout.state(hostId, 'Host', hostId)}/host`;
-  let state: Msg;
+  let state: HostState;
   try {
     const { data } = await ctx.storage.zookeeper.getData(path);
-    state = parseText('HostState', data.toString('utf8'), { allowUnknownFields: false });
+    state = parseMessage('HostState', data.toString('utf8'), { allowUnknownFields: false });
   } catch {
     return []; // no agent, or nothing readable: the original shows an empty list
   }
-  const list = Array.isArray(state['interfaces']) ? (state['interfaces'] as Msg[]) : [];
-  return list.map((i) => {
-    const name = String(i['name'] ?? '');
+  return (state.interfaces ?? []).map((i) => {
+    const name = i.name ?? '';
     return {
       hostId,
       name,
-      mac: i['mac'] ?? null,
-      mtu: i['mtu'] ?? 0,
-      type: IF_TYPES[String(i['type'] ?? 'PHYSICAL')] ?? 'Unknown',
-      endpoint: ENDPOINTS[String(i['endpoint'] ?? 'DATAPATH_EP')] ?? 'UNKNOWN',
-      portType: i['port_type'] !== undefined ? (PORT_TYPES[String(i['port_type'])] ?? null) : null,
-      addresses: (Array.isArray(i['addresses']) ? (i['addresses'] as Msg[]) : []).map((a) => showAddress(a['address'])),
-      status: (i['up'] === true ? 1 : 0) | (i['has_link'] === true ? 2 : 0),
+      mac: i.mac ?? null,
+      mtu: i.mtu ?? 0,
+      type: IF_TYPES[i.type ?? 'PHYSICAL'] ?? 'Unknown',
+      endpoint: ENDPOINTS[i.endpoint ?? 'DATAPATH_EP'] ?? 'UNKNOWN',
+      portType: i.port_type !== undefined ? (PORT_TYPES[i.port_type] ?? null) : null,
+      addresses: (i.addresses ?? []).map((a) => showAddress(a.address)),
+      status: (i.up === true ? 1 : 0) | (i.has_link === true ? 2 : 0),
       uri: `${ctx.base}/hosts/${hostId}/interfaces/${encodeURIComponent(name)}`,
     };
   });
@@ -109,7 +121,7 @@ const INTERFACE_LIST: FieldType<unknown[]> = {
   fromProto: () => [],
 };
 
-export const hosts: ResourceDef = {
+export const hosts: ResourceDef<'Host'> = {
   name: 'host',
   clazz: 'Host',
   segment: 'hosts',
@@ -132,11 +144,11 @@ export const hosts: ResourceDef = {
   delete: false, // so does DELETE
   hooks: {
     async decorate(json, proto, ctx) {
-      const id = String(proto['id']);
+      const id = String(proto.id);
       const [alive, ifs] = await Promise.all([hostAlive(ctx.storage, id), interfaces(ctx, id)]);
       json['alive'] = alive;
       json['hostInterfaces'] = ifs;
-      json['addresses'] = ifs.flatMap((i) => i['addresses'] as string[]);
+      json['addresses'] = ifs.flatMap((i) => i.addresses);
     },
   },
 };
@@ -167,12 +179,12 @@ const TUNABLES: Tunable[] = [
 
 const BINDING = single('HostInterfacePort', 1);
 
-function bindingJson(ctx: RequestContext, hostId: string, port: Msg): Record<string, unknown> {
-  const portId = String(port['id']);
+function bindingJson(ctx: RequestContext, hostId: string, port: Port): Record<string, unknown> {
+  const portId = String(port.id);
   return {
     hostId,
     portId,
-    interfaceName: port['interface_name'] ?? null,
+    interfaceName: port.interface_name ?? null,
     uri: `${ctx.base}/hosts/${hostId}/ports/${portId}`,
     host: `${ctx.base}/hosts/${hostId}`,
     port: `${ctx.base}/ports/${portId}`,
@@ -212,9 +224,9 @@ export const hostRoutes: RouteDef[] = [
       if (await hostAlive(ctx.storage, id, true)) throw new HttpError(403, message('HostDeletionNotAllowedActive', id));
       await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
         const host = await tx.get('Host', id);
-        const bound = (host['port_ids'] as string[] | undefined) ?? [];
+        const bound = host.port_ids ?? [];
         if (bound.length > 0) throw new HttpError(403, message('HostDeletionNotAllowedBindings', id, bound.length));
-        for (const zoneId of (host['tunnel_zone_ids'] as string[] | undefined) ?? []) {
+        for (const zoneId of host.tunnel_zone_ids ?? []) {
           const zone = await tx.getOrNull('TunnelZone', zoneId);
           if (zone) await removeMember(tx, zone, id);
         }
@@ -266,15 +278,15 @@ export const hostRoutes: RouteDef[] = [
       // exclusivity between a peer and a binding (rest-api-core.md §6.3).
       await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
         const host = await tx.get('Host', hostId);
-        if (((host['tunnel_zone_ids'] as string[] | undefined) ?? []).length === 0) {
+        if ((host.tunnel_zone_ids ?? []).length === 0) {
           throw conflict(message('HostIsNotInAnyTunnelZone'));
         }
         const port = await tx.get('Port', portId);
-        if (port['interface_name'] !== undefined) throw conflict(message('PortAlreadyBound', portId));
-        const others = await tx.getAll('Port', ((host['port_ids'] as string[] | undefined) ?? []).filter((p) => p !== portId));
-        if (others.some((p) => p['interface_name'] === ifName)) throw conflict(message('HostInterfaceIsAlreadyUsed', ifName));
-        port['host_id'] = hostId;
-        port['interface_name'] = ifName;
+        if (port.interface_name !== undefined) throw conflict(message('PortAlreadyBound', portId));
+        const others = await tx.getAll('Port', (host.port_ids ?? []).filter((p) => p !== portId));
+        if (others.some((p) => p.interface_name === ifName)) throw conflict(message('HostInterfaceIsAlreadyUsed', ifName));
+        port.host_id = hostId;
+        port.interface_name = ifName;
         await tx.update('Port', port);
       });
       return { status: 201, headers: { Location: `${ctx.base}/hosts/${hostId}/ports/${portId}` } };
@@ -288,7 +300,7 @@ export const hostRoutes: RouteDef[] = [
     async handler(ctx) {
       const hostId = pathId(ctx);
       const host = await ctx.storage.get('Host', hostId);
-      const bound = await ctx.storage.getExisting('Port', (host['port_ids'] as string[] | undefined) ?? []);
+      const bound = await ctx.storage.getExisting('Port', host.port_ids ?? []);
       return { status: 200, body: bound.map((p) => bindingJson(ctx, hostId, p)) };
     },
   },
@@ -298,7 +310,7 @@ export const hostRoutes: RouteDef[] = [
     async handler(ctx) {
       const hostId = pathId(ctx);
       const port = await ctx.storage.get('Port', pathId(ctx, 'portId'));
-      if (port['host_id'] !== hostId) throw notFound('Host interface port not found');
+      if (port.host_id !== hostId) throw notFound('Host interface port not found');
       return { status: 200, body: bindingJson(ctx, hostId, port), contentType: BINDING };
     },
   },
@@ -310,9 +322,9 @@ export const hostRoutes: RouteDef[] = [
       const portId = pathId(ctx, 'portId');
       await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
         const port = await tx.get('Port', portId);
-        if (port['host_id'] === undefined && port['interface_name'] === undefined) return;
-        delete port['host_id'];
-        delete port['interface_name'];
+        if (port.host_id === undefined && port.interface_name === undefined) return;
+        delete port.host_id;
+        delete port.interface_name;
         await tx.update('Port', port);
       });
       return { status: 204 };

@@ -1,6 +1,6 @@
 /** Every resource and extra route this node serves; the app mounts exactly this list. */
 import { reservedPaths, resourceRoutes } from '../machinery/handlers.js';
-import type { ResourceDef, RouteDef } from '../machinery/types.js';
+import type { AnyResource, RouteDef } from '../machinery/types.js';
 import { applicationRoute } from './application.js';
 import { bridges } from './bridges.js';
 import { chains } from './chains.js';
@@ -18,7 +18,7 @@ import { routers } from './routers.js';
 import { systemStateRoute } from './system-state.js';
 import { tenantRoutes } from './tenants.js';
 
-export const RESOURCES: ResourceDef[] = [bridges, routers, ports, routes, chains, rules, portGroups, ipAddrGroups, tunnelZones, hosts];
+export const RESOURCES: AnyResource[] = [bridges, routers, ports, routes, chains, rules, portGroups, ipAddrGroups, tunnelZones, hosts];
 
 export function allRoutes(): RouteDef[] {
   return [

@@ -2,7 +2,7 @@
  * IP address groups (`/ip_addr_groups`, rest-api-core.md §6.9) and their addresses, kept as
  * `ip_addr_ports` entries of the group. Addresses compare by value, whatever their spelling.
  */
-import type { Msg } from '../../../lib/models/types.js';
+import type { IPAddrGroup, IPAddrGroup_IPAddrPorts } from '../../../lib/models/generated.js';
 import { ChangeOwner } from '../../../lib/nsdb/provenance.js';
 import { badRequest, conflict, notFound, validationError, type HttpError } from '../../../lib/http/errors.js';
 import { collection, single } from '../../../lib/http/media-types.js';
@@ -29,21 +29,15 @@ interface AddrPorts {
   portIds: string[];
 }
 
-const ipAddrPorts: FieldType<AddrPorts[]> = {
+const ipAddrPorts: FieldType<AddrPorts[], IPAddrGroup_IPAddrPorts[]> = {
   name: 'ipAddrPorts',
   empty: [],
   parse: () => null,
   toProto: () => undefined,
-  fromProto(v) {
-    if (!Array.isArray(v)) return [];
-    return (v as Msg[]).map((e) => ({
-      ipAddress: ((e['ip_address'] as Msg | undefined)?.['address'] as string | undefined) ?? null,
-      portIds: (e['port_ids'] as string[] | undefined) ?? [],
-    }));
-  },
+  fromProto: (v) => (v ?? []).map((e) => ({ ipAddress: e.ip_address?.address ?? null, portIds: e.port_ids ?? [] })),
 };
 
-export const ipAddrGroups: ResourceDef = {
+export const ipAddrGroups: ResourceDef<'IPAddrGroup'> = {
   name: 'IP address group',
   clazz: 'IPAddrGroup',
   segment: 'ip_addr_groups',
@@ -65,16 +59,15 @@ export const ipAddrGroups: ResourceDef = {
 const ADDR = single('IpAddrGroupAddr', 1);
 const ADDRS = collection('IpAddrGroupAddr', 1);
 
-function entries(group: Msg): Msg[] {
-  const v = group['ip_addr_ports'];
-  return Array.isArray(v) ? (v as Msg[]) : [];
+function entries(group: IPAddrGroup): IPAddrGroup_IPAddrPorts[] {
+  return group.ip_addr_ports ?? [];
 }
 
-function addressOf(entry: Msg): string | undefined {
-  return (entry['ip_address'] as Msg | undefined)?.['address'] as string | undefined;
+function addressOf(entry: IPAddrGroup_IPAddrPorts): string | undefined {
+  return entry.ip_address?.address;
 }
 
-function sameAddress(entry: Msg, canonical: string): boolean {
+function sameAddress(entry: IPAddrGroup_IPAddrPorts, canonical: string): boolean {
   const a = addressOf(entry);
   return a !== undefined && canonicalAddress(a)?.address === canonical;
 }
@@ -140,7 +133,7 @@ export const ipAddrRoutes: RouteDef[] = [
         if (entries(group).some((e) => sameAddress(e, parsed.address))) {
           throw conflict(`The IP address group already contains ${parsed.address}.`);
         }
-        group['ip_addr_ports'] = [...entries(group), { ip_address: { version: parsed.family === 4 ? 'V4' : 'V6', address: parsed.address } }];
+        group.ip_addr_ports = [...entries(group), { ip_address: { version: parsed.family === 4 ? 'V4' : 'V6', address: parsed.address } }];
         await tx.update('IPAddrGroup', group);
       });
       return {
@@ -191,7 +184,7 @@ export const ipAddrRoutes: RouteDef[] = [
         const group = await tx.get('IPAddrGroup', groupId);
         const kept = entries(group).filter((e) => !sameAddress(e, address));
         if (kept.length === entries(group).length) return;
-        group['ip_addr_ports'] = kept;
+        group.ip_addr_ports = kept;
         await tx.update('IPAddrGroup', group);
       });
       return { status: 204 };

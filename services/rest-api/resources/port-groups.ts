@@ -3,7 +3,6 @@
  * the port's `port_group_ids` entry; the PortGroup.port_ids ⇄ Port.port_group_ids binding keeps
  * the group's side.
  */
-import type { Msg } from '../../../lib/models/types.js';
 import { ChangeOwner } from '../../../lib/nsdb/provenance.js';
 import { conflict, notFound, validationError } from '../../../lib/http/errors.js';
 import { collection, JSON_TYPE, single } from '../../../lib/http/media-types.js';
@@ -16,7 +15,7 @@ import { idField, nameField, rw, subLink, tenantField } from './common.js';
 const MEMBER = single('PortGroupPort', 1);
 const MEMBERS = collection('PortGroupPort', 1);
 
-export const portGroups: ResourceDef = {
+export const portGroups: ResourceDef<'PortGroup'> = {
   name: 'port group',
   clazz: 'PortGroup',
   segment: 'port_groups',
@@ -31,18 +30,13 @@ export const portGroups: ResourceDef = {
   update: {},
   delete: { missing: 204 },
   filters: {
-    tenant_id: (p, v) => p['tenant_id'] === v,
-    port_id: (p, v) => ((p['port_ids'] as string[] | undefined) ?? []).includes(v.toLowerCase()),
+    tenant_id: (p, v) => p.tenant_id === v,
+    port_id: (p, v) => (p.port_ids ?? []).includes(v.toLowerCase()),
   },
 };
 
 /** The writable part of a PortGroupPort body: the group comes from the path. */
 const MEMBER_FIELDS: FieldDef[] = [{ json: 'portId', type: T.uuid, access: 'create', required: true }];
-
-function ids(m: Msg, field: string): string[] {
-  const v = m[field];
-  return Array.isArray(v) ? (v as string[]) : [];
-}
 
 function memberJson(ctx: RequestContext, groupId: string, portId: string): Record<string, unknown> {
   return {
@@ -68,9 +62,9 @@ export const portGroupMemberRoutes: RouteDef[] = [
       await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
         await tx.get('PortGroup', groupId);
         const port = await tx.get('Port', portId);
-        const groups = ids(port, 'port_group_ids');
+        const groups = port.port_group_ids ?? [];
         if (groups.includes(groupId)) throw conflict('', true);
-        port['port_group_ids'] = [...groups, groupId];
+        port.port_group_ids = [...groups, groupId];
         await tx.update('Port', port);
       });
       return { status: 201, headers: { Location: `${ctx.base}/port_groups/${groupId}/ports/${portId}` } };
@@ -84,7 +78,7 @@ export const portGroupMemberRoutes: RouteDef[] = [
     async handler(ctx) {
       const groupId = pathId(ctx);
       const group = await ctx.storage.get('PortGroup', groupId);
-      return { status: 200, body: ids(group, 'port_ids').map((p) => memberJson(ctx, groupId, p)) };
+      return { status: 200, body: (group.port_ids ?? []).map((p) => memberJson(ctx, groupId, p)) };
     },
   },
   {
@@ -96,7 +90,7 @@ export const portGroupMemberRoutes: RouteDef[] = [
       const groupId = pathId(ctx);
       const portId = pathId(ctx, 'portId');
       const group = await ctx.storage.get('PortGroup', groupId);
-      if (!ids(group, 'port_ids').includes(portId)) throw notFound(null, true);
+      if (!(group.port_ids ?? []).includes(portId)) throw notFound(null, true);
       return { status: 200, body: memberJson(ctx, groupId, portId) };
     },
   },
@@ -111,15 +105,15 @@ export const portGroupMemberRoutes: RouteDef[] = [
         if (!port) {
           // the port is gone: drop a dangling id from the group, if any
           const group = await tx.get('PortGroup', groupId);
-          const list = ids(group, 'port_ids');
+          const list = group.port_ids ?? [];
           if (!list.includes(portId)) return;
-          group['port_ids'] = list.filter((x) => x !== portId);
+          group.port_ids = list.filter((x) => x !== portId);
           await tx.update('PortGroup', group);
           return;
         }
-        const groups = ids(port, 'port_group_ids');
+        const groups = port.port_group_ids ?? [];
         if (!groups.includes(groupId)) throw notFound(null, true);
-        port['port_group_ids'] = groups.filter((g) => g !== groupId);
+        port.port_group_ids = groups.filter((g) => g !== groupId);
         await tx.update('Port', port);
       });
       return { status: 204 };
@@ -133,7 +127,7 @@ export const portGroupMemberRoutes: RouteDef[] = [
     async handler(ctx) {
       const portId = pathId(ctx);
       const port = await ctx.storage.get('Port', portId);
-      return { status: 200, body: ids(port, 'port_group_ids').map((g) => memberJson(ctx, g, portId)) };
+      return { status: 200, body: (port.port_group_ids ?? []).map((g) => memberJson(ctx, g, portId)) };
     },
   },
 ];

@@ -6,7 +6,7 @@ import {
   tenantField, tenantFilter,
 } from './common.js';
 
-export const routers: ResourceDef = {
+export const routers: ResourceDef<'Router'> = {
   name: 'router',
   clazz: 'Router',
   segment: 'routers',

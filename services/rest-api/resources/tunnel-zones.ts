@@ -3,7 +3,7 @@
  * twice in the zone, as the original does: `hosts` (host + IP) and `host_ids` (bound to
  * Host.tunnel_zone_ids); both are changed together here.
  */
-import type { Msg } from '../../../lib/models/types.js';
+import type { TunnelZone, TunnelZone_HostToIp } from '../../../lib/models/generated.js';
 import { ChangeOwner } from '../../../lib/nsdb/provenance.js';
 import type { Transaction } from '../../../lib/nsdb/transaction.js';
 import { conflict, notFound, validationError } from '../../../lib/http/errors.js';
@@ -23,15 +23,15 @@ import { idField, media, subLink } from './common.js';
  * transaction, which guards the class: two requests giving two zones the same name at the same
  * time cannot both pass (the original checked outside its transaction and could let both in).
  */
-async function checkNameFree(tx: Transaction, zone: Msg): Promise<void> {
+async function checkNameFree(tx: Transaction, zone: TunnelZone): Promise<void> {
   await tx.guardClass('TunnelZone');
   const zones = await tx.listAll('TunnelZone');
-  if (zones.some((z) => z['name'] === zone['name'] && z['id'] !== zone['id'])) {
+  if (zones.some((z) => z.name === zone.name && z.id !== zone.id)) {
     throw conflict(message('TunnelZoneNameExists'));
   }
 }
 
-export const tunnelZones: ResourceDef = {
+export const tunnelZones: ResourceDef<'TunnelZone'> = {
   name: 'tunnel zone',
   clazz: 'TunnelZone',
   segment: 'tunnel_zones',
@@ -50,11 +50,11 @@ export const tunnelZones: ResourceDef = {
     beforeUpdate: (tx, zone) => checkNameFree(tx, zone),
     async beforeDelete(_tx, zone, ctx) {
       // Vtep.tunnel_zone_id is not a ZOOM binding (storage.md §5): the check is the API's
-      const vteps = (await ctx.storage.getAll('Vtep')).filter((v) => v['tunnel_zone_id'] === zone['id']);
+      const vteps = (await ctx.storage.getAll('Vtep')).filter((v) => v.tunnel_zone_id === zone.id);
       if (vteps.length > 0) {
         throw conflict(
           'Tunnel Zone is used by VTEP(s), please delete the following VTEPs before deleting this tunnel zone: ' +
-            `[${vteps.map((v) => String(v['id'])).join(', ')}]`,
+            `[${vteps.map((v) => String(v.id)).join(', ')}]`,
         );
       }
     },
@@ -70,17 +70,16 @@ const MEMBER_FIELDS: FieldDef[] = [
 const MEMBER_TYPES = [single('TunnelZoneHost', 1), single('GreTunnelZoneHost', 1)];
 const MEMBER_COLLECTIONS = [collection('TunnelZoneHost', 1), collection('GreTunnelZoneHost', 1)];
 
-function members(zone: Msg): Msg[] {
-  const v = zone['hosts'];
-  return Array.isArray(v) ? (v as Msg[]) : [];
+function members(zone: TunnelZone): TunnelZone_HostToIp[] {
+  return zone.hosts ?? [];
 }
 
-function memberJson(ctx: RequestContext, zoneId: string, m: Msg): Record<string, unknown> {
-  const hostId = String(m['host_id']);
+function memberJson(ctx: RequestContext, zoneId: string, m: TunnelZone_HostToIp): Record<string, unknown> {
+  const hostId = String(m.host_id);
   return {
     tunnelZoneId: zoneId,
     hostId,
-    ipAddress: ((m['ip'] as Msg | undefined)?.['address'] as string | undefined) ?? null,
+    ipAddress: m.ip?.address ?? null,
     uri: `${ctx.base}/tunnel_zones/${zoneId}/hosts/${hostId}`,
     host: `${ctx.base}/hosts/${hostId}`,
     tunnelZone: `${ctx.base}/tunnel_zones/${zoneId}`,
@@ -88,9 +87,9 @@ function memberJson(ctx: RequestContext, zoneId: string, m: Msg): Record<string,
 }
 
 /** Removes a host from a zone's two membership lists (the binding clears the host's side). */
-export async function removeMember(tx: Transaction, zone: Msg, hostId: string): Promise<void> {
-  zone['hosts'] = members(zone).filter((m) => m['host_id'] !== hostId);
-  zone['host_ids'] = ((zone['host_ids'] as string[] | undefined) ?? []).filter((h) => h !== hostId);
+export async function removeMember(tx: Transaction, zone: TunnelZone, hostId: string): Promise<void> {
+  zone.hosts = members(zone).filter((m) => m.host_id !== hostId);
+  zone.host_ids = (zone.host_ids ?? []).filter((h) => h !== hostId);
   await tx.update('TunnelZone', zone);
 }
 
@@ -109,9 +108,9 @@ export const tunnelZoneMemberRoutes: RouteDef[] = [
       await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
         const zone = await tx.get('TunnelZone', zoneId);
         await tx.get('Host', hostId);
-        if (members(zone).some((m) => m['host_id'] === hostId)) throw conflict('', true);
-        zone['hosts'] = [...members(zone), { host_id: hostId, ip: { version: 'V4', address: ip } }];
-        zone['host_ids'] = [...((zone['host_ids'] as string[] | undefined) ?? []), hostId];
+        if (members(zone).some((m) => m.host_id === hostId)) throw conflict('', true);
+        zone.hosts = [...members(zone), { host_id: hostId, ip: { version: 'V4', address: ip } }];
+        zone.host_ids = [...(zone.host_ids ?? []), hostId];
         await tx.update('TunnelZone', zone);
       });
       return { status: 201, headers: { Location: `${ctx.base}/tunnel_zones/${zoneId}/hosts/${hostId}` } };
@@ -137,7 +136,7 @@ export const tunnelZoneMemberRoutes: RouteDef[] = [
       const zoneId = pathId(ctx);
       const hostId = pathId(ctx, 'hostId');
       const zone = await ctx.storage.get('TunnelZone', zoneId);
-      const m = members(zone).find((x) => x['host_id'] === hostId);
+      const m = members(zone).find((x) => x.host_id === hostId);
       // unlike the DELETE miss, the original's GET miss has a body
       if (!m) throw notFound('Resource not found');
       return { status: 200, body: memberJson(ctx, zoneId, m) };
@@ -151,7 +150,7 @@ export const tunnelZoneMemberRoutes: RouteDef[] = [
       const hostId = pathId(ctx, 'hostId');
       await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
         const zone = await tx.get('TunnelZone', zoneId);
-        if (!members(zone).some((m) => m['host_id'] === hostId)) throw notFound(null, true);
+        if (!members(zone).some((m) => m.host_id === hostId)) throw notFound(null, true);
         await removeMember(tx, zone, hostId);
       });
       return { status: 204 };
