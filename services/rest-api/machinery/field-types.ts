@@ -126,13 +126,16 @@ const ipAddress: FieldType<string, IPAddress> = {
   name: 'IP address',
   empty: null,
   parse: string.parse,
-  toProto(v) {
-    if (isIPv4(v)) return { version: 'V4', address: v };
-    const six = parseIPv6(v);
-    return { version: 'V6', address: six ? formatIPv6(six) : v };
-  },
+  toProto: (v) => ipAddressProto(v),
   fromProto: (v) => v?.address ?? null,
 };
+
+/** An address as commons.IPAddress: the version by its family, IPv6 in the original's long form. */
+export function ipAddressProto(text: string): IPAddress {
+  if (isIPv4(text)) return { version: 'V4', address: text };
+  const six = parseIPv6(text);
+  return { version: 'V6', address: six ? formatIPv6(six) : text };
+}
 
 export const T = {
   uuid,

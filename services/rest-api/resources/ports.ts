@@ -216,6 +216,7 @@ export const ports: ResourceDef<'Port'> = {
       wrongVariantMessage: 'Not a router port.',
     },
   ],
+  project: { via: [{ field: 'network_id', clazz: 'Network' }, { field: 'router_id', clazz: 'Router' }] },
   hooks: {
     async prepareCreate(proto, _dto, ctx) {
       const key = await ctx.storage.nextSequenceValue(OVERLAY_TUNNEL_KEY.name, OVERLAY_TUNNEL_KEY.seed, { block: TUNNEL_KEY_BLOCK });
