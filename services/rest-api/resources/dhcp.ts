@@ -167,7 +167,7 @@ const V4_SUBNET_FIELDS: FieldDef<Dhcp>[] = [
   },
   { json: 'interfaceMTU', type: T.int32, access: 'rw', proto: 'interface_mtu', validators: [V.range(0, 65536)] },
   { json: 'opt121Routes', type: opt121Type, access: 'rw', proto: 'opt121_routes' },
-  { json: 'enabled', type: T.bool, access: 'rw', proto: 'enabled', default: true },
+  { json: 'enabled', type: T.boxedBool, access: 'rw', proto: 'enabled', default: true },
 ];
 
 // ---- v4 host fields --------------------------------------------------------------------------

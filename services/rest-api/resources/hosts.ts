@@ -136,7 +136,7 @@ export const hosts: ResourceDef<'Host'> = {
     { json: 'floodingProxyWeight', type: T.int32, access: 'create', proto: 'flooding_proxy_weight', default: 1, validators: [V.range(0, 65535)] },
     { json: 'containerWeight', type: T.int32, access: 'create', proto: 'container_weight', default: 1, validators: [V.min(0)] },
     { json: 'containerLimit', type: T.int32, access: 'create', proto: 'container_limit', default: -1, validators: [V.min(-1)] },
-    { json: 'enforceContainerLimit', type: T.bool, access: 'create', proto: 'enforce_container_limit', default: false },
+    { json: 'enforceContainerLimit', type: T.boxedBool, access: 'create', proto: 'enforce_container_limit', default: false },
   ],
   links: [subLink('interfaces', 'interfaces'), subLink('ports', 'ports')],
   create: {},
@@ -174,7 +174,7 @@ const TUNABLES: Tunable[] = [
   tunable('floodingProxyWeight', T.int32, 'HostFloodingProxyWeightIsNull', (h, v) => (h.flooding_proxy_weight = v)),
   tunable('containerWeight', T.int32, 'HostContainerWeightIsNull', (h, v) => (h.container_weight = v)),
   tunable('containerLimit', T.int32, 'HostContainerLimitIsNull', (h, v) => (h.container_limit = v)),
-  tunable('enforceContainerLimit', T.bool, 'HostEnforceContainerLimitIsNull', (h, v) => (h.enforce_container_limit = v)),
+  tunable('enforceContainerLimit', T.boxedBool, 'HostEnforceContainerLimitIsNull', (h, v) => (h.enforce_container_limit = v)),
 ];
 
 const BINDING = single('HostInterfacePort', 1);

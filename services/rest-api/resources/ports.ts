@@ -135,7 +135,7 @@ const routerVariant: VariantDef<Port> = {
       },
     },
     rw('rtrPortVni', T.uint32, 'vni', { validators: [V.range(0, 16777215)] }),
-    rw('offRampVxlan', T.bool, 'off_ramp_vxlan'),
+    rw('offRampVxlan', T.boxedBool, 'off_ramp_vxlan'),
     ro('serviceContainerId', T.uuid, 'service_container_id'),
     { json: 'bgpStatus', type: T.string, access: 'ro', read: () => null },
   ],
