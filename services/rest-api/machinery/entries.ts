@@ -172,6 +172,7 @@ export function inParent<P extends ModelClass, const F extends EntryField<Models
     }
     return parent;
   };
+  // without `entry`, I is the entry type itself (its default)
   const toEntry = spec.entry ?? ((input: I) => input as unknown as X);
   return {
     async list(ctx) {
