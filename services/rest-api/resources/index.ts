@@ -17,6 +17,7 @@ import { routerRoutesList, routes } from './routes.js';
 import { routers } from './routers.js';
 import { systemStateRoute } from './system-state.js';
 import { tenantRoutes } from './tenants.js';
+import { neutronRoutes } from '../../neutron/rest/index.js';
 
 export const RESOURCES: ResourceDef[] = [bridges, routers, ports, routes, chains, rules, portGroups, ipAddrGroups, tunnelZones, hosts];
 
@@ -34,6 +35,7 @@ export function allRoutes(): RouteDef[] {
     ...dhcpRoutes,
     ...bridgeTableRoutes,
     ...RESOURCES.flatMap(resourceRoutes),
+    ...neutronRoutes(),
   ];
 }
 
