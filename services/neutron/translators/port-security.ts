@@ -37,7 +37,7 @@ function ipMacPair(chainId: string, ip: IPSubnet, mac: string | undefined): Rule
 }
 
 /** The rules of the three chains of an untrusted port with port security, in chain order. */
-async function chainRules(tx: TranslationTx, port: NeutronPort): Promise<{ inbound: Rule[]; outbound: Rule[]; antiSpoof: Rule[] }> {
+async function chainRules(groups: Groups, port: NeutronPort): Promise<{ inbound: Rule[]; outbound: Rule[]; antiSpoof: Rule[] }> {
   const portId = idOf(port);
   const inId = ids.inChainId(portId);
   const outId = ids.outChainId(portId);
@@ -55,7 +55,7 @@ async function chainRules(tx: TranslationTx, port: NeutronPort): Promise<{ inbou
   const inbound: Rule[] = [jumpRule(inId, spoofId, ids.antiSpoofChainJumpRuleId(portId)), returnFlowRule(inId)];
   const outbound: Rule[] = [returnFlowRule(outId)];
   for (const sgId of port.security_groups ?? []) {
-    const group = await tx.get('IPAddrGroup', sgId);
+    const group = await groups.get(sgId);
     inbound.push(jumpRule(inId, group.inbound_chain_id ?? ''));
     outbound.push(jumpRule(outId, group.outbound_chain_id ?? ''));
   }
@@ -82,10 +82,11 @@ export async function updateSecurityBindings(tx: TranslationTx, port: NeutronPor
     await createChains(tx, portId);
   }
 
-  await updateGroupMembership(tx, port, old);
+  const groups = new Groups(tx);
+  await updateGroupMembership(groups, port, old);
 
   if (!isTrustedPort(port) && portSecurityEnabled(port)) {
-    const { inbound, outbound, antiSpoof } = await chainRules(tx, port);
+    const { inbound, outbound, antiSpoof } = await chainRules(groups, port);
     for (const rule of [...inbound, ...outbound, ...antiSpoof]) await tx.create('Rule', rule);
   }
 }
@@ -134,17 +135,35 @@ function removeMember(group: IPAddrGroup, ip: IPAddress, portId: string): void {
   group.ip_addr_ports = entries;
 }
 
-async function changeGroups(tx: TranslationTx, portId: string, sgIds: readonly string[], add: readonly IPAddress[], remove: readonly IPAddress[]): Promise<void> {
-  if (add.length === 0 && remove.length === 0) return;
-  for (const group of await tx.getAll('IPAddrGroup', sgIds)) {
-    for (const ip of add) addMember(group, ip, portId);
-    for (const ip of remove) removeMember(group, ip, portId);
-    await tx.update('IPAddrGroup', group);
+/** The IP address groups a request reads and changes, each read once (big: one entry per address). */
+class Groups {
+  private readonly read = new Map<string, Promise<IPAddrGroup>>();
+
+  constructor(readonly tx: TranslationTx) {}
+
+  /** The group as this request left it; NotFound when it does not exist. */
+  get(id: string): Promise<IPAddrGroup> {
+    let g = this.read.get(id);
+    if (!g) {
+      g = this.tx.get('IPAddrGroup', id);
+      this.read.set(id, g);
+    }
+    return g;
+  }
+
+  async change(portId: string, sgIds: readonly string[], add: readonly IPAddress[], remove: readonly IPAddress[]): Promise<void> {
+    if (add.length === 0 && remove.length === 0) return;
+    for (const id of sgIds) {
+      const group = await this.get(id);
+      for (const ip of add) addMember(group, ip, portId);
+      for (const ip of remove) removeMember(group, ip, portId);
+      await this.tx.update('IPAddrGroup', group);
+    }
   }
 }
 
 /** The port's addresses in its security groups' IP address groups, as a diff from `old`. */
-async function updateGroupMembership(tx: TranslationTx, port: NeutronPort, old: NeutronPort | undefined): Promise<void> {
+async function updateGroupMembership(groups: Groups, port: NeutronPort, old: NeutronPort | undefined): Promise<void> {
   const portId = idOf(port);
   const newIps = addressesOf(port);
   const newSgs = groupsOf(port);
@@ -153,12 +172,12 @@ async function updateGroupMembership(tx: TranslationTx, port: NeutronPort, old: 
   const removedSgs = diff(oldSgs, newSgs, sameId);
   const addedSgs = diff(newSgs, oldSgs, sameId);
   const keptSgs = diff(newSgs, addedSgs, sameId);
-  await changeGroups(tx, portId, removedSgs, [], oldIps);
-  await changeGroups(tx, portId, addedSgs, newIps, []);
-  await changeGroups(tx, portId, keptSgs, diff(newIps, oldIps, sameAddress), diff(oldIps, newIps, sameAddress));
+  await groups.change(portId, removedSgs, [], oldIps);
+  await groups.change(portId, addedSgs, newIps, []);
+  await groups.change(portId, keptSgs, diff(newIps, oldIps, sameAddress), diff(oldIps, newIps, sameAddress));
 }
 
 /** A deleted untrusted port leaves its security groups. */
 export async function leaveGroups(tx: TranslationTx, port: NeutronPort): Promise<void> {
-  await changeGroups(tx, idOf(port), port.security_groups ?? [], [], addressesOf(port));
+  await new Groups(tx).change(idOf(port), port.security_groups ?? [], [], addressesOf(port));
 }

@@ -63,25 +63,10 @@ async function arpEntries(ctx: TranslationContext, p: NeutronPort, ips: readonly
   return Promise.all(ips.map((ip) => ctx.tables.arpEntry(p.network_id ?? '', addressText(ip), mac)));
 }
 
-/**
- * Every fixed IP must lie in its subnet (the subnet's DHCP configuration must exist): an address
- * outside it is refused (docs/decisions/0015), with the original's router-interface message.
- */
-async function checkFixedIps(tx: TranslationTx, p: NeutronPort): Promise<void> {
-  for (const f of p.fixed_ips ?? []) {
-    if (!f.ip_address || !f.subnet_id) continue;
-    const dhcp = await tx.get('Dhcp', f.subnet_id);
-    if (dhcp.subnet_address && !subnetContains(dhcp.subnet_address, f.ip_address)) {
-      throw invalid(`Port address ${addressText(f.ip_address)} does not belong to subnet ${f.subnet_id} with CIDR ${subnetText(dhcp.subnet_address)}`);
-    }
-  }
-}
-
-// ---- DHCP --------------------------------------------------------------------------------------
-
 /** The Dhcp objects a request changes, read once and written once (in first-use order). */
 class DhcpChanges {
   private readonly dhcps = new Map<string, Dhcp | null>();
+  private readonly changed = new Set<string>();
 
   constructor(private readonly tx: TranslationTx) {}
 
@@ -93,16 +78,39 @@ class DhcpChanges {
     return d;
   }
 
+  /** The subnet's Dhcp, to be written by write(). */
+  async change(subnetId: string, tolerateMissing: boolean): Promise<Dhcp | null> {
+    const d = await this.of(subnetId, tolerateMissing);
+    if (d) this.changed.add(subnetId);
+    return d;
+  }
+
   async write(): Promise<void> {
-    for (const d of this.dhcps.values()) if (d) await this.tx.update('Dhcp', d);
+    for (const [id, d] of this.dhcps) if (d && this.changed.has(id)) await this.tx.update('Dhcp', d);
   }
 }
+
+/**
+ * Every fixed IP must lie in its subnet (the subnet's DHCP configuration must exist): an address
+ * outside it is refused (docs/decisions/0015), with the original's router-interface message.
+ */
+async function checkFixedIps(dhcps: DhcpChanges, p: NeutronPort): Promise<void> {
+  for (const f of p.fixed_ips ?? []) {
+    if (!f.ip_address || !f.subnet_id) continue;
+    const dhcp = await dhcps.of(f.subnet_id, false);
+    if (dhcp?.subnet_address && !subnetContains(dhcp.subnet_address, f.ip_address)) {
+      throw invalid(`Port address ${addressText(f.ip_address)} does not belong to subnet ${f.subnet_id} with CIDR ${subnetText(dhcp.subnet_address)}`);
+    }
+  }
+}
+
+// ---- DHCP --------------------------------------------------------------------------------------
 
 type DhcpChange = (dhcp: Dhcp, port: NeutronPort, ip: IPAddress) => void;
 
 async function forEachFixedIp(changes: DhcpChanges, p: NeutronPort, change: DhcpChange, tolerateMissing: boolean): Promise<void> {
   for (const f of p.fixed_ips ?? []) {
-    const dhcp = await changes.of(f.subnet_id ?? '', tolerateMissing);
+    const dhcp = await changes.change(f.subnet_id ?? '', tolerateMissing);
     if (dhcp && f.ip_address) change(dhcp, p, f.ip_address);
   }
 }
@@ -228,6 +236,22 @@ async function deleteInterfaceRouterPort(tx: TranslationTx, p: NeutronPort): Pro
 
 // ---- the translator ----------------------------------------------------------------------------
 
+/**
+ * Reads what a port's translation will read, all at once: the transaction keeps them, and the
+ * translation then waits for ZooKeeper once instead of once per object.
+ */
+async function prefetch(ctx: TranslationContext, p: NeutronPort): Promise<void> {
+  const { tx } = ctx;
+  const networkId = p.network_id ?? '';
+  // `exists` loads an object into the transaction without copying it
+  const reads: Promise<unknown>[] = [tx.exists('NeutronNetwork', networkId), tx.exists('Network', networkId)];
+  for (const f of p.fixed_ips ?? []) if (f.subnet_id) reads.push(tx.exists('Dhcp', f.subnet_id));
+  for (const sg of p.security_groups ?? []) reads.push(tx.exists('IPAddrGroup', sg));
+  if (p.fixed_ips?.some((f) => f.ip_address?.version === 'V4')) reads.push(ctx.tables.arpEntry(networkId, '0.0.0.0', '00:00:00:00:00:00'));
+  // failures are reported by the reads that need the objects, in their order
+  await Promise.all(reads.map((r) => r.catch(() => undefined)));
+}
+
 const COMPUTE_OR_INTERFACE = new Set(['COMPUTE', 'ROUTER_INTERFACE']);
 
 /** Whether the bridge port must be rewritten (admin state, owner, binding, QoS). */
@@ -245,12 +269,15 @@ export const portTranslator: Translator<'NeutronPort'> = {
 
   async create(ctx, p) {
     const { tx } = ctx;
-    if (isFloatingIpPort(p) || (await onUplinkNetwork(tx, p))) return;
+    if (isFloatingIpPort(p)) return;
+    await prefetch(ctx, p);
+    if (await onUplinkNetwork(tx, p)) return;
     if (hasMacAndArpEntries(p)) {
       for (const path of await tableEntries(ctx, p)) await tx.createNode(path);
     }
     if (isRemoteSitePort(p)) return;
-    await checkFixedIps(tx, p);
+    const dhcps = new DhcpChanges(tx);
+    await checkFixedIps(dhcps, p);
 
     const portId = idOf(p);
     const port: Port = { id: portId, network_id: p.network_id ?? '', admin_state_up: p.admin_state_up ?? false };
@@ -265,7 +292,6 @@ export const portTranslator: Translator<'NeutronPort'> = {
       port.outbound_filter_id = ids.outChainId(portId);
     }
 
-    const dhcps = new DhcpChanges(tx);
     if (isVifPort(p)) {
       await forEachFixedIp(dhcps, p, addHost, false);
     } else if (isDhcpPort(p)) {
@@ -287,9 +313,9 @@ export const portTranslator: Translator<'NeutronPort'> = {
       throw unsupported(`device_owner update from ${ownerOf(old)} to ${ownerOf(p)} isn't supported`);
     }
     const added = (p.fixed_ips ?? []).filter((f) => !(old.fixed_ips ?? []).some((o) => o.subnet_id === f.subnet_id && sameAddress(o.ip_address, f.ip_address)));
-    await checkFixedIps(tx, { ...p, fixed_ips: added });
-
     const dhcps = new DhcpChanges(tx);
+    await checkFixedIps(dhcps, { ...p, fixed_ips: added });
+
     if (isVifPort(p)) {
       await forEachFixedIp(dhcps, old, removeHost, false);
       await forEachFixedIp(dhcps, p, addHost, false);
