@@ -370,7 +370,7 @@ describe('other ports', () => {
     await db.put('Port', { id: rp, router_id: router, dhcp_id: s4 });
     const p: NeutronPort = { id: randomUUID(), network_id: n, device_owner: 'DHCP', admin_state_up: true, mac_address: MAC, fixed_ips: [{ ip_address: v4('127.0.0.1'), subnet_id: s4 }, { ip_address: v6(V6IP), subnet_id: s6 }] };
     const ops = await db.create(portTranslator, p);
-    assert.deepEqual(ops.map((o) => `${o.op} ${'clazz' in o ? o.clazz : o.path}`), ['create Route', 'update Dhcp', 'update Dhcp', 'create Port', 'create NeutronPort']);
+    assert.deepEqual(ops.map((o) => `${o.op} ${'clazz' in o ? o.clazz : o.path}`), ['create Port', 'create Route', 'update Dhcp', 'update Dhcp', 'create NeutronPort']);
     const route = await db.must('Route', ids.metadataServiceRouteId(rp, '127.0.0.1'));
     assert.deepEqual(route, {
       id: ids.metadataServiceRouteId(rp, '127.0.0.1'),

@@ -16,7 +16,7 @@ const outboundName = (portId: string): string => `OS_PORT_${portId}_OUTBOUND`;
 const antiSpoofName = (portId: string): string => `OS_PORT_${portId}_ANTI_SPOOF`;
 
 /** The three chains of an untrusted port, created empty. */
-async function createChains(tx: TranslationTx, portId: string): Promise<void> {
+export async function createSecurityChains(tx: TranslationTx, portId: string): Promise<void> {
   await tx.create('Chain', newChain(ids.inChainId(portId), inboundName(portId)));
   await tx.create('Chain', newChain(ids.outChainId(portId), outboundName(portId)));
   // the jump into the anti-spoof chain is listed even before it exists, as the original does
@@ -67,8 +67,9 @@ async function chainRules(groups: Groups, port: NeutronPort): Promise<{ inbound:
 /**
  * Brings the chains, their rules and the IP address groups from what `old` needed (none on a
  * create) to what `port` needs. An untrusted port keeping its chains gets all its rules rebuilt.
+ * `chainsCreated`: a new port's chains are there already (createSecurityChains).
  */
-export async function updateSecurityBindings(tx: TranslationTx, port: NeutronPort, old: NeutronPort | undefined): Promise<void> {
+export async function updateSecurityBindings(tx: TranslationTx, port: NeutronPort, old: NeutronPort | undefined, chainsCreated = false): Promise<void> {
   const portId = idOf(port);
   if (old && !isTrustedPort(old)) {
     if (isTrustedPort(port)) {
@@ -78,8 +79,8 @@ export async function updateSecurityBindings(tx: TranslationTx, port: NeutronPor
         await deleteRulesOf(tx, await tx.get('Chain', chainId));
       }
     }
-  } else if (!isTrustedPort(port)) {
-    await createChains(tx, portId);
+  } else if (!isTrustedPort(port) && !chainsCreated) {
+    await createSecurityChains(tx, portId);
   }
 
   const groups = new Groups(tx);

@@ -25,7 +25,7 @@ import {
   isVipV2Port,
   ownerOf,
 } from './port-kinds.js';
-import { deleteSecurityChains, leaveGroups, updateSecurityBindings } from './port-security.js';
+import { createSecurityChains, deleteSecurityChains, leaveGroups, updateSecurityBindings } from './port-security.js';
 
 async function onUplinkNetwork(tx: TranslationTx, p: NeutronPort): Promise<boolean> {
   return isUplinkNetwork(await tx.get('NeutronNetwork', p.network_id ?? ''));
@@ -243,8 +243,13 @@ async function deleteInterfaceRouterPort(tx: TranslationTx, p: NeutronPort): Pro
 async function prefetch(ctx: TranslationContext, p: NeutronPort): Promise<void> {
   const { tx } = ctx;
   const networkId = p.network_id ?? '';
-  // `exists` loads an object into the transaction without copying it
-  const reads: Promise<unknown>[] = [tx.exists('NeutronNetwork', networkId), tx.exists('Network', networkId)];
+  // The bridge first, alone: when other requests of this node are queued on it, this one gives
+  // way here (lib/nsdb/scheduler.ts) before reading the big shared objects below for nothing.
+  // `exists` loads an object into the transaction without copying it.
+  const [neutronNetwork] = await Promise.allSettled([tx.exists('NeutronNetwork', networkId), tx.exists('Network', networkId)]);
+  await tx.exists('Network', networkId);
+  if (neutronNetwork.status === 'rejected') return; // reported by the translation's own read
+  const reads: Promise<unknown>[] = [];
   for (const f of p.fixed_ips ?? []) if (f.subnet_id) reads.push(tx.exists('Dhcp', f.subnet_id));
   for (const sg of p.security_groups ?? []) reads.push(tx.exists('IPAddrGroup', sg));
   if (p.fixed_ips?.some((f) => f.ip_address?.version === 'V4')) reads.push(ctx.tables.arpEntry(networkId, '0.0.0.0', '00:00:00:00:00:00'));
@@ -292,6 +297,11 @@ export const portTranslator: Translator<'NeutronPort'> = {
       port.outbound_filter_id = ids.outChainId(portId);
     }
 
+    // The bridge port comes first among the writes to shared objects: its back-reference makes the
+    // bridge the first object the commit checks, so that concurrent creations on one network
+    // conflict on the bridge and queue up together (one queue, group commits: lib/nsdb/scheduler.ts).
+    if (!isTrustedPort(p)) await createSecurityChains(tx, portId);
+    await tx.create('Port', port);
     if (isVifPort(p)) {
       await forEachFixedIp(dhcps, p, addHost, false);
     } else if (isDhcpPort(p)) {
@@ -299,8 +309,7 @@ export const portTranslator: Translator<'NeutronPort'> = {
       await createMetadataRoute(tx, p);
     }
     await dhcps.write();
-    await updateSecurityBindings(tx, p, undefined);
-    await tx.create('Port', port);
+    await updateSecurityBindings(tx, p, undefined, true);
   },
 
   async update(ctx, p) {
