@@ -9,6 +9,7 @@ import { parseText } from '../../lib/nsdb/codec/text-format.js';
 import { REGISTERED_CLASSES } from '../../lib/nsdb/classes.js';
 import { zoomLayout, type ZoomLayout } from '../../lib/nsdb/layout.js';
 import { asModel } from '../../lib/nsdb/msg.js';
+import { DecodeCache } from '../../lib/nsdb/decode-cache.js';
 import { ChangeOwner } from '../../lib/nsdb/provenance.js';
 import { Transaction } from '../../lib/nsdb/transaction.js';
 import { decodeEntry } from '../../lib/nsdb/state-tables.js';
@@ -55,6 +56,8 @@ function recording(tx: Transaction, ops: RecordedOp[]): TranslationTx {
 export class MemoryNsdb {
   readonly zk = new MemoryZk();
   readonly layout: ZoomLayout = zoomLayout('/midonet');
+  /** as the store has one: objects read back are the ones written, not parsed again */
+  private readonly decodeCache = new DecodeCache();
   /** the writes of the last run, in order */
   ops: RecordedOp[] = [];
   private nextKey = 1;
@@ -74,6 +77,7 @@ export class MemoryNsdb {
       owner: ChangeOwner.clusterNeutron,
       product: { version: '', commit: '' },
       startZxid: async () => this.zk.zxid,
+      decodeCache: this.decodeCache,
     });
   }
 
