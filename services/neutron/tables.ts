@@ -11,8 +11,16 @@ import type { StateTablePaths } from './translation.js';
 const UNTAGGED = '0';
 
 /**
+ * Bridges known to have no legacy ARP table (by root and id). Nothing since v5 creates one, so the
+ * answer cannot change: remembered for the process, a bounded number of them.
+ */
+const withoutLegacy = new Set<string>();
+const MAX_REMEMBERED = 100_000;
+
+/**
  * `exists` tells whether a path exists (the ARP table of a bridge made before v5 is at its legacy
- * place, where the agents look first); its answers are remembered per bridge.
+ * place, where the agents look first); its answers are remembered per bridge (a missing legacy
+ * table for as long as the process runs).
  */
 export function stateTablePaths(layout: ZoomLayout, exists: (path: string) => Promise<boolean>): StateTablePaths {
   const arpTables = new Map<string, Promise<string>>();
@@ -21,7 +29,17 @@ export function stateTablePaths(layout: ZoomLayout, exists: (path: string) => Pr
     if (!table) {
       const zoom = `${layout.tables('Network', networkId)}/ip4_mac_table`;
       const legacy = legacyTablePath(layout, 'Network', networkId, 'ip4_mac_table');
-      table = legacy ? exists(legacy).then((found) => (found ? legacy : zoom)) : Promise.resolve(zoom);
+      const known = `${layout.root}|${networkId}`;
+      if (!legacy || withoutLegacy.has(known)) {
+        table = Promise.resolve(zoom);
+      } else {
+        table = exists(legacy).then((found) => {
+          if (found) return legacy;
+          if (withoutLegacy.size >= MAX_REMEMBERED) withoutLegacy.clear();
+          withoutLegacy.add(known);
+          return zoom;
+        });
+      }
       arpTables.set(networkId, table);
     }
     return table;

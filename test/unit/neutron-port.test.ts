@@ -271,6 +271,15 @@ describe('VM ports', () => {
     assert.deepEqual(db.entries('Network', n, 'mac_table'), []);
   });
 
+  test('a bridge made before v5 keeps its ARP entries in its legacy table, where the agents look', async () => {
+    const { db, n, s4, port } = await setup();
+    db.zk.mkdirp(`/midonet/bridges/${n}/ip4_mac_map`);
+    const p = port({ fixed_ips: [{ ip_address: v4('127.0.0.7'), subnet_id: s4 }] });
+    await db.create(portTranslator, p);
+    assert.deepEqual(db.zk.paths(`/midonet/bridges/${n}/ip4_mac_map`).slice(1), [`/midonet/bridges/${n}/ip4_mac_map/127.0.0.7,${MAC},2147483647`]);
+    assert.deepEqual(db.entries('Network', n, 'ip4_mac_table'), []);
+  });
+
   test('C18/C20: group membership follows the port security groups, with shared addresses', async () => {
     const { db, s4, sg1, sg2, port } = await setup();
     const sg3 = randomUUID();
