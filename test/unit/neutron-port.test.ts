@@ -230,7 +230,7 @@ describe('VM ports', () => {
     assert.deepEqual(db.entries('Network', n, 'mac_table'), []);
     assert.deepEqual(db.entries('Network', n, 'ip4_mac_table'), []);
     assert.deepEqual((await db.must('Dhcp', s4)).hosts ?? [], []);
-    // the group drops the addresses with the port (docs/decisions/0015)
+    // the group drops the addresses with the port (docs/decisions/0016)
     assert.deepEqual((await db.must('IPAddrGroup', sg1)).ip_addr_ports ?? [], []);
     assert.deepEqual((await db.must('Network', n)).port_ids ?? [], []);
   });

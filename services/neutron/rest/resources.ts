@@ -112,7 +112,7 @@ function requireObject(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-/** The request body as a DTO; Neutron always names its objects (docs/decisions/0015). */
+/** The request body as a DTO; Neutron always names its objects (docs/decisions/0016). */
 function parseNamed(r: NeutronResource, body: unknown): Dto {
   const dto = parseDto(r.schema, requireObject(body));
   if (typeof dto['id'] !== 'string') throw badRequest(`The ${r.name} has no id.`);

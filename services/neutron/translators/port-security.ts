@@ -121,7 +121,7 @@ function addMember(group: IPAddrGroup, ip: IPAddress, portId: string): void {
 
 /**
  * Takes the port out of the address's entry, and the entry out of the group once no port is left
- * (agents treat every listed address as a member: docs/decisions/0015).
+ * (agents treat every listed address as a member: docs/decisions/0016).
  */
 function removeMember(group: IPAddrGroup, ip: IPAddress, portId: string): void {
   const entries = group.ip_addr_ports ?? [];

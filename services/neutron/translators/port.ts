@@ -92,7 +92,7 @@ class DhcpChanges {
 
 /**
  * Every fixed IP must lie in its subnet (the subnet's DHCP configuration must exist): an address
- * outside it is refused (docs/decisions/0015), with the original's router-interface message.
+ * outside it is refused (docs/decisions/0016), with the original's router-interface message.
  */
 async function checkFixedIps(dhcps: DhcpChanges, p: NeutronPort): Promise<void> {
   for (const f of p.fixed_ips ?? []) {
@@ -223,7 +223,7 @@ async function deleteGatewayRouterPort(tx: TranslationTx, p: NeutronPort): Promi
 /** The router port of a router interface, its same-subnet SNAT rules and its BGP network. */
 async function deleteInterfaceRouterPort(tx: TranslationTx, p: NeutronPort): Promise<void> {
   const routerPortId = ids.routerInterfacePortPeerId(idOf(p));
-  // a router that is already gone leaves nothing else to clean up (docs/decisions/0015)
+  // a router that is already gone leaves nothing else to clean up (docs/decisions/0016)
   const router = p.device_id ? await tx.getOrNull('Router', p.device_id) : null;
   if (router) {
     if (router.inbound_filter_id) await tx.delete('Rule', ids.sameSubnetSnatRuleId(router.inbound_filter_id, routerPortId), true);
@@ -360,7 +360,7 @@ export const portTranslator: Translator<'NeutronPort'> = {
     }
     const dhcps = new DhcpChanges(tx);
     if (isVifPort(p)) {
-      // a subnet already gone has no host entries left to remove (docs/decisions/0015)
+      // a subnet already gone has no host entries left to remove (docs/decisions/0016)
       await forEachFixedIp(dhcps, p, removeHost, true);
       await dhcps.write();
       await disassociateFloatingIps(ctx, p);

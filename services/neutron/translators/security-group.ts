@@ -16,7 +16,7 @@ const egressChainName = (sgId: string): string => `OS_SG_${sgId}_EGRESS`;
 
 /**
  * A rule naming a remote group that does not exist would make the agents drop all traffic it
- * should let in (docs/decisions/0015): refused, as an unknown security group.
+ * should let in (docs/decisions/0016): refused, as an unknown security group.
  */
 async function checkRemoteGroups(tx: TranslationTx, rules: readonly SecurityGroupRule[]): Promise<void> {
   for (const r of rules) {
@@ -70,7 +70,7 @@ export const securityGroupTranslator: Translator<'SecurityGroup'> = {
 /**
  * Ports still in the group (Neutron should not delete such a group, but has done so) leave it:
  * the group out of their `security_groups`, the jumps to its chains out of their chains. A port
- * with several addresses is handled once (the original failed on it: docs/decisions/0015).
+ * with several addresses is handled once (the original failed on it: docs/decisions/0016).
  */
 async function detachPorts(tx: TranslationTx, sgId: string): Promise<void> {
   const group = await tx.getOrNull('IPAddrGroup', sgId);
@@ -95,7 +95,7 @@ async function detachPorts(tx: TranslationTx, sgId: string): Promise<void> {
 /**
  * The rules of other groups that name this one as their remote group are deleted with it: the
  * agents cannot evaluate a rule whose IP address group is gone. They are found through the
- * security groups' rules rather than by reading every rule (docs/decisions/0015).
+ * security groups' rules rather than by reading every rule (docs/decisions/0016).
  */
 async function deleteRemoteGroupRules(tx: TranslationTx, sgId: string): Promise<void> {
   for (const sg of await tx.listAll('SecurityGroup')) {

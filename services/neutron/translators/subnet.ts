@@ -17,7 +17,7 @@ function opt121(routes: readonly NeutronRoute[] | undefined): Dhcp_Opt121Route[]
   });
 }
 
-/** A gateway outside the subnet is refused (docs/decisions/0015). */
+/** A gateway outside the subnet is refused (docs/decisions/0016). */
 function checkGateway(s: NeutronSubnet): void {
   if (s.gateway_ip && s.cidr && !subnetContains(s.cidr, s.gateway_ip)) {
     throw invalid(`Gateway address ${addressText(s.gateway_ip)} does not belong to subnet ${idOf(s)} with CIDR ${subnetText(s.cidr)}`);
