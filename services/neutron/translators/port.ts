@@ -63,6 +63,8 @@ async function arpEntries(ctx: TranslationContext, p: NeutronPort, ips: readonly
   return Promise.all(ips.map((ip) => ctx.tables.arpEntry(p.network_id ?? '', addressText(ip), mac)));
 }
 
+// ---- DHCP --------------------------------------------------------------------------------------
+
 /** The Dhcp objects a request changes, read once and written once (in first-use order). */
 class DhcpChanges {
   private readonly dhcps = new Map<string, Dhcp | null>();
@@ -103,8 +105,6 @@ async function checkFixedIps(dhcps: DhcpChanges, p: NeutronPort): Promise<void> 
     }
   }
 }
-
-// ---- DHCP --------------------------------------------------------------------------------------
 
 type DhcpChange = (dhcp: Dhcp, port: NeutronPort, ip: IPAddress) => void;
 
