@@ -23,6 +23,7 @@ import { rules } from './rules.js';
 import { systemStateRoute } from './system-state.js';
 import { tenantRoutes } from './tenants.js';
 import { tunnelZoneHosts, tunnelZones } from './tunnel-zones.js';
+import { neutronRoutes } from '../../neutron/rest/index.js';
 
 const resource = (def: AnyResource): Declaration => ({ kind: 'resource', def });
 const entries = (def: AnyEntries): Declaration => ({ kind: 'entries', def });
@@ -55,6 +56,7 @@ export const API: readonly Declaration[] = [
   resource(ipAddrGroups),
   resource(tunnelZones),
   resource(hosts),
+  family('Neutron API (/neutron)', neutronRoutes()),
 ];
 
 /** The resource declarations (tenant scoping finds the project rules of classes in them). */
