@@ -31,9 +31,10 @@ import { ZkError } from '../../lib/zk/errors.js';
 import { CLUSTER_SERVICE_NAME, ServiceDiscovery, discoveryBasePath, literalUriSpec } from '../../lib/zk/service-discovery.js';
 import { DEFAULT_KEYSTORE_PATH } from '../../lib/tls/env-file.js';
 import { startHttps, type HttpsOutcome } from '../../lib/tls/https.js';
-import { createRestApi } from '../rest-api/app.js';
+import { serveApp } from '../../lib/http/body.js';
+import { createRestApi, createRestApp, type RestApp } from '../rest-api/app.js';
 import { DrainFileWatch } from './drain-file.js';
-import { FrontDoor, readinessReport, type ReadinessReport } from './health.js';
+import { healthRouter, readinessReport, type ReadinessReport } from './health.js';
 import { Heartbeat } from './heartbeat.js';
 import { LeaderServices } from './leader-services.js';
 import { NodeSession } from './session.js';
@@ -307,15 +308,17 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   const signal = opts.signal;
   const local = opts.central ? new Settings(opts.central.overrides ?? {}) : (opts.settings ?? new Settings());
   const state = new NodeState(opts.hostId);
-  const front = new FrontDoor({ hostId: opts.hostId, readiness: () => state.readiness() });
-  // The front door listens early only if the start is slow (ZooKeeper away): otherwise the
+  // The node's one Express application: the health endpoints now, the REST API once it exists.
+  const front = createRestApp({ health: healthRouter({ hostId: opts.hostId, readiness: () => state.readiness() }) });
+  // It listens early only if the start is slow (ZooKeeper away): otherwise the
   // configured address (possibly different, from ZooKeeper) is the only one ever bound.
   let early: { server: Server; host: string; port: number } | undefined;
   let earlyListening: Promise<void> | undefined;
   const earlyTimer = setTimeout(() => {
     const host = local.string('cluster.rest_api.http_host');
     const port = local.number('cluster.rest_api.http_port');
-    const server = createServer(front.handler);
+    const server = createServer();
+    serveApp(server, front.app);
     earlyListening = listen(server, port, host).then(
       (addr) => {
         early = { server, host, port };
@@ -395,7 +398,7 @@ async function startServices(
   log: Logger,
   config: RuntimeConfig | undefined,
   state: NodeState,
-  front: FrontDoor,
+  front: RestApp,
   reuse: Server | undefined,
 ): Promise<ClusterNode> {
   const signal = opts.signal;
@@ -470,7 +473,7 @@ async function startServices(
 
     const restLog = getLogger('org.midonet.cluster.rest-api');
     const rootUri = s.string('cluster.rest_api.root_uri');
-    const app = createRestApi({
+    const api = createRestApi({
       storage,
       auth,
       rootUri,
@@ -479,9 +482,10 @@ async function startServices(
       metrics,
       tenantScoping: s.bool('cluster.auth.tenant_scoping'),
     });
-    front.attach(app);
+    front.attach(api);
     if (!server) {
-      server = createServer(front.handler);
+      server = createServer();
+      serveApp(server, front.app);
       await listen(server, s.number('cluster.rest_api.http_port'), s.string('cluster.rest_api.http_host'));
     }
     server.keepAliveTimeout = 65_000;
@@ -493,7 +497,7 @@ async function startServices(
     // HTTPS: off for port ≤ 0 or a missing key store; a key store that cannot be used is logged
     // as an error and leaves HTTP serving (lib/tls/https.ts, docs/security.md)
     https = await startHttps({
-      handler: front.handler,
+      handler: front.app,
       port: s.number('cluster.rest_api.https_port'),
       host: s.string('cluster.rest_api.https_host'),
       keystorePath: opts.keystore?.path ?? DEFAULT_KEYSTORE_PATH,
