@@ -17,7 +17,7 @@
  *
  * Applied by wrapping the route handlers (admins go straight to the original handler).
  */
-import { AuthError, Roles, type Identity } from '../../../lib/auth/provider.js';
+import { Roles, type Identity } from '../../../lib/auth/provider.js';
 import { HttpError } from '../../../lib/http/errors.js';
 import type { Msg } from '../../../lib/models/types.js';
 import { NotFoundError } from '../../../lib/nsdb/errors.js';
@@ -170,13 +170,9 @@ function scopers(resources: readonly ResourceDef[]): Map<string, Scoper> {
   }
   const tenantOnly: Scoper = () => async (ctx) => {
     const identity = ctx.identity as Identity;
-    try {
-      const t = await ctx.auth.tenant(identity.token, identity.tenantId);
-      return { status: 200, body: [tenantJson(t, ctx.base)] };
-    } catch (e) {
-      if (e instanceof AuthError) throw new HttpError(e.status, e.message, { headers: e.headers });
-      throw e;
-    }
+    // (a provider's AuthError keeps its status and message: lib/http/errors.ts toHttpError)
+    const t = await ctx.auth.tenant(identity.token, identity.tenantId);
+    return { status: 200, body: [tenantJson(t, ctx.base)] };
   };
   out.set(key('GET', '/tenants'), tenantOnly);
   out.set(key('GET', '/tenants/:id'), (_r, original) => async (ctx) => {
