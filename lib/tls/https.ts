@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { RequestListener } from 'node:http';
+import type { RequestListener, ServerOptions } from 'node:http';
 import { serveApp } from '../http/body.js';
 import type { Logger } from '../log/logger.js';
 import { registerSecret } from '../log/redact.js';
@@ -16,6 +16,8 @@ import { KeystoreError, loadKeystore } from './keystore.js';
 export interface HttpsOptions {
   /** the node's Express application, the very one the HTTP listener serves */
   handler: RequestListener;
+  /** the request and response classes the HTTP listener uses for it */
+  serverOptions?: Pick<ServerOptions, 'IncomingMessage' | 'ServerResponse'>;
   port: number;
   host: string;
   keystorePath: string;
@@ -49,7 +51,7 @@ export async function startHttps(o: HttpsOptions): Promise<HttpsOutcome> {
     o.log.error(`HTTPS disabled, the key store cannot be used: ${reason}`, { keystorePath: o.keystorePath });
     return { state: 'failed', reason };
   }
-  const server = createServer(store.tls);
+  const server = createServer({ ...store.tls, ...o.serverOptions });
   serveApp(server, o.handler);
   server.keepAliveTimeout = o.idleTimeoutMs ?? 600_000;
   try {

@@ -317,7 +317,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   const earlyTimer = setTimeout(() => {
     const host = local.string('cluster.rest_api.http_host');
     const port = local.number('cluster.rest_api.http_port');
-    const server = createServer();
+    const server = createServer(front.serverOptions);
     serveApp(server, front.app);
     earlyListening = listen(server, port, host).then(
       (addr) => {
@@ -484,7 +484,7 @@ async function startServices(
     });
     front.attach(api);
     if (!server) {
-      server = createServer();
+      server = createServer(front.serverOptions);
       serveApp(server, front.app);
       await listen(server, s.number('cluster.rest_api.http_port'), s.string('cluster.rest_api.http_host'));
     }
@@ -498,6 +498,7 @@ async function startServices(
     // as an error and leaves HTTP serving (lib/tls/https.ts, docs/security.md)
     https = await startHttps({
       handler: front.app,
+      serverOptions: front.serverOptions,
       port: s.number('cluster.rest_api.https_port'),
       host: s.string('cluster.rest_api.https_host'),
       keystorePath: opts.keystore?.path ?? DEFAULT_KEYSTORE_PATH,

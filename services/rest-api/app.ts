@@ -15,7 +15,7 @@
  *
  * docs/decisions/0012-express-http-layer.md says why Express and what it costs.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse, type ServerOptions } from 'node:http';
 import express, { Router, type ErrorRequestHandler, type Express, type RequestHandler, type Response } from 'express';
 import { openExchange, type Exchange, type Stage } from './exchange.js';
 import { restStages, type RestApiOptions, type RestStages } from './stages.js';
@@ -65,6 +65,8 @@ export function createRestApi(opts: RestApiOptions): Router {
 export interface RestApp {
   /** the request listener of the HTTP and HTTPS servers */
   readonly app: Express;
+  /** options of the servers that serve `app` (node:http's and node:https's createServer) */
+  readonly serverOptions: Pick<ServerOptions, 'IncomingMessage' | 'ServerResponse'>;
   readonly attached: boolean;
   /** Puts the REST API (createRestApi) behind the health endpoints; until then, 503. */
   attach(api: Router): void;
@@ -85,6 +87,26 @@ function starting(req: IncomingMessage, res: ServerResponse): void {
 }
 
 /**
+ * A constructor of `base`'s objects that are born with `proto` as their prototype. node:http
+ * takes such constructors for its requests and responses: born with the prototypes Express gives
+ * them (`app.request`, `app.response`, set by Object.setPrototypeOf on every request), they are
+ * left as they are, and V8 does not change the shape of two objects per request, which made
+ * every later access to them slower (docs/decisions/0012-express-http-layer.md).
+ */
+function bornWith(base: new (...args: never[]) => object, proto: object): unknown {
+  // node:http's classes are plain constructor functions: applied to the new object, they set it
+  // up in place (Reflect.construct, which a class would need, was measured no faster than the
+  // prototype swap it avoids: it makes a second object)
+  const isClass = Function.prototype.toString.call(base).startsWith('class');
+  function Born(this: object, ...args: unknown[]): object | void {
+    if (isClass) return Reflect.construct(base, args, Born) as object;
+    Reflect.apply(base, this, args);
+  }
+  Born.prototype = proto;
+  return Born;
+}
+
+/**
  * The node's Express application, listening before the API exists (the node waits for
  * ZooKeeper): the health router answers at once, everything else 503 until `attach`.
  */
@@ -101,6 +123,11 @@ export function createRestApp(opts: { health?: Router } = {}): RestApp {
   app.use((req, res, next) => (attached ? next() : starting(req, res)));
   return {
     app,
+    // (plain functions used as constructors: TypeScript cannot type them as the classes they make)
+    serverOptions: {
+      IncomingMessage: bornWith(IncomingMessage, app.request) as typeof IncomingMessage,
+      ServerResponse: bornWith(ServerResponse, app.response) as typeof ServerResponse,
+    },
     get attached() {
       return attached;
     },
