@@ -6,7 +6,7 @@
  * it. Logger levels (`cluster.loggers.*`) change at once; any other change is logged as taking
  * effect after a restart.
  *
- * Lifecycle (docs/reliability.md): the front door (./health.ts) serves /healthz and /readyz; the
+ * Lifecycle (docs/reliability.md): the health router (./health.ts) serves /healthz and /readyz; the
  * node registers in service discovery (`<root>/service-discovery/midonet-cluster/<host id>`) once
  * the REST API listens; the NSDB session (./session.ts) is reopened after an expiry and handed to
  * the store, discovery and the latches; requests fail fast with 503 while ZooKeeper is away
@@ -297,9 +297,9 @@ export interface DrainOptions {
 
 /**
  * Starts a node: configuration (central, from ZooKeeper, with `central`), the NSDB session, the
- * store, the REST API behind the front door (health endpoints), service discovery, the leader
+ * store, the REST API behind the health endpoints (one Express application), service discovery, the leader
  * slots and the heartbeat. ZooKeeper being down is waited out (retrying for ever); if that takes
- * more than a second, the front door already listens on the locally known address (--set, else
+ * more than a second, the application already listens on the locally known address (--set, else
  * the defaults) so /healthz and /readyz answer (503) meanwhile. `opts.signal` interrupts a start
  * (StartAborted, everything started so far is stopped).
  */
