@@ -20,7 +20,7 @@ import express, { Router, type ErrorRequestHandler, type Express, type RequestHa
 import { openExchange, type Exchange, type Stage } from './exchange.js';
 import { restStages, type RestApiOptions, type RestStages } from './stages.js';
 
-export { baseUri, METRICS_PATH, UNMATCHED_ROUTE, type RestApiOptions } from './stages.js';
+export type { RestApiOptions } from './stages.js';
 export { requestIdOf } from './exchange.js';
 
 function exchangeOf(res: Response): Exchange {

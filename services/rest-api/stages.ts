@@ -321,6 +321,7 @@ export function restStages(opts: RestApiOptions): RestStages {
     } else if (err.status >= 500) {
       log.warn('request failed', { ...where, status: err.status, error: err.message });
     }
+    if (res.writableEnded) return; // answered already: nothing left to tell the client
     if (res.headersSent) {
       // a list cut short after its first piece: the status is gone, the client must not take the
       // truncated body for a whole one
