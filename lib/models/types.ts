@@ -12,6 +12,9 @@
  * - `org.midonet.cluster.models.UUID` fields are canonical lower-case UUID strings
  *   (8-4-4-4-12); the codec converts them to and from `{ msb, lsb }` uint64 halves.
  * - Other messages (IPAddress, IPSubnet, nested types) are nested `Msg` objects.
+ *
+ * `Msg` is the untyped form the codec works on; lib/models/generated.ts has the type of each
+ * message in this form (`Network`, `Rule_NatTarget`, ...), and every one of them is a `Msg`.
  */
 export type Scalar = string | number | bigint | boolean | Buffer;
 export type FieldValue = Scalar | Msg | Scalar[] | Msg[];

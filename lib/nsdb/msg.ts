@@ -1,5 +1,15 @@
 /** Small helpers over the in-memory message form (lib/models/types.ts). */
+import type { ModelClass, Models } from '../models/generated.js';
 import type { FieldValue, Msg } from '../models/types.js';
+
+/**
+ * The object as its class's type. The one place where an untyped message becomes a typed one: the
+ * storage layer calls it on what the codec parsed (or a transaction holds) for that class, so the
+ * object has that class's fields and no others.
+ */
+export function asModel<C extends ModelClass>(_clazz: C, m: Msg): Models[C] {
+  return m as Models[C];
+}
 
 export function cloneValue<T extends FieldValue>(v: T): T {
   if (Array.isArray(v)) return v.map((x) => cloneValue(x as FieldValue)) as T;
@@ -14,6 +24,13 @@ export function cloneMsg(m: Msg): Msg {
     const v = m[k];
     if (v !== undefined) out[k] = cloneValue(v);
   }
+  return out;
+}
+
+/** The objects of a list that are there (reads of missing objects give null). */
+export function present<M>(list: readonly (M | null)[]): M[] {
+  const out: M[] = [];
+  for (const m of list) if (m !== null) out.push(m);
   return out;
 }
 

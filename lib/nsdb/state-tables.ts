@@ -8,6 +8,7 @@
  * This is the "remote" side of the original's StateTable (`addPersistent`, `removePersistent`,
  * `containsRemote`, `remoteSnapshot`, `tableArguments`): direct reads and writes, no cache.
  */
+import type { ModelClass } from '../models/generated.js';
 import { ZkError } from '../zk/errors.js';
 import type { ZoomLayout } from './layout.js';
 import type { NsdbStorage } from './storage.js';
@@ -75,12 +76,12 @@ export class StateTable {
   ) {}
 
   /** The table at its ZOOM path `tables/<clazz>/<id>/<name>[/<arg>…]`. */
-  static of(storage: NsdbStorage, clazz: string, id: string, name: string, ...args: string[]): StateTable {
+  static of(storage: NsdbStorage, clazz: ModelClass, id: string, name: string, ...args: string[]): StateTable {
     return new StateTable(storage, [storage.layout.tables(clazz, id), name, ...args].join('/'));
   }
 
   /** The table where the original would find it: its legacy path when that exists, else ZOOM's. */
-  static async locate(storage: NsdbStorage, clazz: string, id: string, name: string, ...args: string[]): Promise<StateTable> {
+  static async locate(storage: NsdbStorage, clazz: ModelClass, id: string, name: string, ...args: string[]): Promise<StateTable> {
     const legacy = args.length === 0 ? legacyTablePath(storage.layout, clazz, id, name) : undefined;
     if (legacy) {
       let found: boolean;

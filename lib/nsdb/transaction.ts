@@ -4,6 +4,7 @@
  * Nothing is written before `commit()`, so a crash or disconnect at any point leaves ZooKeeper
  * either before or after the whole change.
  */
+import type { ModelClass, Models } from '../models/generated.js';
 import type { Msg } from '../models/types.js';
 import { messageType } from '../models/schema.js';
 import type { ZkClient, ZkOp } from '../zk/client.js';
@@ -24,7 +25,7 @@ import {
   StorageNodeNotFoundError,
   StorageUnavailableError,
 } from './errors.js';
-import { cloneMsg, idsOf, multisetMinus } from './msg.js';
+import { asModel, cloneMsg, present, idsOf, multisetMinus } from './msg.js';
 import type { DecodeCache } from './decode-cache.js';
 import { ChangeType, createdProvenance, updatedProvenance, type ProductInfo } from './provenance.js';
 import type { ZoomLayout } from './layout.js';
@@ -61,7 +62,8 @@ export interface Savepoint {
   readonly probes: number;
 }
 
-export type UpdateValidator = (current: Msg, next: Msg) => Msg | void;
+/** Sees the stored object and the new one inside update(); may return a replacement. */
+export type UpdateValidator<M extends Msg = Msg> = (current: M, next: M) => M | void;
 
 export interface TransactionContext {
   zk: ZkClient;
@@ -127,27 +129,27 @@ export class Transaction {
   // ---- reads -------------------------------------------------------------------------------
 
   /** The object as this transaction sees it (including its own pending changes). */
-  async get(clazz: string, id: string): Promise<Msg> {
+  async get<C extends ModelClass>(clazz: C, id: string): Promise<Models[C]> {
     const current = await this.current(clazz, id);
     if (!current) throw new NotFoundError(clazz, id);
-    return cloneMsg(current);
+    return asModel(clazz, cloneMsg(current));
   }
 
-  async getOrNull(clazz: string, id: string): Promise<Msg | null> {
+  async getOrNull<C extends ModelClass>(clazz: C, id: string): Promise<Models[C] | null> {
     const current = await this.current(clazz, id);
-    return current ? cloneMsg(current) : null;
+    return current ? asModel(clazz, cloneMsg(current)) : null;
   }
 
-  async exists(clazz: string, id: string): Promise<boolean> {
+  async exists(clazz: ModelClass, id: string): Promise<boolean> {
     return (await this.current(clazz, id)) !== null;
   }
 
-  async getAll(clazz: string, ids: readonly string[]): Promise<Msg[]> {
+  async getAll<C extends ModelClass>(clazz: C, ids: readonly string[]): Promise<Models[C][]> {
     return Promise.all(ids.map((id) => this.get(clazz, id)));
   }
 
   /** Ids stored for a class plus those created in this transaction, minus those deleted in it. */
-  async listIds(clazz: string): Promise<string[]> {
+  async listIds(clazz: ModelClass): Promise<string[]> {
     let children: string[];
     this.start().catch(() => undefined);
     try {
@@ -242,9 +244,8 @@ export class Transaction {
    * Every object of a class as this transaction sees it (its own changes included), for checks
    * over the whole class such as unique names. Objects deleted meanwhile are skipped.
    */
-  async listAll(clazz: string): Promise<Msg[]> {
-    const all = await Promise.all((await this.listIds(clazz)).map((id) => this.getOrNull(clazz, id)));
-    return all.filter((m): m is Msg => m !== null);
+  async listAll<C extends ModelClass>(clazz: C): Promise<Models[C][]> {
+    return present(await Promise.all((await this.listIds(clazz)).map((id) => this.getOrNull(clazz, id))));
   }
 
   /**
@@ -254,7 +255,7 @@ export class Transaction {
    * empty) at the version seen here, and of two such transactions one fails with a conflict and is
    * re-run, seeing the other's object. Writers that do not guard (other tools) are not held off.
    */
-  async guardClass(clazz: string): Promise<void> {
+  async guardClass(clazz: ModelClass): Promise<void> {
     const path = this.ctx.layout.models(clazz);
     if (this.guards.has(path)) return;
     const started = this.start();
@@ -271,7 +272,7 @@ export class Transaction {
 
   // ---- writes ------------------------------------------------------------------------------
 
-  async create(clazz: string, obj: Msg): Promise<void> {
+  async create<C extends ModelClass>(clazz: C, obj: Models[C]): Promise<void> {
     const id = requireId(obj);
     const k = key(clazz, id);
     const existing = this.ops.get(k);
@@ -294,13 +295,13 @@ export class Transaction {
     }
   }
 
-  async update(clazz: string, obj: Msg, validator?: UpdateValidator): Promise<void> {
+  async update<C extends ModelClass>(clazz: C, obj: Models[C], validator?: UpdateValidator<Models[C]>): Promise<void> {
     const id = requireId(obj);
     const current = await this.current(clazz, id);
     if (!current) throw new NotFoundError(clazz, id);
-    let next = cloneMsg(obj);
+    let next: Msg = cloneMsg(obj);
     if (validator) {
-      const replaced = validator(cloneMsg(current), next);
+      const replaced = validator(asModel(clazz, cloneMsg(current)), asModel(clazz, next));
       if (replaced) next = cloneMsg(replaced);
       if (next['id'] !== id) throw new InternalStorageError(`The update validator changed the id of ${clazz} ${id}`);
     }
@@ -318,7 +319,7 @@ export class Transaction {
   }
 
   /** Deletes an object, applying CASCADE / CLEAR / ERROR to everything bound to it. */
-  async delete(clazz: string, id: string, ignoreIfNotExists = false): Promise<void> {
+  async delete(clazz: ModelClass, id: string, ignoreIfNotExists = false): Promise<void> {
     const k = key(clazz, id);
     const existing = this.ops.get(k);
     if (existing?.kind === 'delete') {

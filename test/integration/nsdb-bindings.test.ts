@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { bindingRows, type DeleteAction } from '../../lib/nsdb/bindings.js';
+import type { ModelClass } from '../../lib/models/generated.js';
 import { messageType } from '../../lib/models/schema.js';
 import type { Msg } from '../../lib/models/types.js';
 import { NsdbStorage } from '../../lib/nsdb/storage.js';
@@ -48,11 +49,11 @@ function run<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
   return storage.tryTransaction(API, fn);
 }
 
-async function create(clazz: string, obj: Msg): Promise<void> {
+async function create(clazz: ModelClass, obj: Msg): Promise<void> {
   await run((tx) => tx.create(clazz, obj));
 }
 
-async function del(clazz: string, id: string): Promise<void> {
+async function del(clazz: ModelClass, id: string): Promise<void> {
   await run((tx) => tx.delete(clazz, id));
 }
 
@@ -60,7 +61,7 @@ async function version(clazz: string, id: string): Promise<number | undefined> {
   return (await zk.exists(storage.layout.model(clazz, id)))?.version;
 }
 
-async function get(clazz: string, id: string): Promise<Msg> {
+async function get(clazz: ModelClass, id: string): Promise<Msg> {
   return storage.get(clazz, id);
 }
 
@@ -81,10 +82,10 @@ function assertReferenced(e: unknown, clazz: string, id: string, refClass: strin
  * `action` to the target.
  */
 async function checkDirection(
-  holderClass: string,
+  holderClass: ModelClass,
   field: string,
   action: DeleteAction,
-  targetClass: string,
+  targetClass: ModelClass,
   backField: string,
 ): Promise<void> {
   const holder = randomUuid();

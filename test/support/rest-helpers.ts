@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { gunzipSync, inflateSync } from 'node:zlib';
+import type { ModelClass } from '../../lib/models/generated.js';
 import type { Msg } from '../../lib/models/types.js';
 import type { TestNode } from './node-harness.js';
 
@@ -250,7 +251,7 @@ export async function createChain(t: TestNode, name = 'c', tenantId?: string): P
 }
 
 /** Creates an object of any class directly in storage, e.g. a LoadBalancer or a Mirror. */
-export async function createStored(t: TestNode, clazz: string, fields: Record<string, unknown> = {}): Promise<string> {
+export async function createStored(t: TestNode, clazz: ModelClass, fields: Record<string, unknown> = {}): Promise<string> {
   const id = randomUUID();
   await t.node.storage.tryTransaction(0, async (tx) => {
     await tx.create(clazz, { id, ...fields } as unknown as Msg);

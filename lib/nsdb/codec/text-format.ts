@@ -7,6 +7,7 @@
  * scanner over the input string: no regular expressions on the hot path and no intermediate token
  * objects. Positions (line:column) are only computed when an error is reported.
  */
+import type { MessageName, MessageTypes } from '../../models/generated.js';
 import type { FieldValue, Msg } from '../../models/types.js';
 import { enumValues, messageType, type FieldDescriptor, type ScalarKind } from '../../models/schema.js';
 import { halvesToUuid, isUuid } from './uuid.js';
@@ -428,6 +429,14 @@ function isIdentifierToken(tok: string): boolean {
 
 /** Java's NumberFormatException: raised by the number readers, reported with a position by the caller. */
 class NumberFormat extends Error {}
+
+/**
+ * parseText, typed: `parseMessage('HostState', text)` is a HostState (lib/models/generated.ts),
+ * since the parser accepts only the fields and values of that message.
+ */
+export function parseMessage<N extends MessageName>(name: N, text: string, opts?: ParseTextOptions): MessageTypes[N] {
+  return parseText(name, text, opts) as MessageTypes[N];
+}
 
 /**
  * Parse text, merging it into a new message of `typeName`, then check required fields the way

@@ -3,7 +3,8 @@
  * mapper's leniency: numeric strings for numbers, null for "unset"), how it is stored in the
  * protobuf model, and how it is shown again. Validators produce bean-validation style violations.
  */
-import type { FieldValue, Msg } from '../../../lib/models/types.js';
+import type { IPAddress } from '../../../lib/models/generated.js';
+import type { FieldValue } from '../../../lib/models/types.js';
 import { isUuid } from '../../../lib/nsdb/codec/uuid.js';
 import { message } from '../../../lib/http/messages.js';
 import { formatIPv6, isIPv4, parseIPv6 } from './addresses.js';
@@ -13,14 +14,18 @@ export class JsonMappingError extends Error {
   override name = 'JsonMappingError';
 }
 
-export interface FieldType<J = unknown> {
+/**
+ * J: the parsed JSON value; P: the stored field's value (lib/models/types.ts form). The functions
+ * are methods (checked both ways), so that any field type fits `FieldType` (what a FieldDef holds).
+ */
+export interface FieldType<J = unknown, P extends FieldValue = FieldValue> {
   readonly name: string;
   /** JSON input → value; null/undefined → null. Wrong JSON type → JsonMappingError. */
   parse(raw: unknown, field: string): J | null;
   /** value → proto field value (undefined: leave the proto field unset). */
-  toProto(v: J): FieldValue | undefined;
+  toProto(v: J): P | undefined;
   /** proto field value → JSON value (null when absent). */
-  fromProto(v: FieldValue | undefined): J | null;
+  fromProto(v: P | undefined): J | null;
   /** the JSON value for "nothing": [] for lists, null otherwise */
   readonly empty: J | null;
   /**
@@ -62,10 +67,14 @@ const string: FieldType<string> = {
   fromProto: (v) => (typeof v === 'string' ? v : null),
 };
 
-const bool: FieldType<boolean> = {
+/**
+ * A Java `Boolean` field of the original's model (boxed): JSON null is no value, so the field
+ * stays unset, or takes its declared default, as when the key is absent. (The original's
+ * converter skips null fields: `"offRampVxlan": null` leaves the port's flag unset.)
+ */
+const boxedBool: FieldType<boolean> = {
   name: 'boolean',
   empty: null,
-  nullValue: false,
   parse(raw, field) {
     if (raw === null || raw === undefined) return null;
     if (typeof raw === 'boolean') return raw;
@@ -77,6 +86,17 @@ const bool: FieldType<boolean> = {
   fromProto: (v) => (typeof v === 'boolean' ? v : null),
 };
 
+/** A Java `boolean` field (primitive): JSON null is false, as the original's mapper makes it. */
+const bool: FieldType<boolean> = {
+  ...boxedBool,
+  nullValue: false,
+};
+
+/**
+ * An integer. JSON null is no value (a Java `Integer`, `Short`, `Long`: unset or the declared
+ * default). For the original's primitive `int` fields null is 0: their declarations' defaults
+ * give that (0, or what 0 means there, as a rule's position 1).
+ */
 function integer(bits: 32 | 64, unsigned: boolean): FieldType<number> {
   const min = unsigned ? 0 : bits === 32 ? -(2 ** 31) : Number.MIN_SAFE_INTEGER;
   const max = bits === 32 ? (unsigned ? 2 ** 32 - 1 : 2 ** 31 - 1) : Number.MAX_SAFE_INTEGER;
@@ -117,26 +137,28 @@ function list<E>(element: FieldType<E>): FieldType<E[]> {
 }
 
 /** An IP address stored as commons.IPAddress; shown in the original's long form. */
-const ipAddress: FieldType<string> = {
+const ipAddress: FieldType<string, IPAddress> = {
   name: 'IP address',
   empty: null,
   parse: string.parse,
-  toProto(v) {
-    if (isIPv4(v)) return { version: 'V4', address: v };
-    const six = parseIPv6(v);
-    return { version: 'V6', address: six ? formatIPv6(six) : v };
-  },
-  fromProto(v) {
-    if (v === undefined || typeof v !== 'object' || Array.isArray(v) || Buffer.isBuffer(v)) return null;
-    const a = (v as Msg)['address'];
-    return typeof a === 'string' ? a : null;
-  },
+  toProto: (v) => ipAddressProto(v),
+  fromProto: (v) => v?.address ?? null,
 };
+
+/** An address as commons.IPAddress: the version by its family, IPv6 in the original's long form. */
+export function ipAddressProto(text: string): IPAddress {
+  if (isIPv4(text)) return { version: 'V4', address: text };
+  const six = parseIPv6(text);
+  return { version: 'V6', address: six ? formatIPv6(six) : text };
+}
 
 export const T = {
   uuid,
   string,
+  /** Java `boolean`: null is false */
   bool,
+  /** Java `Boolean`: null is no value */
+  boxedBool,
   int32: integer(32, false),
   uint32: integer(32, true),
   int64: integer(64, false),

@@ -2,14 +2,15 @@
  * Generic GET / list / POST / PUT / DELETE over a resource declaration, and the routes they
  * are served on. Resources write no handlers of their own for these operations.
  */
+import type { ModelClass, Models } from '../../../lib/models/generated.js';
 import type { Msg } from '../../../lib/models/types.js';
 import { isUuid, randomUuid } from '../../../lib/nsdb/codec/uuid.js';
 import { ChangeOwner } from '../../../lib/nsdb/provenance.js';
-import { cloneMsg } from '../../../lib/nsdb/msg.js';
+import { cloneMsg, idsOf } from '../../../lib/nsdb/msg.js';
 import { NotFoundError } from '../../../lib/nsdb/errors.js';
 import { badRequest, notFound, validationError, type Violation } from '../../../lib/http/errors.js';
 import { buildProto, fieldsOf, inputVariant, parseInput, renderJson, requireObjectBody, storedVariant } from './dto.js';
-import type { Dto, ParentDef, RequestContext, ResourceDef, RouteDef } from './types.js';
+import type { AnyResource, Dto, ParentDef, RequestContext, RouteDef, RouteTenancy } from './types.js';
 
 /** A path id that is not a UUID names nothing: 404, as the original's typed path params do. */
 export function pathId(ctx: RequestContext, name = 'id'): string {
@@ -19,9 +20,9 @@ export function pathId(ctx: RequestContext, name = 'id'): string {
 }
 
 /** A plain read cached for the rest of the request; null when the object does not exist. */
-export function cachedGet(ctx: RequestContext, clazz: string, id: string): Promise<Msg | null> {
+export function cachedGet<C extends ModelClass>(ctx: RequestContext, clazz: C, id: string): Promise<Models[C] | null> {
   const k = `${clazz}/${id}`;
-  let p = ctx.memo.get(k) as Promise<Msg | null> | undefined;
+  let p = ctx.memo.get(k) as Promise<Models[C] | null> | undefined;
   if (!p) {
     p = ctx.storage.getOrNull(clazz, id);
     ctx.memo.set(k, p);
@@ -29,18 +30,18 @@ export function cachedGet(ctx: RequestContext, clazz: string, id: string): Promi
   return p;
 }
 
-export async function render(def: ResourceDef, proto: Msg, ctx: RequestContext): Promise<Dto> {
+export async function render(def: AnyResource, proto: Msg, ctx: RequestContext): Promise<Dto> {
   const json = renderJson(def, proto, ctx.base);
   await def.hooks?.decorate?.(json, proto, ctx);
   return json;
 }
 
-export async function renderAll(def: ResourceDef, protos: Msg[], ctx: RequestContext): Promise<Dto[]> {
+export async function renderAll(def: AnyResource, protos: Msg[], ctx: RequestContext): Promise<Dto[]> {
   return Promise.all(protos.map((p) => render(def, p, ctx)));
 }
 
 /** The declaration's filters named in the query, as one predicate (always true without any). */
-function queryFilter(def: ResourceDef, ctx: RequestContext): (proto: Msg) => boolean {
+function queryFilter(def: AnyResource, ctx: RequestContext): (proto: Msg) => boolean {
   const active: ((proto: Msg) => boolean)[] = [];
   for (const [param, predicate] of Object.entries(def.filters ?? {})) {
     const value = ctx.query[param];
@@ -78,7 +79,7 @@ export async function* windowed<T, R>(inputs: readonly T[], width: number, fn: (
  * The JSON of the objects with these ids that exist and pass the query's filters, in the given
  * order, read and rendered `LIST_WINDOW` at a time (undefined items are skipped by the router).
  */
-function renderEach(def: ResourceDef, ctx: RequestContext, ids: readonly string[]): AsyncIterable<Dto | undefined> {
+function renderEach(def: AnyResource, ctx: RequestContext, ids: readonly string[]): AsyncIterable<Dto | undefined> {
   const keep = queryFilter(def, ctx);
   return windowed(ids, LIST_WINDOW, async (id) => {
     const proto = await ctx.storage.getOrNull(def.clazz, id);
@@ -86,36 +87,34 @@ function renderEach(def: ResourceDef, ctx: RequestContext, ids: readonly string[
   });
 }
 
-async function getOne(def: ResourceDef, ctx: RequestContext) {
+async function getOne(def: AnyResource, ctx: RequestContext) {
   const proto = await ctx.storage.get(def.clazz, pathId(ctx));
   return { status: 200, body: await render(def, proto, ctx) };
 }
 
-async function listAll(def: ResourceDef, ctx: RequestContext) {
+async function listAll(def: AnyResource, ctx: RequestContext) {
   return { status: 200, items: renderEach(def, ctx, await ctx.storage.listIds(def.clazz)) };
 }
 
 /** The children of a parent, in the parent's stored order. */
-export async function childrenOf(def: ResourceDef, parent: ParentDef, ctx: RequestContext, parentId: string): Promise<Msg[]> {
+export async function childrenOf(def: AnyResource, parent: ParentDef, ctx: RequestContext, parentId: string): Promise<Msg[]> {
   const p = await ctx.storage.get(parent.clazz, parentId);
-  const ids = p[parent.childIds];
-  return ctx.storage.getExisting(def.clazz, Array.isArray(ids) ? (ids as string[]) : []);
+  return ctx.storage.getExisting(def.clazz, idsOf(p, parent.childIds));
 }
 
-async function listChildren(def: ResourceDef, parent: ParentDef, ctx: RequestContext) {
+async function listChildren(def: AnyResource, parent: ParentDef, ctx: RequestContext) {
   const p = await ctx.storage.get(parent.clazz, pathId(ctx));
-  const ids = p[parent.childIds];
-  return { status: 200, items: renderEach(def, ctx, Array.isArray(ids) ? (ids as string[]) : []) };
+  return { status: 200, items: renderEach(def, ctx, idsOf(p, parent.childIds)) };
 }
 
-async function collectViolations(def: ResourceDef, ctx: RequestContext, dto: Dto, mode: 'create' | 'update', base: Violation[], current?: Msg) {
+async function collectViolations(def: AnyResource, ctx: RequestContext, dto: Dto, mode: 'create' | 'update', base: Violation[], current?: Msg) {
   const extra = (await def.hooks?.validate?.(dto, ctx, mode, current)) ?? [];
   const all = [...base, ...extra];
   if (all.length > 0) throw validationError(all);
 }
 
 /** POST: validate, build, commit; 201 with Location and no body. */
-export async function create(def: ResourceDef, ctx: RequestContext, parent?: ParentDef): Promise<{ status: number; headers: Record<string, string>; id: string }> {
+export async function create(def: AnyResource, ctx: RequestContext, parent?: ParentDef): Promise<{ status: number; headers: Record<string, string>; id: string }> {
   const body = requireObjectBody(ctx.body);
   const variant = inputVariant(def, body);
   if (parent?.variants && variant && !parent.variants.includes(variant.outputName)) {
@@ -151,7 +150,7 @@ export async function create(def: ResourceDef, ctx: RequestContext, parent?: Par
 }
 
 /** PUT: a full replacement of the writable fields; everything else is carried over. */
-async function update(def: ResourceDef, ctx: RequestContext) {
+async function update(def: AnyResource, ctx: RequestContext) {
   const id = pathId(ctx);
   const body = requireObjectBody(ctx.body);
   await ctx.storage.tryTransaction(def.owner ?? ChangeOwner.clusterApi, async (tx) => {
@@ -172,7 +171,7 @@ async function update(def: ResourceDef, ctx: RequestContext) {
   return { status: 204 };
 }
 
-async function remove(def: ResourceDef, ctx: RequestContext) {
+async function remove(def: AnyResource, ctx: RequestContext) {
   const missing = def.delete ? def.delete.missing : 404;
   // even where a missing id is 204, a malformed one names no resource at all: 404 (spec §1)
   const id = pathId(ctx);
@@ -192,40 +191,65 @@ async function remove(def: ResourceDef, ctx: RequestContext) {
  * Paths a declaration occupies without serving any method there (the original answers 405, not
  * 404: `GET /routes`, `GET /bridges/{id}/ports/{portId}`).
  */
-export function reservedPaths(def: ResourceDef): string[] {
+export function reservedPaths(def: AnyResource): string[] {
   const out: string[] = [];
   if (def.list === false && !def.create) out.push(`/${def.segment}`);
   for (const parent of def.parents ?? []) out.push(`/${parent.segment}/:id/${def.segment}/:childId`);
   return out;
 }
 
+/**
+ * Who besides admins may use a declaration's routes (scoping.ts): with a project rule, tenants
+ * get their project's objects, the objects below them, and create in their project (objects with
+ * a tenant of their own); without one, nobody but admins.
+ */
+function tenancyOf(def: AnyResource, route: 'list' | 'create' | 'one' | 'update' | 'children', parent?: ParentDef): RouteTenancy | undefined {
+  const project = def.project;
+  if (!project) return undefined;
+  switch (route) {
+    case 'list':
+      return { kind: 'list', clazz: def.clazz };
+    case 'create':
+      return 'own' in project ? { kind: 'create' } : undefined;
+    case 'one':
+      return { kind: 'own', clazz: def.clazz };
+    case 'update':
+      return { kind: 'own', clazz: def.clazz, claim: true };
+    case 'children':
+      return parent ? { kind: 'own', clazz: parent.clazz } : undefined;
+  }
+}
+
 /** The routes a declaration implies. */
-export function resourceRoutes(def: ResourceDef): RouteDef[] {
+export function resourceRoutes(def: AnyResource): RouteDef[] {
   const routes: RouteDef[] = [];
   const seg = `/${def.segment}`;
   const consumes = def.media.consumes ?? def.media.single;
+  const route = (r: RouteDef, tenancy: RouteTenancy | undefined): void => {
+    routes.push(tenancy ? { ...r, tenancy } : r);
+  };
   if (def.list !== false) {
-    routes.push({ method: 'GET', path: seg, regime: def.list?.regime ?? 'G', produces: def.media.collection, handler: (c) => listAll(def, c) });
+    route({ method: 'GET', path: seg, regime: def.list?.regime ?? 'G', produces: def.media.collection, handler: (c) => listAll(def, c) }, tenancyOf(def, 'list'));
   }
   if (def.create) {
-    routes.push({ method: 'POST', path: seg, regime: def.create.regime ?? 'G', consumes, handler: (c) => create(def, c) });
+    route({ method: 'POST', path: seg, regime: def.create.regime ?? 'G', consumes, handler: (c) => create(def, c) }, tenancyOf(def, 'create'));
   }
   if (def.get !== false) {
-    routes.push({ method: 'GET', path: `${seg}/:id`, regime: def.get?.regime ?? 'G', produces: def.media.single, handler: (c) => getOne(def, c) });
+    route({ method: 'GET', path: `${seg}/:id`, regime: def.get?.regime ?? 'G', produces: def.media.single, handler: (c) => getOne(def, c) }, tenancyOf(def, 'one'));
   }
   if (def.update) {
-    routes.push({ method: 'PUT', path: `${seg}/:id`, regime: def.update.regime ?? 'G', consumes, handler: (c) => update(def, c) });
+    route({ method: 'PUT', path: `${seg}/:id`, regime: def.update.regime ?? 'G', consumes, handler: (c) => update(def, c) }, tenancyOf(def, 'update'));
   }
   if (def.delete !== false) {
-    routes.push({ method: 'DELETE', path: `${seg}/:id`, handler: (c) => remove(def, c) });
+    route({ method: 'DELETE', path: `${seg}/:id`, handler: (c) => remove(def, c) }, tenancyOf(def, 'one'));
   }
   for (const parent of def.parents ?? []) {
     const path = `/${parent.segment}/:id/${def.segment}`;
     if (parent.list !== false) {
-      routes.push({ method: 'GET', path, regime: 'G', produces: def.media.collection, handler: (c) => listChildren(def, parent, c) });
+      route({ method: 'GET', path, regime: 'G', produces: def.media.collection, handler: (c) => listChildren(def, parent, c) }, tenancyOf(def, 'children', parent));
     }
     if (parent.create !== false) {
-      routes.push({ method: 'POST', path, regime: 'G', consumes, handler: (c) => create(def, c, parent) });
+      route({ method: 'POST', path, regime: 'G', consumes, handler: (c) => create(def, c, parent) }, tenancyOf(def, 'children', parent));
     }
   }
   return routes;

@@ -141,8 +141,8 @@ async function addMac(ctx: RequestContext): Promise<Reply> {
 
   await requireBridge(ctx, bridgeId);
   const port = await ctx.storage.get('Port', portId);
-  if (port['network_id'] !== bridgeId) throw badRequest(message('MacPortOnBridge'));
-  const portVlan = Number(port['vlan_id'] ?? UNTAGGED);
+  if (port.network_id !== bridgeId) throw badRequest(message('MacPortOnBridge'));
+  const portVlan = port.vlan_id ?? UNTAGGED;
   if (portVlan !== UNTAGGED && portVlan !== vlan) throw badRequest(message('VlanIdMatchesPortVlanId', portVlan));
 
   const canonical = mac.toLowerCase();

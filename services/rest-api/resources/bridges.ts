@@ -1,6 +1,7 @@
 /** Bridges (`/bridges`), stored as `Network` (rest-api-core.md §6.1). */
 import { HttpError } from '../../../lib/http/errors.js';
 import { message } from '../../../lib/http/messages.js';
+import { requireObjectBody } from '../machinery/dto.js';
 import { T } from '../machinery/field-types.js';
 import type { ResourceDef } from '../machinery/types.js';
 import {
@@ -8,7 +9,7 @@ import {
   tenantField, tenantFilter,
 } from './common.js';
 
-export const bridges: ResourceDef = {
+export const bridges: ResourceDef<'Network'> = {
   name: 'bridge',
   clazz: 'Network',
   segment: 'bridges',
@@ -41,16 +42,17 @@ export const bridges: ResourceDef = {
   update: {},
   delete: { missing: 404 },
   filters: tenantFilter,
+  project: { own: 'tenant_id' },
   hooks: {
     validate(_dto, ctx, mode, current) {
       // VXLAN ports come from VTEP bindings only; the list can be echoed back but never set.
-      const body = ctx.body as Record<string, unknown>;
+      const body = requireObjectBody(ctx.body);
       const given = body['vxLanPortIds'];
       if (given === undefined || given === null) return;
       const same =
         mode === 'update' &&
         Array.isArray(given) &&
-        JSON.stringify(given.map((x) => String(x).toLowerCase())) === JSON.stringify(current?.['vxlan_port_ids'] ?? []);
+        JSON.stringify(given.map((x) => String(x).toLowerCase())) === JSON.stringify(current?.vxlan_port_ids ?? []);
       if (!same) throw new HttpError(400, message('VxLanPortIdNotSettable'));
     },
   },

@@ -1,48 +1,62 @@
 /**
  * Field and link shapes that several resources share, so each declaration reads as a table.
+ * Shared fields are declared on the smallest message that has their proto fields
+ * (`FieldDef<{ tenant_id?: string }>`), so they fit every resource whose message has them.
  */
+import type { IPSubnet } from '../../../lib/models/generated.js';
 import type { Msg } from '../../../lib/models/types.js';
 import { collection, JSON_TYPE, single } from '../../../lib/http/media-types.js';
 import { T, V } from '../machinery/field-types.js';
 import { getPath, setPath } from '../machinery/dto.js';
-import type { Access, Dto, FieldDef, LinkDef, MediaDecl } from '../machinery/types.js';
+import type { Access, Dto, FieldDef, FieldPath, Filter, LinkDef, MediaDecl } from '../machinery/types.js';
 
-export const idField: FieldDef = { json: 'id', type: T.uuid, access: 'create', proto: 'id' };
+export const idField: FieldDef<{ id?: string }> = { json: 'id', type: T.uuid, access: 'create', proto: 'id' };
 
-export const rw = (json: string, type: FieldDef['type'], proto: string, extra: Partial<FieldDef> = {}): FieldDef => ({
+/** A read-write field of the resource's message M (inferred from where the field is used). */
+export const rw = <M>(json: string, type: FieldDef['type'], proto: NoInfer<FieldPath<M>>, extra: Partial<FieldDef<M>> = {}): FieldDef<M> => ({
   json, type, access: 'rw', proto, ...extra,
 });
-export const ro = (json: string, type: FieldDef['type'], proto: string, extra: Partial<FieldDef> = {}): FieldDef => ({
+/** A read-only field of the resource's message M (inferred from where the field is used). */
+export const ro = <M>(json: string, type: FieldDef['type'], proto: NoInfer<FieldPath<M>>, extra: Partial<FieldDef<M>> = {}): FieldDef<M> => ({
   json, type, access: 'ro', proto, ...extra,
 });
 
-export const tenantField = rw('tenantId', T.string, 'tenant_id');
-export const nameField = rw('name', T.string, 'name', { validators: [V.size(0, 255)] });
-export const adminStateField = rw('adminStateUp', T.bool, 'admin_state_up', { default: true });
+export const tenantField: FieldDef<{ tenant_id?: string }> = rw('tenantId', T.string, 'tenant_id');
+export const nameField: FieldDef<{ name?: string }> = rw('name', T.string, 'name', { validators: [V.size(0, 255)] });
+export const adminStateField: FieldDef<{ admin_state_up?: boolean }> = rw('adminStateUp', T.bool, 'admin_state_up', { default: true });
 
-export const filterFields: FieldDef[] = [
+type Filtered = { inbound_filter_id?: string; outbound_filter_id?: string };
+type Mirrored = { inbound_mirror_ids?: string[]; outbound_mirror_ids?: string[] };
+
+export const filterFields: FieldDef<Filtered>[] = [
   rw('inboundFilterId', T.uuid, 'inbound_filter_id'),
   rw('outboundFilterId', T.uuid, 'outbound_filter_id'),
 ];
-export const mirrorFields: FieldDef[] = [
+export const mirrorFields: FieldDef<Mirrored>[] = [
   rw('inboundMirrorIds', T.uuidList, 'inbound_mirror_ids'),
   rw('outboundMirrorIds', T.uuidList, 'outbound_mirror_ids'),
 ];
 
+/** The string keys of M whose values are strings (ids). */
+type IdField<M> = { [K in keyof M & string]-?: NonNullable<M[K]> extends string ? K : never }[keyof M & string];
+
 /** A link to another object by an id field of the stored object; null when unset. */
-export function refLink(json: string, segment: string, protoField: string): LinkDef {
+export function refLink<M>(json: string, segment: string, protoField: NoInfer<IdField<M>>): LinkDef<M> {
   return {
     json,
-    href: ({ base, proto }) => (typeof proto[protoField] === 'string' ? `${base}/${segment}/${String(proto[protoField])}` : null),
+    href: ({ base, proto }) => {
+      const id = proto[protoField];
+      return typeof id === 'string' ? `${base}/${segment}/${id}` : null;
+    },
   };
 }
 
 /** A link below this object's own uri. */
-export function subLink(json: string, suffix: string): LinkDef {
+export function subLink(json: string, suffix: string): LinkDef<object> {
   return { json, href: ({ self }) => `${self}/${suffix}` };
 }
 
-export const filterLinks: LinkDef[] = [
+export const filterLinks: LinkDef<Filtered>[] = [
   refLink('inboundFilter', 'chains', 'inbound_filter_id'),
   refLink('outboundFilter', 'chains', 'outbound_filter_id'),
 ];
@@ -56,20 +70,22 @@ export function media(name: string, versions: number[], opts: { json?: boolean; 
   };
 }
 
-export const tenantFilter = { tenant_id: (p: Msg, v: string) => p['tenant_id'] === v };
+export const tenantFilter: Record<string, Filter<{ tenant_id?: string }>> = { tenant_id: (p, v) => p.tenant_id === v };
 
 /**
  * An IPv4 subnet that JSON splits into `<x>Address` + `<x>Length` and the model keeps as one
- * `IPSubnet` at `protoPath` (unset when the address is null).
+ * `IPSubnet` at `protoPath` (unset when the address is null). Called as `subnetPair<Route>(…)`:
+ * the path is checked against that message.
  */
-export function subnetPair(
+export function subnetPair<M extends Msg>(
   addrJson: string,
   lenJson: string,
-  protoPath: string,
+  protoPath: NoInfer<FieldPath<M>>,
   opts: { access?: Access; required?: boolean } = {},
-): FieldDef[] {
+): FieldDef<M>[] {
   const access = opts.access ?? 'create';
-  const sub = (p: Msg): Msg | undefined => getPath(p, protoPath) as Msg | undefined;
+  // the path names an IPSubnet of M (the callers' paths do)
+  const sub = (p: M): IPSubnet | undefined => getPath(p, protoPath) as IPSubnet | undefined;
   return [
     {
       json: addrJson,
@@ -78,7 +94,7 @@ export function subnetPair(
       required: opts.required,
       validators: [V.ipv4()],
       owns: [protoPath],
-      read: (p) => (sub(p)?.['address'] as string | undefined) ?? null,
+      read: (p) => sub(p)?.address ?? null,
       write: (v, p, dto: Dto) => {
         if (typeof v === 'string') setPath(p, protoPath, { version: 'V4', address: v, prefix_length: Number(dto[lenJson] ?? 0) });
       },
@@ -90,7 +106,7 @@ export function subnetPair(
       default: 0,
       validators: [V.range(0, 32)],
       owns: [],
-      read: (p) => Number(sub(p)?.['prefix_length'] ?? 0),
+      read: (p) => Number(sub(p)?.prefix_length ?? 0),
       write: () => undefined,
     },
   ];

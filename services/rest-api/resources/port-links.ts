@@ -29,8 +29,8 @@ const linkCreate: RouteDef = {
     if (peer === id) throw conflict(message('PortsLinkable'));
     await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
       const [port, other] = await Promise.all([tx.get('Port', id), tx.get('Port', peer)]);
-      if (port['peer_id'] !== undefined || other['peer_id'] !== undefined) throw conflict(message('PortsLinkable'));
-      port['peer_id'] = peer;
+      if (port.peer_id !== undefined || other.peer_id !== undefined) throw conflict(message('PortsLinkable'));
+      port.peer_id = peer;
       await tx.update('Port', port);
     });
     return { status: 201, headers: { Location: `${ctx.base}/ports/${id}/link` } };
@@ -44,8 +44,8 @@ const linkDelete: RouteDef = {
     const id = pathId(ctx);
     await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
       const port = await tx.get('Port', id);
-      if (port['peer_id'] === undefined) return;
-      delete port['peer_id'];
+      if (port.peer_id === undefined) return;
+      delete port.peer_id;
       await tx.update('Port', port);
     });
     return { status: 204 };
@@ -54,8 +54,8 @@ const linkDelete: RouteDef = {
 
 async function peersOf(ctx: RequestContext, clazz: 'Network' | 'Router') {
   const device = await ctx.storage.get(clazz, pathId(ctx));
-  const own = await ctx.storage.getExisting('Port', (device['port_ids'] as string[] | undefined) ?? []);
-  const peerIds = own.map((p) => p['peer_id']).filter((x): x is string => typeof x === 'string');
+  const own = await ctx.storage.getExisting('Port', device.port_ids ?? []);
+  const peerIds = own.map((p) => p.peer_id).filter((x) => x !== undefined);
   const peers = await ctx.storage.getExisting('Port', peerIds);
   return { status: 200, body: await renderAll(ports, peers, ctx) };
 }
@@ -74,7 +74,7 @@ export const portLinkRoutes: RouteDef[] = [
     produces: [...portCollections, JSON_TYPE],
     async handler(ctx) {
       const bridge = await ctx.storage.get('Network', pathId(ctx));
-      const found = await ctx.storage.getExisting('Port', (bridge['vxlan_port_ids'] as string[] | undefined) ?? []);
+      const found = await ctx.storage.getExisting('Port', bridge.vxlan_port_ids ?? []);
       return { status: 200, body: await renderAll(ports, found, ctx) };
     },
   },

@@ -2,7 +2,7 @@
  * Ports (`/ports`, `/bridges/{id}/ports`, `/routers/{id}/ports`; rest-api-core.md §6.3):
  * one stored class, three variants told apart by which device field is set.
  */
-import type { Msg } from '../../../lib/models/types.js';
+import type { Port, Route } from '../../../lib/models/generated.js';
 import { randomUuid } from '../../../lib/nsdb/codec/uuid.js';
 import { message } from '../../../lib/http/messages.js';
 import { HttpError } from '../../../lib/http/errors.js';
@@ -20,12 +20,11 @@ const OVERLAY_TUNNEL_KEY = { name: 'overlay_tunnel_key', seed: 1 };
  */
 export const TUNNEL_KEY_BLOCK = 16;
 
-function deviceId(p: Msg): string | null {
-  const id = p['network_id'] ?? p['router_id'];
-  return typeof id === 'string' ? id : null;
+function deviceId(p: Port): string | null {
+  return p.network_id ?? p.router_id ?? null;
 }
 
-const commonFields: FieldDef[] = [
+const commonFields: FieldDef<Port>[] = [
   idField,
   { json: 'deviceId', type: T.uuid, access: 'ro', read: deviceId },
   rw('adminStateUp', T.bool, 'admin_state_up', { default: true }),
@@ -44,25 +43,23 @@ const commonFields: FieldDef[] = [
   { json: 'active', type: T.bool, access: 'ro', read: () => false },
 ];
 
-const bridgeVariant: VariantDef = {
+const bridgeVariant: VariantDef<Port> = {
   inputNames: ['Bridge', 'ExteriorBridge', 'InteriorBridge'],
   outputName: 'Bridge',
-  matches: (p) => p['vtep_id'] === undefined && p['network_id'] !== undefined,
+  matches: (p) => p.vtep_id === undefined && p.network_id !== undefined,
   fields: [rw('vlanId', T.uint32, 'vlan_id', { default: 0, validators: [V.range(0, 65535)] })],
 };
 
 /** `portSubnet` entries as stored (`IPSubnet` messages) in their CIDR text form. */
-function subnets(p: Msg): { version: string; address: string; prefix: number }[] {
-  const list = p['port_subnet'];
-  if (!Array.isArray(list)) return [];
-  return (list as Msg[]).map((s) => ({
-    version: String(s['version']),
-    address: String(s['address'] ?? ''),
-    prefix: Number(s['prefix_length'] ?? 0),
+function subnets(p: Port): { version: string; address: string; prefix: number }[] {
+  return (p.port_subnet ?? []).map((s) => ({
+    version: String(s.version),
+    address: s.address ?? '',
+    prefix: s.prefix_length ?? 0,
   }));
 }
 
-function firstV4(p: Msg) {
+function firstV4(p: Port) {
   return subnets(p).find((s) => s.version === 'V4');
 }
 
@@ -70,24 +67,24 @@ function firstV4(p: Msg) {
  * Router port addresses: `portSubnet` wins; otherwise the legacy `portAddress`/`networkLength`
  * pair makes one entry (host bits kept, as the original does).
  */
-function writeAddresses(_value: unknown, proto: Msg, dto: Dto): void {
-  const given = (dto['portSubnet'] as string[] | null) ?? [];
+function writeAddresses(value: unknown, proto: Port, dto: Dto): void {
+  const given = Array.isArray(value) ? value.filter((c): c is string => typeof c === 'string') : [];
   let cidrs = given.map((c) => parseCidr(c)).filter((c) => c !== undefined);
   if (cidrs.length === 0 && typeof dto['portAddress'] === 'string' && dto['portAddress'] !== '') {
     const legacy = parseCidr(`${dto['portAddress']}/${Number(dto['networkLength'] ?? 0)}`);
     cidrs = legacy ? [legacy] : [];
   }
   if (cidrs.length > 0) {
-    proto['port_subnet'] = cidrs.map((c) => ({ version: c.version, address: c.address, prefix_length: c.prefix }));
+    proto.port_subnet = cidrs.map((c) => ({ version: c.version, address: c.address, prefix_length: c.prefix }));
   }
   const v4 = cidrs.find((c) => c.version === 'V4');
-  if (v4) proto['port_address'] = { version: 'V4', address: v4.address };
+  if (v4) proto.port_address = { version: 'V4', address: v4.address };
 }
 
-const routerVariant: VariantDef = {
+const routerVariant: VariantDef<Port> = {
   inputNames: ['Router', 'ExteriorRouter', 'InteriorRouter'],
   outputName: 'Router',
-  matches: (p) => p['vtep_id'] === undefined && p['network_id'] === undefined && p['router_id'] !== undefined,
+  matches: (p) => p.vtep_id === undefined && p.network_id === undefined && p.router_id !== undefined,
   fields: [
     {
       json: 'portSubnet',
@@ -132,31 +129,31 @@ const routerVariant: VariantDef = {
       access: 'rw',
       owns: [],
       validators: [(v) => (isMac(v as string) ? undefined : message('MacAddressInvalid'))],
-      read: (p) => (typeof p['port_mac'] === 'string' ? p['port_mac'] : null),
+      read: (p) => p.port_mac ?? null,
       write: (v, proto) => {
-        if (typeof v === 'string') proto['port_mac'] = v.toLowerCase();
+        if (typeof v === 'string') proto.port_mac = v.toLowerCase();
       },
     },
     rw('rtrPortVni', T.uint32, 'vni', { validators: [V.range(0, 16777215)] }),
-    rw('offRampVxlan', T.bool, 'off_ramp_vxlan'),
+    rw('offRampVxlan', T.boxedBool, 'off_ramp_vxlan'),
     ro('serviceContainerId', T.uuid, 'service_container_id'),
     { json: 'bgpStatus', type: T.string, access: 'ro', read: () => null },
   ],
   links: [
-    { json: 'peeringTable', href: ({ base, proto }) => `${base}/routers/${String(proto['router_id'])}/ports/${String(proto['id'])}/peering_table` },
+    { json: 'peeringTable', href: ({ base, proto }) => `${base}/routers/${String(proto.router_id)}/ports/${String(proto.id)}/peering_table` },
     refLink('serviceContainer', 'service_containers', 'service_container_id'),
   ],
 };
 
-const vxlanVariant: VariantDef = {
+const vxlanVariant: VariantDef<Port> = {
   inputNames: [],
   outputName: 'Vxlan',
-  matches: (p) => p['vtep_id'] !== undefined,
+  matches: (p) => p.vtep_id !== undefined,
   fields: [ro('vtepId', T.uuid, 'vtep_id'), { json: 'networkId', type: T.uuid, access: 'ro', proto: 'network_id' }],
 };
 
 /** Auto routes of a new router port: one Local /32 route per IPv4 address (§6.3). */
-async function createLocalRoutes(proto: Msg, create: (route: Msg) => Promise<void>): Promise<void> {
+async function createLocalRoutes(proto: Port, create: (route: Route) => Promise<void>): Promise<void> {
   for (const s of subnets(proto)) {
     if (s.version !== 'V4') continue;
     await create({
@@ -164,13 +161,13 @@ async function createLocalRoutes(proto: Msg, create: (route: Msg) => Promise<voi
       src_subnet: { version: 'V4', address: '0.0.0.0', prefix_length: 0 },
       dst_subnet: { version: 'V4', address: s.address, prefix_length: 32 },
       next_hop: 'LOCAL',
-      next_hop_port_id: String(proto['id']),
+      next_hop_port_id: String(proto.id),
       weight: 0,
     });
   }
 }
 
-export const ports: ResourceDef = {
+export const ports: ResourceDef<'Port'> = {
   name: 'port',
   clazz: 'Port',
   segment: 'ports',
@@ -183,10 +180,10 @@ export const ports: ResourceDef = {
     {
       json: 'device',
       href: ({ base, proto }) =>
-        proto['network_id'] !== undefined
-          ? `${base}/bridges/${String(proto['network_id'])}`
-          : proto['router_id'] !== undefined
-            ? `${base}/routers/${String(proto['router_id'])}`
+        proto.network_id !== undefined
+          ? `${base}/bridges/${proto.network_id}`
+          : proto.router_id !== undefined
+            ? `${base}/routers/${proto.router_id}`
             : null,
     },
     refLink('host', 'hosts', 'host_id'),
@@ -195,8 +192,7 @@ export const ports: ResourceDef = {
     subLink('portGroups', 'port_groups'),
     {
       json: 'hostInterfacePort',
-      href: ({ base, proto }) =>
-        typeof proto['host_id'] === 'string' ? `${base}/hosts/${proto['host_id']}/ports/${String(proto['id'])}` : null,
+      href: ({ base, proto }) => (proto.host_id !== undefined ? `${base}/hosts/${proto.host_id}/ports/${String(proto.id)}` : null),
     },
   ],
   create: false,
@@ -220,25 +216,26 @@ export const ports: ResourceDef = {
       wrongVariantMessage: 'Not a router port.',
     },
   ],
+  project: { via: [{ field: 'network_id', clazz: 'Network' }, { field: 'router_id', clazz: 'Router' }] },
   hooks: {
     async prepareCreate(proto, _dto, ctx) {
       const key = await ctx.storage.nextSequenceValue(OVERLAY_TUNNEL_KEY.name, OVERLAY_TUNNEL_KEY.seed, { block: TUNNEL_KEY_BLOCK });
-      proto['tunnel_key'] = BigInt(key);
-      if (proto['router_id'] !== undefined && proto['port_mac'] === undefined) proto['port_mac'] = randomRouterPortMac();
+      proto.tunnel_key = BigInt(key);
+      if (proto.router_id !== undefined && proto.port_mac === undefined) proto.port_mac = randomRouterPortMac();
     },
     async afterCreate(tx, proto) {
-      if (proto['router_id'] === undefined) return;
+      if (proto.router_id === undefined) return;
       await createLocalRoutes(proto, (route) => tx.create('Route', route));
     },
     async beforeDelete(_tx, current) {
-      if (current['vtep_id'] !== undefined) {
-        throw new HttpError(409, `Port ${String(current['id'])} is a VXLAN port bound to a VTEP; delete the binding first.`);
+      if (current.vtep_id !== undefined) {
+        throw new HttpError(409, `Port ${String(current.id)} is a VXLAN port bound to a VTEP; delete the binding first.`);
       }
     },
     async decorate(json, proto, ctx) {
-      const host = proto['host_id'];
-      if (typeof host !== 'string') return;
-      const path = `${ctx.storage.layout.state(host, 'Port', String(proto['id']))}/active`;
+      const host = proto.host_id;
+      if (host === undefined) return;
+      const path = `${ctx.storage.layout.state(host, 'Port', String(proto.id))}/active`;
       try {
         json['active'] = (await ctx.storage.zookeeper.exists(path)) !== null;
       } catch {

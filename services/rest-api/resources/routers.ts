@@ -6,7 +6,7 @@ import {
   tenantField, tenantFilter,
 } from './common.js';
 
-export const routers: ResourceDef = {
+export const routers: ResourceDef<'Router'> = {
   name: 'router',
   clazz: 'Router',
   segment: 'routers',
@@ -38,4 +38,5 @@ export const routers: ResourceDef = {
   update: {},
   delete: { missing: 204 },
   filters: tenantFilter,
+  project: { own: 'tenant_id' },
 };

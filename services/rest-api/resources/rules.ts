@@ -4,20 +4,21 @@
  * JSON `type` becomes the stored (`type`, `action`) pair. Position is the index in the chain's
  * `rule_ids`, never stored in the rule.
  */
-import type { FieldValue, Msg } from '../../../lib/models/types.js';
+import type { Condition, Int32Range, Rule, Rule_NatTarget } from '../../../lib/models/generated.js';
 import { badRequest, type Violation } from '../../../lib/http/errors.js';
 import { message } from '../../../lib/http/messages.js';
 import { enumType, JsonMappingError, T, V, type FieldType } from '../machinery/field-types.js';
 import { isIPv4 } from '../machinery/addresses.js';
+import { requireObjectBody } from '../machinery/dto.js';
 import { cachedGet } from '../machinery/handlers.js';
 import type { Dto, FieldDef, ResourceDef, VariantDef } from '../machinery/types.js';
 import { idField, media, subnetPair } from './common.js';
 import { unlinkJump } from './chains.js';
 
-const C = 'condition';
-const flag = (json: string, proto: string): FieldDef => ({ json, type: T.bool, access: 'create', proto: `${C}.${proto}`, default: false });
-const cond = (json: string, type: FieldType, proto: string, extra: Partial<FieldDef> = {}): FieldDef => ({
-  json, type, access: 'create', proto: `${C}.${proto}`, ...extra,
+type ConditionField = keyof Condition & string;
+const flag = (json: string, proto: ConditionField): FieldDef<Rule> => ({ json, type: T.bool, access: 'create', proto: `condition.${proto}`, default: false });
+const cond = (json: string, type: FieldType, proto: ConditionField, extra: Partial<FieldDef<Rule>> = {}): FieldDef<Rule> => ({
+  json, type, access: 'create', proto: `condition.${proto}`, ...extra,
 });
 
 /** MACs in rule conditions: six groups of one or two hex digits. */
@@ -25,14 +26,14 @@ const MAC_PARSE = /^[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2}){5}$/;
 const MAC_MASK = /^[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}$/;
 
 /** `ffff.ff00.0000` ⇄ the int64 value of the 48-bit mask. */
-const macMask: FieldType<string> = {
+const macMask: FieldType<string, bigint> = {
   name: 'MAC mask',
   empty: null,
   parse: T.string.parse,
   toProto: (v) => (MAC_MASK.test(v) ? BigInt(`0x${v.replace(/\./g, '')}`) : undefined),
   fromProto(v) {
-    if (typeof v !== 'bigint' && typeof v !== 'number') return null;
-    const hex = BigInt(v).toString(16).padStart(12, '0').slice(-12);
+    if (v === undefined) return null;
+    const hex = v.toString(16).padStart(12, '0').slice(-12);
     return `${hex.slice(0, 4)}.${hex.slice(4, 8)}.${hex.slice(8, 12)}`;
   },
 };
@@ -56,7 +57,7 @@ interface Range {
 }
 
 /** `{"start": a, "end": b}` ⇄ commons.Int32Range (unset bounds stay unset). */
-const portRange: FieldType<Range> = {
+const portRange: FieldType<Range, Int32Range> = {
   name: 'range',
   empty: null,
   parse(raw, field) {
@@ -66,16 +67,12 @@ const portRange: FieldType<Range> = {
     return { start: T.int32.parse(r['start'], `${field}.start`), end: T.int32.parse(r['end'], `${field}.end`) };
   },
   toProto(v) {
-    const m: Msg = {};
-    if (v.start !== null) m['start'] = v.start;
-    if (v.end !== null) m['end'] = v.end;
+    const m: Int32Range = {};
+    if (v.start !== null) m.start = v.start;
+    if (v.end !== null) m.end = v.end;
     return m;
   },
-  fromProto(v) {
-    if (v === undefined || typeof v !== 'object' || Array.isArray(v) || Buffer.isBuffer(v)) return null;
-    const m = v as Msg;
-    return { start: typeof m['start'] === 'number' ? m['start'] : null, end: typeof m['end'] === 'number' ? m['end'] : null };
-  },
+  fromProto: (v) => (v === undefined ? null : { start: v.start ?? null, end: v.end ?? null }),
 };
 
 /** The original's `@ValidRange(min = 1, max = 0xFFFF)`: both bounds present, in range, ordered. */
@@ -92,15 +89,15 @@ const rangeValid = (v: unknown): string | undefined => {
  * A condition subnet (`<x>Address` + `<x>Length`). The original's Condition carries its own
  * message for a bad address rather than the shared IpAddrInvalid one.
  */
-function conditionSubnet(addrJson: string, lenJson: string, proto: string): FieldDef[] {
-  const [addr, len] = subnetPair(addrJson, lenJson, `${C}.${proto}`);
+function conditionSubnet(addrJson: string, lenJson: string, proto: ConditionField): FieldDef<Rule>[] {
+  const [addr, len] = subnetPair<Rule>(addrJson, lenJson, `condition.${proto}`);
   if (!addr || !len) throw new Error('subnetPair returns an address and a length field');
   return [{ ...addr, validators: [V.ipv4('is an invalid IP format')] }, len];
 }
 
 const FRAG = { any: 'ANY', nonheader: 'NONHEADER', header: 'HEADER', unfragmented: 'UNFRAGMENTED' };
 
-const conditionFields: FieldDef[] = [
+const conditionFields: FieldDef<Rule>[] = [
   flag('condInvert', 'conjunction_inv'),
   flag('matchForwardFlow', 'match_forward_flow'),
   flag('matchReturnFlow', 'match_return_flow'),
@@ -142,7 +139,7 @@ const conditionFields: FieldDef[] = [
     json: 'fragmentPolicy',
     type: enumType(FRAG, message('FragPolicyUndefined')),
     access: 'create',
-    proto: `${C}.fragment_policy`,
+    proto: 'condition.fragment_policy',
   },
   flag('noVlan', 'no_vlan'),
   cond('vlan', T.uint32, 'vlan'),
@@ -157,7 +154,7 @@ const conditionFields: FieldDef[] = [
   flag('matchNwDstRewritten', 'match_nw_dst_rewritten'),
 ];
 
-const commonFields: FieldDef[] = [
+const commonFields: FieldDef<Rule>[] = [
   idField,
   { json: 'chainId', type: T.uuid, access: 'ro', proto: 'chain_id' },
   // Not stored: the rule's place in its chain's rule_ids (see afterCreate and decorate).
@@ -170,7 +167,7 @@ const commonFields: FieldDef[] = [
   ...conditionFields,
 ];
 
-function flowAction(allowed: Record<string, string>): FieldDef {
+function flowAction(allowed: Record<string, Rule['action']>): FieldDef<Rule> {
   const names = Object.keys(allowed);
   return {
     json: 'flowAction',
@@ -180,15 +177,15 @@ function flowAction(allowed: Record<string, string>): FieldDef {
     owns: [],
     // the original's @Pattern(regexp = "accept|continue|return") and its default message
     validators: [V.pattern(new RegExp(`^(${names.join('|')})$`), `must match "${names.join('|')}"`)],
-    read: (p) => (typeof p['action'] === 'string' ? String(p['action']).toLowerCase() : null),
+    read: (p) => p.action?.toLowerCase() ?? null,
     write: (v, p) => {
       const a = allowed[String(v)];
-      if (a) p['action'] = a;
+      if (a) p.action = a;
     },
   };
 }
 
-const NAT_ACTIONS = { accept: 'ACCEPT', continue: 'CONTINUE', return: 'RETURN' };
+const NAT_ACTIONS: Record<string, Rule['action']> = { accept: 'ACCEPT', continue: 'CONTINUE', return: 'RETURN' };
 
 interface NatTarget {
   addressFrom: string | null;
@@ -197,7 +194,7 @@ interface NatTarget {
   portTo: number;
 }
 
-const natTargets: FieldType<NatTarget[]> = {
+const natTargets: FieldType<NatTarget[], Rule_NatTarget[]> = {
   name: 'NAT targets',
   empty: [],
   parse(raw, field) {
@@ -220,16 +217,14 @@ const natTargets: FieldType<NatTarget[]> = {
       nw_end: { version: 'V4', address: t.addressTo ?? '' },
       tp_start: t.portFrom,
       tp_end: t.portTo,
-    })) as FieldValue,
-  fromProto(v) {
-    if (!Array.isArray(v)) return [];
-    return (v as Msg[]).map((t) => ({
-      addressFrom: ((t['nw_start'] as Msg | undefined)?.['address'] as string | undefined) ?? null,
-      addressTo: ((t['nw_end'] as Msg | undefined)?.['address'] as string | undefined) ?? null,
-      portFrom: Number(t['tp_start'] ?? 0),
-      portTo: Number(t['tp_end'] ?? 0),
-    }));
-  },
+    })),
+  fromProto: (v) =>
+    (v ?? []).map((t) => ({
+      addressFrom: t.nw_start?.address ?? null,
+      addressTo: t.nw_end?.address ?? null,
+      portFrom: t.tp_start ?? 0,
+      portTo: t.tp_end ?? 0,
+    })),
 };
 
 const targetsValid = (v: unknown): string | undefined => {
@@ -242,23 +237,22 @@ const targetsValid = (v: unknown): string | undefined => {
   return undefined;
 };
 
-const typeIs = (p: Msg, t: string): boolean => (p['type'] ?? 'LITERAL_RULE') === t;
-const nat = (p: Msg): Msg => (p['nat_rule_data'] as Msg | undefined) ?? {};
+const typeIs = (p: Rule, t: Rule['type']): boolean => (p.type ?? 'LITERAL_RULE') === t;
 
-function literal(name: string, action: string): VariantDef {
+function literal(name: string, action: Rule['action']): VariantDef<Rule> {
   return {
     inputNames: [name],
     outputName: name,
     fields: [],
-    matches: (p) => typeIs(p, 'LITERAL_RULE') && (p['action'] ?? 'ACCEPT') === action,
+    matches: (p) => typeIs(p, 'LITERAL_RULE') && (p.action ?? 'ACCEPT') === action,
     stamp: (p) => {
-      p['type'] = 'LITERAL_RULE';
-      p['action'] = action;
+      p.type = 'LITERAL_RULE';
+      p.action = action;
     },
   };
 }
 
-function natVariant(name: string, dnat: boolean, reverse: boolean): VariantDef {
+function natVariant(name: string, dnat: boolean, reverse: boolean): VariantDef<Rule> {
   return {
     inputNames: [name],
     outputName: name,
@@ -266,18 +260,17 @@ function natVariant(name: string, dnat: boolean, reverse: boolean): VariantDef {
       flowAction(NAT_ACTIONS),
       ...(reverse
         ? []
-        : [{ json: 'natTargets', type: natTargets, access: 'create', required: true, proto: 'nat_rule_data.nat_targets', validators: [targetsValid] } as FieldDef]),
+        : [{ json: 'natTargets', type: natTargets, access: 'create', required: true, proto: 'nat_rule_data.nat_targets', validators: [targetsValid] } satisfies FieldDef<Rule>]),
     ],
-    matches: (p) => typeIs(p, 'NAT_RULE') && Boolean(nat(p)['dnat']) === dnat && Boolean(nat(p)['reverse']) === reverse,
+    matches: (p) => typeIs(p, 'NAT_RULE') && Boolean(p.nat_rule_data?.dnat) === dnat && Boolean(p.nat_rule_data?.reverse) === reverse,
     stamp: (p) => {
-      p['type'] = 'NAT_RULE';
-      const data = nat(p);
-      p['nat_rule_data'] = { nat_targets: data['nat_targets'] ?? [], dnat, reverse };
+      p.type = 'NAT_RULE';
+      p.nat_rule_data = { nat_targets: p.nat_rule_data?.nat_targets ?? [], dnat, reverse };
     },
   };
 }
 
-const VARIANTS: VariantDef[] = [
+const VARIANTS: VariantDef<Rule>[] = [
   literal('accept', 'ACCEPT'),
   literal('drop', 'DROP'),
   literal('reject', 'REJECT'),
@@ -291,8 +284,8 @@ const VARIANTS: VariantDef[] = [
     ],
     matches: (p) => typeIs(p, 'JUMP_RULE'),
     stamp: (p) => {
-      p['type'] = 'JUMP_RULE';
-      p['action'] = 'JUMP';
+      p.type = 'JUMP_RULE';
+      p.action = 'JUMP';
     },
   },
   natVariant('dnat', true, false),
@@ -309,8 +302,8 @@ const VARIANTS: VariantDef[] = [
     ],
     matches: (p) => typeIs(p, 'TRACE_RULE') || typeIs(p, 'LITERAL_RULE'),
     stamp: (p) => {
-      p['type'] = 'TRACE_RULE';
-      p['action'] = 'CONTINUE';
+      p.type = 'TRACE_RULE';
+      p.action = 'CONTINUE';
     },
   },
   {
@@ -326,7 +319,7 @@ const VARIANTS: VariantDef[] = [
     ],
     matches: (p) => typeIs(p, 'L2TRANSFORM_RULE'),
     stamp: (p) => {
-      p['type'] = 'L2TRANSFORM_RULE';
+      p.type = 'L2TRANSFORM_RULE';
     },
   },
 ];
@@ -359,7 +352,7 @@ function checkFragmentPolicy(dto: Dto, type: string): Violation[] {
   return [];
 }
 
-export const rules: ResourceDef = {
+export const rules: ResourceDef<'Rule'> = {
   name: 'rule',
   clazz: 'Rule',
   segment: 'rules',
@@ -371,26 +364,27 @@ export const rules: ResourceDef = {
   update: false,
   delete: { missing: 404 },
   parents: [{ segment: 'chains', clazz: 'Chain', childIds: 'rule_ids', parentRef: 'chain_id' }],
+  project: { via: [{ field: 'chain_id', clazz: 'Chain' }] },
   hooks: {
     validate(dto, ctx) {
-      const type = String((ctx.body as Record<string, unknown>)['type']);
+      const type = String(requireObjectBody(ctx.body)['type']);
       return checkFragmentPolicy(dto, type);
     },
     async afterCreate(tx, proto, dto) {
-      const id = String(proto['id']);
-      const chain = await tx.get('Chain', String(proto['chain_id']));
-      const order = ((chain['rule_ids'] as string[] | undefined) ?? []).filter((x) => x !== id);
+      const id = String(proto.id);
+      const chain = await tx.get('Chain', String(proto.chain_id));
+      const order = (chain.rule_ids ?? []).filter((x) => x !== id);
       const position = Math.max(1, Number(dto['position'] ?? 1));
       if (position > order.length + 1) {
         throw badRequest('Position exceeds number of rules in chain');
       }
       order.splice(position - 1, 0, id);
-      chain['rule_ids'] = order;
+      chain.rule_ids = order;
       await tx.update('Chain', chain);
-      const jumpTo = (proto['jump_rule_data'] as Msg | undefined)?.['jump_chain_id'];
-      if (typeof jumpTo === 'string') {
+      const jumpTo = proto.jump_rule_data?.jump_chain_id;
+      if (jumpTo !== undefined) {
         const target = await tx.get('Chain', jumpTo);
-        target['jump_rule_ids'] = [...((target['jump_rule_ids'] as string[] | undefined) ?? []), id];
+        target.jump_rule_ids = [...(target.jump_rule_ids ?? []), id];
         await tx.update('Chain', target);
       }
     },
@@ -398,10 +392,10 @@ export const rules: ResourceDef = {
       await unlinkJump(tx, rule);
     },
     async decorate(json, proto, ctx) {
-      const chainId = proto['chain_id'];
-      if (typeof chainId !== 'string') return;
+      const chainId = proto.chain_id;
+      if (chainId === undefined) return;
       const chain = await cachedGet(ctx, 'Chain', chainId);
-      const at = ((chain?.['rule_ids'] as string[] | undefined) ?? []).indexOf(String(proto['id']));
+      const at = (chain?.rule_ids ?? []).indexOf(String(proto.id));
       json['position'] = at >= 0 ? at + 1 : null;
     },
   },
