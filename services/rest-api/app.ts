@@ -67,7 +67,6 @@ export interface RestApp {
   readonly app: Express;
   /** options of the servers that serve `app` (node:http's and node:https's createServer) */
   readonly serverOptions: Pick<ServerOptions, 'IncomingMessage' | 'ServerResponse'>;
-  readonly attached: boolean;
   /** Puts the REST API (createRestApi) behind the health endpoints; until then, 503. */
   attach(api: Router): void;
 }
@@ -127,9 +126,6 @@ export function createRestApp(opts: { health?: Router } = {}): RestApp {
     serverOptions: {
       IncomingMessage: bornWith(IncomingMessage, app.request) as typeof IncomingMessage,
       ServerResponse: bornWith(ServerResponse, app.response) as typeof ServerResponse,
-    },
-    get attached() {
-      return attached;
     },
     attach(api) {
       if (attached) throw new Error('the REST API is already attached');
