@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- --quick] [--only get,create,list,writers,express,neutron] [--sizes 100,10000]`: the
- * node against raw ZooKeeper, side by side in one run. Starts its own ZooKeeper and nodes (child
+ * node against raw ZooKeeper, side by side in one run; `express`: the node's Express application
+ * against the same pipeline stages on bare node:http, interleaved. Starts its own ZooKeeper and nodes (child
  * processes), writes bench/results/<stamp>.{md,json} and, for a complete run, bench/results/latest.md.
  * See docs/performance.md for what the scenarios mean and how to profile a node under one of them.
  */
@@ -20,7 +21,7 @@ import { zoomLayout } from '../lib/nsdb/layout.js';
 import type { Msg } from '../lib/models/types.js';
 import { HttpBenchClient } from './lib/http-client.js';
 import { closedLoop, fixedCount, medianOf, type Summary } from './lib/stats.js';
-import { PROJECT_DIR, cpuMs, rssMiB, startNode, startTrivial, startZooKeeper, type ChildServer } from './lib/env.js';
+import { PROJECT_DIR, cpuMs, rssMiB, startHttpLayer, startNode, startTrivial, startZooKeeper, type ChildServer } from './lib/env.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -462,34 +463,106 @@ async function main(): Promise<void> {
       await n.stop();
     }
 
-    // ---- 5. Express overhead -----------------------------------------------------------------
+    // ---- 5. the HTTP layer: the node's Express application vs the same stages on node:http -----
     if (want('express')) {
-      const results: Record<string, { c1: Summary; c32: number }> = {};
+      const rootKey = '/bench-http-layer';
+      await storageAt(rootKey);
+      // express: as the node runs it; express-swapped: the same on node:http's stock request and
+      // response classes (Express swaps their prototypes per request); bare: the stages without Express
+      const kinds = ['express', 'express-swapped', 'bare'] as const;
+      type Kind = (typeof kinds)[number];
+      const servers = {} as Record<Kind, ChildServer>;
+      for (const k of kinds) servers[k] = await startHttpLayer(k, zk.connectString, rootKey, logDir);
+      // both listen for the whole scenario; each measurement alternates between them
+      const clients = {} as Record<Kind, HttpBenchClient>;
+      const targets = {} as Record<Kind, { get: string; ports: string }>;
+      for (const k of kinds) {
+        const http = new HttpBenchClient(new URL(servers[k].url));
+        clients[k] = http;
+        const ids: string[] = [];
+        for (const name of ['get-me', 'ports-here']) {
+          const r = await http.send('POST', '/midonet-api/bridges', { 'Content-Type': MT.bridge }, { name, tenantId: 't' });
+          expectStatus(r.status, 201, `create bridge (${k})`);
+          ids.push(String(r.headers['location']).split('/').pop() as string);
+        }
+        targets[k] = { get: `/midonet-api/bridges/${ids[0] as string}`, ports: `/midonet-api/bridges/${ids[1] as string}/ports` };
+        // warm-up (JIT, connections), not measured
+        for (let i = 0; i < 500; i++) expectStatus((await http.send('GET', targets[k].get, { Accept: MT.bridge })).status, 200, `GET (${k})`);
+        for (let i = 0; i < 50; i++) expectStatus((await http.send('POST', targets[k].ports, { 'Content-Type': MT.port }, { type: 'Bridge' })).status, 201, `POST (${k})`);
+      }
+      const posts = quick ? 200 : 500;
+      const samples = {} as Record<Kind, { c1: Summary[]; c32: Summary[]; post: Summary[]; cpuGet: number[]; cpuPost: number[] }>;
+      for (const k of kinds) samples[k] = { c1: [], c32: [], post: [], cpuGet: [], cpuPost: [] };
+      const layerRounds = Math.max(P.rounds, 3);
+      for (let round = 0; round < layerRounds; round++) {
+        // a different variant goes first in each round
+        for (const k of [...kinds.slice(round % kinds.length), ...kinds.slice(0, round % kinds.length)]) {
+          log(`5. HTTP layer, round ${round + 1}/${layerRounds}: ${k}`);
+          const http = clients[k];
+          const { get, ports } = targets[k];
+          const pid = servers[k].pid;
+          samples[k].c1.push(await closedLoop(1, P.seconds * 1000, async () => expectStatus((await http.send('GET', get, { Accept: MT.bridge })).status, 200, 'GET')));
+          let gets = 0;
+          let cpu0 = cpuMs(pid);
+          samples[k].c32.push(
+            await closedLoop(32, P.seconds * 1000, async () => {
+              expectStatus((await http.send('GET', get, { Accept: MT.bridge })).status, 200, 'GET');
+              gets++;
+            }),
+          );
+          samples[k].cpuGet.push(((cpuMs(pid) - cpu0) * 1000) / gets);
+          cpu0 = cpuMs(pid);
+          samples[k].post.push(await fixedCount(1, posts, async () => expectStatus((await http.send('POST', ports, { 'Content-Type': MT.port }, { type: 'Bridge' })).status, 201, 'POST')));
+          samples[k].cpuPost.push(((cpuMs(pid) - cpu0) * 1000) / posts);
+        }
+      }
+      for (const k of kinds) {
+        clients[k].close();
+        await servers[k].stop();
+      }
+      const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+      const e = { c1: medianOf(samples.express.c1), c32: medianOf(samples.express.c32), post: medianOf(samples.express.post) };
+      const sw = { c1: medianOf(samples['express-swapped'].c1), c32: medianOf(samples['express-swapped'].c32), post: medianOf(samples['express-swapped'].post) };
+      const b = { c1: medianOf(samples.bare.c1), c32: medianOf(samples.bare.c32), post: medianOf(samples.bare.post) };
+      const what = 'Express app vs the same stages on bare node:http';
+      rows.push({ scenario: `HTTP layer, GET /bridges/{id} c=1: ${what}`, api: e.c1, baseline: b.c1, ratio: `p50 +${fmt(e.c1.p50 - b.c1.p50, 3)} ms (${fmt(e.c1.p50 / b.c1.p50)}x)`, goal: '(informational)', met: null });
+      rows.push({ scenario: `HTTP layer, GET /bridges/{id} c=32: ${what}`, api: e.c32, baseline: b.c32, ratio: `${fmt((e.c32.rps / b.c32.rps) * 100, 0)}% of the bare rate`, goal: '(informational)', met: null });
+      rows.push({ scenario: `HTTP layer, POST /bridges/{id}/ports (${posts} sequential): ${what}`, api: e.post, baseline: b.post, ratio: `p50 +${fmt(e.post.p50 - b.post.p50, 3)} ms (${fmt(e.post.p50 / b.post.p50)}x)`, goal: '(informational)', met: null });
+      const perRound = (k: Kind): string =>
+        samples[k].c1.map((c1, i) => `${fmt(c1.p50, 3)} ms / ${fmt(samples[k].c32[i]?.rps ?? NaN, 0)} req/s / ${fmt(samples[k].post[i]?.p50 ?? NaN)} ms`).join('; ');
+      notes.push(
+        `HTTP layer, node CPU per request (median of ${layerRounds} rounds): GET c=32 Express ${fmt(median(samples.express.cpuGet), 0)} µs, ` +
+          `Express with swapped prototypes ${fmt(median(samples['express-swapped'].cpuGet), 0)} µs, bare ${fmt(median(samples.bare.cpuGet), 0)} µs; ` +
+          `POST Express ${fmt(median(samples.express.cpuPost), 0)} µs, swapped ${fmt(median(samples['express-swapped'].cpuPost), 0)} µs, bare ${fmt(median(samples.bare.cpuPost), 0)} µs.`,
+      );
+      notes.push(
+        `HTTP layer, Express on node:http's stock request classes (prototypes swapped per request, as Express does by default): GET c=1 p50 ${fmt(sw.c1.p50, 3)} ms, ` +
+          `GET c=32 ${fmt(sw.c32.rps, 0)} req/s (${fmt((sw.c32.rps / b.c32.rps) * 100, 0)}% of bare), POST p50 ${fmt(sw.post.p50)} ms.`,
+      );
+      notes.push(
+        `HTTP layer, per round (GET c=1 p50 / GET c=32 rate / POST p50), the variants in rotating order: Express ${perRound('express')}; ` +
+          `swapped ${perRound('express-swapped')}; bare ${perRound('bare')}.`,
+      );
+
+      // the framework's bare cost: one trivial route
+      const trivial: Record<string, { c1: Summary; c32: number }> = {};
       for (const kind of ['express', 'express-defaults', 'http'] as const) {
         log(`5. trivial route, ${kind}`);
-        const s = await startTrivial(kind);
-        const http = new HttpBenchClient(new URL(s.url));
+        const srv = await startTrivial(kind);
+        const http = new HttpBenchClient(new URL(srv.url));
         const c1 = await rounds(() => closedLoop(1, P.seconds * 1000, async () => void (await http.send('GET', '/ping'))));
-        const ac = await autocannon({ url: `${s.url}/ping`, connections: 32, duration: P.seconds });
-        results[kind] = { c1, c32: ac.requests.average };
+        const ac = await autocannon({ url: `${srv.url}/ping`, connections: 32, duration: P.seconds });
+        trivial[kind] = { c1, c32: ac.requests.average };
         http.close();
-        await s.stop();
+        await srv.stop();
       }
-      const e = results['express'] as { c1: Summary; c32: number };
-      const d = results['express-defaults'] as { c1: Summary; c32: number };
-      const h = results['http'] as { c1: Summary; c32: number };
+      const te = trivial['express'] as { c1: Summary; c32: number };
+      const td = trivial['express-defaults'] as { c1: Summary; c32: number };
+      const th = trivial['http'] as { c1: Summary; c32: number };
       notes.push(
-        `trivial route, stock Express (ETag, X-Powered-By, res.send): p50 ${fmt(d.c1.p50, 3)} ms at c=1, ${fmt(d.c32, 0)} req/s at c=32 ` +
-          `(${fmt((d.c32 / h.c32) * 100, 0)}% of node:http); the row above is Express as the node configures it.`,
+        `trivial route (one answer, nothing else): Express as the node sets it up p50 ${fmt(te.c1.p50, 3)} ms at c=1, ${fmt(te.c32, 0)} req/s at c=32 (autocannon); stock Express (ETag, X-Powered-By, res.send) ` +
+          `${fmt(td.c1.p50, 3)} ms, ${fmt(td.c32, 0)} req/s; node:http ${fmt(th.c1.p50, 3)} ms, ${fmt(th.c32, 0)} req/s (Express as set up: ${fmt((te.c32 / th.c32) * 100, 0)}%).`,
       );
-      rows.push({
-        scenario: 'trivial route: Express (as the node sets it up) vs node:http',
-        api: { p50c1: e.c1.p50, rpsC32: e.c32 },
-        baseline: { p50c1: h.c1.p50, rpsC32: h.c32 },
-        ratio: `p50 +${fmt(e.c1.p50 - h.c1.p50, 3)} ms; ${fmt((e.c32 / h.c32) * 100, 0)}% of the raw rate at c=32`,
-        goal: '(informational)',
-        met: null,
-      });
     }
   } finally {
     for (const n of nodes) await n.stop().catch(() => undefined);

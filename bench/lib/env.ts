@@ -114,3 +114,20 @@ export async function startTrivial(kind: 'express' | 'express-defaults' | 'http'
   await waitHttp(`${url}/ping`, proc);
   return { url, pid: proc.pid as number, proc, stop: stopper(proc) };
 }
+
+/**
+ * The REST API served by the node's Express application (as the node runs it, or on node:http's
+ * stock request classes) or by the same stages on bare node:http (bench/http-layer-server.ts),
+ * its log (JSON access lines) in `logDir`.
+ */
+export async function startHttpLayer(kind: 'express' | 'express-swapped' | 'bare', zk: string, rootKey: string, logDir: string): Promise<ChildServer> {
+  const port = await pickFreePort();
+  const log = openSync(join(logDir, `http-layer-${kind}-${port}.log`), 'a');
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_DIR, 'bench/http-layer-server.ts'), kind, String(port), zk, rootKey], {
+    cwd: PROJECT_DIR,
+    stdio: ['ignore', log, log],
+  });
+  const url = `http://127.0.0.1:${port}/midonet-api`;
+  await waitHttp(`${url}/`, proc);
+  return { url, pid: proc.pid as number, proc, stop: stopper(proc) };
+}

@@ -3,6 +3,7 @@
  * statuses (rest-api-core.md §3, storage.md §6). Bodies use the original's ErrorEntity shape
  * `{message, code}` (plus `violations` for validation errors) and the Error-v1 media type.
  */
+import { AuthError } from '../auth/provider.js';
 import {
   ConcurrentModificationError,
   NotFoundError,
@@ -37,17 +38,20 @@ export class HttpError extends Error {
   readonly violations?: Violation[];
   /** message: null in the body (the original's admin-only 401). */
   readonly nullMessage: boolean;
+  /** An error of no known kind (a defect, an unforeseen failure): `cause` holds it, for the log. */
+  readonly unexpected: boolean;
 
   constructor(
     readonly status: number,
     message: string | null,
-    opts: { emptyBody?: boolean; headers?: Record<string, string>; violations?: Violation[]; cause?: unknown } = {},
+    opts: { emptyBody?: boolean; headers?: Record<string, string>; violations?: Violation[]; cause?: unknown; unexpected?: boolean } = {},
   ) {
     super(message ?? '', { cause: opts.cause });
     this.nullMessage = message === null;
     this.emptyBody = opts.emptyBody ?? false;
     this.headers = opts.headers ?? {};
     this.violations = opts.violations;
+    this.unexpected = opts.unexpected ?? false;
   }
 
   body(): Record<string, unknown> | undefined {
@@ -77,9 +81,15 @@ export function unavailable(message: string, retryAfterSeconds = 3): HttpError {
   return new HttpError(503, message, { headers: { 'Retry-After': after, RetryAfter: after } });
 }
 
-/** Maps any error thrown while serving a request to the HttpError the client sees. */
-export function toHttpError(e: unknown): HttpError {
+/**
+ * Maps any error thrown while serving a request to the HttpError the client sees. An error of no
+ * known kind is a 500 whose message says nothing of it (its text may hold internals) but names
+ * the request, so that an operator finds the details in the log.
+ */
+export function toHttpError(e: unknown, requestId?: string): HttpError {
   if (e instanceof HttpError) return e;
+  // the auth provider's refusals keep its status (401, 503 when Keystone is away) and message
+  if (e instanceof AuthError) return new HttpError(e.status, e.message, { headers: e.headers });
   if (e instanceof NotFoundError) return new HttpError(404, e.message);
   if (e instanceof ObjectExistsError) return new HttpError(409, e.message);
   if (e instanceof ObjectReferencedError) return new HttpError(409, e.message);
@@ -92,6 +102,6 @@ export function toHttpError(e: unknown): HttpError {
   if (e instanceof StorageUnavailableError || e instanceof ServiceUnavailableError || (e instanceof ZkError && ZK_UNAVAILABLE.has(e.codeName))) {
     return unavailable('The NSDB is not available at the moment; retry later.');
   }
-  const message = e instanceof Error ? e.message : String(e);
-  return new HttpError(500, message, { cause: e });
+  const ref = requestId ? ` (request id ${requestId})` : '';
+  return new HttpError(500, `Internal server error${ref}; the node's log has the details.`, { cause: e, unexpected: true });
 }

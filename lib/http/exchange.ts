@@ -1,6 +1,7 @@
 /**
- * The few request helpers the REST API needs on plain `node:http` objects (docs/decisions/0011:
- * no web framework on the request path).
+ * The few request helpers the REST API's pipeline stages need. They work on plain `node:http`
+ * objects: the stages do not depend on Express's request and response additions, so the bench
+ * can run them without Express (docs/decisions/0012-express-http-layer.md).
  */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -11,9 +12,9 @@ export function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
-/** The request's path, without the query string. */
-export function pathOf(req: IncomingMessage): string {
-  const url = req.url ?? '/';
+/** The path of a request (its `req.url`) or of a request target, without the query string. */
+export function pathOf(req: IncomingMessage | string): string {
+  const url = typeof req === 'string' ? req : (req.url ?? '/');
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
 }

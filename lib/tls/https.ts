@@ -7,14 +7,18 @@
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { RequestListener } from 'node:http';
+import type { RequestListener, ServerOptions } from 'node:http';
+import { serveApp } from '../http/body.js';
 import type { Logger } from '../log/logger.js';
 import { listenErrorMessage } from '../http/listen-error.js';
 import { registerSecret } from '../log/redact.js';
 import { KeystoreError, loadKeystore } from './keystore.js';
 
 export interface HttpsOptions {
+  /** the node's Express application, the very one the HTTP listener serves */
   handler: RequestListener;
+  /** the request and response classes the HTTP listener uses for it */
+  serverOptions?: Pick<ServerOptions, 'IncomingMessage' | 'ServerResponse'>;
   port: number;
   host: string;
   keystorePath: string;
@@ -48,7 +52,8 @@ export async function startHttps(o: HttpsOptions): Promise<HttpsOutcome> {
     o.log.error(`HTTPS disabled, the key store cannot be used: ${reason}`, { keystorePath: o.keystorePath });
     return { state: 'failed', reason };
   }
-  const server = createServer(store.tls, o.handler);
+  const server = createServer({ ...store.tls, ...o.serverOptions });
+  serveApp(server, o.handler);
   server.keepAliveTimeout = o.idleTimeoutMs ?? 600_000;
   try {
     const address = await new Promise<AddressInfo>((resolve, reject) => {

@@ -1,5 +1,6 @@
 /**
- * The node's front door: every HTTP request to the REST port (and the HTTPS port) enters here.
+ * The node's health endpoints, an Express router mounted first in the node's one application
+ * (services/rest-api/app.ts), on the REST port and the HTTPS port:
  *
  *   GET /healthz  liveness: 200 whenever the process answers.
  *   GET /readyz   readiness: 200 only while the ZooKeeper session is connected, the
@@ -9,11 +10,12 @@
  *                 of each hosted service (./service-host.ts).
  *
  * Both are outside the API root and need no authentication (load balancers probe them: the
- * generated HAProxy configuration uses `GET /readyz`). Everything else goes to the REST API
- * once it is attached; before that (the node is starting, e.g. waiting for ZooKeeper) it is
- * answered 503 with Retry-After, in the API's error format.
+ * generated HAProxy configuration uses `GET /readyz`); they bypass the API's pipeline (no
+ * request id, no access log line for every probe). Paths are exact: case-sensitive, no trailing
+ * slash. Other methods: 405 with Allow.
  */
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import { Router, type RequestHandler } from 'express';
 import type { ZkSessionState } from '../../lib/zk/client.js';
 import type { LeaderInfo } from './leader-services.js';
 import type { ServiceHealth } from './service.js';
@@ -84,68 +86,48 @@ export function readinessReport(i: ReadinessInputs): ReadinessReport {
   };
 }
 
-export interface FrontDoorOptions {
+export interface HealthOptions {
   hostId: string;
   /** the current readiness (leaders included) */
   readiness: () => Promise<ReadinessReport>;
-  /** the API root, for the 503 answered while the API is not attached */
-  rootUri?: string;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, head = false): void {
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = `${JSON.stringify(body)}\n`;
+  // (a HEAD request gets the headers only: node:http drops the body)
   res.writeHead(status, {
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': String(Buffer.byteLength(text)),
     'Cache-Control': 'no-store',
-    ...headers,
   });
-  res.end(head ? undefined : text);
+  res.end(text);
 }
 
-export class FrontDoor {
-  private app?: RequestListener;
-  private readonly startedAt = Date.now();
+const notAllowed: RequestHandler = (req, res) => {
+  req.resume();
+  res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Length': '0' }).end();
+};
 
-  constructor(private readonly opts: FrontDoorOptions) {}
-
-  /** The REST API's handler: every request but the health endpoints goes there from now on. */
-  attach(app: RequestListener): void {
-    this.app = app;
-  }
-
-  get attached(): boolean {
-    return this.app !== undefined;
-  }
-
-  readonly handler: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (path === HEALTHZ_PATH || path === READYZ_PATH) {
-      this.health(path, req, res);
-      return;
-    }
-    if (this.app) {
-      this.app(req, res);
-      return;
-    }
-    req.resume();
-    sendJson(res, 503, { message: 'The node is starting (waiting for ZooKeeper and its configuration); retry later.', code: 503 }, { 'Retry-After': '3', RetryAfter: '3', Connection: 'close' });
-  };
-
-  private health(path: string, req: IncomingMessage, res: ServerResponse): void {
-    req.resume();
-    const head = req.method === 'HEAD';
-    if (req.method !== 'GET' && !head) {
-      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Length': '0' }).end();
-      return;
-    }
-    if (path === HEALTHZ_PATH) {
-      sendJson(res, 200, { status: 'alive', hostId: this.opts.hostId, uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000) }, {}, head);
-      return;
-    }
-    this.opts.readiness().then(
-      (r) => sendJson(res, r.ready ? 200 : 503, r, {}, head),
-      (e: unknown) => sendJson(res, 503, { status: 'not ready', ready: false, reasons: [`readiness check failed: ${(e as Error).message}`], hostId: this.opts.hostId }, {}, head),
-    );
-  }
+/** GET (and HEAD) /healthz and /readyz. */
+export function healthRouter(opts: HealthOptions): Router {
+  const startedAt = Date.now();
+  const router = Router({ caseSensitive: true, strict: true });
+  router
+    .route(HEALTHZ_PATH)
+    .get((req, res) => {
+      req.resume();
+      sendJson(res, 200, { status: 'alive', hostId: opts.hostId, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) });
+    })
+    .all(notAllowed);
+  router
+    .route(READYZ_PATH)
+    .get((req, res) => {
+      req.resume();
+      opts.readiness().then(
+        (r) => sendJson(res, r.ready ? 200 : 503, r),
+        (e: unknown) => sendJson(res, 503, { status: 'not ready', ready: false, reasons: [`readiness check failed: ${(e as Error).message}`], hostId: opts.hostId }),
+      );
+    })
+    .all(notAllowed);
+  return router;
 }

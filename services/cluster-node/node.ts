@@ -6,7 +6,7 @@
  * it. Logger levels (`cluster.loggers.*`) change at once; any other change is logged as taking
  * effect after a restart.
  *
- * Lifecycle (docs/reliability.md): the front door (./health.ts) serves /healthz and /readyz; the
+ * Lifecycle (docs/reliability.md): the health router (./health.ts) serves /healthz and /readyz; the
  * node registers in service discovery (`<root>/service-discovery/midonet-cluster/<host id>`) once
  * the REST API listens; the NSDB session (./session.ts) is reopened after an expiry and handed to
  * the store, discovery and the latches; requests fail fast with 503 while ZooKeeper is away
@@ -33,9 +33,10 @@ import { CLUSTER_SERVICE_NAME, InstanceTakenError, ServiceDiscovery, discoveryBa
 import { listenErrorMessage } from '../../lib/http/listen-error.js';
 import { DEFAULT_KEYSTORE_PATH } from '../../lib/tls/env-file.js';
 import { startHttps, type HttpsOutcome } from '../../lib/tls/https.js';
-import { createRestApi } from '../rest-api/app.js';
+import { serveApp } from '../../lib/http/body.js';
+import { createRestApi, createRestApp, type RestApp } from '../rest-api/app.js';
 import { DrainFileWatch } from './drain-file.js';
-import { FrontDoor, readinessReport, type ReadinessReport } from './health.js';
+import { healthRouter, readinessReport, type ReadinessReport } from './health.js';
 import { HealthPublisher, nodePayload } from './health-publisher.js';
 import { HeartbeatService, type Heartbeat } from './heartbeat.js';
 import { claimHostId, registrationRefused } from './host-claim.js';
@@ -303,9 +304,9 @@ export interface DrainOptions {
 
 /**
  * Starts a node: configuration (central, from ZooKeeper, with `central`), the NSDB session, the
- * store, the REST API behind the front door (health endpoints), service discovery, the leader
+ * store, the REST API behind the health endpoints (one Express application), service discovery, the leader
  * slots and the heartbeat. ZooKeeper being down is waited out (retrying for ever); if that takes
- * more than a second, the front door already listens on the locally known address (--set, else
+ * more than a second, the application already listens on the locally known address (--set, else
  * the defaults) so /healthz and /readyz answer (503) meanwhile. `opts.signal` interrupts a start
  * (StartAborted, everything started so far is stopped).
  */
@@ -314,15 +315,17 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   const signal = opts.signal;
   const local = opts.central ? new Settings(opts.central.overrides ?? {}) : (opts.settings ?? new Settings());
   const state = new NodeState(opts.hostId);
-  const front = new FrontDoor({ hostId: opts.hostId, readiness: () => state.readiness() });
-  // The front door listens early only if the start is slow (ZooKeeper away): otherwise the
+  // The node's one Express application: the health endpoints now, the REST API once it exists.
+  const front = createRestApp({ health: healthRouter({ hostId: opts.hostId, readiness: () => state.readiness() }) });
+  // It listens early only if the start is slow (ZooKeeper away): otherwise the
   // configured address (possibly different, from ZooKeeper) is the only one ever bound.
   let early: { server: Server; host: string; port: number } | undefined;
   let earlyListening: Promise<void> | undefined;
   const earlyTimer = setTimeout(() => {
     const host = local.string('cluster.rest_api.http_host');
     const port = local.number('cluster.rest_api.http_port');
-    const server = createServer(front.handler);
+    const server = createServer(front.serverOptions);
+    serveApp(server, front.app);
     earlyListening = listen(server, port, host).then(
       (addr) => {
         early = { server, host, port };
@@ -404,7 +407,7 @@ async function startServices(
   log: Logger,
   config: RuntimeConfig | undefined,
   state: NodeState,
-  front: FrontDoor,
+  front: RestApp,
   reuse: Server | undefined,
 ): Promise<ClusterNode> {
   const signal = opts.signal;
@@ -502,7 +505,7 @@ async function startServices(
     const restLog = getLogger('org.midonet.cluster.rest-api');
     if (!s.bool('cluster.rest_api.enabled')) restLog.warn('cluster.rest_api.enabled is false: ignored, the REST API is the node\'s front door (/healthz, /readyz, service discovery)');
     const rootUri = s.string('cluster.rest_api.root_uri');
-    const app = createRestApi({
+    const api = createRestApi({
       storage,
       auth,
       rootUri,
@@ -511,9 +514,10 @@ async function startServices(
       metrics,
       tenantScoping: s.bool('cluster.auth.tenant_scoping'),
     });
-    front.attach(app);
+    front.attach(api);
     if (!server) {
-      server = createServer(front.handler);
+      server = createServer(front.serverOptions);
+      serveApp(server, front.app);
       const [host, port] = [s.string('cluster.rest_api.http_host'), s.number('cluster.rest_api.http_port')];
       await listen(server, port, host).catch((e: unknown) => {
         throw new StartupError(listenErrorMessage(e, { host, port, hostKey: 'cluster.rest_api.http_host', portKey: 'cluster.rest_api.http_port' }));
@@ -528,7 +532,8 @@ async function startServices(
     // HTTPS: off for port ≤ 0 or a missing key store; a key store that cannot be used is logged
     // as an error and leaves HTTP serving (lib/tls/https.ts, docs/security.md)
     https = await startHttps({
-      handler: front.handler,
+      handler: front.app,
+      serverOptions: front.serverOptions,
       port: s.number('cluster.rest_api.https_port'),
       host: s.string('cluster.rest_api.https_host'),
       keystorePath: opts.keystore?.path ?? DEFAULT_KEYSTORE_PATH,

@@ -3,13 +3,12 @@
  * `X-Auth-Project`; answers a Token-v1 body and a `sessionId` cookie, or 401 with the original's
  * `WWW-Authenticate` header.
  */
-import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
+import type { IncomingMessage as Request } from 'node:http';
 import { header } from '../../lib/http/exchange.js';
 import { AuthError, type AuthProvider } from '../../lib/auth/provider.js';
 import { HttpError } from '../../lib/http/errors.js';
 import { single } from '../../lib/http/media-types.js';
-import type { Logger } from '../../lib/log/logger.js';
-import { reportError, sendError } from './machinery/router.js';
+import type { Stage } from './exchange.js';
 
 const WWW_AUTHENTICATE = 'Basic  realm="BASIC_AUTH_REALM"';
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
@@ -37,16 +36,23 @@ function credentials(req: Request): { user: string; password: string } {
   return { user: parts[0] as string, password: parts[1] as string };
 }
 
-export function loginHandler(auth: AuthProvider, log: Logger) {
-  return async (req: Request, res: Response): Promise<void> => {
-    try {
+/**
+ * The login stage: answers the token, or fails with the 401 challenge; any refusal of the
+ * provider (AuthError) is a login failure, 401 with its message.
+ */
+export function loginStage(auth: AuthProvider, root: string): Stage {
+  return {
+    name: 'login',
+    async run(ex) {
+      ex.route = `${root}/login`;
+      const { req, res } = ex;
       const { user, password } = credentials(req);
       const project = header(req, 'x-auth-project')?.trim() || null;
       let token;
       try {
         token = await auth.authenticate(user, password, project);
       } catch (e) {
-        if (e instanceof AuthError) throw fail(e.message);
+        if (e instanceof AuthError) throw new AuthError(e.message, 401, { 'WWW-Authenticate': WWW_AUTHENTICATE });
         throw e;
       }
       const expires = token.expires ? formatExpiry(token.expires) : null;
@@ -54,8 +60,6 @@ export function loginHandler(auth: AuthProvider, log: Logger) {
       res.statusCode = 200;
       res.setHeader('Content-Type', `${single('Token', 1)};charset=UTF-8`);
       res.end(JSON.stringify({ key: token.key, expires }));
-    } catch (e) {
-      sendError(res, reportError(log, req, e));
-    }
+    },
   };
 }

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { KeystoneAuthProvider } from '../../lib/auth/keystone/provider.js';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
 import { keystoneSkipReason, startKeystone, type KeystoneServer } from '../support/keystone.js';
+import { RawHttp, requestHead } from '../support/raw-http.js';
 import { assertError, basic, del, get, MT, post, put, rq, type Res } from '../support/rest-helpers.js';
 
 const KEYSTONE = 'org.midonet.cluster.auth.keystone.KeystoneService';
@@ -130,6 +131,26 @@ describe('Keystone provider against a real Keystone', { skip }, () => {
       assertError(await get(`${plain.api}/bridges`, MT.bridges, { token: ' ' }), 401, 'No token was passed in.');
       const bogus = await get(`${plain.api}/bridges`, MT.bridges, { token: 'gAAAAA-not-a-token' });
       assertError(bogus, 401, /^Invalid Keystone credentials: \{error=\{code=404/);
+    });
+
+    it('an unauthenticated write gets its 401 before its body is read', async () => {
+      for (const [token, message] of [[null, 'No token was passed in.'], ['gAAAAA-not-a-token', /^Invalid Keystone credentials: /]] as const) {
+        const c = await RawHttp.open(plain.api);
+        try {
+          const declared = 900 * 1024;
+          await c.write(requestHead('POST', `${plain.api}/bridges`, { ...(token ? { 'X-Auth-Token': token } : {}), 'Content-Type': MT.bridge, 'Content-Length': String(declared) }));
+          await c.write('{"name": "never-read');
+          const res = await c.response();
+          assert.equal(res.status, 401);
+          const body = JSON.parse(res.body) as { message: string; code: number };
+          assert.equal(body.code, 401);
+          if (typeof message === 'string') assert.equal(body.message, message);
+          else assert.match(body.message, message);
+          assert.ok(c.sent < 1024, `${c.sent} bytes sent before the answer`);
+        } finally {
+          c.destroy();
+        }
+      }
     });
 
     it('a burst of requests with one token makes one Keystone call', async () => {

@@ -14,7 +14,8 @@ import { after, before, describe, it } from 'node:test';
 import { applyLoggerLevels, setLoggerLevel } from '../../lib/log/logger.js';
 import { captureLogs, type LogCapture } from '../support/log-capture.js';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
-import { assertCreated, assertStatus, basic, get, MT, post, rq, type Res } from '../support/rest-helpers.js';
+import { RawHttp, requestHead } from '../support/raw-http.js';
+import { assertCreated, assertError, assertStatus, basic, eventually, get, MT, post, rq, zoom, type Res } from '../support/rest-helpers.js';
 import { getTestZooKeeper, uniqueRootKey } from '../support/zk.js';
 
 const PROJECT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -280,5 +281,46 @@ describe('the request id follows the request', () => {
     const committed = cap.records().filter((r) => r['logger'] === 'org.midonet.nsdb' && r['message'] === 'transaction committed');
     assert.ok(committed.length >= 1, cap.text());
     assert.ok(committed.every((r) => r['requestId'] === 'ctx-1'), JSON.stringify(committed));
+  });
+});
+
+describe('failures', () => {
+  it('an unexpected error: 500 with a generic message naming the request id; the details only in the log', async () => {
+    const id = assertCreated(await post(`${t.api}/bridges`, MT.bridge, { name: 'soon-corrupt', tenantId: 'logs' }), `${t.api}/bridges`);
+    // a model that is not protobuf text: nothing the API anticipates
+    await t.node.zk.setData(`${zoom(t)}/models/Network/${id}`, Buffer.from('name: "unterminated\n'));
+    const res = await get(`${t.api}/bridges/${id}`, MT.bridge, { headers: { 'X-Request-Id': 'f-500' } });
+    const body = assertError(res, 500, /^Internal server error \(request id f-500\)/);
+    assert.ok(!JSON.stringify(body).includes('unterminated'), 'the cause leaked into the answer');
+    assert.ok(!res.text.includes('    at '), 'a stack trace in the answer');
+    await accessLines('f-500');
+    const failed = cap.records().filter((r) => r['requestId'] === 'f-500' && r['message'] === 'request failed');
+    assert.equal(failed.length, 1, cap.text());
+    assert.equal(failed[0]?.['level'], 'error');
+    assert.match(String(failed[0]?.['stack']), /\n\s+at /);
+  });
+
+  it('a client that leaves in the middle of its body: 499 in the access log, no error, no stack', async () => {
+    const local = captureLogs({ format: 'json', level: 'debug' });
+    try {
+      const c = await RawHttp.open(t.api);
+      await c.write(requestHead('POST', `${t.api}/bridges`, { 'X-Auth-Token': 't', 'X-Request-Id': 'gone-1', 'Content-Type': MT.bridge, 'Content-Length': '1000' }));
+      await c.write('{"name": "half');
+      // the node has the request once its in-flight gauge counts it besides the scrape itself
+      await eventually(async () => /^midonet_cluster_http_requests_in_flight 2$/m.test((await rq('GET', `${t.node.httpAddress}/metrics`, { token: null })).text), 5000, 'the request in flight');
+      c.destroy();
+      await local.waitFor((l) => l.includes('"requestId":"gone-1"') && l.includes('rest-api.access'));
+      const lines = local.records().filter((r) => r['requestId'] === 'gone-1');
+      const access = lines.filter((r) => r['logger'] === 'org.midonet.cluster.rest-api.access');
+      assert.equal(access.length, 1, local.text());
+      assert.equal(access[0]?.['status'], 499);
+      assert.equal(access[0]?.['aborted'], true);
+      const others = lines.filter((r) => r['logger'] !== 'org.midonet.cluster.rest-api.access');
+      assert.ok(others.every((r) => r['level'] === 'debug' || r['level'] === 'info'), local.text());
+      assert.ok(others.every((r) => r['stack'] === undefined), local.text());
+      assert.ok(others.some((r) => String(r['message']).includes('closed the connection')), local.text());
+    } finally {
+      cap = captureLogs({ format: 'json', level: 'info' });
+    }
   });
 });

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
+import { RawHttp, requestHead } from '../support/raw-http.js';
 import {
   ANY_MESSAGE, assertCreated, assertEmpty, assertError, assertStatus, assertViolations, del, get, MT, post, put, rq, zkCounts, zoom,
 } from '../support/rest-helpers.js';
@@ -286,11 +287,129 @@ describe('oversized bodies → 413', () => {
     await assertUnchanged();
   });
 
+  it('over the declared length: 413 at once, and the connection closed without reading the rest', async () => {
+    const declared = 64 * 1024 * 1024;
+    const c = await RawHttp.open(api);
+    try {
+      await c.write(requestHead('POST', `${api}/bridges`, { 'X-Auth-Token': 't', 'Content-Type': MT.bridge, 'Content-Length': String(declared) }));
+      await c.write(Buffer.alloc(64 * 1024, 0x20));
+      const res = await c.response();
+      assert.equal(res.status, 413);
+      assert.equal(res.headers['connection'], 'close');
+      assert.equal(JSON.parse(res.body).code, 413);
+      // the node does not wait for the 64 MiB it was promised
+      await c.serverClosed();
+      assert.ok(c.sent < declared / 100, `${c.sent} bytes sent`);
+    } finally {
+      c.destroy();
+    }
+    await assertUnchanged();
+  });
+
+  it('chunked, once the bytes pass the limit: 413, and the connection closed while the client is still sending', async () => {
+    const c = await RawHttp.open(api);
+    try {
+      await c.write(requestHead('POST', `${api}/bridges`, { 'X-Auth-Token': 't', 'Content-Type': MT.bridge, 'Transfer-Encoding': 'chunked' }));
+      const piece = Buffer.alloc(128 * 1024, 0x20);
+      // 1.25 MiB in chunks, never the last chunk: only the limit can end this request
+      for (let i = 0; i < 10 && !c.closed; i++) await c.write(Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n')]));
+      const res = await c.response();
+      assert.equal(res.status, 413);
+      assert.equal(res.headers['connection'], 'close');
+      await c.serverClosed();
+    } finally {
+      c.destroy();
+    }
+    await assertUnchanged();
+  });
+
   it('a body just under the limit is accepted', async () => {
     const body = JSON.stringify({ name: 'under', padding: 'y'.repeat(1024 * 1024 - 100) });
     assert.ok(Buffer.byteLength(body) <= 1024 * 1024);
     const res = await rq('POST', `${api}/bridges`, { headers: { 'Content-Type': MT.bridge }, rawBody: body });
     const id = assertCreated(res, `${api}/bridges`);
+    assertEmpty(await del(`${api}/bridges/${id}`), 204);
+  });
+});
+
+describe('body encoding and framing', () => {
+  it('invalid UTF-8 → 400 in the API error format, nothing stored', async () => {
+    const raw = Buffer.concat([Buffer.from('{"name": "bad'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('", "tenantId": "t"}')]);
+    assertError(await rq('POST', `${api}/bridges`, { headers: { 'Content-Type': MT.bridge }, rawBody: raw }), 400, /not valid UTF-8/);
+    assertError(await rq('PUT', `${api}/bridges/${bridgeId}`, { headers: { 'Content-Type': MT.bridge }, rawBody: raw }), 400, /not valid UTF-8/);
+    await assertUnchanged();
+  });
+
+  it('a leading UTF-8 byte order mark is accepted', async () => {
+    const raw = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"name": "café", "tenantId": "bom"}')]);
+    const id = assertCreated(await rq('POST', `${api}/bridges`, { headers: { 'Content-Type': MT.bridge }, rawBody: raw }), `${api}/bridges`);
+    assert.equal((await get(`${api}/bridges/${id}`, MT.bridge)).json.name, 'café');
+    assertEmpty(await del(`${api}/bridges/${id}`), 204);
+  });
+
+  it('Transfer-Encoding other than chunked (gzip, chunked) → 501, the connection closed, nothing stored', async () => {
+    const c = await RawHttp.open(api);
+    try {
+      await c.write(requestHead('POST', `${api}/bridges`, { 'X-Auth-Token': 't', 'Content-Type': MT.bridge, 'Transfer-Encoding': 'gzip, chunked' }));
+      const body = Buffer.from('{"name": "gz", "tenantId": "t"}');
+      await c.write(Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]));
+      const res = await c.response();
+      assert.equal(res.status, 501);
+      assert.equal(res.headers['connection'], 'close');
+      assert.match(res.headers['content-type'] ?? '', /^application\/vnd\.org\.midonet\.Error-v1\+json/);
+      assert.equal(JSON.parse(res.body).code, 501);
+      await c.serverClosed();
+    } finally {
+      c.destroy();
+    }
+    await assertUnchanged();
+  });
+
+  it('a refusal before the body is read (405) arrives while the client still holds the body', async () => {
+    const c = await RawHttp.open(api);
+    try {
+      const declared = 900 * 1024;
+      await c.write(requestHead('POST', `${api}/ports`, { 'X-Auth-Token': 't', 'Content-Type': MT.port, 'Content-Length': String(declared) }));
+      await c.write('{"type": "Bridge"');
+      const res = await c.response();
+      assert.equal(res.status, 405);
+      assert.ok(c.sent < 1024, `${c.sent} bytes sent`);
+    } finally {
+      c.destroy();
+    }
+    await assertUnchanged();
+  });
+});
+
+describe('Expect: 100-continue', () => {
+  it('the body is invited only once the request may be served: 405 at once, without 100 Continue', async () => {
+    const c = await RawHttp.open(api);
+    try {
+      await c.write(requestHead('POST', `${api}/ports`, { 'X-Auth-Token': 't', 'Content-Type': MT.port, 'Content-Length': '17', Expect: '100-continue' }));
+      const res = await c.response();
+      assert.equal(res.status, 405);
+      assert.deepEqual(c.interim, []);
+    } finally {
+      c.destroy();
+    }
+    await assertUnchanged();
+  });
+
+  it('an acceptable request gets 100 Continue, then its answer', async () => {
+    const c = await RawHttp.open(api);
+    let id: string;
+    try {
+      const body = Buffer.from('{"name": "continued", "tenantId": "t"}');
+      await c.write(requestHead('POST', `${api}/bridges`, { 'X-Auth-Token': 't', 'Content-Type': MT.bridge, 'Content-Length': String(body.length), Expect: '100-continue' }));
+      await c.continued();
+      await c.write(body);
+      const res = await c.response();
+      assert.equal(res.status, 201);
+      id = (res.headers['location'] ?? '').split('/').pop() as string;
+    } finally {
+      c.destroy();
+    }
+    assert.equal((await get(`${api}/bridges/${id}`, MT.bridge)).json.name, 'continued');
     assertEmpty(await del(`${api}/bridges/${id}`), 204);
   });
 });

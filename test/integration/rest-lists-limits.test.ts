@@ -12,7 +12,7 @@ import { printText } from '../../lib/nsdb/codec/text-format.js';
 import { ChangeOwner } from '../../lib/nsdb/provenance.js';
 import { MAX_REQUEST_BYTES } from '../../lib/nsdb/transaction.js';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
-import { assertCreated, assertError, assertStatus, get, MT, post } from '../support/rest-helpers.js';
+import { assertCreated, assertError, assertStatus, get, MT, post, zoom } from '../support/rest-helpers.js';
 
 let t: TestNode;
 
@@ -75,6 +75,16 @@ describe('lists', () => {
     const none = await get(`${t.api}/bridges/${empty}/ports`, MT.ports);
     assertStatus(none, 200);
     assert.equal(none.text, '[]');
+  });
+
+  it('an item that cannot be read: a 500 before the list has started; after, the connection is cut, never a short list that looks whole', async () => {
+    const { bridge, ports } = await bridgeWithPorts(800);
+    // a stored port that is not protobuf text: nothing the API anticipates
+    const corrupt = (id: string): Promise<unknown> => t.node.zk.setData(`${zoom(t)}/models/Port/${id}`, Buffer.from('interface_name: "unterminated\n'));
+    await corrupt(ports[ports.length - 1] as string);
+    await assert.rejects(get(`${t.api}/bridges/${bridge}/ports`, MT.ports), /aborted|socket hang up|ECONNRESET/);
+    await corrupt(ports[0] as string);
+    assertError(await get(`${t.api}/bridges/${bridge}/ports`, MT.ports), 500, /^Internal server error \(request id [^)]+\); the node's log has the details\.$/);
   });
 
   it('a list of a missing parent is still a 404', async () => {

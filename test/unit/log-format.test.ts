@@ -6,7 +6,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { configureLogging, getLogger, logFormat, withLogContext } from '../../lib/log/logger.js';
-import { requestIdOf, templateMatcher } from '../../services/rest-api/app.js';
+import { HttpError } from '../../lib/http/errors.js';
+import { requestIdOf } from '../../services/rest-api/app.js';
+import { routeTable } from '../../services/rest-api/machinery/router.js';
+import type { RouteDef } from '../../services/rest-api/machinery/types.js';
 import { captureLogs } from '../support/log-capture.js';
 
 describe('JSON lines', () => {
@@ -87,16 +90,35 @@ describe('request id', () => {
 });
 
 describe('route templates', () => {
-  it('matches simple templates, literal segments first, nothing else', () => {
-    const match = templateMatcher(['/', '/bridges', '/bridges/:id', '/bridges/:id/ports', '/hosts/:id/ports', '/hosts/:hostId/interfaces/:name', '/x/*splat']);
+  const route = (path: string, method: RouteDef['method'] = 'GET'): RouteDef => ({ method, path, handler: async () => ({ status: 204 }) });
+
+  it('matches simple templates, in declaration order, nothing else (the label of every request)', () => {
+    const table = routeTable(
+      ['/', '/bridges', '/bridges/:id', '/bridges/:id/ports', '/hosts/:id/ports', '/hosts/:hostId/interfaces/:name', '/ports/:id', '/ports/:id/link'].map((p) => route(p)),
+      ['/reserved'],
+    );
+    const match = (p: string): string | undefined => table.match(p)?.template;
     assert.equal(match('/'), '/');
     assert.equal(match('/bridges'), '/bridges');
     assert.equal(match('/bridges/'), '/bridges');
     assert.equal(match('/bridges/1234'), '/bridges/:id');
     assert.equal(match('/bridges/1234/ports'), '/bridges/:id/ports');
     assert.equal(match('/hosts/h1/interfaces/eth0'), '/hosts/:hostId/interfaces/:name');
+    assert.equal(match('/Bridges'), undefined, 'case-sensitive below the root');
+    assert.equal(match('/bridges//ports'), undefined, 'a parameter is one non-empty segment');
     assert.equal(match('/bridges/1/2/3'), undefined);
     assert.equal(match('/nothing'), undefined);
-    assert.equal(match('/x/a'), undefined);
+    assert.equal(match('/reserved'), '/reserved');
+    assert.throws(() => routeTable([route('/x/*splat')], []), /not made of literal and :param segments/);
+    assert.throws(() => routeTable([route('/a'), route('/a')], []), /duplicate route GET \/a/);
+  });
+
+  it('decodes parameters (400 for a malformed escape) and answers 405 with Allow for other methods', () => {
+    const table = routeTable([route('/bridges/:id'), route('/bridges/:id', 'PUT')], ['/reserved']);
+    assert.deepEqual(table.match('/bridges/a%20b')?.params(), { id: 'a b' });
+    assert.throws(() => table.match('/bridges/%E0%A4%A')?.params(), (e: unknown) => e instanceof HttpError && e.status === 400 && e.message === "Failed to decode param '%E0%A4%A'");
+    assert.equal(table.match('/bridges/x')?.routeFor('HEAD').method, 'GET');
+    assert.throws(() => table.match('/bridges/x')?.routeFor('POST'), (e: unknown) => e instanceof HttpError && e.status === 405 && e.headers['Allow'] === 'GET, PUT, OPTIONS');
+    assert.throws(() => table.match('/reserved')?.routeFor('GET'), (e: unknown) => e instanceof HttpError && e.status === 405 && e.headers['Allow'] === 'OPTIONS');
   });
 });

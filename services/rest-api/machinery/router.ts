@@ -1,26 +1,21 @@
 /**
- * Serves a set of RouteDefs under the API root: one dispatcher per path so that an unknown
- * method answers 405 with `Allow`, negotiation before the handler, errors in the API's format.
+ * The API's routes as a table, and the writing of replies.
  *
- * Matching is done here, not by registering one express route per path: express would try each
- * path's regular expression in turn on every request (61 paths today). Templates are made only
- * of literal and `:param` segments; they are compiled into segment lists indexed by segment
- * count and first segment, and tried in registration order, with express's rules:
- * case-sensitive, one optional trailing slash, a parameter matches one non-empty segment and is
- * percent-decoded (a malformed escape is a 400).
+ * `routeTable` compiles the RouteDefs once: a template is made only of literal and `:param`
+ * segments; templates are indexed by segment count and first segment and tried in registration
+ * order, with Express's rules for paths: case-sensitive, one optional trailing slash, a
+ * parameter matches one non-empty segment and is percent-decoded (a malformed escape is a 400).
+ * Matching is one stage of the request pipeline (services/rest-api/stages.ts), done before
+ * authentication so that every answer, refusals included, carries its route template as label;
+ * registering one Express route per path would have Express try the paths' regular expressions
+ * in turn on every request (docs/decisions/0012-express-http-layer.md).
  */
 import { parse as parseQueryString } from 'node:querystring';
-import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
-import { header, pathOf } from '../../../lib/http/exchange.js';
-import { HttpError, methodNotAllowed, toHttpError, badRequest } from '../../../lib/http/errors.js';
+import type { ServerResponse as Response } from 'node:http';
+import { HttpError, methodNotAllowed, badRequest } from '../../../lib/http/errors.js';
 import { ERROR_TYPE } from '../../../lib/http/media-types.js';
-import type { Logger } from '../../../lib/log/logger.js';
-import { checkRequestType, negotiateResponse } from './negotiate.js';
-import type { Reply, RequestContext, RouteDef } from './types.js';
+import type { Reply, RouteDef } from './types.js';
 
-export type ContextFactory = (req: Request) => Omit<RequestContext, 'params' | 'query' | 'body' | 'memo'>;
-
-/** JSON text of a reply body; bigints (64-bit proto fields) as numbers. */
 export function toJson(body: unknown): string {
   try {
     return JSON.stringify(body);
@@ -34,8 +29,9 @@ export function toJson(body: unknown): string {
 /** A list is sent in pieces of about this many characters once it is larger (chunked encoding). */
 const LIST_CHUNK = 64 * 1024;
 
+/** Writes a reply that is not a list: headers, status, the JSON body if any. */
 export function sendReply(res: Response, reply: Reply): void {
-  for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
+  if (reply.headers) for (const k in reply.headers) res.setHeader(k, reply.headers[k] as string);
   res.statusCode = reply.status;
   if (reply.body === undefined) {
     res.end();
@@ -45,14 +41,21 @@ export function sendReply(res: Response, reply: Reply): void {
   res.end(toJson(reply.body));
 }
 
+function startReply(res: Response, reply: Reply): void {
+  if (reply.headers) for (const k in reply.headers) res.setHeader(k, reply.headers[k] as string);
+  res.statusCode = reply.status;
+  res.setHeader('Content-Type', reply.contentType ?? 'application/json');
+}
+
 /**
  * Sends `reply.items` as a JSON array (undefined items skipped), writing as the items arrive: a
  * small list goes out in one piece with a Content-Length, a larger one (LIST_CHUNK) starts before
- * the rest is read and rendered. An error before the first piece is an ordinary error reply;
- * after it, the status is gone and the connection is cut (the error is logged), so the client
- * sees a truncated body, never a short list that looks whole.
+ * the rest is read and rendered, with chunked encoding, and waits for the client to take each
+ * piece (bounded memory). An error of the items is thrown: before the first piece it becomes an
+ * ordinary error reply; after it the status is gone (`res.headersSent`), the error handler cuts
+ * the connection, so the client sees a truncated body, never a short list that looks whole.
  */
-async function streamReply(res: Response, reply: Reply & { items: AsyncIterable<unknown> }, onError: (e: unknown) => HttpError): Promise<void> {
+export async function streamReply(res: Response, reply: Reply & { items: AsyncIterable<unknown> }): Promise<void> {
   let text = '[';
   let started = false;
   let count = 0;
@@ -67,9 +70,7 @@ async function streamReply(res: Response, reply: Reply & { items: AsyncIterable<
       if (text.length >= LIST_CHUNK) {
         if (!started) {
           started = true;
-          for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
-          res.statusCode = reply.status;
-          res.setHeader('Content-Type', reply.contentType ?? 'application/json');
+          startReply(res, reply);
         }
         const more = res.write(text);
         text = '';
@@ -84,28 +85,17 @@ async function streamReply(res: Response, reply: Reply & { items: AsyncIterable<
         });
       }
     }
-  } catch (e) {
-    if (!started) {
-      sendError(res, onError(e));
-      return;
-    }
-    onError(e);
-    res.destroy();
-    return;
   } finally {
     await iterator.return?.();
   }
   text += ']';
-  if (!started) {
-    for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
-    res.statusCode = reply.status;
-    res.setHeader('Content-Type', reply.contentType ?? 'application/json');
-  }
+  if (!started) startReply(res, reply);
   res.end(text);
 }
 
+/** Writes an error in the API's format (the original's empty bodies stay empty). */
 export function sendError(res: Response, err: HttpError): void {
-  for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+  for (const k in err.headers) res.setHeader(k, err.headers[k] as string);
   res.statusCode = err.status;
   const body = err.body();
   if (body === undefined) {
@@ -116,25 +106,8 @@ export function sendError(res: Response, err: HttpError): void {
   res.end(JSON.stringify(body));
 }
 
-export function reportError(log: Logger, req: Request, e: unknown): HttpError {
-  const err = toHttpError(e);
-  if (err.status >= 500) {
-    log.error('request failed', { method: req.method, path: pathOf(req), status: err.status, error: String(e), stack: (e as Error)?.stack });
-  }
-  return err;
-}
-
-function parseBody(raw: Buffer | undefined): unknown {
-  if (!raw || raw.length === 0) return undefined;
-  try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
-  } catch (e) {
-    throw badRequest(`Malformed JSON in the request body: ${(e as Error).message}`);
-  }
-}
-
-/** Query parameters, first value of each (parsed as express 5's default "simple" parser does, only when present). */
-function queryOf(url: string): Record<string, string> {
+/** Query parameters, first value of each (parsed as Express 5's "simple" parser does, only when present). */
+export function queryOf(url: string): Record<string, string> {
   const q = url.indexOf('?');
   if (q < 0) return {};
   const out: Record<string, string> = {};
@@ -148,20 +121,25 @@ interface Compiled {
   /** literal text, or null for a parameter */
   literals: (string | null)[];
   names: string[];
+  /** the routes by method; empty for a reserved path (405 for every method) */
   methods: Map<string, RouteDef>;
+  /** the Allow header of a 405 */
+  allow: string[];
 }
 
 const SIMPLE_SEGMENT = /^(:[A-Za-z_][A-Za-z0-9_]*|[A-Za-z0-9_.~-]+)$/;
 
 function compile(path: string, methods: Map<string, RouteDef>): Compiled | undefined {
+  const allow = [...methods.keys(), 'OPTIONS'];
+  if (path === '/') return { path, literals: [], names: [], methods, allow };
   const segments = path.split('/').slice(1);
-  if (path === '/') return { path, literals: [], names: [], methods };
   if (!path.startsWith('/') || segments.some((s) => !SIMPLE_SEGMENT.test(s))) return undefined;
   return {
     path,
     literals: segments.map((s) => (s.startsWith(':') ? null : s)),
     names: segments.filter((s) => s.startsWith(':')).map((s) => s.slice(1)),
     methods,
+    allow,
   };
 }
 
@@ -174,55 +152,45 @@ function decodeParam(value: string): string {
   }
 }
 
-/** Finds the first template (in registration order) matching a path below the API root. */
-function matcher(compiled: Compiled[]): (pathname: string) => { route: Compiled; params: Record<string, string> } | undefined {
-  const index = new Map<string, Compiled[]>();
-  const keyOf = (count: number, first: string | null): string => `${count}/${first ?? ':'}`;
-  for (const c of compiled) {
-    const k = keyOf(c.literals.length, c.literals[0] ?? null);
-    const list = index.get(k) ?? [];
-    list.push(c);
-    index.set(k, list);
+/** A path matched to a template; its parameters are decoded on demand (a bad escape is a 400). */
+export class RouteMatch {
+  constructor(
+    private readonly compiled: Compiled,
+    private readonly segments: string[],
+  ) {}
+
+  /** the template, as declared: /bridges/:id */
+  get template(): string {
+    return this.compiled.path;
   }
-  return (pathname) => {
-    let p = pathname;
-    if (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
-    const segments = p === '/' ? [] : p.split('/').slice(1);
-    // candidates: those whose first segment is this literal, and those starting with a parameter,
-    // merged back into registration order
-    const a = index.get(keyOf(segments.length, segments[0] ?? null)) ?? [];
-    const b = segments.length > 0 ? (index.get(keyOf(segments.length, null)) ?? []) : [];
-    const candidates = b.length === 0 ? a : a.length === 0 ? b : [...a, ...b].sort((x, y) => compiled.indexOf(x) - compiled.indexOf(y));
-    for (const c of candidates) {
-      let ok = true;
-      for (let i = 0; i < segments.length; i++) {
-        const lit = c.literals[i];
-        const seg = segments[i] as string;
-        if (lit === null ? seg === '' : lit !== seg) {
-          ok = false;
-          break;
-        }
-      }
-      if (!ok) continue;
-      const params: Record<string, string> = {};
-      let n = 0;
-      for (let i = 0; i < segments.length; i++) if (c.literals[i] === null) params[c.names[n++] as string] = decodeParam(segments[i] as string);
-      return { route: c, params };
-    }
-    return undefined;
-  };
+
+  /** The route serving `method` (HEAD is served as GET); 405 with Allow if there is none. */
+  routeFor(method: string): RouteDef {
+    const route = this.compiled.methods.get(method === 'HEAD' ? 'GET' : method);
+    if (!route) throw methodNotAllowed(this.compiled.allow);
+    return route;
+  }
+
+  /** The parameters, percent-decoded (400 for a malformed escape). */
+  params(): Record<string, string> {
+    const params: Record<string, string> = {};
+    const { literals, names } = this.compiled;
+    let n = 0;
+    for (let i = 0; i < this.segments.length; i++) if (literals[i] === null) params[names[n++] as string] = decodeParam(this.segments[i] as string);
+    return params;
+  }
+}
+
+export interface RouteTable {
+  /** The template matching a path below the API root (without query), or undefined. */
+  match(pathname: string): RouteMatch | undefined;
 }
 
 /**
- * Serves one request below the API root.
- * `path`: the request's path below the root, without the query; `rawBody`: its body, read.
- * Returns the route template that served it, or undefined when no template matches (the caller
- * answers 404); the answer itself is sent asynchronously.
+ * The table of `routes`; `reserved`: paths that exist but serve no method (405 for everything).
+ * Two routes with the same method and path are a declaration error.
  */
-export type ApiDispatcher = (req: Request, res: Response, path: string, rawBody: Buffer | undefined) => string | undefined;
-
-/** `reserved`: paths that exist but serve no method (405 for everything). */
-export function buildRouter(routes: RouteDef[], reserved: string[], makeContext: ContextFactory): ApiDispatcher {
+export function routeTable(routes: RouteDef[], reserved: string[]): RouteTable {
   const byPath = new Map<string, Map<string, RouteDef>>();
   for (const path of reserved) if (!byPath.has(path)) byPath.set(path, new Map());
   for (const r of routes) {
@@ -231,56 +199,44 @@ export function buildRouter(routes: RouteDef[], reserved: string[], makeContext:
     m.set(r.method, r);
     byPath.set(r.path, m);
   }
-
-  const dispatch = async (req: Request, res: Response, methods: Map<string, RouteDef>, params: Record<string, string>, rawBody: Buffer | undefined): Promise<void> => {
-    const base = makeContext(req);
-    try {
-      const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
-      const route = methods.get(method);
-      if (!route) throw methodNotAllowed([...methods.keys(), 'OPTIONS']);
-      const regime = route.regime ?? 'G';
-      let responseType: string | undefined;
-      if ((method === 'POST' || method === 'PUT') && route.consumes) {
-        checkRequestType(regime, header(req, 'content-type'), route.consumes);
-      }
-      if (method === 'GET' && route.produces) {
-        responseType = negotiateResponse(regime, header(req, 'accept'), route.produces);
-      }
-      const body = method === 'POST' || method === 'PUT' ? parseBody(rawBody) : undefined;
-      const ctx: RequestContext = {
-        ...base,
-        params,
-        query: queryOf(req.url ?? '/'),
-        body,
-        responseType,
-        memo: new Map(),
-      };
-      const reply = await route.handler(ctx);
-      if ((reply.body !== undefined || reply.items) && !reply.contentType) reply.contentType = responseType;
-      if (reply.items) await streamReply(res, reply as Reply & { items: AsyncIterable<unknown> }, (e) => reportError(base.log, req, e));
-      else sendReply(res, reply);
-    } catch (e) {
-      sendError(res, reportError(base.log, req, e));
-    }
-  };
-
   const compiled: Compiled[] = [];
   for (const [path, methods] of byPath) {
     const c = compile(path, methods);
     if (!c) throw new Error(`route template ${path} is not made of literal and :param segments`);
     compiled.push(c);
   }
-  const match = matcher(compiled);
-  return (req, res, path, rawBody) => {
-    let found;
-    try {
-      found = match(path);
-    } catch (e) {
-      sendError(res, reportError(makeContext(req).log, req, e));
-      return path;
-    }
-    if (!found) return undefined;
-    void dispatch(req, res, found.route.methods, found.params, rawBody);
-    return found.route.path;
+  const order = new Map(compiled.map((c, i) => [c, i]));
+  const index = new Map<string, Compiled[]>();
+  const keyOf = (count: number, first: string | null): string => `${count}/${first ?? ':'}`;
+  for (const c of compiled) {
+    const k = keyOf(c.literals.length, c.literals[0] ?? null);
+    const list = index.get(k) ?? [];
+    list.push(c);
+    index.set(k, list);
+  }
+  return {
+    match(pathname) {
+      let p = pathname;
+      if (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
+      const segments = p === '/' || p === '' ? [] : p.split('/').slice(1);
+      // candidates: those whose first segment is this literal, and those starting with a
+      // parameter, merged back into registration order
+      const a = index.get(keyOf(segments.length, segments[0] ?? null)) ?? [];
+      const b = segments.length > 0 ? (index.get(keyOf(segments.length, null)) ?? []) : [];
+      const candidates = b.length === 0 ? a : a.length === 0 ? b : [...a, ...b].sort((x, y) => (order.get(x) as number) - (order.get(y) as number));
+      for (const c of candidates) {
+        let ok = true;
+        for (let i = 0; i < segments.length; i++) {
+          const lit = c.literals[i];
+          const seg = segments[i] as string;
+          if (lit === null ? seg === '' : lit !== seg) {
+            ok = false;
+            break;
+          }
+        }
+        if (ok) return new RouteMatch(c, segments);
+      }
+      return undefined;
+    },
   };
 }

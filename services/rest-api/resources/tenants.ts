@@ -6,7 +6,7 @@
  * i.e. the collection URIs with `?tenant_id=<id>` (§6.19).
  */
 import { header } from '../../../lib/http/exchange.js';
-import { AuthError, type Identity, type Tenant } from '../../../lib/auth/provider.js';
+import type { Identity, Tenant } from '../../../lib/auth/provider.js';
 import { HttpError } from '../../../lib/http/errors.js';
 import { collection, single } from '../../../lib/http/media-types.js';
 import { message } from '../../../lib/http/messages.js';
@@ -37,16 +37,6 @@ export function tenantJson(t: Tenant, base: string): Record<string, unknown> {
   return json;
 }
 
-/** A provider failure keeps the provider's status and message (Keystone: 401 / 503). */
-async function fromProvider<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (e) {
-    if (e instanceof AuthError) throw new HttpError(e.status, e.message, { headers: e.headers });
-    throw e;
-  }
-}
-
 /** `limit` is an int; anything else is ignored, as in the original. */
 function parseLimit(raw: string | undefined): number | undefined {
   if (raw === undefined || !/^[+-]?\d{1,10}$/.test(raw.trim())) return undefined;
@@ -75,7 +65,7 @@ const ownTenantOnly: RouteTenancy = {
   kind: 'custom',
   wrap: () => async (ctx) => {
     const identity = ctx.identity as Identity;
-    const t = await fromProvider(() => ctx.auth.tenant(identity.token, identity.tenantId));
+    const t = await ctx.auth.tenant(identity.token, identity.tenantId);
     return { status: 200, body: [tenantJson(t, ctx.base)] };
   },
 };
@@ -88,6 +78,8 @@ const ownTenant: RouteTenancy = {
   },
 };
 
+// A refusal of the provider (AuthError: Keystone's 401, 503) keeps its status and message
+// (lib/http/errors.ts toHttpError).
 export const tenantRoutes: RouteDef[] = [
   {
     method: 'GET',
@@ -96,7 +88,7 @@ export const tenantRoutes: RouteDef[] = [
     produces: [TENANT_COLLECTION_TYPE],
     tenancy: ownTenantOnly,
     async handler(ctx) {
-      const list = await fromProvider(() => ctx.auth.tenants(token(ctx), ctx.query['marker'], parseLimit(ctx.query['limit'])));
+      const list = await ctx.auth.tenants(token(ctx), ctx.query['marker'], parseLimit(ctx.query['limit']));
       return { status: 200, body: list.map((t) => tenantJson(t, ctx.base)) };
     },
   },
@@ -107,7 +99,7 @@ export const tenantRoutes: RouteDef[] = [
     produces: [TENANT_TYPE],
     tenancy: ownTenant,
     async handler(ctx) {
-      const t = await fromProvider(() => ctx.auth.tenant(token(ctx), ctx.params['id'] ?? ''));
+      const t = await ctx.auth.tenant(token(ctx), ctx.params['id'] ?? '');
       return { status: 200, body: tenantJson(t, ctx.base) };
     },
   },
