@@ -45,7 +45,7 @@ function queryFilter(def: AnyResource, ctx: RequestContext): (proto: Msg) => boo
   const active: ((proto: Msg) => boolean)[] = [];
   for (const [param, predicate] of Object.entries(def.filters ?? {})) {
     const value = ctx.query[param];
-    if (value !== undefined) active.push((p) => predicate(p, value));
+    if (value !== undefined) active.push((p) => predicate(p, value, ctx.query));
   }
   return (p) => active.every((f) => f(p));
 }
@@ -167,6 +167,7 @@ async function update(def: AnyResource, ctx: RequestContext) {
     proto['id'] = id;
     await def.hooks?.beforeUpdate?.(tx, proto, current, dto, ctx);
     await tx.update(def.clazz, proto);
+    await def.hooks?.afterUpdate?.(tx, proto, current, dto, ctx);
   });
   return { status: 204 };
 }
@@ -194,8 +195,22 @@ async function remove(def: AnyResource, ctx: RequestContext) {
 export function reservedPaths(def: AnyResource): string[] {
   const out: string[] = [];
   if (def.list === false && !def.create) out.push(`/${def.segment}`);
-  for (const parent of def.parents ?? []) out.push(`/${parent.segment}/:id/${def.segment}/:childId`);
+  for (const parent of def.parents ?? []) {
+    if ((parent.itemMethods ?? []).length === 0) out.push(`/${parent.segment}/:id/${def.segment}/:childId`);
+  }
   return out;
+}
+
+/**
+ * A child's own operation served below its parent (`/parents/{id}/children/{childId}`): the
+ * parent must exist (404), then it is the operation on `/children/{childId}`.
+ */
+function belowParent(parent: ParentDef, op: (ctx: RequestContext) => Promise<{ status: number }>): (ctx: RequestContext) => Promise<{ status: number }> {
+  return async (ctx) => {
+    const parentId = pathId(ctx);
+    if (!(await ctx.storage.exists(parent.clazz, parentId))) throw new NotFoundError(parent.clazz, parentId);
+    return op({ ...ctx, params: { ...ctx.params, id: ctx.params['childId'] ?? '' } });
+  };
 }
 
 /** The routes a declaration implies. */
@@ -225,6 +240,12 @@ export function resourceRoutes(def: AnyResource): RouteDef[] {
     }
     if (parent.create !== false) {
       routes.push({ method: 'POST', path, regime: 'G', consumes, handler: (c) => create(def, c, parent) });
+    }
+    const item = `${path}/:childId`;
+    for (const method of parent.itemMethods ?? []) {
+      if (method === 'GET') routes.push({ method, path: item, regime: 'G', produces: def.media.single, handler: belowParent(parent, (c) => getOne(def, c)) });
+      if (method === 'PUT') routes.push({ method, path: item, regime: 'G', consumes, handler: belowParent(parent, (c) => update(def, c)) });
+      if (method === 'DELETE') routes.push({ method, path: item, handler: belowParent(parent, (c) => remove(def, c)) });
     }
   }
   return routes;

@@ -37,6 +37,11 @@ const LIST_CHUNK = 64 * 1024;
 export function sendReply(res: Response, reply: Reply): void {
   for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
   res.statusCode = reply.status;
+  if (reply.text !== undefined) {
+    res.setHeader('Content-Type', reply.contentType ?? 'text/plain');
+    res.end(reply.text);
+    return;
+  }
   if (reply.body === undefined) {
     res.end();
     return;
@@ -246,7 +251,8 @@ export function buildRouter(routes: RouteDef[], reserved: string[], makeContext:
       if (method === 'GET' && route.produces) {
         responseType = negotiateResponse(regime, header(req, 'accept'), route.produces);
       }
-      const body = method === 'POST' || method === 'PUT' ? parseBody(rawBody) : undefined;
+      const hasBody = method === 'POST' || method === 'PUT';
+      const body = !hasBody ? undefined : route.bodyText ? (rawBody?.toString('utf8') ?? '') : parseBody(rawBody);
       const ctx: RequestContext = {
         ...base,
         params,
@@ -256,7 +262,7 @@ export function buildRouter(routes: RouteDef[], reserved: string[], makeContext:
         memo: new Map(),
       };
       const reply = await route.handler(ctx);
-      if ((reply.body !== undefined || reply.items) && !reply.contentType) reply.contentType = responseType;
+      if ((reply.body !== undefined || reply.items || reply.text !== undefined) && !reply.contentType) reply.contentType = responseType;
       if (reply.items) await streamReply(res, reply as Reply & { items: AsyncIterable<unknown> }, (e) => reportError(base.log, req, e));
       else sendReply(res, reply);
     } catch (e) {

@@ -105,6 +105,12 @@ export interface ParentDef<C extends ModelClass = ModelClass, P extends ModelCla
   wrongVariantMessage?: string;
   list?: boolean;
   create?: boolean;
+  /**
+   * Methods served on one child below the parent (`/parents/{id}/children/{childId}`), which the
+   * original's sub-resources answer as on the child's own path; the parent must exist. Other
+   * methods there answer 405.
+   */
+  itemMethods?: ('GET' | 'PUT' | 'DELETE')[];
 }
 
 export type Regime = 'G' | 'E';
@@ -126,7 +132,7 @@ export interface RequestContext {
   req: IncomingMessage;
   params: Record<string, string>;
   query: Record<string, string>;
-  /** parsed JSON body of POST/PUT (undefined for other methods) */
+  /** parsed JSON body of POST/PUT (undefined for other methods; the text itself for `bodyText` routes) */
   body: unknown;
   /** the negotiated response type, when the route produces a body */
   responseType?: string;
@@ -142,6 +148,8 @@ export interface Reply {
    * long list starts before it is all read and rendered. Takes the place of `body`.
    */
   items?: AsyncIterable<unknown>;
+  /** A body sent as it is (text/plain answers), in place of `body`. */
+  text?: string;
   contentType?: string;
   headers?: Record<string, string>;
 }
@@ -159,13 +167,18 @@ export interface ResourceHooks<M = Msg> {
   /** Inside the create transaction, after tx.create (objects owned by the new one, …). */
   afterCreate?(tx: Transaction, proto: M, dto: Dto, ctx: RequestContext): Promise<void>;
   beforeUpdate?(tx: Transaction, proto: M, current: M, dto: Dto, ctx: RequestContext): Promise<void>;
+  /** Inside the update transaction, after tx.update (objects owned by the updated one, …). */
+  afterUpdate?(tx: Transaction, proto: M, current: M, dto: Dto, ctx: RequestContext): Promise<void>;
   beforeDelete?(tx: Transaction, current: M, ctx: RequestContext): Promise<void>;
   /** Adds state-derived fields to the JSON (e.g. port `active`). */
   decorate?(json: Dto, proto: M, ctx: RequestContext): Promise<void>;
 }
 
-/** A list filter (`?tenant_id=`): keeps the objects it is true for (a method, checked both ways). */
-export type Filter<M> = { keep(proto: M, value: string): boolean }['keep'];
+/**
+ * A list filter (`?tenant_id=`): keeps the objects it is true for (a method, checked both ways);
+ * `query` is the whole query, for filters that give way to another parameter.
+ */
+export type Filter<M> = { keep(proto: M, value: string, query: Readonly<Record<string, string>>): boolean }['keep'];
 
 export interface OpDecl {
   regime?: Regime;
@@ -206,5 +219,7 @@ export interface RouteDef {
   produces?: string[];
   /** types this route accepts (POST/PUT) */
   consumes?: string[];
+  /** The request body reaches the handler as text (`ctx.body` is a string), not parsed as JSON. */
+  bodyText?: boolean;
   handler: Handler;
 }
