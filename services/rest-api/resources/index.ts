@@ -17,8 +17,12 @@ import { routerRoutesList, routes } from './routes.js';
 import { routers } from './routers.js';
 import { systemStateRoute } from './system-state.js';
 import { tenantRoutes } from './tenants.js';
+import { mirrors } from './mirrors.js';
 
-export const RESOURCES: AnyResource[] = [bridges, routers, ports, routes, chains, rules, portGroups, ipAddrGroups, tunnelZones, hosts];
+export const RESOURCES: AnyResource[] = [
+  bridges, routers, ports, routes, chains, rules, portGroups, ipAddrGroups, tunnelZones, hosts,
+  mirrors,
+];
 
 export function allRoutes(): RouteDef[] {
   return [
