@@ -52,8 +52,9 @@ export function mayEnter(identity: Identity, tenantScoping: boolean): boolean {
   return tenantScoping && (identity.roles.includes(Roles.tenantAdmin) || identity.roles.includes(Roles.tenantUser));
 }
 
-function ownsTenant(def: AnyResource): boolean {
-  return def.fields.some((f) => f.proto === 'tenant_id');
+/** The JSON key of a declaration's own tenant (`tenantId`, or `tenant_id` for QoS policies), if it has one. */
+function tenantKey(def: AnyResource): string | undefined {
+  return def.fields.find((f) => f.proto === 'tenant_id')?.json;
 }
 
 /** The project an object belongs to; null when it has none (and cannot be derived). */
@@ -97,14 +98,14 @@ async function requireOwn(ctx: RequestContext, clazz: ModelClass, identity: Iden
   if (exists && owner !== identity.tenantId) throw new NotFoundError(clazz, id.toLowerCase());
 }
 
-/** A tenant_admin's POST/PUT body: `tenantId` is its project (set when absent). */
-function claimBody(ctx: RequestContext, identity: Identity, set: boolean): void {
+/** A tenant_admin's POST/PUT body: the tenant (`key`) is its project (set when absent). */
+function claimBody(ctx: RequestContext, identity: Identity, set: boolean, key: string): void {
   const body = ctx.body;
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return;
   const dto = body as Dto;
-  const given = dto['tenantId'];
+  const given = dto[key];
   if (given === undefined || given === null) {
-    if (set) dto['tenantId'] = identity.tenantId;
+    if (set) dto[key] = identity.tenantId;
     return;
   }
   if (given !== identity.tenantId) throw forbidden(OTHER_PROJECT_MESSAGE);
@@ -132,23 +133,24 @@ async function filterList(reply: Reply, keep: (item: Dto) => Promise<boolean>): 
 function scopers(resources: readonly AnyResource[]): Map<string, Scoper> {
   const out = new Map<string, Scoper>();
   const key = (method: string, path: string): string => `${method} ${path}`;
-  for (const def of resources) if (ownsTenant(def)) TENANT_CLASSES.add(def.clazz);
+  for (const def of resources) if (tenantKey(def) !== undefined) TENANT_CLASSES.add(def.clazz);
   for (const def of resources) {
     const tenantOwned = TENANT_CLASSES.has(def.clazz);
+    const tenantJson = tenantKey(def) ?? 'tenantId';
     if (!tenantOwned && !OWNER_REFS[def.clazz]) continue;
     const seg = `/${def.segment}`;
     out.set(key('GET', seg), (_r, original) => async (ctx) => {
       const identity = ctx.identity as Identity;
       const reply = await original(ctx);
       return filterList(reply, async (item) => {
-        if (tenantOwned) return item['tenantId'] === identity.tenantId;
+        if (tenantOwned) return item[tenantJson] === identity.tenantId;
         const id = item['id'];
         return typeof id === 'string' && (await ownerOfId(ctx, def.clazz, id)).owner === identity.tenantId;
       });
     });
     if (tenantOwned) {
       out.set(key('POST', seg), (_r, original) => async (ctx) => {
-        claimBody(ctx, ctx.identity as Identity, true);
+        claimBody(ctx, ctx.identity as Identity, true, tenantJson);
         return original(ctx);
       });
     }
@@ -156,7 +158,7 @@ function scopers(resources: readonly AnyResource[]): Map<string, Scoper> {
       out.set(key(method, `${seg}/:id`), (_r, original) => async (ctx) => {
         const identity = ctx.identity as Identity;
         await requireOwn(ctx, def.clazz, identity);
-        if (method === 'PUT') claimBody(ctx, identity, false);
+        if (method === 'PUT') claimBody(ctx, identity, false, tenantJson);
         return original(ctx);
       });
     }

@@ -18,10 +18,11 @@ import { routers } from './routers.js';
 import { systemStateRoute } from './system-state.js';
 import { tenantRoutes } from './tenants.js';
 import { mirrors } from './mirrors.js';
+import { qosBwLimitRules, qosDscpRules, qosPolicies } from './qos.js';
 
 export const RESOURCES: AnyResource[] = [
   bridges, routers, ports, routes, chains, rules, portGroups, ipAddrGroups, tunnelZones, hosts,
-  mirrors,
+  mirrors, qosPolicies, qosBwLimitRules, qosDscpRules,
 ];
 
 export function allRoutes(): RouteDef[] {
