@@ -9,6 +9,7 @@ export const MESSAGES = {
   BridgeHasMacPort: 'The specified bridge does not have the specified MAC-port mapping.',
   BridgeHasVlan: 'The specified bridge has no ports assigned to VLAN %d.',
   BridgeDhcpHasSubnet: 'The specified DHCP subnet(%s) already exists on this bridge.',
+  ContainerUnschedulable: 'Container %s scheduling cannot be changed because it is not connected to a port.',
   FragPolicyInvalidForL4Rule:
     "For a rule with tpDst or tpSrc constraints, the fragmentPolicy must be 'header' or 'unfragmented'.",
   FragPolicyInvalidForNatRule:

@@ -19,10 +19,11 @@ import { systemStateRoute } from './system-state.js';
 import { tenantRoutes } from './tenants.js';
 import { mirrors } from './mirrors.js';
 import { qosBwLimitRules, qosDscpRules, qosPolicies } from './qos.js';
+import { serviceContainerGroups, serviceContainers } from './service-containers.js';
 
 export const RESOURCES: AnyResource[] = [
   bridges, routers, ports, routes, chains, rules, portGroups, ipAddrGroups, tunnelZones, hosts,
-  mirrors, qosPolicies, qosBwLimitRules, qosDscpRules,
+  mirrors, qosPolicies, qosBwLimitRules, qosDscpRules, serviceContainerGroups, serviceContainers,
 ];
 
 export function allRoutes(): RouteDef[] {
