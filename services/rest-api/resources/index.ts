@@ -20,10 +20,11 @@ import { tenantRoutes } from './tenants.js';
 import { mirrors } from './mirrors.js';
 import { qosBwLimitRules, qosDscpRules, qosPolicies } from './qos.js';
 import { serviceContainerGroups, serviceContainers } from './service-containers.js';
+import { l2insertions } from './l2insertions.js';
 
 export const RESOURCES: AnyResource[] = [
   bridges, routers, ports, routes, chains, rules, portGroups, ipAddrGroups, tunnelZones, hosts,
-  mirrors, qosPolicies, qosBwLimitRules, qosDscpRules, serviceContainerGroups, serviceContainers,
+  mirrors, qosPolicies, qosBwLimitRules, qosDscpRules, serviceContainerGroups, serviceContainers, l2insertions,
 ];
 
 export function allRoutes(): RouteDef[] {
