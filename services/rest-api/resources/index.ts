@@ -21,6 +21,7 @@ import { mirrors } from './mirrors.js';
 import { qosBwLimitRules, qosDscpRules, qosPolicies } from './qos.js';
 import { serviceContainerGroups, serviceContainers } from './service-containers.js';
 import { l2insertions } from './l2insertions.js';
+import { peeringTableRoutes } from './peering-table.js';
 
 export const RESOURCES: AnyResource[] = [
   bridges, routers, ports, routes, chains, rules, portGroups, ipAddrGroups, tunnelZones, hosts,
@@ -40,6 +41,7 @@ export function allRoutes(): RouteDef[] {
     ...hostRoutes,
     ...dhcpRoutes,
     ...bridgeTableRoutes,
+    ...peeringTableRoutes,
     ...RESOURCES.flatMap(resourceRoutes),
   ];
 }
