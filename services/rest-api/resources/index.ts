@@ -22,6 +22,7 @@ import { qosBwLimitRules, qosDscpRules, qosPolicies } from './qos.js';
 import { serviceContainerGroups, serviceContainers } from './service-containers.js';
 import { l2insertions } from './l2insertions.js';
 import { peeringTableRoutes } from './peering-table.js';
+import { confRoutes } from './conf.js';
 
 export const RESOURCES: AnyResource[] = [
   bridges, routers, ports, routes, chains, rules, portGroups, ipAddrGroups, tunnelZones, hosts,
@@ -42,6 +43,7 @@ export function allRoutes(): RouteDef[] {
     ...dhcpRoutes,
     ...bridgeTableRoutes,
     ...peeringTableRoutes,
+    ...confRoutes,
     ...RESOURCES.flatMap(resourceRoutes),
   ];
 }
