@@ -196,7 +196,10 @@ describe('QoS policies', () => {
     const pol = await getJson(`${api}/qos_policies/${p1}`, POLICY);
     assertError(await put(`${api}/qos_policies/${p1}`, POLICY, { ...pol, name: 'x', rules: [{ id: d, type: 'bandwidth_limit', max_kbps: 1 }] }), 400, /cannot change/);
     assert.equal((await getJson(`${api}/qos_policies/${p1}`, POLICY)).name, 'p1');
-    // DELETE below the policy deletes the rule (the original never allow-lists DELETE)
+    // DELETE below the policy deletes the rule (the original never allow-lists DELETE), when it is that policy's
+    assertError(await del(`${api}/qos_policies/${p2}/qos_dscp_rules/${d}`), 404, `There is no QosRuleDscp with ID ${d}.`);
+    assertError(await del(`${api}/qos_policies/${randomUUID()}/qos_dscp_rules/${d}`), 404, /^There is no QosPolicy with ID /);
+    assert.equal((await getJson(`${api}/qos_dscp_rules/${d}`, DSCP)).id, d);
     assertEmpty(await del(`${api}/qos_policies/${p1}/qos_dscp_rules/${d}`), 204);
     assertError(await get(`${api}/qos_dscp_rules/${d}`, DSCP), 404);
     assertEmpty(await get(`${api}/qos_policies/${p1}/qos_dscp_rules/${d}`, DSCP), 405);

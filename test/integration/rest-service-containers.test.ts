@@ -137,9 +137,13 @@ describe('service containers', () => {
     assertParsesWithSchema('ServiceContainer', text);
     assert.equal(text, `${uuidText('id', id)}${uuidText('service_group_id', g)}${uuidText('port_id', port)}service_type: "TYPE"\n${uuidText('configuration_id', configurationId)}`);
     assert.ok((await modelText(t, 'ServiceContainerGroup', g)).includes(uuidText('service_container_ids', id)));
-    // a group that does not exist has no containers
+    // a group that does not exist has no containers; another group does not have this one
     assertError(await get(`${api}/service_container_groups/${randomUUID()}/service_containers`, SCS), 404);
     assertError(await get(`${api}/service_container_groups/${randomUUID()}/service_containers/${id}`, SC), 404);
+    const other = await group();
+    assertError(await get(`${api}/service_container_groups/${other}/service_containers/${id}`, SC), 404, `There is no ServiceContainer with ID ${id}.`);
+    assertError(await del(`${api}/service_container_groups/${other}/service_containers/${id}`), 404);
+    assertStatus(await get(`${api}/service_containers/${id}`, SC), 200);
   });
 
   it('scenario 3: PUT with a new configurationId → 204, the container keeps its old one', async () => {

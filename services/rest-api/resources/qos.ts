@@ -74,15 +74,6 @@ const embeddedRules: FieldType<EmbeddedRule[]> = {
   fromProto: () => null,
 };
 
-/** A Java `Boolean`: null stays null (T.bool is a primitive, where null means false). */
-const boxedBool: FieldType<boolean> = {
-  name: 'boolean',
-  empty: null,
-  parse: (raw, field) => T.bool.parse(raw, field),
-  toProto: (v) => v,
-  fromProto: (v) => (typeof v === 'boolean' ? v : null),
-};
-
 function bwLimitRule(policyId: string, r: EmbeddedRule): QosRuleBandwidthLimit {
   const rule: QosRuleBandwidthLimit = { id: r.id, max_kbps: r.maxKbps ?? 0, policy_id: policyId };
   if (r.maxBurstKb !== null) rule.max_burst_kb = r.maxBurstKb;
@@ -124,7 +115,7 @@ export const qosPolicies: ResourceDef<'QosPolicy'> = {
     idField,
     rw('name', T.string, 'name'),
     rw('description', T.string, 'description'),
-    rw('shared', boxedBool, 'shared'),
+    rw('shared', T.boxedBool, 'shared'),
     rw('tenant_id', T.string, 'tenant_id'),
     { json: 'rules', type: embeddedRules, access: 'rw', owns: [], read: () => null, write: () => undefined },
   ],
@@ -132,6 +123,7 @@ export const qosPolicies: ResourceDef<'QosPolicy'> = {
   create: {},
   update: {},
   delete: { missing: 204 },
+  project: { own: 'tenant_id', json: 'tenant_id' },
   hooks: {
     async afterCreate(tx, proto, dto) {
       for (const r of rulesOf(dto) ?? []) await createRule(tx, String(proto.id), r);
@@ -171,6 +163,7 @@ export const qosBwLimitRules: ResourceDef<'QosRuleBandwidthLimit'> = {
   update: {},
   delete: { missing: 204 },
   parents: [{ segment: 'qos_policies', clazz: 'QosPolicy', childIds: 'bandwidth_limit_rule_ids', parentRef: 'policy_id', itemMethods: ['DELETE'] }],
+  project: { via: [{ field: 'policy_id', clazz: 'QosPolicy' }] },
 };
 
 export const qosDscpRules: ResourceDef<'QosRuleDscp'> = {
@@ -184,4 +177,5 @@ export const qosDscpRules: ResourceDef<'QosRuleDscp'> = {
   update: {},
   delete: { missing: 204 },
   parents: [{ segment: 'qos_policies', clazz: 'QosPolicy', childIds: 'dscp_marking_rule_ids', parentRef: 'policy_id', itemMethods: ['DELETE'] }],
+  project: { via: [{ field: 'policy_id', clazz: 'QosPolicy' }] },
 };
