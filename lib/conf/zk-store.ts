@@ -16,7 +16,8 @@ import { ZkClient } from '../zk/client.js';
 import { isBadVersion, isNodeExists, isNoNode } from '../zk/errors.js';
 import { joinPath } from '../zk/paths.js';
 import { EMPTY, HoconError, isEmpty, layer, obj, parse, render, str, toStr, withoutPath, withValue, type HObject } from './hocon.js';
-import { normalizeDescriptions, schemaVersion, type Schema } from './schema.js';
+import { normalizeDescriptions, schemaVersion, validateConfig, type Schema, type ValidationResult } from './schema.js';
+import { bundledSchema } from './settings.js';
 
 export const DEFAULT_TEMPLATE = 'default';
 
@@ -215,6 +216,30 @@ export class ConfigStore {
     const names = await this.listSchemas();
     const docs = await Promise.all(names.map((n) => this.read(this.schemaPath(n))));
     return docs.length === 0 ? obj() : layer(...docs.map((d) => d.conf));
+  }
+
+  /**
+   * What a node gets from ZooKeeper (mn-conf.md §5): its own configuration over its template
+   * over `default` over the deployed schemas, unresolved.
+   */
+  async centralConfig(hostId: string): Promise<HObject> {
+    const [own, template, schemas] = await Promise.all([
+      this.read(this.nodePath(hostId)),
+      this.templateNameForNode(hostId),
+      this.mergedSchemas(),
+    ]);
+    const layers = [own.conf];
+    if (template !== DEFAULT_TEMPLATE) layers.push((await this.read(this.templatePath(template))).conf);
+    layers.push((await this.read(this.templatePath(DEFAULT_TEMPLATE))).conf, schemas);
+    return layer(...layers);
+  }
+
+  /**
+   * Checks a configuration about to be written against the deployed and the bundled schemas
+   * (schema.ts `validateConfig`): any error means nothing may be written.
+   */
+  async validate(input: HObject, env: Readonly<Record<string, string | undefined>> = {}): Promise<ValidationResult> {
+    return validateConfig(input, layer(await this.mergedSchemas(), bundledSchema()), env);
   }
 
   /**

@@ -106,14 +106,20 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limit: numbe
 }
 
 /**
- * The JSON value of a body's bytes (undefined for an empty body). The bytes must be UTF-8 (400
- * otherwise, nothing is replaced); a leading byte order mark is skipped, as Jackson does.
+ * The text of a body's bytes ('' for an empty body). The bytes must be UTF-8 (400 otherwise,
+ * nothing is replaced); a leading byte order mark is skipped, as Jackson does.
  */
+export function textBody(raw: Buffer | undefined, what = 'the request body'): string {
+  if (!raw || raw.length === 0) return '';
+  if (!isUtf8(raw)) throw badRequest(`Malformed ${what}: it is not valid UTF-8.`);
+  const text = raw.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** The JSON value of a body's bytes (undefined for an empty body), decoded as textBody does. */
 export function parseJsonBody(raw: Buffer | undefined): unknown {
   if (!raw || raw.length === 0) return undefined;
-  if (!isUtf8(raw)) throw badRequest('Malformed JSON in the request body: it is not valid UTF-8.');
-  let text = raw.toString('utf8');
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const text = textBody(raw, 'JSON in the request body');
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {

@@ -9,6 +9,7 @@ export const MESSAGES = {
   BridgeHasMacPort: 'The specified bridge does not have the specified MAC-port mapping.',
   BridgeHasVlan: 'The specified bridge has no ports assigned to VLAN %d.',
   BridgeDhcpHasSubnet: 'The specified DHCP subnet(%s) already exists on this bridge.',
+  ContainerUnschedulable: 'Container %s scheduling cannot be changed because it is not connected to a port.',
   FragPolicyInvalidForL4Rule:
     "For a rule with tpDst or tpSrc constraints, the fragmentPolicy must be 'header' or 'unfragmented'.",
   FragPolicyInvalidForNatRule:
@@ -32,6 +33,8 @@ export const MESSAGES = {
   MinValue: 'must be greater than or equal to %d',
   NetworkSubnetNotFound: 'Network %s does not have a subnet with address %s.',
   NonNull: 'may not be null',
+  // the original names this key but its catalogue lacks it (a 500 there): our own text
+  PeeringEntryNotFound: 'The specified port does not have the specified peering table entry.',
   PortAlreadyBound: 'Port %s is already bound to an interface',
   PortsLinkable: 'Ports are not linkable.',
   ResourceExists: 'A(n) %s with ID %s already exists.',

@@ -30,7 +30,7 @@ import {
 import { findHostId, hostIdRule, readOrCreateHostId, type HostIdRule } from '../../lib/conf/host-id.js';
 import { parseIni } from '../../lib/conf/ini.js';
 import { legacyConfig } from '../../lib/conf/legacy.js';
-import { DESCRIPTION_SUFFIX, dropSchema, keyWithSuffix, TYPE_SUFFIX, validateConfig } from '../../lib/conf/schema.js';
+import { DESCRIPTION_SUFFIX, dropSchema, keyWithSuffix, TYPE_SUFFIX } from '../../lib/conf/schema.js';
 import { bundledSchema, bundledSchemas } from '../../lib/conf/settings.js';
 import { ConfigStore, DEFAULT_TEMPLATE } from '../../lib/conf/zk-store.js';
 import { ZkClient } from '../../lib/zk/client.js';
@@ -274,8 +274,7 @@ async function cmdSet(ctx: Ctx): Promise<number> {
     throw new InvalidInput([(e as Error).message]);
   }
   const target = await writeTarget(ctx);
-  const schemas = layer(await target.store.mergedSchemas(), bundledSchema());
-  const result = validateConfig(input, schemas, envOf(ctx));
+  const result = await target.store.validate(input, envOf(ctx));
   if (result.errors.length > 0) throw new InvalidInput(result.errors);
   for (const k of result.unverified) ctx.io.stdout(`Installing config key that was not found in the schema: ${k}\n`);
   if (flag(ctx.args, 'clear')) await target.store.clearAndSet(target.abs, input);

@@ -16,7 +16,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { AuthProvider } from '../../lib/auth/provider.js';
 import { authenticateWith } from '../../lib/auth/strategy.js';
-import { ClientGoneError, parseJsonBody, readBody, unsupportedFraming } from '../../lib/http/body.js';
+import { ClientGoneError, parseJsonBody, readBody, textBody, unsupportedFraming } from '../../lib/http/body.js';
 import { HttpError, toHttpError } from '../../lib/http/errors.js';
 import { header, pathOf, protocolOf } from '../../lib/http/exchange.js';
 import { withLogContext, type Logger } from '../../lib/log/logger.js';
@@ -278,12 +278,12 @@ export function restStages(opts: RestApiOptions): RestStages {
           req: ex.req,
           params: ex.params ?? {},
           query: queryOf(ex.req.url ?? '/'),
-          body: route.method === 'POST' || route.method === 'PUT' ? parseJsonBody(ex.rawBody) : undefined,
+          body: route.method !== 'POST' && route.method !== 'PUT' ? undefined : route.bodyText ? textBody(ex.rawBody) : parseJsonBody(ex.rawBody),
           responseType: ex.responseType,
           memo: new Map(),
         };
         const reply = await route.handler(ctx);
-        if ((reply.body !== undefined || reply.items) && !reply.contentType) reply.contentType = ex.responseType;
+        if ((reply.body !== undefined || reply.items || reply.text !== undefined) && !reply.contentType) reply.contentType = ex.responseType;
         ex.reply = reply;
         next();
       },

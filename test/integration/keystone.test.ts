@@ -293,8 +293,25 @@ describe('Keystone provider against a real Keystone', { skip }, () => {
     it('admin-only resources are 403 for tenant roles; no mapped role is still 401', async () => {
       assertError(await get(`${scoped.api}/hosts`, 'application/vnd.org.midonet.collection.Host-v3+json', { token: carol }), 403);
       assertError(await get(`${scoped.api}/system_state`, undefined, { token: dave }), 403);
+      assertError(await get(`${scoped.api}/conf/schemas`, 'text/plain', { token: carol }), 403);
+      assertError(await get(`${scoped.api}/mirrors`, 'application/vnd.org.midonet.collection.Mirror-v1+json', { token: carol }), 403);
+      assertError(await get(`${scoped.api}/l2insertions`, 'application/vnd.org.midonet.collection.L2Insertion-v1+json', { token: carol }), 403);
+      assert.equal((await get(`${scoped.api}/conf/schemas`, 'text/plain', { token: adminToken })).status, 200);
       assertError(await get(`${scoped.api}/bridges`, MT.bridges, { token: bob }), 401, null as unknown as string);
       assert.equal((await get(`${scoped.api}/`, MT.app, { token: dave })).status, 200);
+    });
+
+    it('QoS policies belong to the project in their tenant_id', async () => {
+      const QOS = 'application/vnd.org.midonet.QOSPolicy-v1+json';
+      const QOSS = 'application/vnd.org.midonet.collection.QOSPolicy-v1+json';
+      const r = await post(`${scoped.api}/qos_policies`, QOS, { name: 'qa' }, { token: carol });
+      assert.equal(r.status, 201, r.text);
+      const id = String(r.headers.get('location')).split('/').pop() as string;
+      assert.equal(((await get(`${scoped.api}/qos_policies/${id}`, QOS, { token: carol })).json as { tenant_id: string }).tenant_id, ids['proj-a']);
+      assert.deepEqual(((await get(`${scoped.api}/qos_policies`, QOSS, { token: carol })).json as { id: string }[]).map((p) => p.id), [id]);
+      assert.deepEqual((await get(`${scoped.api}/qos_policies`, QOSS, { token: erin })).json, []);
+      assertError(await get(`${scoped.api}/qos_policies/${id}`, QOS, { token: erin }), 404);
+      assertError(await post(`${scoped.api}/qos_policies`, QOS, { name: 'qb', tenant_id: ids['proj-b'] }, { token: carol }), 403);
     });
 
     it('/tenants shows a tenant role its own project only', async () => {

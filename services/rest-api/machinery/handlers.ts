@@ -45,7 +45,7 @@ function queryFilter(def: AnyResource, ctx: RequestContext): (proto: Msg) => boo
   const active: ((proto: Msg) => boolean)[] = [];
   for (const [param, predicate] of Object.entries(def.filters ?? {})) {
     const value = ctx.query[param];
-    if (value !== undefined) active.push((p) => predicate(p, value));
+    if (value !== undefined) active.push((p) => predicate(p, value, ctx.query));
   }
   return (p) => active.every((f) => f(p));
 }
@@ -167,6 +167,7 @@ async function update(def: AnyResource, ctx: RequestContext) {
     proto['id'] = id;
     await def.hooks?.beforeUpdate?.(tx, proto, current, dto, ctx);
     await tx.update(def.clazz, proto);
+    await def.hooks?.afterUpdate?.(tx, proto, current, dto, ctx);
   });
   return { status: 204 };
 }
@@ -194,8 +195,25 @@ async function remove(def: AnyResource, ctx: RequestContext) {
 export function reservedPaths(def: AnyResource): string[] {
   const out: string[] = [];
   if (def.list === false && !def.create) out.push(`/${def.segment}`);
-  for (const parent of def.parents ?? []) out.push(`/${parent.segment}/:id/${def.segment}/:childId`);
+  for (const parent of def.parents ?? []) {
+    if ((parent.itemMethods ?? []).length === 0) out.push(`/${parent.segment}/:id/${def.segment}/:childId`);
+  }
   return out;
+}
+
+/**
+ * A child's own operation served below its parent (`/parents/{id}/children/{childId}`): the
+ * parent must exist and have that child (404 otherwise: the path names nothing, and a tenant's
+ * own parent must not reach another's child), then it is the operation on `/children/{childId}`.
+ */
+function belowParent(def: AnyResource, parent: ParentDef, op: (ctx: RequestContext) => Promise<{ status: number }>): (ctx: RequestContext) => Promise<{ status: number }> {
+  return async (ctx) => {
+    const p = await ctx.storage.get(parent.clazz, pathId(ctx));
+    const childCtx = { ...ctx, params: { ...ctx.params, id: ctx.params['childId'] ?? '' } };
+    const childId = pathId(childCtx);
+    if (!idsOf(p, parent.childIds).includes(childId)) throw new NotFoundError(def.clazz, childId);
+    return op(childCtx);
+  };
 }
 
 /**
@@ -210,7 +228,7 @@ function tenancyOf(def: AnyResource, route: 'list' | 'create' | 'one' | 'update'
     case 'list':
       return { kind: 'list', clazz: def.clazz };
     case 'create':
-      return 'own' in project ? { kind: 'create' } : undefined;
+      return 'own' in project ? { kind: 'create', key: project.json } : undefined;
     case 'one':
       return { kind: 'own', clazz: def.clazz };
     case 'update':
@@ -250,6 +268,13 @@ export function resourceRoutes(def: AnyResource): RouteDef[] {
     }
     if (parent.create !== false) {
       route({ method: 'POST', path, regime: 'G', consumes, handler: (c) => create(def, c, parent) }, tenancyOf(def, 'children', parent));
+    }
+    const item = `${path}/:childId`;
+    for (const method of parent.itemMethods ?? []) {
+      const tenancy = tenancyOf(def, 'children', parent);
+      if (method === 'GET') route({ method, path: item, regime: 'G', produces: def.media.single, handler: belowParent(def, parent, (c) => getOne(def, c)) }, tenancy);
+      if (method === 'PUT') route({ method, path: item, regime: 'G', consumes, handler: belowParent(def, parent, (c) => update(def, c)) }, tenancy);
+      if (method === 'DELETE') route({ method, path: item, handler: belowParent(def, parent, (c) => remove(def, c)) }, tenancy);
     }
   }
   return routes;

@@ -33,6 +33,11 @@ const LIST_CHUNK = 64 * 1024;
 export function sendReply(res: Response, reply: Reply): void {
   if (reply.headers) for (const k in reply.headers) res.setHeader(k, reply.headers[k] as string);
   res.statusCode = reply.status;
+  if (reply.text !== undefined) {
+    res.setHeader('Content-Type', reply.contentType ?? 'text/plain');
+    res.end(reply.text);
+    return;
+  }
   if (reply.body === undefined) {
     res.end();
     return;

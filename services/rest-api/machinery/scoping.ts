@@ -90,14 +90,19 @@ async function requireOwn(rules: Rules, ctx: RequestContext, clazz: ModelClass, 
   if (exists && owner !== identity.tenantId) throw new NotFoundError(clazz, id.toLowerCase());
 }
 
-/** A tenant_admin's POST/PUT body: `tenantId` is its project (set when absent). */
-function claimBody(ctx: RequestContext, identity: Identity, set: boolean): void {
+/** The JSON key of an own-tenant class's tenant. */
+function tenantKey(rule: ProjectRule<ModelClass> | undefined): string {
+  return rule && 'own' in rule ? (rule.json ?? 'tenantId') : 'tenantId';
+}
+
+/** A tenant_admin's POST/PUT body: the tenant (`key`) is its project (set when absent). */
+function claimBody(ctx: RequestContext, identity: Identity, set: boolean, key: string): void {
   const body = ctx.body;
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return;
   const dto = body as Dto;
-  const given = dto['tenantId'];
+  const given = dto[key];
   if (given === undefined || given === null) {
-    if (set) dto['tenantId'] = identity.tenantId;
+    if (set) dto[key] = identity.tenantId;
     return;
   }
   if (given !== identity.tenantId) throw forbidden(OTHER_PROJECT_MESSAGE);
@@ -136,7 +141,7 @@ function scoped(rules: Rules, tenancy: RouteTenancy, original: Handler): Handler
         const identity = ctx.identity as Identity;
         const reply = await original(ctx);
         return filterList(reply, async (item) => {
-          if (rule && 'own' in rule) return item['tenantId'] === identity.tenantId;
+          if (rule && 'own' in rule) return item[tenantKey(rule)] === identity.tenantId;
           const id = item['id'];
           return typeof id === 'string' && (await ownerOfId(rules, ctx, tenancy.clazz, id)).owner === identity.tenantId;
         });
@@ -144,14 +149,14 @@ function scoped(rules: Rules, tenancy: RouteTenancy, original: Handler): Handler
     }
     case 'create':
       return async (ctx) => {
-        claimBody(ctx, ctx.identity as Identity, true);
+        claimBody(ctx, ctx.identity as Identity, true, tenancy.key ?? 'tenantId');
         return original(ctx);
       };
     case 'own':
       return async (ctx) => {
         const identity = ctx.identity as Identity;
         await requireOwn(rules, ctx, tenancy.clazz, identity);
-        if (tenancy.claim) claimBody(ctx, identity, false);
+        if (tenancy.claim) claimBody(ctx, identity, false, tenantKey(rules.get(tenancy.clazz)));
         return original(ctx);
       };
   }

@@ -105,6 +105,12 @@ export interface ParentDef<C extends ModelClass = ModelClass, P extends ModelCla
   wrongVariantMessage?: string;
   list?: boolean;
   create?: boolean;
+  /**
+   * Methods served on one child below the parent (`/parents/{id}/children/{childId}`), which the
+   * original's sub-resources answer as on the child's own path; the parent must exist. Other
+   * methods there answer 405.
+   */
+  itemMethods?: ('GET' | 'PUT' | 'DELETE')[];
 }
 
 export type Regime = 'G' | 'E';
@@ -126,7 +132,7 @@ export interface RequestContext {
   req: IncomingMessage;
   params: Record<string, string>;
   query: Record<string, string>;
-  /** parsed JSON body of POST/PUT (undefined for other methods) */
+  /** parsed JSON body of POST/PUT (undefined for other methods; the text itself for `bodyText` routes) */
   body: unknown;
   /** the negotiated response type, when the route produces a body */
   responseType?: string;
@@ -142,6 +148,8 @@ export interface Reply {
    * long list starts before it is all read and rendered. Takes the place of `body`.
    */
   items?: AsyncIterable<unknown>;
+  /** A body sent as it is (text/plain answers), in place of `body`. */
+  text?: string;
   contentType?: string;
   headers?: Record<string, string>;
 }
@@ -159,13 +167,18 @@ export interface ResourceHooks<M = Msg> {
   /** Inside the create transaction, after tx.create (objects owned by the new one, …). */
   afterCreate?(tx: Transaction, proto: M, dto: Dto, ctx: RequestContext): Promise<void>;
   beforeUpdate?(tx: Transaction, proto: M, current: M, dto: Dto, ctx: RequestContext): Promise<void>;
+  /** Inside the update transaction, after tx.update (objects owned by the updated one, …). */
+  afterUpdate?(tx: Transaction, proto: M, current: M, dto: Dto, ctx: RequestContext): Promise<void>;
   beforeDelete?(tx: Transaction, current: M, ctx: RequestContext): Promise<void>;
   /** Adds state-derived fields to the JSON (e.g. port `active`). */
   decorate?(json: Dto, proto: M, ctx: RequestContext): Promise<void>;
 }
 
-/** A list filter (`?tenant_id=`): keeps the objects it is true for (a method, checked both ways). */
-export type Filter<M> = { keep(proto: M, value: string): boolean }['keep'];
+/**
+ * A list filter (`?tenant_id=`): keeps the objects it is true for (a method, checked both ways);
+ * `query` is the whole query, for filters that give way to another parameter.
+ */
+export type Filter<M> = { keep(proto: M, value: string, query: Readonly<Record<string, string>>): boolean }['keep'];
 
 export interface OpDecl {
   regime?: Regime;
@@ -203,7 +216,8 @@ export interface ResourceDef<C extends ModelClass = ModelClass, M extends Msg = 
  * is its bridge's or router's, a rule's its chain's.
  */
 export type ProjectRule<C extends ModelClass> =
-  | { own: TenantField[C] }
+  /** `json`: the tenant's JSON key when it is not `tenantId` (a QoS policy's `tenant_id`) */
+  | { own: TenantField[C]; json?: string }
   | { via: readonly { field: UuidFields[C]; clazz: ModelClass }[] };
 
 /** `tenant_id` for each class that has one (a map, so that a rule of one class is a rule of any). */
@@ -225,8 +239,8 @@ export type RouteTenancy =
   | { kind: 'open' }
   /** a list of objects of the class: a tenant gets its own project's only */
   | { kind: 'list'; clazz: ModelClass }
-  /** a POST of an object with a `tenantId`: the caller's project, set when absent, another one 403 */
-  | { kind: 'create' }
+  /** a POST of an object with a `tenantId` (or `key`): the caller's project, set when absent, another one 403 */
+  | { kind: 'create'; key?: string }
   /**
    * the object of the class named by the `:id` parameter, or something below it: the caller's
    * project's only (another project's answers 404, as a missing object); `claim`: the body
@@ -245,6 +259,8 @@ export interface RouteDef {
   produces?: string[];
   /** types this route accepts (POST/PUT) */
   consumes?: string[];
+  /** The request body reaches the handler as text (`ctx.body` is a string), not parsed as JSON. */
+  bodyText?: boolean;
   /** who besides admins may use it (default: nobody) */
   tenancy?: RouteTenancy;
   handler: Handler;

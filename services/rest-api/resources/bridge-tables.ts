@@ -22,21 +22,21 @@ const IP4MAC = single('IP4Mac', 1);
 const IP4MACS = collection('IP4Mac', 1);
 
 /** The patterns of the original's models, quoted in their default bean-validation message. */
-const MAC_REGEX = '^((([0-9]|[a-f]|[A-F]){2}):){5}([0-9]|[a-f]|[A-F]){2}$';
-const IPV4_REGEX = '^(([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])$';
-const mustMatch = (regex: string): string => `must match "${regex}"`;
+export const MAC_REGEX = '^((([0-9]|[a-f]|[A-F]){2}):){5}([0-9]|[a-f]|[A-F]){2}$';
+export const IPV4_REGEX = '^(([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])$';
+export const mustMatch = (regex: string): string => `must match "${regex}"`;
 
 const UNTAGGED = 0;
 const MAX_VLAN = 4095;
 
-const dashed = (mac: string): string => mac.replace(/:/g, '-');
+export const dashed = (mac: string): string => mac.replace(/:/g, '-');
 
 async function requireBridge(ctx: RequestContext, bridgeId: string): Promise<void> {
   if (!(await ctx.storage.exists('Network', bridgeId))) throw new NotFoundError('Network', bridgeId);
 }
 
 /** Parses a body field with a JSON type, a wrong type being a 400 without violations. */
-function field<J>(type: { parse(raw: unknown, field: string): J | null }, body: Record<string, unknown>, name: string): J | null {
+export function field<J>(type: { parse(raw: unknown, field: string): J | null }, body: Record<string, unknown>, name: string): J | null {
   try {
     return type.parse(body[name], name);
   } catch (e) {
@@ -98,7 +98,7 @@ function parseMacPortKey(ctx: RequestContext): { mac: string; portId: string } {
   return { mac, portId };
 }
 
-const byKeyThenValue = (a: TableEntry, b: TableEntry): number =>
+export const byKeyThenValue = (a: TableEntry, b: TableEntry): number =>
   a.key < b.key ? -1 : a.key > b.key ? 1 : a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
 
 async function listMacs(ctx: RequestContext): Promise<Reply> {
@@ -184,7 +184,7 @@ function arpJson(ctx: RequestContext, bridgeId: string, ip: string, mac: string)
 }
 
 /** `{ip}_{mac}`, the MAC with `-` (or `:`) between its groups. */
-function parseIpMacKey(ctx: RequestContext): { ip: string; mac: string } {
+export function parseIpMacKey(ctx: RequestContext): { ip: string; mac: string } {
   const raw = ctx.params['entry'] ?? '';
   const at = raw.indexOf('_');
   const ip = at < 0 ? raw : raw.slice(0, at);

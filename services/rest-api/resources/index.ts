@@ -24,6 +24,12 @@ import { systemStateRoute } from './system-state.js';
 import { tenantRoutes } from './tenants.js';
 import { tunnelZoneHosts, tunnelZones } from './tunnel-zones.js';
 import { neutronRoutes } from '../../neutron/rest/index.js';
+import { mirrors } from './mirrors.js';
+import { qosBwLimitRules, qosDscpRules, qosPolicies } from './qos.js';
+import { serviceContainerGroups, serviceContainers } from './service-containers.js';
+import { l2insertions } from './l2insertions.js';
+import { peeringTableRoutes } from './peering-table.js';
+import { confRoutes } from './conf.js';
 
 const resource = (def: AnyResource): Declaration => ({ kind: 'resource', def });
 const entries = (def: AnyEntries): Declaration => ({ kind: 'entries', def });
@@ -57,6 +63,15 @@ export const API: readonly Declaration[] = [
   resource(tunnelZones),
   resource(hosts),
   family('Neutron API (/neutron)', neutronRoutes()),
+  resource(mirrors),
+  resource(qosPolicies),
+  resource(qosBwLimitRules),
+  resource(qosDscpRules),
+  resource(serviceContainerGroups),
+  resource(serviceContainers),
+  resource(l2insertions),
+  family('peering table of a router port', peeringTableRoutes),
+  family('configuration (mn-conf documents)', confRoutes),
 ];
 
 /** The resource declarations (tenant scoping finds the project rules of classes in them). */

@@ -97,7 +97,7 @@ function conditionSubnet(addrJson: string, lenJson: string, proto: ConditionFiel
 
 const FRAG = { any: 'ANY', nonheader: 'NONHEADER', header: 'HEADER', unfragmented: 'UNFRAGMENTED' };
 
-const conditionFields: FieldDef<Rule>[] = [
+export const conditionFields: FieldDef<Rule>[] = [
   flag('condInvert', 'conjunction_inv'),
   flag('matchForwardFlow', 'match_forward_flow'),
   flag('matchReturnFlow', 'match_return_flow'),
@@ -328,7 +328,7 @@ const VARIANTS: VariantDef<Rule>[] = [
  * The fragment policy rules of §6.7: computed when absent, and only some values allowed for L4
  * rules and for NAT rules that are not floating-IP style. Violations are class-level (property '').
  */
-function checkFragmentPolicy(dto: Dto, type: string): Violation[] {
+export function checkFragmentPolicy(dto: Dto, type: string): Violation[] {
   const l4 = dto['tpSrc'] !== null || dto['tpDst'] !== null;
   const given = dto['fragmentPolicy'] as string | null;
   if (type === 'dnat' || type === 'snat') {
