@@ -18,6 +18,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../log/logger.js';
+import { Backoff, isRetryAborted, retry } from '../retry.js';
 import type { ZkClient } from '../zk/client.js';
 import { isNoNode } from '../zk/errors.js';
 import { EMPTY, layer, resolve, type HObject } from './hocon.js';
@@ -71,6 +72,11 @@ export class RuntimeConfig extends EventEmitter<RuntimeConfigEvents> {
   private dirty = new Set<string>();
   private running?: Promise<void>;
   private retryTimer?: NodeJS.Timeout;
+  private retryPending = false;
+  /** waits between failed reads of the configuration (lib/retry.ts), reset by a good one */
+  private readonly readBackoff = new Backoff({ baseMs: RETRY_MS, maxDelayMs: MAX_RECONNECT_MS });
+  /** aborted by stop(): ends a reconnection in progress */
+  private readonly stopping = new AbortController();
   private stopped = false;
 
   private constructor(private readonly opts: RuntimeConfigOptions) {
@@ -119,6 +125,7 @@ export class RuntimeConfig extends EventEmitter<RuntimeConfigEvents> {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     clearTimeout(this.retryTimer);
     await this.running?.catch(() => undefined);
     await this.zk?.close();
@@ -136,23 +143,30 @@ export class RuntimeConfig extends EventEmitter<RuntimeConfigEvents> {
   private async reconnect(): Promise<void> {
     if (this.stopped) return;
     this.opts.log.warn('configuration session expired: reconnecting');
-    for (let delay = RETRY_MS; !this.stopped; delay = Math.min(delay * 2, MAX_RECONNECT_MS)) {
-      try {
-        const zk = await this.opts.connect();
-        if (this.stopped) {
-          await zk.close();
-          return;
-        }
-        await this.attach(zk);
-        this.opts.log.info('configuration session re-established');
-        for (const key of this.sources.keys()) this.dirty.add(key);
-        this.dirty.add('schemas');
-        this.kick();
-        return;
-      } catch (e) {
-        this.opts.log.warn('configuration session: connecting failed, retrying', { error: (e as Error).message, retryInMs: delay });
-        await new Promise((r) => setTimeout(r, delay).unref());
-      }
+    try {
+      await retry(
+        async () => {
+          const zk = await this.opts.connect();
+          if (this.stopped) {
+            await zk.close();
+            return;
+          }
+          await this.attach(zk);
+          this.opts.log.info('configuration session re-established');
+          for (const key of this.sources.keys()) this.dirty.add(key);
+          this.dirty.add('schemas');
+          this.kick();
+        },
+        {
+          baseMs: RETRY_MS,
+          maxDelayMs: MAX_RECONNECT_MS,
+          signal: this.stopping.signal,
+          unref: true,
+          onRetry: ({ error, delayMs }) => this.opts.log.warn('configuration session: connecting failed, retrying', { error: (error as Error).message, retryInMs: delayMs }),
+        },
+      );
+    } catch (e) {
+      if (!isRetryAborted(e)) throw e;
     }
   }
 
@@ -242,7 +256,8 @@ export class RuntimeConfig extends EventEmitter<RuntimeConfigEvents> {
     if (this.running || this.stopped) return;
     this.running = this.drain().finally(() => {
       this.running = undefined;
-      if (this.dirty.size > 0 && !this.stopped) this.kick();
+      // after a failed read the retry timer kicks, not this (it would retry at once, in a loop)
+      if (this.dirty.size > 0 && !this.stopped && !this.retryPending) this.kick();
     });
   }
 
@@ -263,10 +278,15 @@ export class RuntimeConfig extends EventEmitter<RuntimeConfigEvents> {
         for (const k of keys) this.dirty.add(k);
         this.opts.log.warn('reading the configuration from ZooKeeper failed; retrying', { error: (e as Error).message });
         clearTimeout(this.retryTimer);
-        this.retryTimer = setTimeout(() => this.kick(), RETRY_MS);
+        this.retryPending = true;
+        this.retryTimer = setTimeout(() => {
+          this.retryPending = false;
+          this.kick();
+        }, this.readBackoff.next());
         this.retryTimer.unref();
         return;
       }
+      this.readBackoff.reset();
       this.update();
     }
   }

@@ -11,6 +11,7 @@
  * version, compute the new document, then create it (skipped when the result is empty) or set
  * it conditioned on that version, and start over when someone else wrote meanwhile.
  */
+import { retry } from '../retry.js';
 import { ZkClient } from '../zk/client.js';
 import { isBadVersion, isNodeExists, isNoNode } from '../zk/errors.js';
 import { joinPath } from '../zk/paths.js';
@@ -111,34 +112,39 @@ export class ConfigStore {
    * that replace it whole). Returns whether something was written.
    */
   async modify(abs: string, change: (current: HObject) => HObject | null, opts: { ignoreMalformed?: boolean } = {}): Promise<boolean> {
-    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      let current: StoredConf;
-      try {
-        current = await this.read(abs);
-      } catch (e) {
-        if (!(e instanceof MalformedConfigError && opts.ignoreMalformed)) throw e;
-        const { stat } = await this.zk.getData(abs).catch(() => ({ stat: null }));
-        current = { conf: EMPTY, version: stat ? stat.version : null, text: '\u0000malformed' };
-      }
-      const next = change(current.conf);
-      if (next === null) return false;
-      const data = ConfigStore.serialize(next);
-      try {
-        if (current.version === null) {
-          if (isEmpty(next)) return false;
-          await this.zk.mkdirp(abs.slice(0, abs.lastIndexOf('/')) || '/');
-          await this.zk.create(abs, data);
-        } else {
-          if (data.toString('utf8') === current.text) return false;
-          await this.zk.setData(abs, data, current.version);
-        }
-        return true;
-      } catch (e) {
-        if (isBadVersion(e) || isNoNode(e) || isNodeExists(e)) continue;
-        throw e;
-      }
+    // a concurrent writer changed (created, deleted) the node between our read and our write:
+    // read again and re-apply the change, after a short random wait
+    const conflict = (e: unknown): boolean => isBadVersion(e) || isNoNode(e) || isNodeExists(e);
+    try {
+      return await retry(
+        async () => {
+          let current: StoredConf;
+          try {
+            current = await this.read(abs);
+          } catch (e) {
+            if (!(e instanceof MalformedConfigError && opts.ignoreMalformed)) throw e;
+            const { stat } = await this.zk.getData(abs).catch(() => ({ stat: null }));
+            current = { conf: EMPTY, version: stat ? stat.version : null, text: '\u0000malformed' };
+          }
+          const next = change(current.conf);
+          if (next === null) return false;
+          const data = ConfigStore.serialize(next);
+          if (current.version === null) {
+            if (isEmpty(next)) return false;
+            await this.zk.mkdirp(abs.slice(0, abs.lastIndexOf('/')) || '/');
+            await this.zk.create(abs, data);
+          } else {
+            if (data.toString('utf8') === current.text) return false;
+            await this.zk.setData(abs, data, current.version);
+          }
+          return true;
+        },
+        { baseMs: 5, maxDelayMs: 200, maxAttempts: MAX_WRITE_ATTEMPTS, isFinal: (e) => !conflict(e) },
+      );
+    } catch (e) {
+      if (conflict(e)) throw new Error(`could not write ${abs}: it kept changing under ${MAX_WRITE_ATTEMPTS} attempts`);
+      throw e;
     }
-    throw new Error(`could not write ${abs}: it kept changing under ${MAX_WRITE_ATTEMPTS} attempts`);
   }
 
   /** Merges `conf` over a document (its keys win, objects merge). */

@@ -21,7 +21,7 @@
  *   'expired' is emitted then and the instance shuts down.
  * - Correct versions in multi: the library's Transaction builder turns version 0 into -1
  *   (`version || -1`), so ops are put into the transaction record directly.
- * - Initial connect with exponential backoff and jitter, each attempt bounded.
+ * - Initial connect with exponential backoff and jitter (lib/retry.ts), each attempt bounded.
  * - `sync`, which the library lacks (`syncZxid`: a hand-made SYNC request; its reply's zxid is
  *   what a transaction starts at).
  * - Fewer syscalls and copies (docs/performance.md): requests queued in one event-loop turn leave
@@ -41,6 +41,7 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
+import { retry } from '../retry.js';
 import { ZK_CODES, ZkError, ZkMultiError, isNoNode, isNodeExists, isNotEmpty } from './errors.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -120,9 +121,9 @@ export interface ZkClientOptions {
   /** bound of each initial connect attempt (until the session is established), default 15000 */
   connectTimeoutMs?: number;
   /**
-   * Initial connect: after a failed attempt, wait baseMs * random(1 .. 2^(n+1)-1) (Curator's
-   * ExponentialBackoffRetry), at most maxDelayMs (default 10000), for at most maxRetries
-   * retries. Default 1000 ms / 10 retries.
+   * Initial connect: at most maxRetries retries after the first attempt, waiting between them
+   * as lib/retry.ts does (exponential from baseMs, full jitter, at most maxDelayMs, default
+   * 10000). Default 1000 ms / 10 retries, Curator's ExponentialBackoffRetry(1000, 10).
    */
   retry?: { baseMs: number; maxRetries: number; maxDelayMs?: number };
   /**
@@ -417,34 +418,46 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   // Connection lifecycle
 
   private async open(): Promise<void> {
-    const { connectString, connectTimeoutMs, retry } = this.opts;
+    const { connectString, connectTimeoutMs, retry: policy } = this.opts;
     const started = Date.now();
     let lastProblem = '';
-    for (let attempt = 0; ; attempt++) {
-      const outcome = await this.attemptConnect();
-      if (outcome.ok) {
-        this.log.info('connected to ZooKeeper', {
-          connectString,
-          sessionId: `0x${this.sid.toString(16)}`,
-          sessionTimeoutMs: this.negotiatedTimeoutMs,
-          attempts: attempt + 1,
-        });
-        this.emit('connected', this.sid);
-        return;
-      }
-      lastProblem = outcome.problem;
-      if (attempt >= retry.maxRetries) break;
-      const delay = Math.min(retry.maxDelayMs, retry.baseMs * Math.max(1, Math.floor(Math.random() * 2 ** (attempt + 1))));
-      this.log.warn('ZooKeeper connect attempt failed, retrying', { connectString, attempt: attempt + 1, problem: lastProblem, retryInMs: delay });
-      await sleep(delay);
+    let attempts = 0;
+    try {
+      await retry(
+        async (n) => {
+          attempts = n;
+          const outcome = await this.attemptConnect();
+          if (!outcome.ok) {
+            lastProblem = outcome.problem;
+            throw new AttemptFailed(outcome.problem);
+          }
+        },
+        {
+          isFinal: (e) => !(e instanceof AttemptFailed),
+          baseMs: policy.baseMs,
+          maxDelayMs: policy.maxDelayMs,
+          maxAttempts: policy.maxRetries + 1,
+          onRetry: ({ attempt, delayMs }) =>
+            this.log.warn('ZooKeeper connect attempt failed, retrying', { connectString, attempt, problem: lastProblem, retryInMs: delayMs }),
+        },
+      );
+    } catch (e) {
+      this.phase = 'closed';
+      if (!(e instanceof AttemptFailed)) throw e;
+      throw new ZkError(
+        ZK_CODES.CONNECTION_LOSS,
+        undefined,
+        `could not connect to ZooKeeper at '${connectString}': ${attempts} attempts of up to ${connectTimeoutMs} ms failed ` +
+          `in ${Date.now() - started} ms (last: ${lastProblem})`,
+      );
     }
-    this.phase = 'closed';
-    throw new ZkError(
-      ZK_CODES.CONNECTION_LOSS,
-      undefined,
-      `could not connect to ZooKeeper at '${connectString}': ${retry.maxRetries + 1} attempts of up to ${connectTimeoutMs} ms failed ` +
-        `in ${Date.now() - started} ms (last: ${lastProblem})`,
-    );
+    this.log.info('connected to ZooKeeper', {
+      connectString,
+      sessionId: `0x${this.sid.toString(16)}`,
+      sessionTimeoutMs: this.negotiatedTimeoutMs,
+      attempts,
+    });
+    this.emit('connected', this.sid);
   }
 
   /** One library client, given connectTimeoutMs to establish a session; torn down on failure. */
@@ -899,23 +912,25 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   async removeRecursive(path: string): Promise<void> {
     validatePath(path);
     if (path === '/') throw new ZkError(ZK_CODES.BAD_ARGUMENTS, path, 'refusing to remove the root');
-    for (let attempt = 0; ; attempt++) {
-      let children: string[];
-      try {
-        children = (await this.getChildren(path)).children;
-      } catch (e) {
-        if (isNoNode(e)) return;
-        throw e;
-      }
-      await forEachLimit(children, REMOVE_CONCURRENCY, (c) => this.removeRecursive(`${path}/${c}`));
-      try {
-        await this.remove(path, -1);
-        return;
-      } catch (e) {
-        if (isNoNode(e)) return;
-        if (!(isNotEmpty(e) && attempt < 5)) throw e;
-      }
-    }
+    // children created meanwhile (NOTEMPTY): list the level again at once, a few times
+    await retry(
+      async () => {
+        let children: string[];
+        try {
+          children = (await this.getChildren(path)).children;
+        } catch (e) {
+          if (isNoNode(e)) return;
+          throw e;
+        }
+        await forEachLimit(children, REMOVE_CONCURRENCY, (c) => this.removeRecursive(`${path}/${c}`));
+        try {
+          await this.remove(path, -1);
+        } catch (e) {
+          if (!isNoNode(e)) throw e;
+        }
+      },
+      { baseMs: 0, maxAttempts: 6, isFinal: (e) => !isNotEmpty(e) },
+    );
   }
 
   /**
@@ -1102,6 +1117,5 @@ async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promi
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+/** A connect attempt that did not establish a session (retried). */
+class AttemptFailed extends Error {}

@@ -34,6 +34,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { Backoff } from '../retry.js';
 import type { MultiOpResult, Watcher, ZkClient, ZkLogger, ZkOp } from './client.js';
 import { ZkMultiError, isNoNode } from './errors.js';
 import { joinPath } from './paths.js';
@@ -71,7 +72,7 @@ export interface LeaderLatchOptions {
   logger?: ZkLogger;
   /** makes a new session when the current one expired; without it, the owner calls setClient */
   reconnect?: () => Promise<ZkClient>;
-  /** first delay before retrying a failed join/evaluation while connected, doubled up to 30 s; default 1000 */
+  /** ceiling of the first wait before retrying a failed join/evaluation while connected, doubled up to 30 s, full jitter (lib/retry.ts); default 1000 */
   retryDelayMs?: number;
 }
 
@@ -104,13 +105,13 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
   readonly protectedId = randomUUID();
   private readonly log: ZkLogger;
   private readonly session: SessionFollower;
-  private readonly retryBaseMs: number;
   private st: LatchState = 'latent';
   private leader = false;
   private own?: OwnNode;
   /** bumped whenever earlier async work must be ignored: a new join, a new session, close */
   private gen = 0;
-  private retryMs: number;
+  /** waits between retries of a failed join/evaluation (lib/retry.ts), reset by a good one */
+  private readonly backoff: Backoff;
   private retryTimer?: NodeJS.Timeout;
   private staleTimer?: NodeJS.Timeout;
   /** stepped down because the session went quiet; evaluate again once it is heard from */
@@ -124,8 +125,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
     this.path = joinPath(latchPath);
     this.id = opts.id ?? '';
     this.log = opts.logger ?? SILENT;
-    this.retryBaseMs = opts.retryDelayMs ?? 1000;
-    this.retryMs = this.retryBaseMs;
+    this.backoff = new Backoff({ baseMs: opts.retryDelayMs ?? 1000, maxDelayMs: MAX_RETRY_MS });
     this.joined = new Promise((resolve) => (this.joinedResolve = resolve));
     this.session = new SessionFollower(
       client,
@@ -420,7 +420,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
         void this.join();
         return;
       }
-      this.retryMs = this.retryBaseMs;
+      this.backoff.reset();
       const watcher = this.watcherFor(gen);
       if (index === 0) {
         // Beyond Curator: the leader watches its own node, so a node deleted behind its back (by
@@ -476,8 +476,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
     const zk = this.client;
     this.log.warn(`leader latch: ${what} failed`, { path: this.path, error: (e as Error).message, session: zk.state });
     if (zk.state !== 'connected') return;
-    const delay = this.retryMs;
-    this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
+    const delay = this.backoff.next();
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
       if (gen !== this.gen || this.st !== 'started') return;

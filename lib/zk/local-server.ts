@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join, resolve } from 'node:path';
+import { retry } from '../retry.js';
 
 export const ZOOKEEPER_JAR = '/usr/share/java/zookeeper.jar';
 /** Without an SLF4J binding the server runs silently (NOP logger), so add log4j 1.2 when present. */
@@ -65,15 +66,12 @@ export async function startLocalZooKeeper(opts: LocalZooKeeperOptions): Promise<
     );
   }
   const wantedPort = opts.port ?? 0;
-  for (let attempt = 1; ; attempt++) {
-    const port = wantedPort === 0 ? await pickFreePort() : wantedPort;
-    try {
-      return await startOnce(opts, port);
-    } catch (e) {
-      const retry = wantedPort === 0 && attempt < PORT_ATTEMPTS && e instanceof PortInUseError;
-      if (!retry) throw e;
-    }
-  }
+  // a free port picked here may be taken by someone else before ZooKeeper binds it: pick another
+  return retry(async () => startOnce(opts, wantedPort === 0 ? await pickFreePort() : wantedPort), {
+    baseMs: 0,
+    maxAttempts: PORT_ATTEMPTS,
+    isFinal: (e) => wantedPort !== 0 || !(e instanceof PortInUseError),
+  });
 }
 
 class PortInUseError extends LocalZooKeeperError {}

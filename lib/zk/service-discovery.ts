@@ -19,6 +19,7 @@
  * not updates of an instance's data.
  */
 import { EventEmitter } from 'node:events';
+import { Backoff } from '../retry.js';
 import type { Watcher, ZkClient, ZkLogger } from './client.js';
 import { isNoNode, isNodeExists } from './errors.js';
 import { joinPath } from './paths.js';
@@ -208,6 +209,7 @@ export interface InstanceWatch {
 
 const SILENT: ZkLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const REREGISTER_RETRY_MS = 1000;
+const REREGISTER_MAX_RETRY_MS = 10_000;
 
 interface Registration {
   instance: ServiceInstance;
@@ -234,6 +236,8 @@ export class ServiceDiscovery extends EventEmitter<ServiceDiscoveryEvents> {
   private readonly watches = new Set<WatchState>();
   private closed = false;
   private retryTimer?: NodeJS.Timeout;
+  /** waits between re-registration tries while connected (lib/retry.ts), reset once all are in */
+  private readonly reregisterBackoff = new Backoff({ baseMs: REREGISTER_RETRY_MS, maxDelayMs: REREGISTER_MAX_RETRY_MS });
 
   constructor(client: ZkClient, opts: ServiceDiscoveryOptions) {
     super();
@@ -415,9 +419,10 @@ export class ServiceDiscovery extends EventEmitter<ServiceDiscoveryEvents> {
         this.log.warn('service discovery: could not register an instance again', { path: reg.path, error: (e as Error).message });
       }
     }
+    if (!failed) this.reregisterBackoff.reset();
     // While connected, keep trying; otherwise the next reconnect or session does it.
     if (failed && !this.closed && this.client.connected) {
-      this.retryTimer = setTimeout(() => void this.ensureRegistered(newSession), REREGISTER_RETRY_MS);
+      this.retryTimer = setTimeout(() => void this.ensureRegistered(newSession), this.reregisterBackoff.next());
       this.retryTimer.unref();
     }
   }

@@ -11,6 +11,7 @@
  * reconnected (same session back), expired (the session is gone: Curator's LOST), and client
  * (a new session to start over on).
  */
+import { isRetryAborted, retry } from '../retry.js';
 import type { SessionEventHandlers, ZkClient, ZkLogger } from './client.js';
 
 export interface SessionCallbacks {
@@ -26,7 +27,7 @@ export interface SessionFollowerOptions {
   logger: ZkLogger;
   /** for log lines: which recipe this is */
   what: string;
-  /** first retry delay of `reconnect`, doubled up to maxRetryMs; default 1000 / 30000 */
+  /** ceiling of the first wait between `reconnect` attempts, doubled up to maxRetryMs, full jitter (lib/retry.ts); default 1000 / 30000 */
   retryMs?: number;
   maxRetryMs?: number;
 }
@@ -36,8 +37,8 @@ export class SessionFollower {
   private owned = false;
   private closed = false;
   private reconnecting = false;
-  private retryTimer?: NodeJS.Timeout;
-  private wakeRetry?: () => void;
+  /** aborted by close(): ends a reconnection in progress */
+  private readonly closing = new AbortController();
   private readonly handlers: SessionEventHandlers = {
     disconnected: () => this.cb.disconnected(),
     reconnected: () => this.cb.reconnected(),
@@ -90,10 +91,10 @@ export class SessionFollower {
     if (!make || this.reconnecting || this.closed || !this.dead) return;
     this.reconnecting = true;
     const log = this.opts.logger;
-    let delay = this.opts.retryMs ?? 1000;
     try {
-      while (!this.closed && this.dead) {
-        try {
+      await retry(
+        async () => {
+          if (!this.dead) return; // handed a new session meanwhile
           const zk = await make();
           if (this.closed) {
             await zk.close().catch(() => undefined);
@@ -101,17 +102,18 @@ export class SessionFollower {
           }
           log.info(`${this.opts.what}: new ZooKeeper session`, { sessionId: `0x${zk.sessionId.toString(16)}` });
           this.setClient(zk, true);
-          return;
-        } catch (e) {
-          log.warn(`${this.opts.what}: could not open a new ZooKeeper session, retrying`, { error: (e as Error).message, retryInMs: delay });
-          await new Promise<void>((resolve) => {
-            this.wakeRetry = resolve;
-            this.retryTimer = setTimeout(resolve, delay);
-            this.retryTimer.unref();
-          });
-          delay = Math.min(delay * 2, this.opts.maxRetryMs ?? 30_000);
-        }
-      }
+        },
+        {
+          baseMs: this.opts.retryMs ?? 1000,
+          maxDelayMs: this.opts.maxRetryMs ?? 30_000,
+          signal: this.closing.signal,
+          // a recipe's background reconnection must not keep the process alive
+          unref: true,
+          onRetry: ({ error, delayMs }) => log.warn(`${this.opts.what}: could not open a new ZooKeeper session, retrying`, { error: (error as Error).message, retryInMs: delayMs }),
+        },
+      );
+    } catch (e) {
+      if (!isRetryAborted(e)) throw e;
     } finally {
       this.reconnecting = false;
     }
@@ -121,8 +123,7 @@ export class SessionFollower {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.retryTimer);
-    this.wakeRetry?.();
+    this.closing.abort();
     this.unfollow();
     if (this.owned) await this.current.close().catch(() => undefined);
   }

@@ -17,6 +17,7 @@ import { loadBootstrap } from '../../lib/conf/bootstrap.js';
 import { isUuid } from '../../lib/nsdb/codec/uuid.js';
 import { ChangeOwner } from '../../lib/nsdb/provenance.js';
 import { NsdbStorage } from '../../lib/nsdb/storage.js';
+import { retry } from '../../lib/retry.js';
 import { ZkClient } from '../../lib/zk/client.js';
 import { isBadVersion, isNodeExists, isNoNode } from '../../lib/zk/errors.js';
 
@@ -66,24 +67,30 @@ function parseAddHost(args: string[]): AddHostArgs | 'help' {
 async function holdAliveKey(zk: ZkClient, dir: string): Promise<string> {
   const path = `${dir}/alive`;
   await zk.mkdirp(dir);
-  for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      await zk.create(path, Buffer.from('alive'), 'ephemeral');
-      return path;
-    } catch (e) {
-      if (!isNodeExists(e)) throw e;
-    }
-    const stat = await zk.exists(path);
-    if (stat === null) continue;
-    if (stat.ephemeralOwner === zk.sessionId) return path;
-    try {
-      await zk.remove(path, stat.version);
-    } catch (e) {
-      // gone or changed meanwhile: look again
-      if (!isNoNode(e) && !isBadVersion(e)) throw e;
-    }
-  }
-  throw new Error(`could not take over ${path}: it keeps changing owner`);
+  const contended = new Error(`could not take over ${path}: it keeps changing owner`);
+  await retry(
+    async () => {
+      try {
+        await zk.create(path, Buffer.from('alive'), 'ephemeral');
+        return;
+      } catch (e) {
+        if (!isNodeExists(e)) throw e;
+      }
+      const stat = await zk.exists(path);
+      if (stat?.ephemeralOwner === zk.sessionId) return;
+      if (stat) {
+        try {
+          await zk.remove(path, stat.version);
+        } catch (e) {
+          // gone or changed meanwhile: look again
+          if (!isNoNode(e) && !isBadVersion(e)) throw e;
+        }
+      }
+      throw contended;
+    },
+    { baseMs: 0, maxAttempts: 5, isFinal: (e) => e !== contended },
+  );
+  return path;
 }
 
 async function addHost(args: AddHostArgs): Promise<number> {

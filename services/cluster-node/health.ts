@@ -4,8 +4,9 @@
  *   GET /healthz  liveness: 200 whenever the process answers.
  *   GET /readyz   readiness: 200 only while the ZooKeeper session is connected, the
  *                 configuration is loaded, the REST API is started and the node is not
- *                 draining; 503 otherwise. The JSON body says why, and who leads each leader
- *                 latch of the node (services/cluster-node/leader-services.ts).
+ *                 draining; 503 otherwise. The JSON body says why, who leads each leader
+ *                 latch of the node (services/cluster-node/leader-services.ts), and the health
+ *                 of each hosted service (./service-host.ts).
  *
  * Both are outside the API root and need no authentication (load balancers probe them: the
  * generated HAProxy configuration uses `GET /readyz`). Everything else goes to the REST API
@@ -15,6 +16,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { ZkSessionState } from '../../lib/zk/client.js';
 import type { LeaderInfo } from './leader-services.js';
+import type { ServiceHealth } from './service.js';
 
 export const HEALTHZ_PATH = '/healthz';
 export const READYZ_PATH = '/readyz';
@@ -30,6 +32,8 @@ export interface ReadinessInputs {
   /** why the node drains (SIGTERM, the drain file, ...) */
   drainReason?: string;
   leaders?: Record<string, LeaderInfo>;
+  /** the hosted services' health (./service-host.ts) */
+  services?: Record<string, ServiceHealth>;
   registered: boolean;
 }
 
@@ -48,6 +52,8 @@ export interface ReadinessReport {
   /** registered in service discovery (informational: not a readiness condition) */
   discovery: { registered: boolean };
   leaders: Record<string, LeaderInfo>;
+  /** each hosted service's health (informational: a failed service does not make the node unready) */
+  services: Record<string, ServiceHealth>;
 }
 
 export function readinessReport(i: ReadinessInputs): ReadinessReport {
@@ -74,6 +80,7 @@ export function readinessReport(i: ReadinessInputs): ReadinessReport {
     },
     discovery: { registered: i.registered },
     leaders: i.leaders ?? {},
+    services: i.services ?? {},
   };
 }
 

@@ -6,6 +6,7 @@
  * no failover: every enabled node beats. (`cluster.heartbeat.threads` has no meaning here.)
  */
 import type { Logger } from '../../lib/log/logger.js';
+import type { ClusterService, ServiceContext } from './service.js';
 
 export interface HeartbeatOptions {
   delayMs: number;
@@ -52,5 +53,34 @@ export class Heartbeat {
     clearInterval(this.timer);
     this.timer = undefined;
     this.opts.log.info('heartbeat service stopped', { beats: this.beatCount });
+  }
+}
+
+/** The heartbeat as a node service (./service.ts): every node, no ZooKeeper. */
+export class HeartbeatService implements ClusterService {
+  readonly name = 'heartbeat';
+  readonly enabledKey = 'cluster.heartbeat.enabled';
+  readonly runsOn = { kind: 'every-node' } as const;
+  readonly onSessionExpiry = 'ignore';
+  private beat?: Heartbeat;
+
+  /** the beating heartbeat, once started (kept after stop: its count) */
+  get current(): Heartbeat | undefined {
+    return this.beat;
+  }
+
+  start(ctx: ServiceContext): void {
+    const metrics = ctx.metrics;
+    this.beat = new Heartbeat({
+      delayMs: ctx.settings.number('cluster.heartbeat.delay'),
+      periodMs: ctx.settings.number('cluster.heartbeat.period'),
+      log: ctx.log,
+      onBeat: metrics ? () => metrics.heartbeat() : undefined,
+    });
+    this.beat.start();
+  }
+
+  stop(): void {
+    this.beat?.stop();
   }
 }

@@ -3,13 +3,15 @@
  * (lib/zk/leader-latch.ts), and the tasks that plug into a slot and run only while this node
  * holds its latch.
  *
- * - Every node has the `housekeeping` slot, a latch at `<root>/housekeeping/leader-latch`, for
- *   leader-only duties of this implementation. It is a latch of its own on purpose: the original's
- *   latches (services.md §0.2: containers, VxGW flooding proxy, Neutron importer) decide which
- *   node runs *that* service, so a node may only join one of them once it actually runs the
- *   service; joining it earlier could win the election in a mixed cluster and leave the Java
- *   nodes' service idle. Services that need the original's latch declare a slot with its path
- *   (`ORIGINAL_LATCH_PATHS`) when they start, and register their task there.
+ * - Slots are declared by the node's leader-only services (./service-host.ts): one slot per
+ *   service, named after it, at the latch path the service declares. The `housekeeping` service
+ *   (where `cluster.housekeeping.enabled`) has a latch of its own, `<root>/housekeeping/leader-latch`,
+ *   for leader-only duties of this implementation; other tasks may plug into its slot. It is a
+ *   latch of its own on purpose: the original's latches (services.md §0.2: containers, VxGW
+ *   flooding proxy, Neutron importer) decide which node runs *that* service, so a node may only
+ *   join one of them once it actually runs the service; joining it earlier could win the
+ *   election in a mixed cluster and leave the Java nodes' service idle. Services that need the
+ *   original's latch declare it with its path (`ORIGINAL_LATCH_PATHS`).
  * - A task's start(ctx) is called when the node becomes leader of the slot, stop() when it stops
  *   being leader (disconnected, session lost, latch closed, node stopping). Calls are serialised
  *   per slot; a task that throws is logged and does not stop the others. Leader writes go through
@@ -100,10 +102,9 @@ export class LeaderServices {
 
   constructor(private readonly opts: LeaderServicesOptions) {
     this.client = opts.client;
-    this.declare(HOUSEKEEPING_SLOT, housekeepingLatchPath(opts.rootKey));
   }
 
-  /** Slot names, housekeeping first. */
+  /** Slot names, in declaration order. */
   get names(): string[] {
     return [...this.slots.keys()];
   }
@@ -148,6 +149,20 @@ export class LeaderServices {
   /** The latch of a slot (tests, diagnostics). */
   latch(slotName: string = HOUSEKEEPING_SLOT): LeaderLatch | undefined {
     return this.slots.get(slotName)?.latch;
+  }
+
+  /**
+   * Leaves a slot's election for good (its tasks stopped, our latch node deleted, the next node
+   * in line leads): a leader-only service that failed here. The slot is forgotten.
+   */
+  async withdraw(slotName: string): Promise<void> {
+    const slot = this.slots.get(slotName);
+    if (!slot) return;
+    this.slots.delete(slotName);
+    this.opts.logger.warn('leaving a leader latch', { slot: slot.name, path: slot.latch.path });
+    await slot.latch.close();
+    await this.enqueue(slot, () => this.stopAll(slot));
+    this.opts.onLeadership?.(slot.name, slot.tasks.map((t) => t.name), false);
   }
 
   /** Joins every slot's election (in the background: a join waits for ZooKeeper if needed). */

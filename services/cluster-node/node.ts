@@ -26,6 +26,7 @@ import { applyLoggerLevels, getLogger, type Logger } from '../../lib/log/logger.
 import { NodeMetrics } from '../../lib/metrics/metrics.js';
 import { StorageError } from '../../lib/nsdb/errors.js';
 import { NsdbStorage } from '../../lib/nsdb/storage.js';
+import { isRetryAborted, retry } from '../../lib/retry.js';
 import { ZkClient, type ZkSessionState } from '../../lib/zk/client.js';
 import { ZkError } from '../../lib/zk/errors.js';
 import { CLUSTER_SERVICE_NAME, ServiceDiscovery, discoveryBasePath, literalUriSpec } from '../../lib/zk/service-discovery.js';
@@ -34,8 +35,12 @@ import { startHttps, type HttpsOutcome } from '../../lib/tls/https.js';
 import { createRestApi } from '../rest-api/app.js';
 import { DrainFileWatch } from './drain-file.js';
 import { FrontDoor, readinessReport, type ReadinessReport } from './health.js';
-import { Heartbeat } from './heartbeat.js';
+import { HealthPublisher, nodePayload } from './health-publisher.js';
+import { HeartbeatService, type Heartbeat } from './heartbeat.js';
 import { LeaderServices } from './leader-services.js';
+import type { ClusterService } from './service.js';
+import { ServiceHost } from './service-host.js';
+import { nodeServices } from './service-list.js';
 import { NodeSession } from './session.js';
 
 export interface ClusterNodeOptions {
@@ -54,6 +59,8 @@ export interface ClusterNodeOptions {
   keystore?: { path: string; password?: string };
   /** aborts a start in progress (startClusterNode rejects with StartAborted) */
   signal?: AbortSignal;
+  /** services hosted after the node's own (./service-list.ts), e.g. by tests */
+  services?: ClusterService[];
 }
 
 export interface CentralConfigOptions {
@@ -74,9 +81,11 @@ export interface ClusterNode {
   readonly session: NodeSession;
   /** this node's registration (`midonet-cluster` service) and lookups */
   readonly discovery: ServiceDiscovery;
-  /** the leader slots (housekeeping, and what services declare) */
+  /** the leader slots (one per leader-only service: housekeeping, ...) */
   readonly leaders: LeaderServices;
-  /** the heartbeat service, when `cluster.heartbeat.enabled` */
+  /** the hosted services and their health (./service-host.ts) */
+  readonly services: ServiceHost;
+  /** the heartbeat service's beat, when `cluster.heartbeat.enabled` */
   readonly heartbeat?: Heartbeat;
   /** http://host:port of the REST API */
   readonly httpAddress: string;
@@ -246,23 +255,19 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 /**
  * One ZooKeeper connection attempt after another until one succeeds or `signal` aborts (then it
  * rejects with StartAborted): each attempt is a ZkClient.connect without retries of its own, the
- * waits between them grow from `zookeeper.base_retry` to 10 s. For the configuration session
- * (RuntimeConfig calls it again after an expiry).
+ * waits between them (lib/retry.ts) grow from `zookeeper.base_retry` to 10 s. For the
+ * configuration session (RuntimeConfig calls it again after an expiry).
  */
 function connectUntilDone(make: () => Promise<ZkClient>, s: Settings, log: Logger, what: string, signal?: AbortSignal): () => Promise<ZkClient> {
-  return async () => {
-    for (let attempt = 1; ; attempt++) {
-      if (signal?.aborted) throw new StartAborted('stopped while connecting to ZooKeeper');
-      try {
-        return await make();
-      } catch (e) {
-        const step = Math.min(10_000, s.number('zookeeper.base_retry') * 2 ** Math.min(attempt - 1, 10));
-        const delay = Math.round(step / 2 + (Math.random() * step) / 2);
-        log.warn(`${what}: cannot connect to ZooKeeper, retrying`, { attempt, error: (e as Error).message, retryInMs: delay });
-        await sleep(delay, signal);
-      }
-    }
-  };
+  return () =>
+    retry(make, {
+      baseMs: s.number('zookeeper.base_retry'),
+      maxDelayMs: 10_000,
+      signal,
+      onRetry: ({ attempt, error, delayMs }) => log.warn(`${what}: cannot connect to ZooKeeper, retrying`, { attempt, error: (error as Error).message, retryInMs: delayMs }),
+    }).catch((e: unknown) => {
+      throw isRetryAborted(e) ? new StartAborted('stopped while connecting to ZooKeeper') : e;
+    });
 }
 
 /** Rejects with StartAborted as soon as `signal` aborts (the promise itself runs on). */
@@ -363,6 +368,7 @@ class NodeState {
   registered = false;
   session?: NodeSession;
   leaders?: LeaderServices;
+  services?: ServiceHost;
 
   constructor(readonly hostId: string) {}
 
@@ -385,6 +391,7 @@ class NodeState {
       registered: this.registered,
       // who leads is read from ZooKeeper; not while the session is away (it would only time out)
       leaders: this.leaders ? await this.leaders.leaders(state === 'connected' ? 1000 : 1) : {},
+      services: this.services?.health() ?? {},
     });
   }
 }
@@ -426,6 +433,7 @@ async function startServices(
   let https: HttpsOutcome | undefined;
   let discovery: ServiceDiscovery | undefined;
   let leaders: LeaderServices | undefined;
+  let services: ServiceHost | undefined;
   try {
     const zk = await unlessAborted(session.open(), signal, 'connecting to ZooKeeper');
     if (!zk) throw new StartAborted('stopped while connecting to ZooKeeper');
@@ -443,16 +451,16 @@ async function startServices(
       leaders?.setClient(next);
     });
     // the class folders; ZooKeeper may blink meanwhile: try again
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await unlessAborted(storage.build(), signal, 'building the NSDB');
-        break;
-      } catch (e) {
-        if (e instanceof StartAborted || !(e instanceof StorageError || e instanceof ZkError) || attempt >= 30) throw e;
-        log.warn('cannot build the NSDB layout yet, retrying', { error: (e as Error).message });
-        await sleep(Math.min(5000, 200 * attempt), signal);
-      }
-    }
+    await retry(() => unlessAborted(storage.build(), signal, 'building the NSDB'), {
+      baseMs: 200,
+      maxDelayMs: 5000,
+      maxAttempts: 30,
+      signal,
+      isFinal: (e) => !(e instanceof StorageError || e instanceof ZkError),
+      onRetry: ({ error }) => log.warn('cannot build the NSDB layout yet, retrying', { error: (error as Error).message }),
+    }).catch((e: unknown) => {
+      throw isRetryAborted(e) ? new StartAborted('stopped while building the NSDB') : e;
+    });
     discovery = new ServiceDiscovery(session.client ?? zk, { basePath: discoveryBasePath(opts.rootKey), logger: log.child('discovery') });
     discovery.on('reregistered', () => (state.registered = true));
     leaders = new LeaderServices({
@@ -467,8 +475,23 @@ async function startServices(
     state.leaders = leaders;
     const disc = discovery;
     const lead = leaders;
+    services = new ServiceHost({
+      services: [...nodeServices(), ...(opts.services ?? [])],
+      settings: s,
+      hostId: opts.hostId,
+      rootKey: opts.rootKey,
+      storage,
+      session,
+      leaders,
+      metrics,
+      startTimeoutMs: s.number('cluster.services.start_timeout'),
+      stopTimeoutMs: s.number('cluster.services.stop_timeout'),
+    });
+    state.services = services;
+    const hosted = services;
 
     const restLog = getLogger('org.midonet.cluster.rest-api');
+    if (!s.bool('cluster.rest_api.enabled')) restLog.warn('cluster.rest_api.enabled is false: ignored, the REST API is the node\'s front door (/healthz, /readyz, service discovery)');
     const rootUri = s.string('cluster.rest_api.root_uri');
     const app = createRestApi({
       storage,
@@ -520,26 +543,21 @@ async function startServices(
       port: addr.port,
       sslPort: https.state === 'on' ? https.address.port : null,
       uriSpec: literalUriSpec(advertisedUrl),
+      registrationTimeUTC: Date.now(),
     };
     try {
-      await discovery.register(instance);
+      await discovery.register({ ...instance, payload: nodePayload(hosted.health()) });
       state.registered = true;
       log.info('registered in service discovery', { path: discovery.pathFor(CLUSTER_SERVICE_NAME, opts.hostId), address: advertised, port: addr.port });
     } catch (e) {
       // kept: registered again on the next reconnect or session
       log.warn('cannot register in service discovery yet', { error: (e as Error).message });
     }
+    // the services' health rides on the registration (./health-publisher.ts)
+    const publisher = new HealthPublisher({ discovery, instance, health: () => hosted.health(), log: log.child('discovery') });
+    hosted.on('change', () => publisher.changed());
     leaders.start();
-
-    const heartbeat = s.bool('cluster.heartbeat.enabled')
-      ? new Heartbeat({
-          delayMs: s.number('cluster.heartbeat.delay'),
-          periodMs: s.number('cluster.heartbeat.period'),
-          log: getLogger('org.midonet.cluster.services.heartbeat'),
-          onBeat: metrics ? () => metrics.heartbeat() : undefined,
-        })
-      : undefined;
-    heartbeat?.start();
+    await hosted.start();
 
     const srv = server;
     const tls = https.state === 'on' ? https.server : undefined;
@@ -559,6 +577,7 @@ async function startServices(
       state.drainReason = o.reason;
       log.info('draining: /readyz answers 503 from now on', { reason: o.reason ?? 'stop', delayMs, requestTimeoutMs });
       drainWatch?.stop();
+      publisher.close();
       // Out of service discovery first: an HAProxy following it (haproxy-config --watch) drops
       // the node at once; health checks (/readyz 503) cover the others within the delay.
       await Promise.race([disc.unregister(CLUSTER_SERVICE_NAME, opts.hostId).catch(() => undefined), sleep(2000)]);
@@ -579,7 +598,7 @@ async function startServices(
         for (const x of servers) x.closeAllConnections();
         await closed;
       }
-      heartbeat?.stop();
+      await hosted.stop();
       await lead.close().catch(() => undefined);
       await disc.close().catch(() => undefined);
       auth.close?.();
@@ -608,7 +627,11 @@ async function startServices(
       session,
       discovery,
       leaders,
-      heartbeat,
+      services: hosted,
+      get heartbeat() {
+        const svc = hosted.service('heartbeat');
+        return svc instanceof HeartbeatService ? svc.current : undefined;
+      },
       httpAddress,
       apiUrl,
       metrics,
@@ -627,6 +650,7 @@ async function startServices(
     server?.close();
     if (https?.state === 'on') https.server.close();
     auth.close?.();
+    await services?.stop();
     await leaders?.close().catch(() => undefined);
     await discovery?.close().catch(() => undefined);
     await session.close();

@@ -1,13 +1,16 @@
 /**
  * `midonet-cluster nodes`: the live cluster nodes, as registered in ZooKeeper service discovery
  * (`<root>/service-discovery/midonet-cluster/<host id>`, ephemeral: a node is listed while its
- * session lives), and who leads the housekeeping slot. Same ZooKeeper settings as the node
- * (`--conf`, MIDO_ZOOKEEPER_HOSTS, MIDO_ZOOKEEPER_ROOT_KEY), or --zookeeper-hosts / --root-key.
+ * session lives), the health of each node's services (published in its registration's payload,
+ * ./health-publisher.ts), and who leads each leader-only service's latch (housekeeping always).
+ * Same ZooKeeper settings as the node (`--conf`, MIDO_ZOOKEEPER_HOSTS, MIDO_ZOOKEEPER_ROOT_KEY),
+ * or --zookeeper-hosts / --root-key.
  *
- *   ID                                    ADDRESS    PORT   SSL   REGISTERED (UTC)      LEADS
- *   0b7c…                                 10.0.0.11  8181   8443  2026-11-29 04:10:12   housekeeping
+ *   ID         ADDRESS    PORT   SSL   REGISTERED (UTC)      LEADS         SERVICES
+ *   0b7c…      10.0.0.11  8181   8443  2026-11-29 04:10:12   housekeeping  housekeeping:running heartbeat:disabled
  *
- * --json prints `{ nodes: [ServiceInstance…], leaders: { housekeeping: id|null } }`.
+ * followed by the detail of every failed service. --json prints
+ * `{ nodes: [ServiceInstance… + uri, services], leaders: { housekeeping: id|null, ... } }`.
  */
 import { parseArgs } from 'node:util';
 import { loadBootstrap } from '../../lib/conf/bootstrap.js';
@@ -15,6 +18,7 @@ import { ZkClient } from '../../lib/zk/client.js';
 import { LeaderLatch } from '../../lib/zk/leader-latch.js';
 import { normalizeRootKey } from '../../lib/zk/paths.js';
 import { buildUri, CLUSTER_SERVICE_NAME, discoveryBasePath, ServiceDiscovery, type ServiceInstance } from '../../lib/zk/service-discovery.js';
+import { servicesOf } from './health-publisher.js';
 import { HOUSEKEEPING_SLOT, housekeepingLatchPath } from './leader-services.js';
 
 export const NODES_USAGE = `usage: midonet-cluster nodes [--json] [--conf FILE] [--zookeeper-hosts HOSTS] [--root-key KEY]`;
@@ -30,18 +34,36 @@ function pad(s: string, n: number): string {
 
 export function formatNodes(nodes: readonly ServiceInstance[], leaders: Readonly<Record<string, string | null>>): string {
   if (nodes.length === 0) return 'no live cluster nodes\n';
-  const cols = [38, 18, 7, 7, 22];
-  const lines = [['ID', 'ADDRESS', 'PORT', 'SSL', 'REGISTERED (UTC)', 'LEADS'].map((h, i) => (i < cols.length ? pad(h, cols[i] as number) : h)).join('')];
+  const cols = [38, 18, 7, 7, 22, 14];
+  const lines = [['ID', 'ADDRESS', 'PORT', 'SSL', 'REGISTERED (UTC)', 'LEADS', 'SERVICES'].map((h, i) => (i < cols.length ? pad(h, cols[i] as number) : h)).join('')];
+  const failures: string[] = [];
   for (const n of nodes) {
     const leads = Object.entries(leaders)
       .filter(([, id]) => id === n.id)
       .map(([slot]) => slot)
       .join(',');
     const when = n.registrationTimeUTC ? new Date(n.registrationTimeUTC).toISOString().replace('T', ' ').slice(0, 19) : '-';
-    const row = [n.id, n.address ?? '-', n.port === null ? '-' : String(n.port), n.sslPort === null ? '-' : String(n.sslPort), when];
-    lines.push(row.map((c, i) => pad(c, cols[i] as number)).join('') + leads);
+    const health = servicesOf(n);
+    const services = health ? Object.entries(health).map(([name, h]) => `${name}:${h.state}`).join(' ') : '-';
+    for (const [name, h] of Object.entries(health ?? {})) {
+      if (h.state === 'failed') failures.push(`  ${n.id} ${name}: ${h.detail ?? 'no detail'}`);
+    }
+    const row = [n.id, n.address ?? '-', n.port === null ? '-' : String(n.port), n.sslPort === null ? '-' : String(n.sslPort), when, leads || '-'];
+    lines.push(row.map((c, i) => pad(c, cols[i] as number)).join('') + services);
   }
+  if (failures.length > 0) lines.push('', 'failed services:', ...failures);
   return `${lines.map((l) => l.trimEnd()).join('\n')}\n`;
+}
+
+/** The latches to read: housekeeping's, and every leader-only service's a node published. */
+export function leaderLatches(rootKey: string, nodes: readonly ServiceInstance[]): Map<string, string> {
+  const latches = new Map<string, string>([[HOUSEKEEPING_SLOT, housekeepingLatchPath(rootKey)]]);
+  for (const n of nodes) {
+    for (const [name, h] of Object.entries(servicesOf(n) ?? {})) {
+      if (h.runsOn === 'leader' && h.latch && !latches.has(name)) latches.set(name, h.latch);
+    }
+  }
+  return latches;
 }
 
 export async function nodesCommand(argv: string[], io: NodesIo = {}): Promise<number> {
@@ -76,12 +98,14 @@ export async function nodesCommand(argv: string[], io: NodesIo = {}): Promise<nu
     zk = await ZkClient.connect({ connectString: hosts, connectTimeoutMs: 5000, retry: { baseMs: 200, maxRetries: 2 }, operationTimeoutMs: 5000 });
     const discovery = new ServiceDiscovery(zk, { basePath: discoveryBasePath(rootKey) });
     const nodes = await discovery.listInstances(CLUSTER_SERVICE_NAME);
-    const latch = new LeaderLatch(zk, housekeepingLatchPath(rootKey)); // only read, never started
-    const leader = (await latch.getLeader())?.id || null;
-    await latch.close();
-    const leaders = { [HOUSEKEEPING_SLOT]: leader };
+    const leaders: Record<string, string | null> = {};
+    for (const [name, path] of leaderLatches(rootKey, nodes)) {
+      const latch = new LeaderLatch(zk, path); // only read, never started
+      leaders[name] = (await latch.getLeader())?.id || null;
+      await latch.close();
+    }
     await discovery.close();
-    if (values.json) out(`${JSON.stringify({ nodes: nodes.map((n) => ({ ...n, uri: buildUri(n) || null })), leaders }, null, 2)}\n`);
+    if (values.json) out(`${JSON.stringify({ nodes: nodes.map((n) => ({ ...n, uri: buildUri(n) || null, services: servicesOf(n) ?? null })), leaders }, null, 2)}\n`);
     else out(formatNodes(nodes, leaders));
     return 0;
   } catch (e) {

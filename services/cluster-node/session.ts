@@ -2,24 +2,26 @@
  * The node's NSDB session: one ZooKeeper session at a time, kept for the node's whole life.
  *
  * - Opening retries for ever (until close), with exponential backoff and jitter between
- *   attempts, so a node started while ZooKeeper is down waits for it (its /readyz says so) instead
+ *   attempts (lib/retry.ts), so a node started while ZooKeeper is down waits for it (its /readyz says so) instead
  *   of exiting.
  * - A ZkClient is one session and dies with it (lib/zk/client.ts): after an expiry (reported by
  *   the server, or by the client-side timer when disconnected longer than the session timeout)
  *   a NEW session is opened the same way, and 'client' hands it to everything that lives on the
- *   session (the NSDB store, service discovery, leader latches), which start over on it.
+ *   session (the NSDB store, service discovery, leader latches), which start over on it;
+ *   'expired' comes first (the node's services that restart with the session stop then).
  * - 'state' reports every change of the current session's state, for readiness.
  *
  * Clients made here belong to the NodeSession and are closed by close().
  */
 import { EventEmitter } from 'node:events';
+import { isRetryAborted, retry } from '../../lib/retry.js';
 import type { SessionEventHandlers, ZkClient, ZkLogger, ZkSessionState } from '../../lib/zk/client.js';
 
 export interface NodeSessionOptions {
   /** one connection attempt (a ZkClient.connect without retries of its own) */
   connect: () => Promise<ZkClient>;
   logger: ZkLogger;
-  /** first delay between attempts, doubled up to maxRetryMs (with jitter); default 1000 / 10000 */
+  /** ceiling of the first wait between attempts, doubled up to maxRetryMs, full jitter (lib/retry.ts); default 1000 / 10000 */
   retryMs?: number;
   maxRetryMs?: number;
 }
@@ -29,6 +31,8 @@ export interface NodeSessionEvents {
   client: [client: ZkClient];
   /** the current session's state changed ('connecting' while there is none) */
   state: [state: ZkSessionState];
+  /** the current session is gone for good; a new one is being opened ('client' follows) */
+  expired: [];
 }
 
 export type NodeSessionState = ZkSessionState;
@@ -37,8 +41,8 @@ export class NodeSession extends EventEmitter<NodeSessionEvents> {
   private current?: ZkClient;
   private closed = false;
   private opening?: Promise<ZkClient | undefined>;
-  private wake?: () => void;
-  private timer?: NodeJS.Timeout;
+  /** aborted by close(): ends the connection attempts */
+  private readonly closing = new AbortController();
   private attempts = 0;
   private sessions = 0;
 
@@ -85,8 +89,7 @@ export class NodeSession extends EventEmitter<NodeSessionEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.timer);
-    this.wake?.();
+    this.closing.abort();
     const c = this.current;
     if (c) {
       this.unfollow?.();
@@ -98,43 +101,43 @@ export class NodeSession extends EventEmitter<NodeSessionEvents> {
 
   private async connectLoop(): Promise<ZkClient | undefined> {
     const log = this.opts.logger;
-    const base = this.opts.retryMs ?? 1000;
-    const max = this.opts.maxRetryMs ?? 10_000;
     this.emit('state', 'connecting');
-    while (!this.closed) {
-      try {
-        const zk = await this.opts.connect();
-        if (this.closed) {
-          await zk.close().catch(() => undefined);
-          return undefined;
-        }
-        this.attempts = 0;
-        this.sessions++;
-        const prev = this.current;
-        if (prev) {
-          this.unfollow?.();
-          void prev.close().catch(() => undefined); // expired: only its transport is left
-        }
-        this.current = zk;
-        this.unfollow = zk.followSession(this.handlers);
-        log.info('ZooKeeper session established', { sessionId: `0x${zk.sessionId.toString(16)}`, sessionTimeoutMs: zk.sessionTimeoutMs, sessions: this.sessions });
-        this.emit('client', zk);
-        this.emit('state', zk.state);
-        return zk;
-      } catch (e) {
-        this.attempts++;
-        // Curator-like exponential backoff with full jitter, at least half the step.
-        const step = Math.min(max, base * 2 ** Math.min(this.attempts - 1, 20));
-        const delay = Math.round(step / 2 + Math.random() * (step / 2));
-        log.warn('cannot open a ZooKeeper session, retrying', { attempt: this.attempts, error: (e as Error).message, retryInMs: delay });
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          this.timer = setTimeout(resolve, delay);
-        });
-        this.wake = undefined;
-      }
+    try {
+      return await retry(
+        async () => {
+          const zk = await this.opts.connect();
+          if (this.closed) {
+            await zk.close().catch(() => undefined);
+            return undefined;
+          }
+          this.attempts = 0;
+          this.sessions++;
+          const prev = this.current;
+          if (prev) {
+            this.unfollow?.();
+            void prev.close().catch(() => undefined); // expired: only its transport is left
+          }
+          this.current = zk;
+          this.unfollow = zk.followSession(this.handlers);
+          log.info('ZooKeeper session established', { sessionId: `0x${zk.sessionId.toString(16)}`, sessionTimeoutMs: zk.sessionTimeoutMs, sessions: this.sessions });
+          this.emit('client', zk);
+          this.emit('state', zk.state);
+          return zk;
+        },
+        {
+          baseMs: this.opts.retryMs ?? 1000,
+          maxDelayMs: this.opts.maxRetryMs ?? 10_000,
+          signal: this.closing.signal,
+          onRetry: ({ attempt, error, delayMs }) => {
+            this.attempts = attempt;
+            log.warn('cannot open a ZooKeeper session, retrying', { attempt, error: (error as Error).message, retryInMs: delayMs });
+          },
+        },
+      );
+    } catch (e) {
+      if (isRetryAborted(e)) return undefined;
+      throw e;
     }
-    return undefined;
   }
 
   private readonly handlers: SessionEventHandlers = {
@@ -143,6 +146,7 @@ export class NodeSession extends EventEmitter<NodeSessionEvents> {
     expired: () => {
       if (this.closed) return;
       this.opts.logger.warn('ZooKeeper session lost: opening a new one');
+      this.emit('expired');
       void this.open();
     },
   };

@@ -2,8 +2,9 @@
  * A cluster node (its own process, `services/cluster-node/main.ts`) configured through mn-conf
  * (deploy/bin/mn-conf): the port set in the default template is served after a (re)start, a
  * change of it on a running node is announced as taking effect after restart, logger levels
- * change what the running node logs within seconds, and a malformed configuration written to
- * ZooKeeper behind mn-conf's back is ignored with an error while the node keeps its last good one.
+ * change what the running node logs within seconds, a malformed configuration written to
+ * ZooKeeper behind mn-conf's back is ignored with an error while the node keeps its last good one,
+ * and a service's switch (`cluster.heartbeat.enabled`) takes effect at the node's next start.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -168,5 +169,28 @@ describe('a node configured through mn-conf', () => {
       false,
       'the bad root_uri never replaced the good one',
     );
+  });
+
+  it('a service switched on or off with mn-conf: announced on the running node, in force from its next start', async () => {
+    let n = node as NodeProcess;
+    const heartbeat = async (): Promise<string | undefined> => {
+      const res = await fetch(`http://127.0.0.1:${port1}/readyz`, { signal: AbortSignal.timeout(5000) });
+      return ((await res.json()) as { services?: Record<string, { state: string }> }).services?.['heartbeat']?.state;
+    };
+    assert.equal(await heartbeat(), 'disabled', 'off by default');
+    await set(['set', '-h', 'local'], 'cluster.heartbeat.enabled : true\ncluster.heartbeat.period : 200ms\ncluster.drain.delay : 0s\n');
+    await n.waitForRecord((r) => r['message'] === 'configuration cluster.heartbeat.enabled changed from false to true: takes effect after restart', 'the switch announced');
+    assert.equal(await heartbeat(), 'disabled', 'not before a restart');
+    assert.equal(n.records().some((r) => r['message'] === 'Beat'), false);
+    await n.stop();
+    n = startNode();
+    await until('the heartbeat running after the restart', async () => ((await heartbeat().catch(() => undefined)) === 'running' ? true : undefined), 30_000);
+    await n.waitForRecord((r) => r['message'] === 'Beat' && r['logger'] === 'org.midonet.cluster.services.heartbeat', 'a beat');
+    await set(['set', '-h', 'local'], 'cluster.heartbeat.enabled : false\n');
+    await n.waitForRecord((r) => r['message'] === 'configuration cluster.heartbeat.enabled changed from true to false: takes effect after restart', 'the switch off announced');
+    assert.equal(await heartbeat(), 'running', 'runs on until the restart');
+    await n.stop();
+    n = startNode();
+    await until('the heartbeat disabled after the next restart', async () => ((await heartbeat().catch(() => undefined)) === 'disabled' ? true : undefined), 30_000);
   });
 });
