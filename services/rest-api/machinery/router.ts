@@ -14,21 +14,16 @@ import type { IncomingMessage as Request, ServerResponse as Response } from 'nod
 import { header, pathOf } from '../../../lib/http/exchange.js';
 import { HttpError, methodNotAllowed, toHttpError, badRequest } from '../../../lib/http/errors.js';
 import { ERROR_TYPE } from '../../../lib/http/media-types.js';
+import { parseJson, stringifyJson } from '../../../lib/http/json.js';
 import type { Logger } from '../../../lib/log/logger.js';
 import { checkRequestType, negotiateResponse } from './negotiate.js';
 import type { Reply, RequestContext, RouteDef } from './types.js';
 
 export type ContextFactory = (req: Request) => Omit<RequestContext, 'params' | 'query' | 'body' | 'memo'>;
 
-/** JSON text of a reply body; bigints (64-bit proto fields) as numbers. */
+/** JSON text of a reply body; bigints (64-bit `long` fields) as exact integers. */
 export function toJson(body: unknown): string {
-  try {
-    return JSON.stringify(body);
-  } catch (e) {
-    // only a bigint makes JSON.stringify throw here: take the slow path with a replacer
-    if (!(e instanceof TypeError)) throw e;
-    return JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
-  }
+  return stringifyJson(body);
 }
 
 /** A list is sent in pieces of about this many characters once it is larger (chunked encoding). */
@@ -127,7 +122,7 @@ export function reportError(log: Logger, req: Request, e: unknown): HttpError {
 function parseBody(raw: Buffer | undefined): unknown {
   if (!raw || raw.length === 0) return undefined;
   try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
+    return parseJson(raw.toString('utf8'));
   } catch (e) {
     throw badRequest(`Malformed JSON in the request body: ${(e as Error).message}`);
   }
