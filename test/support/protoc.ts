@@ -4,9 +4,12 @@
  * so a test shows that what the node writes is what the original's protobuf code reads, not only
  * what this project's own codec reads back.
  */
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { MODELS_PACKAGE } from '../../lib/models/schema.js';
+import type { TestNode } from './node-harness.js';
+import { modelText } from './rest-helpers.js';
 
 const PROTO_DIR = fileURLToPath(new URL('../../lib/models/proto/', import.meta.url));
 const FILES = ['commons.proto', 'topology.proto', 'neutron.proto', 'state.proto'];
@@ -28,4 +31,15 @@ export function protocDecode(type: string, binary: Buffer): string {
   if (r.error) throw new Error(`protoc could not be run (Debian package protobuf-compiler): ${r.error.message}`);
   if (r.status !== 0) throw new Error(`protoc cannot decode this ${type}: ${r.stderr.toString('utf8').trim()}`);
   return r.stdout.toString('utf8');
+}
+
+/**
+ * The stored text of `models/<clazz>/<id>`, checked with protoc: it parses as the class's message
+ * and is exactly what protoc prints for it (fields in number order, the same formatting).
+ */
+export async function storedParses(t: TestNode, clazz: string, id: string): Promise<string> {
+  const text = await modelText(t, clazz, id);
+  const canonical = protocDecode(clazz, protocEncode(clazz, text));
+  assert.equal(text, canonical, `stored ${clazz} ${id} is not in protoc's text format`);
+  return text;
 }

@@ -2,6 +2,7 @@
 import { reservedPaths, resourceRoutes } from '../machinery/handlers.js';
 import type { AnyResource, RouteDef } from '../machinery/types.js';
 import { applicationRoute } from './application.js';
+import { bgpNetworks, bgpPeers } from './bgp.js';
 import { bridges } from './bridges.js';
 import { chains } from './chains.js';
 import { rules } from './rules.js';
@@ -18,7 +19,10 @@ import { routers } from './routers.js';
 import { systemStateRoute } from './system-state.js';
 import { tenantRoutes } from './tenants.js';
 
-export const RESOURCES: AnyResource[] = [bridges, routers, ports, routes, chains, rules, portGroups, ipAddrGroups, tunnelZones, hosts];
+export const RESOURCES: AnyResource[] = [
+  bridges, routers, ports, routes, chains, rules, portGroups, ipAddrGroups, tunnelZones, hosts,
+  bgpNetworks, bgpPeers,
+];
 
 export function allRoutes(): RouteDef[] {
   return [
