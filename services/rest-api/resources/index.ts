@@ -8,6 +8,9 @@ import { chains } from './chains.js';
 import { rules } from './rules.js';
 import { portGroupMemberRoutes, portGroups } from './port-groups.js';
 import { ipAddrGroups, ipAddrRoutes } from './ip-addr-groups.js';
+import { healthMonitors, loadBalancers } from './load-balancers.js';
+import { poolMembers } from './pool-members.js';
+import { pools } from './pools.js';
 import { tunnelZoneMemberRoutes, tunnelZones } from './tunnel-zones.js';
 import { hostRoutes, hosts } from './hosts.js';
 import { dhcpRoutes } from './dhcp.js';
@@ -18,10 +21,12 @@ import { routerRoutesList, routes } from './routes.js';
 import { routers } from './routers.js';
 import { systemStateRoute } from './system-state.js';
 import { tenantRoutes } from './tenants.js';
+import { vipRoutes, vips } from './vips.js';
 
 export const RESOURCES: AnyResource[] = [
   bridges, routers, ports, routes, chains, rules, portGroups, ipAddrGroups, tunnelZones, hosts,
   bgpNetworks, bgpPeers,
+  loadBalancers, pools, poolMembers, vips, healthMonitors,
 ];
 
 export function allRoutes(): RouteDef[] {
@@ -37,6 +42,7 @@ export function allRoutes(): RouteDef[] {
     ...hostRoutes,
     ...dhcpRoutes,
     ...bridgeTableRoutes,
+    ...vipRoutes,
     ...RESOURCES.flatMap(resourceRoutes),
   ];
 }
