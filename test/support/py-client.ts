@@ -5,8 +5,10 @@
  * `Location` with the same headers plus Accept; updates a PUT of the whole dto read before,
  * followed by a GET. Tests build the dtos as the client's classes do (their setters fill a dict;
  * what was never set is absent, what was read back is sent back as read, nulls included).
+ * JSON is read and written as Python's json module does: integers exactly, whatever their size.
  */
 import assert from 'node:assert/strict';
+import { parseJson, stringifyJson } from '../../lib/http/json.js';
 import { assertStatus, rq, type Json, type Res } from './rest-helpers.js';
 
 /** What httplib2 adds on its own. */
@@ -22,7 +24,7 @@ export class PyClient {
 
   /** do_request as it goes on the wire, whatever the answer (httplib2 follows redirects of GETs). */
   async send(method: string, url: string, headers: Record<string, string> = {}, body?: unknown): Promise<Res> {
-    const rawBody = body === undefined ? '{}' : JSON.stringify(body);
+    const rawBody = body === undefined ? '{}' : stringifyJson(body);
     const all = { ...HTTPLIB2, ...headers, ...(this.token ? { 'X-Auth-Token': this.token } : {}) };
     let res = await rq(method, url, { token: null, headers: all, rawBody });
     for (let hops = 0; method === 'GET' && [301, 302, 303, 307].includes(res.status) && hops < 5; hops++) {
@@ -30,6 +32,7 @@ export class PyClient {
       assert.ok(loc, 'redirect without Location');
       res = await rq(method, new URL(loc, url).href, { token: null, headers: all, rawBody });
     }
+    if (res.json !== undefined) res.json = parseJson(res.text);
     return res;
   }
 

@@ -21,12 +21,14 @@ import { routerRoutesList, routes } from './routes.js';
 import { routers } from './routers.js';
 import { systemStateRoute } from './system-state.js';
 import { tenantRoutes } from './tenants.js';
+import { traceList, traces } from './traces.js';
 import { vipRoutes, vips } from './vips.js';
 
 export const RESOURCES: AnyResource[] = [
   bridges, routers, ports, routes, chains, rules, portGroups, ipAddrGroups, tunnelZones, hosts,
   bgpNetworks, bgpPeers,
   loadBalancers, pools, poolMembers, vips, healthMonitors,
+  traces,
 ];
 
 export function allRoutes(): RouteDef[] {
@@ -43,6 +45,7 @@ export function allRoutes(): RouteDef[] {
     ...dhcpRoutes,
     ...bridgeTableRoutes,
     ...vipRoutes,
+    traceList,
     ...RESOURCES.flatMap(resourceRoutes),
   ];
 }
