@@ -18,6 +18,7 @@ import { HttpError } from '../../lib/http/errors.js';
 import { header, protocolOf } from '../../lib/http/exchange.js';
 import { withLogContext, type Logger } from '../../lib/log/logger.js';
 import { redactUrl } from '../../lib/log/redact.js';
+import type { FlowTraceReader } from '../../lib/cassandra/flow-trace-reader.js';
 import type { NodeMetrics } from '../../lib/metrics/metrics.js';
 import type { NsdbStorage } from '../../lib/nsdb/storage.js';
 import { loginHandler } from './login.js';
@@ -41,6 +42,8 @@ export interface RestApiOptions {
    * lets `tenant_admin` / `tenant_user` use their own project's objects (machinery/scoping.ts).
    */
   tenantScoping?: boolean;
+  /** Reads the flow traces the agents keep in Cassandra (`/traces/{id}/flows`); absent: those answer 503. */
+  flowTraces?: FlowTraceReader;
 }
 
 /** The path of the Prometheus endpoint, outside the API root. */
@@ -175,6 +178,7 @@ export function createRestApi(opts: RestApiOptions): RequestListener {
     identity: (req as IncomingMessage & { identity?: Identity }).identity,
     log,
     req,
+    flowTraces: opts.flowTraces,
   }));
 
   // authentication through passport (lib/auth/strategy.ts): the provider's token check

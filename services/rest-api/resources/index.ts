@@ -14,6 +14,7 @@ import { pools } from './pools.js';
 import { tunnelZoneMemberRoutes, tunnelZones } from './tunnel-zones.js';
 import { hostRoutes, hosts } from './hosts.js';
 import { dhcpRoutes } from './dhcp.js';
+import { flowTraceRoutes } from './flow-traces.js';
 import { bridgeTableRoutes } from './bridge-tables.js';
 import { portLinkRoutes } from './port-links.js';
 import { ports } from './ports.js';
@@ -46,6 +47,7 @@ export function allRoutes(): RouteDef[] {
     ...bridgeTableRoutes,
     ...vipRoutes,
     traceList,
+    ...flowTraceRoutes,
     ...RESOURCES.flatMap(resourceRoutes),
   ];
 }
