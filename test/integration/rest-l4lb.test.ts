@@ -202,6 +202,27 @@ describe('pools and VIPs', () => {
     assertMediaType(noAccept, VIP);
   });
 
+  it('a gateway port set by Neutron survives a REST PUT of the VIP and keeps the port from being deleted', async () => {
+    const lb = await newLb();
+    const pool = await newPool(lb);
+    const vip = await py.create(pool['vips'], VIP, { address: '172.16.1.1', protocolPort: 80 });
+    const router = await py.create(`${api}/routers`, MT.router, { name: 'gw' });
+    const port = await py.create(router['ports'], MT.port, { type: 'Router', portAddress: '172.16.1.254', networkAddress: '172.16.1.0', networkLength: 24 });
+    // what the Neutron LBaaS v1 translation writes
+    await t.node.storage.tryTransaction(0, async (tx) => {
+      const v = await tx.get('Vip', vip['id']);
+      v.gateway_port_id = port['id'];
+      await tx.update('Vip', v);
+    });
+    const updated = await py.update({ ...vip, protocolPort: 8080 }, VIP);
+    assert.equal(updated['protocolPort'], 8080);
+    assert.equal('gatewayPortId' in updated, false, 'never shown');
+    assert.equal((await t.node.storage.get('Vip', vip['id'])).gateway_port_id, port['id']);
+    assertStatus(await del(port['uri']), 409);
+    await py.delete(vip['uri']);
+    assertEmpty(await del(port['uri']), 204);
+  });
+
   it('§2.8 3: the health-monitor mapping locks the pool until the agents have processed it', async () => {
     const lb = await newLb();
     const hm = await py.create(app['healthMonitors'], HM, { type: 'TCP', delay: 5, timeout: 10, maxRetries: 10 });
