@@ -4,8 +4,10 @@
  * `--cpu-prof`, drives the load, stops the node (the profile is written on exit) and prints the
  * top functions. The raw .cpuprofile stays in the printed directory (open it in Chrome DevTools).
  * SCENARIO: get (GET /bridges/{id}), create (POST /bridges/{id}/ports), list (GET
- * /bridges/{id}/ports of --size ports), writers (create+delete router ports).
+ * /bridges/{id}/ports of --size ports), writers (create+delete router ports), neutron (POST
+ * /neutron/ports on one network, /16 subnet and security group).
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +68,23 @@ try {
       if (p.status !== 201) throw new Error(`POST ${p.status}`);
       const d = await http.send('DELETE', new URL(String(p.headers['location'])).pathname);
       if (d.status !== 204) throw new Error(`DELETE ${d.status}`);
+    };
+  } else if (scenario === 'neutron') {
+    const n = (name: string): string => `application/vnd.org.midonet.neutron.${name}-v1+json`;
+    const post = async (coll: string, type: string, body: Record<string, unknown>): Promise<void> => {
+      const r = await http.send('POST', `/midonet-api/neutron/${coll}`, { 'Content-Type': n(type), Accept: n(type) }, body);
+      if (r.status !== 201) throw new Error(`POST ${coll}: ${r.status} ${r.body.toString()}`);
+    };
+    const [network, subnet, sg] = [randomUUID(), randomUUID(), randomUUID()];
+    await post('networks', 'Network', { id: network, tenant_id: 't', admin_state_up: true });
+    await post('subnets', 'Subnet', { id: subnet, network_id: network, ip_version: 4, cidr: '10.30.0.0/16', gateway_ip: '10.30.0.1', enable_dhcp: true });
+    await post('security_groups', 'SecurityGroup', { id: sg, name: 'sg', security_group_rules: [] });
+    let seq = 2;
+    op = async () => {
+      const i = seq++;
+      const mac = `fa:16:3e:${[16, 8, 0].map((b) => ((i >> b) & 255).toString(16).padStart(2, '0')).join(':')}`;
+      const ip = `10.30.${(i >> 8) & 255}.${i & 255}`;
+      await post('ports', 'Port', { id: randomUUID(), network_id: network, admin_state_up: true, mac_address: mac, fixed_ips: [{ subnet_id: subnet, ip_address: ip }], security_groups: [sg] });
     };
   } else {
     throw new Error(`unknown scenario ${scenario}`);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only get,create,list,writers,express] [--sizes 100,10000]`: the
+ * `npm run bench [-- --quick] [--only get,create,list,writers,express,neutron] [--sizes 100,10000]`: the
  * node against raw ZooKeeper, side by side in one run. Starts its own ZooKeeper and nodes (child
  * processes), writes bench/results/<stamp>.{md,json} and, for a complete run, bench/results/latest.md.
  * See docs/performance.md for what the scenarios mean and how to profile a node under one of them.
@@ -25,14 +25,14 @@ import { PROJECT_DIR, cpuMs, rssMiB, startNode, startTrivial, startZooKeeper, ty
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    // a comma-separated subset of: get, create, list, writers, express (default: all)
+    // a comma-separated subset of: get, create, list, writers, express, neutron (default: all)
     only: { type: 'string' },
     // list sizes instead of the default ones, comma-separated (e.g. 10000)
     sizes: { type: 'string' },
   },
 });
 const quick = args.quick ?? false;
-const SCENARIOS = ['get', 'create', 'list', 'writers', 'express'] as const;
+const SCENARIOS = ['get', 'create', 'list', 'writers', 'express', 'neutron'] as const;
 const only = new Set(args.only ? args.only.split(',').map((x) => x.trim()) : SCENARIOS);
 for (const o of only) if (!(SCENARIOS as readonly string[]).includes(o)) throw new Error(`--only: unknown scenario ${o} (known: ${SCENARIOS.join(', ')})`);
 const want = (s: (typeof SCENARIOS)[number]): boolean => only.has(s);
@@ -41,6 +41,7 @@ const P = {
   seconds: quick ? 1 : 4,
   listSizes: args.sizes ? args.sizes.split(',').map(Number) : quick ? [100, 1000] : [100, 1000, 10_000],
   creates: quick ? 200 : 1000,
+  neutronPorts: quick ? 100 : 500,
   writers: 50,
   idleSettleMs: quick ? 2000 : 10_000,
 };
@@ -50,6 +51,10 @@ const MT = {
   ports: 'application/vnd.org.midonet.collection.Port-v3+json',
   port: 'application/vnd.org.midonet.Port-v3+json',
   router: 'application/vnd.org.midonet.Router-v3+json',
+  nNetwork: 'application/vnd.org.midonet.neutron.Network-v1+json',
+  nSubnet: 'application/vnd.org.midonet.neutron.Subnet-v1+json',
+  nPort: 'application/vnd.org.midonet.neutron.Port-v1+json',
+  nSecurityGroup: 'application/vnd.org.midonet.neutron.SecurityGroup-v1+json',
 };
 const PRODUCT = { version: 'bench', commit: '' };
 
@@ -396,6 +401,65 @@ async function main(): Promise<void> {
         goal: '0 failed, ≥ 3x global lock',
         met: w.non2xx === 0 && w.errors === 0 && speedup >= 3,
       });
+    }
+
+    // ---- 7. Neutron port creation ---------------------------------------------------------------
+    if (want('neutron')) {
+      const n = await node('/bench-neutron');
+      const http = new HttpBenchClient(new URL(n.url));
+      const neutron = '/midonet-api/neutron';
+      const post = async (coll: string, type: string, body: Record<string, unknown>): Promise<void> => {
+        const r = await http.send('POST', `${neutron}/${coll}`, { 'Content-Type': type, Accept: type }, body);
+        expectStatus(r.status, 201, `POST ${coll}`);
+      };
+      /** A network with a /16 subnet and a security group as Neutron creates it (two egress rules). */
+      const l2 = async (): Promise<{ network: string; subnet: string; sg: string }> => {
+        const network = randomUuid();
+        const subnet = randomUuid();
+        const sg = randomUuid();
+        await post('networks', MT.nNetwork, { id: network, name: 'bench', tenant_id: 't', admin_state_up: true, 'provider:network_type': 'midonet' });
+        await post('subnets', MT.nSubnet, { id: subnet, network_id: network, ip_version: 4, cidr: '10.30.0.0/16', gateway_ip: '10.30.0.1', enable_dhcp: true, tenant_id: 't' });
+        const rule = (ethertype: string) => ({ id: randomUuid(), security_group_id: sg, direction: 'egress', ethertype, tenant_id: 't' });
+        await post('security_groups', MT.nSecurityGroup, { id: sg, name: 'bench', tenant_id: 't', security_group_rules: [rule('IPv4'), rule('IPv6')] });
+        return { network, subnet, sg };
+      };
+      const port = (on: { network: string; subnet: string; sg: string }, i: number): Record<string, unknown> => ({
+        id: randomUuid(),
+        network_id: on.network,
+        tenant_id: 't',
+        admin_state_up: true,
+        device_owner: 'compute:nova',
+        device_id: randomUuid(),
+        mac_address: `fa:16:3e:${[16, 8, 0].map((b) => ((i >> b) & 255).toString(16).padStart(2, '0')).join(':')}`,
+        fixed_ips: [{ subnet_id: on.subnet, ip_address: `10.30.${((i + 2) >> 8) & 255}.${(i + 2) & 255}` }],
+        security_groups: [on.sg],
+        port_security_enabled: true,
+        'binding:host_id': '',
+        'binding:profile': {},
+      });
+      const warm = await l2();
+      for (let i = 0; i < 50; i++) await post('ports', MT.nPort, port(warm, i));
+      for (const c of [1, 8]) {
+        log(`7. POST /neutron/ports, ${P.neutronPorts} ports, ${c} client(s)`);
+        const on = await l2();
+        const cpu0 = cpuMs(n.pid);
+        const ops0 = await zkOps(n.url);
+        const api = await fixedCount(c, P.neutronPorts, (i) => post('ports', MT.nPort, port(on, i)));
+        notes.push(
+          `POST /neutron/ports, ${c} client(s): node CPU ${fmt(((cpuMs(n.pid) - cpu0) / P.neutronPorts) * 1000, 0)} µs per port; ` +
+            `ZooKeeper ops per request: ${opsPerRequest(ops0, await zkOps(n.url), P.neutronPorts)}.`,
+        );
+        rows.push({
+          scenario: `POST /neutron/ports (1 fixed IP on a /16, 1 security group), ${P.neutronPorts} on one network, ${c === 1 ? 'sequential' : `${c} clients`}`,
+          api,
+          baseline: {},
+          ratio: `${fmt(api.rps, 0)} ports/s`,
+          goal: c === 1 ? '(informational)' : "≥ 150 ports/s (Debian's Neutron server: 4–7/s)",
+          met: c === 1 ? null : api.rps >= 150 && api.errors === 0,
+        });
+      }
+      http.close();
+      await n.stop();
     }
 
     // ---- 5. Express overhead -----------------------------------------------------------------

@@ -16,7 +16,8 @@
  * timers instead of a loop (a leader latch re-trying on the next timer, a re-registration).
  */
 
-export type Jitter = 'full' | 'none';
+/** full: [0, ceiling); equal: [ceiling/2, ceiling] (never sooner than half a step); none: the ceiling. */
+export type Jitter = 'full' | 'equal' | 'none';
 
 export interface BackoffPolicy {
   /** ceiling of the first wait, in ms (0: retry at once) */
@@ -78,6 +79,7 @@ export function backoffCeiling(policy: BackoffPolicy, failures: number): number 
 export function backoffDelay(policy: BackoffPolicy, failures: number, random: () => number = Math.random): number {
   const ceiling = backoffCeiling(policy, failures);
   if (policy.jitter === 'none') return ceiling;
+  if (policy.jitter === 'equal') return Math.round(ceiling / 2 + random() * (ceiling / 2));
   return Math.floor(random() * ceiling);
 }
 

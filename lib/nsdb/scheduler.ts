@@ -7,6 +7,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay, type BackoffPolicy } from '../retry.js';
 import { ConcurrentModificationError } from './errors.js';
 import { ChangeOwner } from './provenance.js';
 import type { Transaction, TransactionContext } from './transaction.js';
@@ -20,6 +21,11 @@ export interface RetryPolicy {
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 40, baseMs: 2, capMs: 250 };
+
+/** A transaction retry policy as lib/retry.ts's backoff: backoffDelay(policy, n + 1) waits in [0, min(cap, base * 2^n)) after n conflicts. */
+export function backoffOf(p: Pick<RetryPolicy, 'baseMs' | 'capMs'>): BackoffPolicy {
+  return { baseMs: p.baseMs, maxDelayMs: p.capMs };
+}
 
 export interface StorageLogger {
   debug(msg: string, meta?: object): void;
@@ -127,10 +133,9 @@ export class TransactionScheduler {
     }
   }
 
-  /** Full-jitter exponential backoff before the next attempt after `n` conflicts. */
+  /** The project's backoff (lib/retry.ts) before the next attempt after `n` conflicts. */
   private backoffMs(n: number): number {
-    const { capMs, baseMs } = this.opts.retry;
-    return Math.random() * Math.min(capMs, baseMs * 2 ** Math.min(n, 20));
+    return backoffDelay(backoffOf(this.opts.retry), n + 1);
   }
 
   private committed(attempts: number, started: number): void {

@@ -8,7 +8,8 @@ import type { ZkClient } from '../zk/client.js';
 import { ZkError } from '../zk/errors.js';
 import { ConcurrentModificationError, ServiceUnavailableError } from './errors.js';
 import type { ZoomLayout } from './layout.js';
-import type { RetryPolicy } from './scheduler.js';
+import { backoffDelay } from '../retry.js';
+import { backoffOf, type RetryPolicy } from './scheduler.js';
 import { mapReadError } from './transaction.js';
 
 export interface SequenceOptions {
@@ -143,7 +144,8 @@ export class Sequences {
         if (!(e instanceof ZkError && (e.codeName === 'BADVERSION' || e.codeName === 'NONODE'))) throw mapReadError(e, `incrementing sequence ${name}`);
       }
     }
-    const { maxAttempts, capMs, baseMs } = this.ctx.retry;
+    const { maxAttempts } = this.ctx.retry;
+    const backoff = backoffOf(this.ctx.retry);
     for (let attempt = 0; attempt < 10 * maxAttempts; attempt++) {
       try {
         let data: Buffer;
@@ -171,7 +173,7 @@ export class Sequences {
         return next;
       } catch (e) {
         if (e instanceof ZkError && e.codeName === 'BADVERSION') {
-          await sleep(Math.random() * Math.min(capMs, baseMs * 2 ** Math.min(attempt, 10)));
+          await sleep(backoffDelay({ ...backoff, maxDelayMs: Math.min(backoff.maxDelayMs ?? Infinity, backoff.baseMs * 2 ** 10) }, attempt + 1));
           continue;
         }
         throw mapReadError(e, `incrementing sequence ${name}`);

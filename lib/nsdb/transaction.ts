@@ -44,14 +44,15 @@ type ObjOp =
   | { kind: 'delete'; clazz: string; id: string };
 
 type NodeOp =
-  | { kind: 'createNode'; path: string; data: Buffer }
+  /** `implicit`: a missing ancestor of another node, created on the way (createAncestors) */
+  | { kind: 'createNode'; path: string; data: Buffer; implicit?: boolean }
   | { kind: 'updateNode'; path: string; data: Buffer }
   | { kind: 'deleteNode'; path: string };
 
 /** What each ZooKeeper op of the commit stands for, to classify a failed multi (§4.3). */
 type OpOrigin =
   | { what: 'objCreate' | 'objUpdate' | 'objDelete' | 'provenance'; clazz: string; id: string }
-  | { what: 'createNode' | 'updateNode' | 'deleteNode' | 'table' | 'guard'; path: string };
+  | { what: 'createNode' | 'ancestor' | 'updateNode' | 'deleteNode' | 'table' | 'guard'; path: string };
 
 /** What Transaction.rollback() goes back to. */
 export interface Savepoint {
@@ -65,8 +66,11 @@ export interface Savepoint {
 /** Sees the stored object and the new one inside update(); may return a replacement. */
 export type UpdateValidator<M extends Msg = Msg> = (current: M, next: M) => M | void;
 
+/** What a transaction needs of a ZooKeeper session (a stand-in serves unit tests). */
+export type TransactionZk = Pick<ZkClient, 'getData' | 'getChildren' | 'exists' | 'multi'>;
+
 export interface TransactionContext {
-  zk: ZkClient;
+  zk: TransactionZk;
   layout: ZoomLayout;
   owner: number;
   product: ProductInfo;
@@ -477,7 +481,7 @@ export class Transaction {
         if (stat.mzxid > (await started)) throw new ConcurrentModificationError(`Node ${parent} was modified during the transaction.`, parent);
         return;
       }
-      if (!pending) this.nodeOps.set(parent, { kind: 'createNode', path: parent, data: Buffer.alloc(0) });
+      if (!pending) this.nodeOps.set(parent, { kind: 'createNode', path: parent, data: Buffer.alloc(0), implicit: true });
     }
   }
 
@@ -635,7 +639,7 @@ export class Transaction {
     const nodeOps = [...this.nodeOps.values()];
     const byDepth = (a: NodeOp, b: NodeOp): number => depth(a.path) - depth(b.path);
     for (const n of nodeOps.filter((n) => n.kind !== 'deleteNode').sort(byDepth)) {
-      if (n.kind === 'createNode') push({ op: 'create', path: n.path, data: n.data }, { what: 'createNode', path: n.path });
+      if (n.kind === 'createNode') push({ op: 'create', path: n.path, data: n.data }, { what: n.implicit ? 'ancestor' : 'createNode', path: n.path });
       else push({ op: 'setData', path: n.path, data: n.data, version: -1 }, { what: 'updateNode', path: n.path });
     }
     for (const n of nodeOps.filter((n) => n.kind === 'deleteNode').sort((a, b) => -byDepth(a, b))) {
@@ -759,6 +763,8 @@ function classifyCommitError(e: unknown, origins: OpOrigin[]): Error {
     case 'NODEEXISTS':
       if (origin.what === 'objCreate') return new ObjectExistsError(origin.clazz, origin.id);
       if (origin.what === 'createNode' || origin.what === 'table') return new StorageNodeExistsError(origin.path);
+      // a parent another writer created meanwhile (the first entries of a new table): run again
+      if (origin.what === 'ancestor') return new ConcurrentModificationError(`Node ${origin.path} was created during the transaction.`, conflictKey);
       return new ConcurrentModificationError(`${origin.what} conflicted with a concurrent change.`, conflictKey);
     case 'NONODE':
       if (origin.what === 'updateNode' || origin.what === 'deleteNode') return new StorageNodeNotFoundError(origin.path);

@@ -1,8 +1,8 @@
 /**
  * How long the OVSDB client waits between connection attempts. The client depends only on the
- * small ReconnectPolicy interface, so a shared retry helper can stand in for exponentialBackoff
- * without touching the client.
+ * small ReconnectPolicy interface; exponentialBackoff is the project's backoff (lib/retry.ts).
  */
+import { backoffDelay, type BackoffPolicy } from '../retry.js';
 
 export interface ReconnectPolicy {
   /**
@@ -24,19 +24,15 @@ export interface ExponentialBackoffOptions {
 }
 
 /**
- * Exponential steps bounded by maxMs, each drawn at random from its upper half: clients that
- * lost the same server at the same moment spread out, and none retries sooner than half a step.
+ * Exponential steps bounded by maxMs, each drawn at random from its upper half (lib/retry.ts's
+ * 'equal' jitter): clients that lost the same server at the same moment spread out, and none
+ * retries sooner than half a step.
  */
 export function exponentialBackoff(opts: ExponentialBackoffOptions = {}): ReconnectPolicy {
-  const base = Math.max(1, opts.baseMs ?? 250);
-  const max = Math.max(base, opts.maxMs ?? 10_000);
+  const baseMs = Math.max(1, opts.baseMs ?? 250);
+  const policy: BackoffPolicy = { baseMs, maxDelayMs: Math.max(baseMs, opts.maxMs ?? 10_000), jitter: 'equal' };
   const maxAttempts = opts.maxAttempts ?? Number.POSITIVE_INFINITY;
-  const random = opts.random ?? Math.random;
   return {
-    delayMs(attempt: number): number | undefined {
-      if (attempt > maxAttempts) return undefined;
-      const step = Math.min(max, base * 2 ** Math.min(Math.max(attempt, 1) - 1, 30));
-      return Math.round(step / 2 + random() * (step / 2));
-    },
+    delayMs: (attempt) => (attempt > maxAttempts ? undefined : backoffDelay(policy, Math.max(attempt, 1), opts.random)),
   };
 }

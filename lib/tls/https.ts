@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { RequestListener } from 'node:http';
 import type { Logger } from '../log/logger.js';
+import { listenErrorMessage } from '../http/listen-error.js';
 import { registerSecret } from '../log/redact.js';
 import { KeystoreError, loadKeystore } from './keystore.js';
 
@@ -60,7 +61,7 @@ export async function startHttps(o: HttpsOptions): Promise<HttpsOutcome> {
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     return { state: 'on', server, address, url: `https://${host}:${address.port}`, format: store.format };
   } catch (e) {
-    const reason = `cannot listen on ${o.host}:${o.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+    const reason = listenErrorMessage(e, { host: o.host, port: o.port, hostKey: 'cluster.rest_api.https_host', portKey: 'cluster.rest_api.https_port' });
     o.log.error(`HTTPS disabled: ${reason}`);
     server.close();
     return { state: 'failed', reason };

@@ -10,7 +10,11 @@
  *   unknown properties, so writing it would make the Java readers throw. Reading is tolerant
  *   (newer Curators write `enabled`; unknown keys are ignored);
  * - register = create; NODEEXISTS (a node of an earlier session not yet expired) = delete and
- *   create again, at most twice (ServiceDiscoveryImpl.internalRegisterService);
+ *   create again, at most twice (ServiceDiscoveryImpl.internalRegisterService). With `exclusive`
+ *   (an instance id names one process, as a cluster node's host id does) only a node of one of
+ *   this object's own earlier sessions is replaced; another session's is left alone
+ *   (InstanceTakenError, or the `conflict` event once registered), and `claim` waits for such a
+ *   node to go (its session to expire) before a registration;
  * - every registration is made again on a new session (after expiry), and checked on a reconnect
  *   of the same session (recreated if the server lost it, e.g. deleted by hand).
  *
@@ -20,8 +24,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { Backoff } from '../retry.js';
-import type { Watcher, ZkClient, ZkLogger } from './client.js';
-import { isNoNode, isNodeExists } from './errors.js';
+import type { Watcher, ZkClient, ZkLogger, ZkStat } from './client.js';
+import { isNoNode, isNodeExists, ZkError } from './errors.js';
 import { joinPath } from './paths.js';
 import { SessionFollower } from './session-follower.js';
 
@@ -193,11 +197,41 @@ export interface ServiceDiscoveryOptions {
   logger?: ZkLogger;
   /** makes a new session when the current one expired; without it, the owner calls setClient */
   reconnect?: () => Promise<ZkClient>;
+  /** never replace a registration of another session (see the module comment) */
+  exclusive?: boolean;
+}
+
+/** An instance path is held by another ZooKeeper session (exclusive registrations). */
+export class InstanceTakenError extends Error {
+  override name = 'InstanceTakenError';
+  constructor(
+    readonly path: string,
+    /** the holder's session id */
+    readonly owner: bigint,
+    /** what the holder registered, if readable */
+    readonly holder: ServiceInstance | undefined,
+    /** 'alive': the caller's liveness check said so; 'held': still there after the wait, or at a registration */
+    readonly why: 'alive' | 'held',
+  ) {
+    super(`${path} is registered by another ZooKeeper session (0x${owner.toString(16)})`);
+  }
+}
+
+export interface ClaimOptions {
+  /** how long to wait for another session's node to go (an expiring session: up to its timeout) */
+  timeoutMs: number;
+  /** says whether the holder is known to be alive: then there is no point in waiting */
+  isAlive?: (holder: ServiceInstance) => Promise<boolean>;
+  /** called once when a holder is found and the wait begins */
+  onWait?: (holder: ServiceInstance | undefined, owner: bigint) => void;
+  signal?: AbortSignal;
 }
 
 export interface ServiceDiscoveryEvents {
   /** an instance of ours was (re-)registered after a session change or loss of its node */
   reregistered: [instance: ServiceInstance];
+  /** exclusive: an instance of ours cannot be registered again, another session holds its path */
+  conflict: [error: InstanceTakenError];
 }
 
 /** A membership watch; close() stops it. */
@@ -236,6 +270,9 @@ export class ServiceDiscovery extends EventEmitter<ServiceDiscoveryEvents> {
   private readonly watches = new Set<WatchState>();
   private closed = false;
   private retryTimer?: NodeJS.Timeout;
+  private readonly exclusive: boolean;
+  /** every session this object has been on: their nodes are ours to replace */
+  private readonly ownSessions = new Set<bigint>();
   /** waits between re-registration tries while connected (lib/retry.ts), reset once all are in */
   private readonly reregisterBackoff = new Backoff({ baseMs: REREGISTER_RETRY_MS, maxDelayMs: REREGISTER_MAX_RETRY_MS });
 
@@ -243,6 +280,8 @@ export class ServiceDiscovery extends EventEmitter<ServiceDiscoveryEvents> {
     super();
     this.basePath = joinPath(opts.basePath);
     this.log = opts.logger ?? SILENT;
+    this.exclusive = opts.exclusive === true;
+    this.addOwnSession(client);
     this.session = new SessionFollower(
       client,
       {
@@ -253,7 +292,8 @@ export class ServiceDiscovery extends EventEmitter<ServiceDiscoveryEvents> {
           this.refreshWatches();
         },
         expired: () => undefined,
-        client: () => {
+        client: (next) => {
+          this.addOwnSession(next);
           void this.ensureRegistered(true);
           this.refreshWatches();
         },
@@ -289,8 +329,62 @@ export class ServiceDiscovery extends EventEmitter<ServiceDiscoveryEvents> {
       },
     };
     this.registrations.set(path, reg);
-    await this.write(reg);
+    try {
+      await this.write(reg);
+    } catch (e) {
+      // someone else's: not ours to keep trying for
+      if (e instanceof InstanceTakenError && this.registrations.get(path) === reg) this.registrations.delete(path);
+      throw e;
+    }
     return instance;
+  }
+
+  /**
+   * Waits until `<name>/<id>` is free, or held by one of our own sessions; rejects with
+   * InstanceTakenError when `isAlive` says the holder is alive, or when it is still there after
+   * `timeoutMs`. For exclusive ids before `register`: a holder that crashed goes when its
+   * session expires; one that runs does not.
+   */
+  async claim(name: string, id: string, opts: ClaimOptions): Promise<void> {
+    const path = this.pathFor(name, id);
+    const deadline = Date.now() + opts.timeoutMs;
+    let announced = false;
+    for (;;) {
+      if (this.closed) throw new Error('service discovery is closed');
+      if (opts.signal?.aborted) throw new Error('claim aborted');
+      let wake: () => void = () => undefined;
+      const changed = new Promise<void>((r) => (wake = r));
+      let stat: ZkStat | null;
+      try {
+        stat = await this.client.exists(path, () => wake());
+      } catch (e) {
+        // ZooKeeper away for a moment: look again (the next look decides, deadline or not)
+        if (!(e instanceof ZkError) || isNoNode(e)) throw e;
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      if (!stat || this.ownSessions.has(stat.ephemeralOwner)) return;
+      const holder = await this.readInstance(path);
+      if (!announced) {
+        announced = true;
+        if (holder && opts.isAlive && (await opts.isAlive(holder))) throw new InstanceTakenError(path, stat.ephemeralOwner, holder, 'alive');
+        opts.onWait?.(holder, stat.ephemeralOwner);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new InstanceTakenError(path, stat.ephemeralOwner, holder, 'held');
+      // the watch says when it goes; the periodic look covers a watch lost with a connection
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(left, 1000));
+        const onAbort = (): void => done();
+        opts.signal?.addEventListener('abort', onAbort, { once: true });
+        void changed.then(done);
+        function done(): void {
+          clearTimeout(timer);
+          opts.signal?.removeEventListener('abort', onAbort);
+          resolve();
+        }
+      });
+    }
   }
 
   /** Replaces the data of a registered instance (Curator's updateService). */
@@ -300,14 +394,20 @@ export class ServiceDiscovery extends EventEmitter<ServiceDiscoveryEvents> {
     const reg = this.registrations.get(path);
     if (!reg) throw new Error(`service instance ${instance.name}/${instance.id} is not registered here`);
     reg.instance = instance;
-    await this.client.setData(path, serializeInstance(instance));
+    if (!this.exclusive) {
+      await this.client.setData(path, serializeInstance(instance));
+      return instance;
+    }
+    // another session's node (a conflict) is not ours to write: the data goes in when we are back
+    const stat = await this.client.exists(path);
+    if (stat && stat.ephemeralOwner === this.client.sessionId) await this.client.setData(path, serializeInstance(instance), stat.version);
     return instance;
   }
 
   async unregister(name: string, id: string): Promise<void> {
     const path = this.pathFor(name, id);
     if (!this.registrations.delete(path)) return;
-    await this.removeQuietly(path);
+    await this.removeOwn(path);
   }
 
   /** Instances of a service now (unparseable ones are skipped with a warning). */
@@ -365,7 +465,7 @@ export class ServiceDiscovery extends EventEmitter<ServiceDiscoveryEvents> {
     this.watches.clear();
     const paths = [...this.registrations.keys()];
     this.registrations.clear();
-    if (this.client.state === 'connected') await Promise.all(paths.map((p) => this.removeQuietly(p)));
+    if (this.client.state === 'connected') await Promise.all(paths.map((p) => this.removeOwn(p)));
     await this.session.close();
   }
 
@@ -384,7 +484,6 @@ export class ServiceDiscovery extends EventEmitter<ServiceDiscoveryEvents> {
       if (this.registrations.get(reg.path) !== reg) return; // unregistered meanwhile
       try {
         await zk.create(reg.path, data, 'ephemeral');
-        break;
       } catch (e) {
         if (isNoNode(e) && tries < 3) {
           await zk.mkdirp(this.pathFor(reg.instance.name));
@@ -394,13 +493,21 @@ export class ServiceDiscovery extends EventEmitter<ServiceDiscoveryEvents> {
         const stat = await zk.exists(reg.path);
         if (stat && stat.ephemeralOwner === zk.sessionId) {
           await zk.setData(reg.path, data);
-          break;
+        } else {
+          if (stat && this.exclusive && !this.ownSessions.has(stat.ephemeralOwner)) {
+            throw new InstanceTakenError(reg.path, stat.ephemeralOwner, await this.readInstance(reg.path), 'held');
+          }
+          if (++replaced > 2) throw e;
+          await this.removeQuietly(reg.path);
+          continue;
         }
-        if (++replaced > 2) throw e;
-        await this.removeQuietly(reg.path);
       }
+      // The watch is set after the write: a node deleted or taken in between would be missed by
+      // it, so what it finds decides whether the write stands.
+      const stat = await zk.exists(reg.path, reg.watcher);
+      if (stat?.ephemeralOwner === zk.sessionId) return;
+      if (tries >= 5) throw new Error(`service instance ${reg.path} keeps changing under its registration`);
     }
-    await zk.exists(reg.path, reg.watcher);
   }
 
   private async ensureRegistered(newSession: boolean): Promise<void> {
@@ -415,6 +522,13 @@ export class ServiceDiscovery extends EventEmitter<ServiceDiscoveryEvents> {
         this.log.info('service discovery: instance registered again', { path: reg.path, newSession });
         this.emit('reregistered', reg.instance);
       } catch (e) {
+        if (e instanceof InstanceTakenError) {
+          // not fought over: registered again when the other one's node goes (reg.watcher)
+          this.log.error('service discovery: another session holds an instance of ours; not replacing it', { path: reg.path, owner: `0x${e.owner.toString(16)}` });
+          this.emit('conflict', e);
+          await this.client.exists(reg.path, reg.watcher).catch(() => undefined);
+          continue;
+        }
         failed = true;
         this.log.warn('service discovery: could not register an instance again', { path: reg.path, error: (e as Error).message });
       }
@@ -494,6 +608,31 @@ export class ServiceDiscovery extends EventEmitter<ServiceDiscoveryEvents> {
       }),
     );
     return found.filter((i): i is ServiceInstance => i !== undefined).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  private addOwnSession(client: ZkClient): void {
+    // 0: not connected yet, and the owner of every persistent node
+    if (client.sessionId !== 0n) this.ownSessions.add(client.sessionId);
+  }
+
+  /** One instance's registration, or undefined when gone or unreadable. */
+  private async readInstance(path: string): Promise<ServiceInstance | undefined> {
+    try {
+      return parseInstance((await this.client.getData(path)).data);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Deletes a registration of ours; exclusive: not another session's node at the same path. */
+  private async removeOwn(path: string): Promise<void> {
+    if (!this.exclusive) return this.removeQuietly(path);
+    try {
+      const stat = await this.client.exists(path);
+      if (stat && this.ownSessions.has(stat.ephemeralOwner)) await this.client.remove(path, stat.version);
+    } catch (e) {
+      if (!isNoNode(e)) this.log.warn('service discovery: could not delete a registration', { path, error: (e as Error).message });
+    }
   }
 
   private async removeQuietly(path: string): Promise<void> {

@@ -13,7 +13,9 @@
  * it at once (exit 0).
  *
  * With --dev and no ZooKeeper configured, a local standalone ZooKeeper (Debian's package) is
- * started under var/ in the project unless one already answers on 127.0.0.1:2181.
+ * started under var/ in the project unless one already answers on 127.0.0.1:2181; the REST API
+ * listens on 127.0.0.1 unless --set names another address; a new host id goes to var/ (the host
+ * id rule: lib/conf/host-id.ts).
  *
  * The node's configuration is the central one in ZooKeeper (mn-conf, docs/configuration.md),
  * with the bootstrap file's legacy keys and the --set overrides on top.
@@ -23,7 +25,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BootstrapError, loadBootstrap } from '../../lib/conf/bootstrap.js';
-import { DEFAULT_HOST_ID_FILE, readOrCreateHostId } from '../../lib/conf/host-id.js';
+import { hostIdRule, readOrCreateHostId } from '../../lib/conf/host-id.js';
 import { legacyConfig } from '../../lib/conf/legacy.js';
 import { DEFAULT_ENV_FILE, keystoreSettings } from '../../lib/tls/env-file.js';
 import { Settings, SettingsError } from '../../lib/conf/settings.js';
@@ -39,6 +41,9 @@ const USAGE = `usage: midonet-cluster [--conf FILE] [--host-id-file FILE] [--env
        midonet-cluster nodes [--json] [--conf FILE]
        midonet-cluster haproxy-config [--vip ADDR:PORT] [-o FILE] [--watch --haproxy-pid-file FILE] ... (--help)
        midonet-cluster dev add-host [--id UUID] [--name NAME] [--alive]`;
+
+/** Listen addresses a --dev node keeps on loopback unless --set names them. */
+const DEV_LOOPBACK_KEYS = ['cluster.rest_api.http_host', 'cluster.rest_api.https_host'];
 
 function parseSets(list: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -87,11 +92,16 @@ async function main(argv: string[]): Promise<number> {
   configureLogging({ format });
   const log = getLogger('org.midonet.cluster');
   const overrides = parseSets(values.set ?? []);
+  if (values.dev) {
+    // the mock auth provider takes any token: a development node is not for other machines
+    // unless --set says so
+    for (const key of DEV_LOOPBACK_KEYS) overrides[key] ??= '127.0.0.1';
+  }
   new Settings(overrides); // a bad --set fails here, before anything starts
   const bootstrap = loadBootstrap({ file: values.conf });
-  const hostId = readOrCreateHostId(
-    values['host-id-file'] ?? process.env['MIDONET_HOST_ID_FILE'] ?? (values.dev ? join(PROJECT_DIR, 'var', 'host_id.properties') : DEFAULT_HOST_ID_FILE),
-  );
+  const host = readOrCreateHostId(hostIdRule({ file: values['host-id-file'] ?? process.env['MIDONET_HOST_ID_FILE'], dev: values.dev }));
+  const hostId = host.id;
+  log.info(host.created ? 'host id created' : 'host id', { hostId, file: host.file });
 
   const cleanups: (() => Promise<void>)[] = [];
   let hosts = bootstrap.zookeeperHosts;

@@ -31,7 +31,8 @@ import { NsdbStorage } from '../../lib/nsdb/storage.js';
 import { isRetryAborted, retry } from '../../lib/retry.js';
 import { ZkClient, type ZkSessionState } from '../../lib/zk/client.js';
 import { ZkError } from '../../lib/zk/errors.js';
-import { CLUSTER_SERVICE_NAME, ServiceDiscovery, discoveryBasePath, literalUriSpec } from '../../lib/zk/service-discovery.js';
+import { CLUSTER_SERVICE_NAME, InstanceTakenError, ServiceDiscovery, discoveryBasePath, literalUriSpec } from '../../lib/zk/service-discovery.js';
+import { listenErrorMessage } from '../../lib/http/listen-error.js';
 import { DEFAULT_KEYSTORE_PATH } from '../../lib/tls/env-file.js';
 import { startHttps, type HttpsOutcome } from '../../lib/tls/https.js';
 import { createRestApi } from '../rest-api/app.js';
@@ -39,6 +40,7 @@ import { DrainFileWatch } from './drain-file.js';
 import { FrontDoor, readinessReport, type ReadinessReport } from './health.js';
 import { HealthPublisher, nodePayload } from './health-publisher.js';
 import { HeartbeatService, type Heartbeat } from './heartbeat.js';
+import { claimHostId, registrationRefused } from './host-claim.js';
 import { LeaderServices } from './leader-services.js';
 import type { ClusterService } from './service.js';
 import { ServiceHost } from './service-host.js';
@@ -470,8 +472,15 @@ async function startServices(
     }).catch((e: unknown) => {
       throw isRetryAborted(e) ? new StartAborted('stopped while building the NSDB') : e;
     });
-    discovery = new ServiceDiscovery(session.client ?? zk, { basePath: discoveryBasePath(opts.rootKey), logger: log.child('discovery') });
+    // exclusive: a host id is one node; another live node's entry is never taken over (./host-claim.ts)
+    discovery = new ServiceDiscovery(session.client ?? zk, { basePath: discoveryBasePath(opts.rootKey), logger: log.child('discovery'), exclusive: true });
     discovery.on('reregistered', () => (state.registered = true));
+    discovery.on('conflict', () => (state.registered = false));
+    await unlessAborted(
+      claimHostId(discovery, { hostId: opts.hostId, sessionTimeoutMs: (session.client ?? zk).sessionTimeoutMs || s.number('zookeeper.session_timeout'), log, signal }),
+      signal,
+      'waiting for an earlier session of this host id to expire',
+    );
     leaders = new LeaderServices({
       rootKey: opts.rootKey,
       hostId: opts.hostId,
@@ -515,7 +524,10 @@ async function startServices(
     front.attach(app);
     if (!server) {
       server = createServer(front.handler);
-      await listen(server, s.number('cluster.rest_api.http_port'), s.string('cluster.rest_api.http_host'));
+      const [host, port] = [s.string('cluster.rest_api.http_host'), s.number('cluster.rest_api.http_port')];
+      await listen(server, port, host).catch((e: unknown) => {
+        throw new StartupError(listenErrorMessage(e, { host, port, hostKey: 'cluster.rest_api.http_host', portKey: 'cluster.rest_api.http_port' }));
+      });
     }
     server.keepAliveTimeout = 65_000;
     const addr = server.address() as AddressInfo;
@@ -560,6 +572,7 @@ async function startServices(
       state.registered = true;
       log.info('registered in service discovery', { path: discovery.pathFor(CLUSTER_SERVICE_NAME, opts.hostId), address: advertised, port: addr.port });
     } catch (e) {
+      if (e instanceof InstanceTakenError) throw registrationRefused(opts.hostId, e);
       // kept: registered again on the next reconnect or session
       log.warn('cannot register in service discovery yet', { error: (e as Error).message });
     }

@@ -4,7 +4,8 @@
  * input that does not validate (unparsable HOCON, a value of the wrong type, an unknown key in
  * a namespace a schema covers, a logger key that names no level) is refused with exit code 1
  * and nothing is written; `--conf FILE` and `--host-id-file FILE` choose the bootstrap file and
- * the local host id file.
+ * the local host id file; `local` is found by the node's own rule (lib/conf/host-id.ts), and a
+ * host id file is created only to write a host's configuration, never to read one.
  *
  * `runMnConf` does the work and returns the exit code; ./main.ts is the command.
  */
@@ -26,7 +27,7 @@ import {
   type HObject,
   type RenderOptions,
 } from '../../lib/conf/hocon.js';
-import { DEFAULT_HOST_ID_FILE, readOrCreateHostId } from '../../lib/conf/host-id.js';
+import { findHostId, hostIdRule, readOrCreateHostId, type HostIdRule } from '../../lib/conf/host-id.js';
 import { parseIni } from '../../lib/conf/ini.js';
 import { legacyConfig } from '../../lib/conf/legacy.js';
 import { DESCRIPTION_SUFFIX, dropSchema, keyWithSuffix, TYPE_SUFFIX, validateConfig } from '../../lib/conf/schema.js';
@@ -146,8 +147,10 @@ export const USAGE = `mn-conf: MidoNet configuration tool
   --conf FILE           bootstrap INI file ([zookeeper] zookeeper_hosts, root_key); default
                         $MIDONET_CONF, then ~/.midonetrc, /etc/midonet/midonet.conf,
                         /etc/midolman/midolman.conf
-  --host-id-file FILE   the local host id file (default $MIDONET_HOST_ID_FILE or
-                        ${DEFAULT_HOST_ID_FILE})
+  --host-id-file FILE   the local host id file (default $MIDONET_HOST_ID_FILE, else the
+                        first of /etc/midonet_host_id.properties,
+                        /etc/midolman/host_uuid.properties and the project's
+                        var/host_id.properties, as the node finds it)
   --help                this text; SUBCOMMAND --help: the subcommand's options
 Environment: MIDO_ZOOKEEPER_HOSTS, MIDO_ZOOKEEPER_ROOT_KEY override the bootstrap file.
 Example: echo "cluster.rest_api.http_port = 8282" | mn-conf set -t default
@@ -158,7 +161,7 @@ Example: echo "cluster.rest_api.http_port = 8282" | mn-conf set -t default
 interface Ctx {
   io: MnConfIo;
   args: ParsedArgs;
-  hostIdFile: string;
+  hostIds: HostIdRule;
   store: () => Promise<ConfigStore>;
 }
 
@@ -171,19 +174,23 @@ function flag(args: ParsedArgs, name: string): boolean {
   return args.opts[name] === true;
 }
 
-function localHostId(ctx: Ctx): string {
+/** This host's id, created (as the original does) only for a command that writes. */
+function localHostId(ctx: Ctx, create: boolean): string | undefined {
+  if (!create) return findHostId(ctx.hostIds)?.id;
   try {
-    return readOrCreateHostId(ctx.hostIdFile);
+    return readOrCreateHostId(ctx.hostIds).id;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOENT' || code === 'ENOTDIR') throw new HostIdNotWritable(ctx.hostIdFile);
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOENT' || code === 'ENOTDIR') throw new HostIdNotWritable(ctx.hostIds.create);
     throw e;
   }
 }
 
-/** `-h` value as a host id: `local` (or absent) is the local host's. */
-function hostId(ctx: Ctx, value: string | undefined): string {
-  if (value === undefined || value === 'local') return localHostId(ctx);
+/** `-h` value as a host id: `local` (or absent) is the local host's (undefined: it has none, and reading). */
+function hostId(ctx: Ctx, value: string | undefined, create: false): string | undefined;
+function hostId(ctx: Ctx, value: string | undefined, create: true): string;
+function hostId(ctx: Ctx, value: string | undefined, create: boolean): string | undefined {
+  if (value === undefined || value === 'local') return localHostId(ctx, create);
   if (!UUID_RE.test(value)) throw new Error(`Invalid UUID string: ${value}`);
   return value.toLowerCase();
 }
@@ -200,7 +207,11 @@ async function queryConfig(ctx: Ctx): Promise<{ conf: HObject; schemas: HObject 
   const schemaOnly = flag(args, 'schema');
   const hostOnly = flag(args, 'host-only');
   const templateOnly = template !== undefined;
-  const host = templateOnly || schemaOnly ? undefined : hostId(ctx, opt(args, 'host'));
+  // a host without an id has no document of its own and the default template
+  const host = templateOnly || schemaOnly ? undefined : hostId(ctx, opt(args, 'host'), false);
+  if (!templateOnly && !schemaOnly && host === undefined) {
+    ctx.io.stderr(`[mn-conf] This host has no host id yet (none of ${ctx.hostIds.search.join(', ')} exists): showing what a new host would get.\n`);
+  }
   const layers: HObject[] = [];
   if (host !== undefined) layers.push((await store.read(store.nodePath(host))).conf);
   if (templateOnly || (!schemaOnly && !hostOnly)) {
@@ -250,7 +261,7 @@ async function writeTarget(ctx: Ctx): Promise<{ store: ConfigStore; abs: string 
   const store = await ctx.store();
   const template = opt(ctx.args, 'template');
   if (template !== undefined) return { store, abs: store.templatePath(template) };
-  return { store, abs: store.nodePath(hostId(ctx, opt(ctx.args, 'host'))) };
+  return { store, abs: store.nodePath(hostId(ctx, opt(ctx.args, 'host'), true)) };
 }
 
 async function cmdSet(ctx: Ctx): Promise<number> {
@@ -286,21 +297,22 @@ async function cmdTemplateGet(ctx: Ctx): Promise<number> {
     for (const [path, v] of entries(mappings)) ctx.io.stdout(`${renderPath(path)}  ${unwrappedText(v)}\n`);
     return EXIT.SUCCESS;
   }
-  const host = hostId(ctx, opt(ctx.args, 'host'));
-  const v = mappings.fields.get(host);
-  if (v) ctx.io.stdout(`${host}  ${toStr(v)}\n`);
+  const host = hostId(ctx, opt(ctx.args, 'host'), false);
+  const v = host === undefined ? undefined : mappings.fields.get(host);
+  if (host !== undefined && v) ctx.io.stdout(`${host}  ${toStr(v)}\n`);
   return EXIT.SUCCESS;
 }
 
 async function cmdTemplateSet(ctx: Ctx): Promise<number> {
   const store = await ctx.store();
-  await store.assignTemplate(hostId(ctx, opt(ctx.args, 'host')), opt(ctx.args, 'template') as string);
+  await store.assignTemplate(hostId(ctx, opt(ctx.args, 'host'), true), opt(ctx.args, 'template') as string);
   return EXIT.SUCCESS;
 }
 
 async function cmdTemplateClear(ctx: Ctx): Promise<number> {
   const store = await ctx.store();
-  await store.clearTemplate(hostId(ctx, opt(ctx.args, 'host')));
+  const host = hostId(ctx, opt(ctx.args, 'host'), false);
+  if (host !== undefined) await store.clearTemplate(host); // a host without an id has no mapping
   return EXIT.SUCCESS;
 }
 
@@ -483,12 +495,12 @@ export async function runMnConf(argv: string[], io: MnConfIo): Promise<number> {
       return EXIT.SUCCESS;
     }
     const args = parseCommandArgs(spec, rest);
-    const hostIdFile = g.hostIdFile ?? io.env['MIDONET_HOST_ID_FILE'] ?? DEFAULT_HOST_ID_FILE;
+    const hostIds = hostIdRule({ file: g.hostIdFile ?? io.env['MIDONET_HOST_ID_FILE'] });
     let storeCache: ConfigStore | undefined;
     const ctx: Ctx = {
       io,
       args,
-      hostIdFile,
+      hostIds,
       store: async () => {
         if (!zk) {
           const bootstrap = loadBootstrap({ file: g.conf, env: io.env });

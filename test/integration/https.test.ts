@@ -12,7 +12,7 @@ import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -178,6 +178,28 @@ describe('HTTPS from a key store', { skip: hasKeytool ? false : 'keytool (a JRE)
       assert.match(node.https.reason ?? '', /corrupt\.jks/);
     } finally {
       await node.stop();
+    }
+  });
+
+  it('an HTTPS port in use: the error line names cluster.rest_api.https_port; HTTP keeps serving', async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const port = (busy.address() as AddressInfo).port;
+    logs.clear();
+    try {
+      const node = await startNode({ 'cluster.rest_api.https_port': String(port) }, { path: join(dir, 'real.jks'), password: PW });
+      try {
+        assert.equal(node.https.state, 'failed');
+        const expected = `cannot listen on 127.0.0.1:${port}: the port is in use by another process; set cluster.rest_api.https_port to a free one (--set cluster.rest_api.https_port=PORT)`;
+        assert.equal(node.https.reason, expected);
+        const rec = JSON.parse(await logs.waitFor((l) => l.includes('HTTPS disabled: cannot listen'))) as { level: string; message: string };
+        assert.deepEqual([rec.level, rec.message], ['error', `HTTPS disabled: ${expected}`]);
+        assert.equal((await fetch(`${node.apiUrl}/`, { headers: { 'X-Auth-Token': '0' } })).status, 200);
+      } finally {
+        await node.stop();
+      }
+    } finally {
+      busy.close();
     }
   });
 

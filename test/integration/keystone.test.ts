@@ -240,6 +240,26 @@ describe('Keystone provider against a real Keystone', { skip }, () => {
       assertError(await post(`${scoped.api}/bridges/${bridgeB}/ports`, MT.port, { type: 'Bridge' }, { token: carol }), 404);
     });
 
+    it('a route belongs to its router, or through its next-hop port to the port\'s router', async () => {
+      const r = await post(`${scoped.api}/routers`, MT.router, { name: 'ra' }, { token: carol });
+      assert.equal(r.status, 201, r.text);
+      const router = String(r.headers.get('location')).split('/').pop() as string;
+      const p = await post(`${scoped.api}/routers/${router}/ports`, MT.port, { type: 'Router', portSubnet: ['10.9.0.1/24'] }, { token: carol });
+      assert.equal(p.status, 201, p.text);
+      const port = String(p.headers.get('location')).split('/').pop() as string;
+      const route = { type: 'Normal', srcNetworkAddr: '0.0.0.0', srcNetworkLength: 0, dstNetworkAddr: '10.8.0.0', dstNetworkLength: 16, weight: 100 };
+      const viaPort = await post(`${scoped.api}/routers/${router}/routes`, MT.route, { ...route, nextHopPort: port }, { token: carol });
+      assert.equal(viaPort.status, 201, viaPort.text);
+      const blackhole = await post(`${scoped.api}/routers/${router}/routes`, MT.route, { ...route, type: 'BlackHole' }, { token: carol });
+      assert.equal(blackhole.status, 201, blackhole.text);
+      for (const location of [viaPort.headers.get('location'), blackhole.headers.get('location')]) {
+        const id = String(location).split('/').pop() as string;
+        assert.equal((await get(`${scoped.api}/routes/${id}`, MT.route, { token: carol })).status, 200, `route ${id}`);
+        assertError(await get(`${scoped.api}/routes/${id}`, MT.route, { token: erin }), 404);
+      }
+      assertError(await get(`${scoped.api}/routers/${router}/routes`, MT.routes, { token: erin }), 404);
+    });
+
     it('tenant_user reads its project and may not write (403); other projects stay 404', async () => {
       assert.equal((await get(`${scoped.api}/bridges/${bridgeA}`, MT.bridge, { token: dave })).status, 200);
       assertError(await post(`${scoped.api}/bridges`, MT.bridge, { name: 'u' }, { token: dave }), 403);

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -174,9 +174,28 @@ describe('mn-conf', () => {
     assert.equal(down.code, 3);
     assert.match(down.stderr, /^\[mn-conf\] Could not connect to zookeeper at '127\.0\.0\.1:1'\n/);
     writeFileSync(join(dir, 'plain'), '');
-    const noId = await mnConf(['dump'], { ...env, MIDONET_HOST_ID_FILE: join(dir, 'plain', 'sub', 'host_id.properties') });
+    const noId = await mnConf(['set', '-h', 'local', 'cluster.rest_api.http_port : 9999'], { ...env, MIDONET_HOST_ID_FILE: join(dir, 'plain', 'sub', 'host_id.properties') });
     assert.equal(noId.code, 2);
     assert.match(noId.stderr, /Please retry as root/);
+  });
+
+  it('reading creates no host id file: a host without one gets what a new host would get', async () => {
+    const missing = join(dir, 'fresh', 'host_id.properties');
+    const fresh = { ...env, MIDONET_HOST_ID_FILE: missing };
+    const dump = await mnConf(['dump', '-h', 'local'], fresh);
+    assert.equal(dump.code, 0, dump.stderr);
+    assert.equal(dump.stderr, `[mn-conf] This host has no host id yet (none of ${missing} exists): showing what a new host would get.\n`);
+    assert.equal(dump.stdout, (await mnConf(['dump', '-h', randomUUID()], env)).stdout);
+    const get = await mnConf(['get', 'cluster.rest_api.http_port'], fresh);
+    assert.equal(get.stdout, 'cluster.rest_api.http_port = 8282\n', 'the default template applies');
+    assert.deepEqual(await mnConf(['template-get'], fresh).then((r) => [r.code, r.stdout]), [0, '']);
+    assert.deepEqual(await mnConf(['template-clear'], fresh).then((r) => [r.code, r.stdout, r.stderr]), [0, '', '']);
+    assert.equal(existsSync(missing), false, 'no host id file created by reading');
+    // writing the host's own configuration creates it, as in the original
+    assert.equal((await mnConf(['set', 'cluster.rest_api.root_uri : "/x"'], fresh)).code, 0);
+    const created = /host_uuid=(\S+)/.exec(readFileSync(missing, 'utf8'))?.[1];
+    assert.ok(created);
+    assert.equal((await mnConf(['get', '-H', '-h', created, 'cluster.rest_api.root_uri'], env)).stdout, 'cluster.rest_api.root_uri = "/x"\n');
   });
 
   it('takes the bootstrap file through --conf, like the node', async () => {

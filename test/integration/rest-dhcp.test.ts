@@ -266,11 +266,11 @@ describe('DHCP v4 subnets', () => {
     assert.equal(wrong.json.violations, undefined);
     assertError(await post(dhcp, D.subnet, { ...ok, opt121Routes: 'none' }), 400);
     assertError(await post(dhcp, D.subnet, [ok]), 400);
-    // JSON null for the int and the boolean: 0 and false
+    // JSON null for the int (a Java int: 0) and the boolean (a Java Boolean: no value, its default true)
     assertStatus(await post(dhcp, D.subnet, { subnetPrefix: '0.0.0.0', subnetLength: null, enabled: null }), 201);
     const zero = await getJson(`${dhcp}/0.0.0.0_0`, D.subnet);
     assert.equal(zero['subnetLength'], 0);
-    assert.equal(zero['enabled'], false);
+    assert.equal(zero['enabled'], true);
     // the PUT validates too (the original does not; see docs/decisions/0003)
     assertViolations(await put(`${dhcp}/0.0.0.0_0`, D.subnet, { subnetPrefix: '0.0.0.0', subnetLength: 0, serverAddr: 'x' }), ['serverAddr']);
     assertViolations(await put(`${dhcp}/0.0.0.0_0`, D.subnet, { subnetLength: 0 }), ['subnetPrefix']);

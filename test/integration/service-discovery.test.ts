@@ -1,6 +1,7 @@
 /**
  * ServiceDiscovery (lib/zk/service-discovery.ts) against a real ZooKeeper: Curator x-discovery
- * paths and JSON, ephemeral lifetime, membership watches, re-registration after session expiry.
+ * paths and JSON, ephemeral lifetime, membership watches, re-registration after session expiry,
+ * and exclusive ids (one process per id: another live session's node is never taken over).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -8,6 +9,7 @@ import { ZkClient, type ZkClientOptions } from '../../lib/zk/client.js';
 import { joinPath } from '../../lib/zk/paths.js';
 import {
   CLUSTER_SERVICE_NAME,
+  InstanceTakenError,
   ServiceDiscovery,
   buildUri,
   discoveryBasePath,
@@ -33,7 +35,7 @@ async function client(extra: Partial<ZkClientOptions> = {}): Promise<ZkClient> {
   return c;
 }
 
-function discovery(zk: ZkClient, extra: { reconnect?: () => Promise<ZkClient> } = {}): ServiceDiscovery {
+function discovery(zk: ZkClient, extra: { reconnect?: () => Promise<ZkClient>; exclusive?: boolean } = {}): ServiceDiscovery {
   const d = new ServiceDiscovery(zk, { basePath: base, ...extra });
   discoveries.push(d);
   return d;
@@ -154,5 +156,78 @@ describe('service discovery', () => {
     d.setClient(second);
     const path = joinPath(base, 'api', 'hand');
     await until('owned by the new session', async () => (await admin.exists(path))?.ephemeralOwner === second.sessionId, 3000);
+  });
+
+  test('exclusive: another session\'s node is not replaced (register rejects, claim waits, then refuses)', async () => {
+    const holder = discovery(await client(), { exclusive: true });
+    await holder.register({ name: 'api', id: 'ex1', address: '127.0.0.1', port: 1 });
+    const path = joinPath(base, 'api', 'ex1');
+    const owner = (await admin.exists(path))?.ephemeralOwner;
+    const other = discovery(await client(), { exclusive: true });
+    const taken = await other.register({ name: 'api', id: 'ex1', address: '127.0.0.1', port: 2 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(taken instanceof InstanceTakenError, String(taken));
+    assert.equal(taken.owner, owner);
+    assert.equal(taken.holder?.port, 1);
+    // the holder's node is untouched, and stays so (no fight: the loser does not try again)
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await admin.exists(path))?.ephemeralOwner, owner);
+    assert.equal(parseInstance((await admin.getData(path)).data).port, 1);
+    // claim: a live holder (isAlive) is refused at once; otherwise after the wait
+    const alive = await other.claim('api', 'ex1', { timeoutMs: 60_000, isAlive: () => Promise.resolve(true) }).catch((e: unknown) => e);
+    assert.ok(alive instanceof InstanceTakenError && alive.why === 'alive', String(alive));
+    const held = await other.claim('api', 'ex1', { timeoutMs: 300 }).catch((e: unknown) => e);
+    assert.ok(held instanceof InstanceTakenError && held.why === 'held', String(held));
+    // the holder goes: a claim in progress sees it at once, and the registration is ours
+    let waiting = false;
+    const claim = other.claim('api', 'ex1', { timeoutMs: 30_000, onWait: () => (waiting = true) });
+    await until('the claim waits', () => waiting, 3000);
+    await holder.close();
+    await claim;
+    await other.register({ name: 'api', id: 'ex1', address: '127.0.0.1', port: 2 });
+    assert.equal((await admin.exists(path))?.ephemeralOwner, other.client.sessionId);
+  });
+
+  test('exclusive: a node of our own earlier session is replaced (setClient), a stranger\'s is not (conflict, then back when it goes)', async () => {
+    const first = await client();
+    const d = discovery(first, { exclusive: true });
+    const conflicts: bigint[] = [];
+    const back: string[] = [];
+    d.on('conflict', (e) => conflicts.push(e.owner));
+    d.on('reregistered', (i) => back.push(i.id));
+    await d.register({ name: 'api', id: 'ex2', port: 1 });
+    const path = joinPath(base, 'api', 'ex2');
+    const second = await client();
+    d.setClient(second); // `first` still lives: its node is ours all the same
+    await until('owned by the new session', async () => (await admin.exists(path))?.ephemeralOwner === second.sessionId, 3000);
+    // a stranger takes the id over (our node deleted and theirs created in one transaction, as
+    // a non-exclusive registrar does): we see our node go, and do not delete theirs
+    const stranger = await client();
+    await stranger.multi([
+      { op: 'remove', path, version: -1 },
+      { op: 'create', path, data: Buffer.from('{"name":"api","id":"ex2","port":9}'), mode: 'ephemeral' },
+    ]);
+    await until('the conflict is reported', () => conflicts.length > 0, 10_000);
+    assert.equal(conflicts[0], stranger.sessionId);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await admin.exists(path))?.ephemeralOwner, stranger.sessionId, 'not fought over');
+    // an update meanwhile does not write into the stranger's node; it is what we register again
+    await d.update({ name: 'api', id: 'ex2', port: 5 });
+    assert.equal(parseInstance((await admin.getData(path)).data).port, 9);
+    await stranger.close();
+    await until('registered again once the stranger is gone', async () => (await admin.exists(path))?.ephemeralOwner === second.sessionId, 10_000);
+    assert.ok(back.includes('ex2'));
+    assert.equal(parseInstance((await admin.getData(path)).data).port, 5);
+    // taken again: leaving (a drain) deletes nothing of the other's
+    const another = await client();
+    await another.multi([
+      { op: 'remove', path, version: -1 },
+      { op: 'create', path, data: Buffer.from('{"name":"api","id":"ex2","port":7}'), mode: 'ephemeral' },
+    ]);
+    await until('the second conflict is reported', () => conflicts.length > 1, 10_000);
+    await d.unregister('api', 'ex2');
+    assert.equal((await admin.exists(path))?.ephemeralOwner, another.sessionId);
   });
 });

@@ -57,6 +57,8 @@ export interface NodeProcOptions {
   port: number;
   /** extra --set KEY=VALUE */
   set?: Record<string, string>;
+  /** the host id file (default <dir>/host_id.properties): two nodes given one file share a host id */
+  hostIdFile?: string;
 }
 
 /** One cluster node process; restartable (same port, same host id). */
@@ -66,6 +68,8 @@ export class NodeProc {
   private exit?: Promise<number | null>;
   /** pid of the current process */
   pid = 0;
+  /** what the current process wrote on stderr (log lines go to stdout; errors to stderr) */
+  stderr = '';
 
   constructor(
     readonly name: string,
@@ -83,8 +87,12 @@ export class NodeProc {
   }
 
   /** The host id (the discovery instance id and HAProxy server name), once the node wrote it. */
+  get hostIdFile(): string {
+    return this.opts.hostIdFile ?? join(this.opts.dir, 'host_id.properties');
+  }
+
   get hostId(): string {
-    const text = readFileSync(join(this.opts.dir, 'host_id.properties'), 'utf8');
+    const text = readFileSync(this.hostIdFile, 'utf8');
     return /host_uuid\s*=\s*(\S+)/.exec(text)?.[1] ?? '';
   }
 
@@ -95,7 +103,7 @@ export class NodeProc {
   start(): void {
     if (this.running) throw new Error(`${this.name} is running`);
     const sets = { 'cluster.rest_api.http_host': '127.0.0.1', 'cluster.rest_api.http_port': String(this.opts.port), ...this.opts.set };
-    const args = ['--import', 'tsx', MAIN, '--host-id-file', join(this.opts.dir, 'host_id.properties'), '--log-format', 'text'];
+    const args = ['--import', 'tsx', MAIN, '--host-id-file', this.hostIdFile, '--log-format', 'text'];
     for (const [k, v] of Object.entries(sets)) args.push('--set', `${k}=${v}`);
     const env: NodeJS.ProcessEnv = { ...process.env, MIDO_ZOOKEEPER_HOSTS: this.opts.zk, MIDO_ZOOKEEPER_ROOT_KEY: this.opts.rootKey };
     delete env['MIDONET_CONF'];
@@ -103,6 +111,8 @@ export class NodeProc {
     const proc = spawn(process.execPath, args, { cwd: PROJECT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     proc.stdout?.pipe(this.log, { end: false });
     proc.stderr?.pipe(this.log, { end: false });
+    this.stderr = '';
+    proc.stderr?.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.proc = proc;
     this.pid = proc.pid ?? 0;
     this.exit = new Promise((r) => proc.once('exit', (code) => r(code)));
@@ -114,6 +124,11 @@ export class NodeProc {
       if (!this.running) throw new Error(`${this.name} exited (${String(this.proc?.exitCode)}); log ${this.logFile}:\n${this.tail()}`);
       return (await readyz(this.opts.port)).status === 200;
     }, timeoutMs);
+  }
+
+  /** Waits for the process to exit by itself; resolves with the exit code. */
+  async exited(timeoutMs = 60_000): Promise<number | null> {
+    return until(`${this.name} exited`, () => (this.running ? undefined : { code: this.proc?.exitCode ?? null }), timeoutMs).then((r) => r.code);
   }
 
   /** SIGTERM (drain) and wait for the exit; resolves with the exit code. */

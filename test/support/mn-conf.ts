@@ -86,9 +86,9 @@ export interface NodeProcess {
   stop(): Promise<void>;
 }
 
-/** A cluster node as its own process: `node --import tsx services/cluster-node/main.ts ARGS`. */
-export function startNodeProcess(args: string[], env: NodeJS.ProcessEnv): NodeProcess {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(PROJECT, 'services/cluster-node/main.ts'), ...args], { cwd: PROJECT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** A cluster node as its own process: `node --import tsx services/cluster-node/main.ts ARGS` (of `project`, default this one). */
+export function startNodeProcess(args: string[], env: NodeJS.ProcessEnv, project = PROJECT): NodeProcess {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(project, 'services/cluster-node/main.ts'), ...args], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));

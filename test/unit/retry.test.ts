@@ -47,6 +47,17 @@ describe('backoff waits', () => {
     assert.equal(backoffDelay({ ...p, jitter: 'none' }, 3), 200);
   });
 
+  test('equal jitter: every wait within [ceiling/2, ceiling], never sooner than half a step', () => {
+    const p = { baseMs: 50, maxDelayMs: 400, jitter: 'equal' as const };
+    for (let n = 1; n <= 8; n++) {
+      const ceiling = backoffCeiling(p, n);
+      const seen = Array.from({ length: 400 }, () => backoffDelay(p, n));
+      assert.ok(seen.every((d) => d >= ceiling / 2 && d <= ceiling), `failure ${n}: waits within [${ceiling / 2}, ${ceiling}]`);
+    }
+    assert.equal(backoffDelay(p, 3, () => 0), 100);
+    assert.equal(backoffDelay(p, 3, () => 0.999999), 200);
+  });
+
   test('Backoff: the same sequence for timer-driven retries, reset after a success', () => {
     const b = new Backoff({ baseMs: 10, maxDelayMs: 40, jitter: 'none' });
     assert.deepEqual([b.next(), b.next(), b.next(), b.next()], [10, 20, 40, 40]);

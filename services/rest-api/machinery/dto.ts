@@ -73,7 +73,7 @@ export function fieldsOf(def: AnyResource, variant?: VariantDef): FieldDef[] {
   return variant ? [...def.fields, ...variant.fields] : def.fields;
 }
 
-function writable(f: FieldDef, mode: Mode): boolean {
+function writable(f: Pick<FieldDef, 'access'>, mode: Mode): boolean {
   return f.access === 'rw' || (mode === 'create' && f.access === 'create');
 }
 
@@ -81,7 +81,7 @@ function writable(f: FieldDef, mode: Mode): boolean {
  * Parses the writable fields of a body. JSON type errors are thrown (400, no violations); value
  * rules are collected as violations so the client sees all of them at once.
  */
-export function parseInput(fields: FieldDef[], body: Record<string, unknown>, mode: Mode): { dto: Dto; violations: Violation[] } {
+export function parseInput<M>(fields: readonly FieldDef<M>[], body: Record<string, unknown>, mode: Mode): { dto: Dto; violations: Violation[] } {
   const dto: Dto = {};
   const violations: Violation[] = [];
   for (const f of fields) {
@@ -119,8 +119,9 @@ export function parseInput(fields: FieldDef[], body: Record<string, unknown>, mo
  * The stored object for a create (from nothing) or an update (from the current object: fields
  * the client cannot write, back-references included, are carried over unchanged).
  */
-export function buildProto(fields: FieldDef[], dto: Dto, mode: Mode, current?: Msg): Msg {
-  const proto: Msg = current ? cloneMsg(current) : {};
+export function buildProto<M extends Msg>(fields: readonly FieldDef<M>[], dto: Dto, mode: Mode, current?: M): M {
+  // what the fields write makes an M (they are declared on M)
+  const proto = (current ? cloneMsg(current) : {}) as M;
   for (const f of fields) {
     if (!writable(f, mode)) continue;
     for (const p of f.owns ?? (f.proto ? [f.proto] : [])) deletePath(proto, p);
@@ -138,7 +139,7 @@ export function buildProto(fields: FieldDef[], dto: Dto, mode: Mode, current?: M
   return proto;
 }
 
-export function readField(f: FieldDef, proto: Msg): unknown {
+export function readField<M extends Msg>(f: FieldDef<M>, proto: M): unknown {
   if (f.read) return f.read(proto);
   if (!f.proto) return f.default ?? f.type.empty;
   const v = f.type.fromProto(getPath(proto, f.proto));

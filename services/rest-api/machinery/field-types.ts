@@ -67,10 +67,14 @@ const string: FieldType<string> = {
   fromProto: (v) => (typeof v === 'string' ? v : null),
 };
 
-const bool: FieldType<boolean> = {
+/**
+ * A Java `Boolean` field of the original's model (boxed): JSON null is no value, so the field
+ * stays unset, or takes its declared default, as when the key is absent. (The original's
+ * converter skips null fields: `"offRampVxlan": null` leaves the port's flag unset.)
+ */
+const boxedBool: FieldType<boolean> = {
   name: 'boolean',
   empty: null,
-  nullValue: false,
   parse(raw, field) {
     if (raw === null || raw === undefined) return null;
     if (typeof raw === 'boolean') return raw;
@@ -82,6 +86,17 @@ const bool: FieldType<boolean> = {
   fromProto: (v) => (typeof v === 'boolean' ? v : null),
 };
 
+/** A Java `boolean` field (primitive): JSON null is false, as the original's mapper makes it. */
+const bool: FieldType<boolean> = {
+  ...boxedBool,
+  nullValue: false,
+};
+
+/**
+ * An integer. JSON null is no value (a Java `Integer`, `Short`, `Long`: unset or the declared
+ * default). For the original's primitive `int` fields null is 0: their declarations' defaults
+ * give that (0, or what 0 means there, as a rule's position 1).
+ */
 function integer(bits: 32 | 64, unsigned: boolean): FieldType<number> {
   const min = unsigned ? 0 : bits === 32 ? -(2 ** 31) : Number.MIN_SAFE_INTEGER;
   const max = bits === 32 ? (unsigned ? 2 ** 32 - 1 : 2 ** 31 - 1) : Number.MAX_SAFE_INTEGER;
@@ -126,18 +141,24 @@ const ipAddress: FieldType<string, IPAddress> = {
   name: 'IP address',
   empty: null,
   parse: string.parse,
-  toProto(v) {
-    if (isIPv4(v)) return { version: 'V4', address: v };
-    const six = parseIPv6(v);
-    return { version: 'V6', address: six ? formatIPv6(six) : v };
-  },
+  toProto: (v) => ipAddressProto(v),
   fromProto: (v) => v?.address ?? null,
 };
+
+/** An address as commons.IPAddress: the version by its family, IPv6 in the original's long form. */
+export function ipAddressProto(text: string): IPAddress {
+  if (isIPv4(text)) return { version: 'V4', address: text };
+  const six = parseIPv6(text);
+  return { version: 'V6', address: six ? formatIPv6(six) : text };
+}
 
 export const T = {
   uuid,
   string,
+  /** Java `boolean`: null is false */
   bool,
+  /** Java `Boolean`: null is no value */
+  boxedBool,
   int32: integer(32, false),
   uint32: integer(32, true),
   int64: integer(64, false),

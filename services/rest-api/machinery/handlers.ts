@@ -10,7 +10,7 @@ import { cloneMsg, idsOf } from '../../../lib/nsdb/msg.js';
 import { NotFoundError } from '../../../lib/nsdb/errors.js';
 import { badRequest, notFound, validationError, type Violation } from '../../../lib/http/errors.js';
 import { buildProto, fieldsOf, inputVariant, parseInput, renderJson, requireObjectBody, storedVariant } from './dto.js';
-import type { AnyResource, Dto, ParentDef, RequestContext, RouteDef } from './types.js';
+import type { AnyResource, Dto, ParentDef, RequestContext, RouteDef, RouteTenancy } from './types.js';
 
 /** A path id that is not a UUID names nothing: 404, as the original's typed path params do. */
 export function pathId(ctx: RequestContext, name = 'id'): string {
@@ -198,33 +198,58 @@ export function reservedPaths(def: AnyResource): string[] {
   return out;
 }
 
+/**
+ * Who besides admins may use a declaration's routes (scoping.ts): with a project rule, tenants
+ * get their project's objects, the objects below them, and create in their project (objects with
+ * a tenant of their own); without one, nobody but admins.
+ */
+function tenancyOf(def: AnyResource, route: 'list' | 'create' | 'one' | 'update' | 'children', parent?: ParentDef): RouteTenancy | undefined {
+  const project = def.project;
+  if (!project) return undefined;
+  switch (route) {
+    case 'list':
+      return { kind: 'list', clazz: def.clazz };
+    case 'create':
+      return 'own' in project ? { kind: 'create' } : undefined;
+    case 'one':
+      return { kind: 'own', clazz: def.clazz };
+    case 'update':
+      return { kind: 'own', clazz: def.clazz, claim: true };
+    case 'children':
+      return parent ? { kind: 'own', clazz: parent.clazz } : undefined;
+  }
+}
+
 /** The routes a declaration implies. */
 export function resourceRoutes(def: AnyResource): RouteDef[] {
   const routes: RouteDef[] = [];
   const seg = `/${def.segment}`;
   const consumes = def.media.consumes ?? def.media.single;
+  const route = (r: RouteDef, tenancy: RouteTenancy | undefined): void => {
+    routes.push(tenancy ? { ...r, tenancy } : r);
+  };
   if (def.list !== false) {
-    routes.push({ method: 'GET', path: seg, regime: def.list?.regime ?? 'G', produces: def.media.collection, handler: (c) => listAll(def, c) });
+    route({ method: 'GET', path: seg, regime: def.list?.regime ?? 'G', produces: def.media.collection, handler: (c) => listAll(def, c) }, tenancyOf(def, 'list'));
   }
   if (def.create) {
-    routes.push({ method: 'POST', path: seg, regime: def.create.regime ?? 'G', consumes, handler: (c) => create(def, c) });
+    route({ method: 'POST', path: seg, regime: def.create.regime ?? 'G', consumes, handler: (c) => create(def, c) }, tenancyOf(def, 'create'));
   }
   if (def.get !== false) {
-    routes.push({ method: 'GET', path: `${seg}/:id`, regime: def.get?.regime ?? 'G', produces: def.media.single, handler: (c) => getOne(def, c) });
+    route({ method: 'GET', path: `${seg}/:id`, regime: def.get?.regime ?? 'G', produces: def.media.single, handler: (c) => getOne(def, c) }, tenancyOf(def, 'one'));
   }
   if (def.update) {
-    routes.push({ method: 'PUT', path: `${seg}/:id`, regime: def.update.regime ?? 'G', consumes, handler: (c) => update(def, c) });
+    route({ method: 'PUT', path: `${seg}/:id`, regime: def.update.regime ?? 'G', consumes, handler: (c) => update(def, c) }, tenancyOf(def, 'update'));
   }
   if (def.delete !== false) {
-    routes.push({ method: 'DELETE', path: `${seg}/:id`, handler: (c) => remove(def, c) });
+    route({ method: 'DELETE', path: `${seg}/:id`, handler: (c) => remove(def, c) }, tenancyOf(def, 'one'));
   }
   for (const parent of def.parents ?? []) {
     const path = `/${parent.segment}/:id/${def.segment}`;
     if (parent.list !== false) {
-      routes.push({ method: 'GET', path, regime: 'G', produces: def.media.collection, handler: (c) => listChildren(def, parent, c) });
+      route({ method: 'GET', path, regime: 'G', produces: def.media.collection, handler: (c) => listChildren(def, parent, c) }, tenancyOf(def, 'children', parent));
     }
     if (parent.create !== false) {
-      routes.push({ method: 'POST', path, regime: 'G', consumes, handler: (c) => create(def, c, parent) });
+      route({ method: 'POST', path, regime: 'G', consumes, handler: (c) => create(def, c, parent) }, tenancyOf(def, 'children', parent));
     }
   }
   return routes;

@@ -3,8 +3,10 @@
  * in, as in the original, auth-https-deploy.md §1.1). With it on, identities with MidoNet role
  * `tenant_admin` or `tenant_user` (and not `admin`) get a view of their own project only:
  *
- * - objects with a tenant (bridges, routers, chains, port groups: `tenantId`) belong to that
- *   project; ports, routes and rules belong to the project of their bridge/router/chain;
+ * - an object belongs to the project its declaration's `project` rule finds: its own `tenant_id`
+ *   (bridges, routers, chains, port groups), or the project of the object a reference names
+ *   (a port's bridge or router, a rule's chain, a route's router or, for a route with a next-hop
+ *   port, that port's device);
  * - lists keep only the project's objects (filtered here, on the server);
  * - GET/PUT/DELETE of another project's object, and of anything below it, is 404 — the same
  *   answer as for an object that does not exist;
@@ -15,32 +17,21 @@
  * - everything else (hosts, tunnel zones, IP address groups, system state, port links, MAC/ARP
  *   tables, DHCP, ...) stays reserved to `admin`: 403.
  *
- * Applied by wrapping the route handlers (admins go straight to the original handler).
+ * What applies to a route is its `tenancy` (types.ts): routes of resource declarations get it
+ * from the declaration, other routes declare it. Applied by wrapping the route handlers (admins
+ * go straight to the original handler).
  */
-import { AuthError, Roles, type Identity } from '../../../lib/auth/provider.js';
+import { Roles, type Identity } from '../../../lib/auth/provider.js';
 import { HttpError } from '../../../lib/http/errors.js';
 import type { ModelClass } from '../../../lib/models/generated.js';
 import type { Msg } from '../../../lib/models/types.js';
 import { NotFoundError } from '../../../lib/nsdb/errors.js';
-import { tenantJson } from '../resources/tenants.js';
 import { cachedGet } from './handlers.js';
-import type { Dto, Handler, Reply, RequestContext, AnyResource, RouteDef } from './types.js';
+import type { AnyResource, Dto, Handler, ProjectRule, Reply, RequestContext, RouteDef, RouteTenancy } from './types.js';
 
 export const ADMIN_ONLY_MESSAGE = 'This operation is reserved for administrators.';
 export const READ_ONLY_MESSAGE = 'A tenant user may not create, modify or delete objects.';
 export const OTHER_PROJECT_MESSAGE = 'Objects can only be created in, or moved to, the caller\'s own project.';
-
-/** Classes without a tenant of their own: [class of the owner, field naming it], first match wins. */
-const OWNER_REFS: Readonly<Record<string, readonly (readonly [ModelClass, string])[]>> = {
-  Port: [
-    ['Network', 'network_id'],
-    ['Router', 'router_id'],
-  ],
-  Route: [['Router', 'router_id']],
-  Rule: [['Chain', 'chain_id']],
-};
-
-const TENANT_CLASSES = new Set<string>();
 
 export function isAdmin(identity: Identity | undefined): boolean {
   return !!identity?.roles.includes(Roles.admin);
@@ -52,30 +43,34 @@ export function mayEnter(identity: Identity, tenantScoping: boolean): boolean {
   return tenantScoping && (identity.roles.includes(Roles.tenantAdmin) || identity.roles.includes(Roles.tenantUser));
 }
 
-function ownsTenant(def: AnyResource): boolean {
-  return def.fields.some((f) => f.proto === 'tenant_id');
-}
+/** The project rules of the declared classes. */
+type Rules = ReadonlyMap<ModelClass, ProjectRule<ModelClass>>;
+
+/** How deep a chain of references may go to find a project (a route → port → router is 2). */
+const MAX_DEPTH = 3;
 
 /** The project an object belongs to; null when it has none (and cannot be derived). */
-export async function ownerOf(ctx: RequestContext, clazz: ModelClass, proto: Msg, depth = 0): Promise<string | null> {
-  if (TENANT_CLASSES.has(clazz)) {
-    const t = proto['tenant_id'];
+async function ownerOf(rules: Rules, ctx: RequestContext, clazz: ModelClass, proto: Msg, depth = 0): Promise<string | null> {
+  const rule = rules.get(clazz);
+  if (!rule) return null;
+  if ('own' in rule) {
+    const t = proto[rule.own];
     return typeof t === 'string' && t !== '' ? t : null;
   }
-  if (depth > 3) return null;
-  for (const [ownerClazz, field] of OWNER_REFS[clazz] ?? []) {
+  if (depth > MAX_DEPTH) return null;
+  for (const { field, clazz: ownerClazz } of rule.via) {
     const id = proto[field];
     if (typeof id !== 'string' || id === '') continue;
     const owner = await cachedGet(ctx, ownerClazz, id);
-    return owner ? ownerOf(ctx, ownerClazz, owner, depth + 1) : null;
+    return owner ? ownerOf(rules, ctx, ownerClazz, owner, depth + 1) : null;
   }
   return null;
 }
 
-async function ownerOfId(ctx: RequestContext, clazz: ModelClass, id: string): Promise<{ exists: boolean; owner: string | null }> {
+async function ownerOfId(rules: Rules, ctx: RequestContext, clazz: ModelClass, id: string): Promise<{ exists: boolean; owner: string | null }> {
   const proto = await cachedGet(ctx, clazz, id.toLowerCase());
   if (!proto) return { exists: false, owner: null };
-  return { exists: true, owner: await ownerOf(ctx, clazz, proto) };
+  return { exists: true, owner: await ownerOf(rules, ctx, clazz, proto) };
 }
 
 function forbidden(message: string): HttpError {
@@ -86,13 +81,11 @@ function isWrite(method: string): boolean {
   return method === 'POST' || method === 'PUT' || method === 'DELETE';
 }
 
-type Scoper = (route: RouteDef, original: Handler) => Handler;
-
 /** Checks that the object named by `:id` (class `clazz`) is the caller's, else 404 as if missing. */
-async function requireOwn(ctx: RequestContext, clazz: ModelClass, identity: Identity): Promise<void> {
+async function requireOwn(rules: Rules, ctx: RequestContext, clazz: ModelClass, identity: Identity): Promise<void> {
   const id = ctx.params['id'];
   if (!id) return;
-  const { exists, owner } = await ownerOfId(ctx, clazz, id);
+  const { exists, owner } = await ownerOfId(rules, ctx, clazz, id);
   // a missing object: the original handler gives its own answer
   if (exists && owner !== identity.tenantId) throw new NotFoundError(clazz, id.toLowerCase());
 }
@@ -128,92 +121,68 @@ async function filterList(reply: Reply, keep: (item: Dto) => Promise<boolean>): 
   return reply;
 }
 
-/** The per-route rules, by method and path template. */
-function scopers(resources: readonly AnyResource[]): Map<string, Scoper> {
-  const out = new Map<string, Scoper>();
-  const key = (method: string, path: string): string => `${method} ${path}`;
-  for (const def of resources) if (ownsTenant(def)) TENANT_CLASSES.add(def.clazz);
-  for (const def of resources) {
-    const tenantOwned = TENANT_CLASSES.has(def.clazz);
-    if (!tenantOwned && !OWNER_REFS[def.clazz]) continue;
-    const seg = `/${def.segment}`;
-    out.set(key('GET', seg), (_r, original) => async (ctx) => {
-      const identity = ctx.identity as Identity;
-      const reply = await original(ctx);
-      return filterList(reply, async (item) => {
-        if (tenantOwned) return item['tenantId'] === identity.tenantId;
-        const id = item['id'];
-        return typeof id === 'string' && (await ownerOfId(ctx, def.clazz, id)).owner === identity.tenantId;
-      });
-    });
-    if (tenantOwned) {
-      out.set(key('POST', seg), (_r, original) => async (ctx) => {
+/** What a tenant role's request runs instead of `original`; undefined: the route is for admins only. */
+function scoped(rules: Rules, tenancy: RouteTenancy, original: Handler): Handler | undefined {
+  switch (tenancy.kind) {
+    case 'admin':
+      return undefined;
+    case 'open':
+      return original;
+    case 'custom':
+      return tenancy.wrap(original);
+    case 'list': {
+      const rule = rules.get(tenancy.clazz);
+      return async (ctx) => {
+        const identity = ctx.identity as Identity;
+        const reply = await original(ctx);
+        return filterList(reply, async (item) => {
+          if (rule && 'own' in rule) return item['tenantId'] === identity.tenantId;
+          const id = item['id'];
+          return typeof id === 'string' && (await ownerOfId(rules, ctx, tenancy.clazz, id)).owner === identity.tenantId;
+        });
+      };
+    }
+    case 'create':
+      return async (ctx) => {
         claimBody(ctx, ctx.identity as Identity, true);
         return original(ctx);
-      });
-    }
-    for (const method of ['GET', 'PUT', 'DELETE']) {
-      out.set(key(method, `${seg}/:id`), (_r, original) => async (ctx) => {
+      };
+    case 'own':
+      return async (ctx) => {
         const identity = ctx.identity as Identity;
-        await requireOwn(ctx, def.clazz, identity);
-        if (method === 'PUT') claimBody(ctx, identity, false);
+        await requireOwn(rules, ctx, tenancy.clazz, identity);
+        if (tenancy.claim) claimBody(ctx, identity, false);
         return original(ctx);
-      });
-    }
-    for (const parent of def.parents ?? []) {
-      for (const method of ['GET', 'POST']) {
-        out.set(key(method, `/${parent.segment}/:id${seg}`), (_r, original) => async (ctx) => {
-          await requireOwn(ctx, parent.clazz, ctx.identity as Identity);
-          return original(ctx);
-        });
-      }
-    }
+      };
   }
-  const tenantOnly: Scoper = () => async (ctx) => {
-    const identity = ctx.identity as Identity;
-    try {
-      const t = await ctx.auth.tenant(identity.token, identity.tenantId);
-      return { status: 200, body: [tenantJson(t, ctx.base)] };
-    } catch (e) {
-      if (e instanceof AuthError) throw new HttpError(e.status, e.message, { headers: e.headers });
-      throw e;
-    }
-  };
-  out.set(key('GET', '/tenants'), tenantOnly);
-  out.set(key('GET', '/tenants/:id'), (_r, original) => async (ctx) => {
-    if (ctx.params['id'] !== (ctx.identity as Identity).tenantId) throw new HttpError(404, `The requested resource was not found.`);
-    return original(ctx);
-  });
-  out.set(key('GET', '/'), (_r, original) => original);
-  return out;
 }
 
 /**
  * The routes with tenant scoping applied: admins reach the original handlers; tenant roles go
- * through the rules above or get 403.
+ * through what each route's tenancy says, or get 403.
  */
 export function scopeRoutes(routes: readonly RouteDef[], resources: readonly AnyResource[]): RouteDef[] {
-  const rules = scopers(resources);
+  const rules = new Map<ModelClass, ProjectRule<ModelClass>>();
+  for (const def of resources) if (def.project) rules.set(def.clazz, def.project);
   return routes.map((route) => {
-    const scoper = rules.get(`${route.method} ${route.path}`);
-    const scoped: Handler = scoper ? scoper(route, route.handler) : async () => {
-      throw forbidden(ADMIN_ONLY_MESSAGE);
-    };
-    const tenantsWrite = isWrite(route.method) && (route.path === '/tenants' || route.path === '/tenants/:id');
+    const tenancy = route.tenancy ?? { kind: 'admin' };
+    const forTenants = scoped(rules, tenancy, route.handler);
+    // a tenant_user's write: 403, but after the ownership checks, so that another project's
+    // objects stay invisible (404); routes open to all answer for themselves (tenants: 405)
+    const readOnly = isWrite(route.method) && tenancy.kind !== 'open'
+      ? scoped(rules, tenancy, async () => {
+          throw forbidden(READ_ONLY_MESSAGE);
+        })
+      : undefined;
     const handler: Handler = async (ctx) => {
       const identity = ctx.identity;
       if (!identity || isAdmin(identity)) return route.handler(ctx);
-      if (tenantsWrite) return route.handler(ctx); // 405 for everyone
-      if (!scoper) throw forbidden(ADMIN_ONLY_MESSAGE);
-      if (isWrite(route.method) && !identity.roles.includes(Roles.tenantAdmin)) {
-        // tenant_user: 403, but after the ownership checks, so that another project's objects
-        // stay invisible (404)
-        await scoper(route, async () => {
-          throw forbidden(READ_ONLY_MESSAGE);
-        })(ctx);
+      if (!forTenants) throw forbidden(ADMIN_ONLY_MESSAGE);
+      if (readOnly && !identity.roles.includes(Roles.tenantAdmin)) {
+        await readOnly(ctx);
         throw forbidden(READ_ONLY_MESSAGE);
       }
-      return scoped(ctx);
+      return forTenants(ctx);
     };
     return { ...route, handler };
   });

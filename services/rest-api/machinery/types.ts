@@ -193,12 +193,51 @@ export interface ResourceDef<C extends ModelClass = ModelClass, M extends Msg = 
   hooks?: ResourceHooks<M>;
   /** the owner recorded in provenance; default cluster:api */
   owner?: number;
+  /**
+   * How the project (tenant) of an object is found, for tenant scoping (scoping.ts). Absent:
+   * tenant roles may not use the resource at all (403).
+   */
+  project?: ProjectRule<C>;
 }
+
+/**
+ * Where an object's project comes from: its own `tenant_id`, or the object one of its reference
+ * fields names (the first that is set), whose project is found by that class's own rule: a port's
+ * is its bridge's or router's, a rule's its chain's.
+ */
+export type ProjectRule<C extends ModelClass> =
+  | { own: TenantField[C] }
+  | { via: readonly { field: UuidFields[C]; clazz: ModelClass }[] };
+
+/** `tenant_id` for each class that has one (a map, so that a rule of one class is a rule of any). */
+type TenantField = { [C in ModelClass]: 'tenant_id' extends keyof Models[C] ? 'tenant_id' : never };
 
 /** Any declaration, as the machinery serves it (every `ResourceDef<C>` is one). */
 export type AnyResource = ResourceDef<ModelClass, Msg>;
 
 export type Handler = (ctx: RequestContext) => Promise<Reply>;
+
+/**
+ * Who besides admins may use a route, when tenant scoping is on (scoping.ts). Routes of resource
+ * declarations get theirs from the declaration's `project`; other routes say it themselves.
+ */
+export type RouteTenancy =
+  /** nobody but admins (403); the default */
+  | { kind: 'admin' }
+  /** everyone who got in (the root document) */
+  | { kind: 'open' }
+  /** a list of objects of the class: a tenant gets its own project's only */
+  | { kind: 'list'; clazz: ModelClass }
+  /** a POST of an object with a `tenantId`: the caller's project, set when absent, another one 403 */
+  | { kind: 'create' }
+  /**
+   * the object of the class named by the `:id` parameter, or something below it: the caller's
+   * project's only (another project's answers 404, as a missing object); `claim`: the body
+   * (a PUT's) may not move it to another project
+   */
+  | { kind: 'own'; clazz: ModelClass; claim?: boolean }
+  /** rules of its own (tenants: the caller's project only); `wrap` makes the tenant's handler */
+  | { kind: 'custom'; wrap(original: Handler): Handler };
 
 export interface RouteDef {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -209,5 +248,86 @@ export interface RouteDef {
   produces?: string[];
   /** types this route accepts (POST/PUT) */
   consumes?: string[];
+  /** who besides admins may use it (default: nobody) */
+  tenancy?: RouteTenancy;
   handler: Handler;
 }
+
+// ---- entries kept inside a parent object ---------------------------------------------------
+
+/**
+ * Where entries are kept and how they change: the storage half of an EntriesDef. `E` is an entry
+ * with what its JSON needs (e.g. the parent it was found in), `I` a parsed POST/PUT body. What a
+ * store can do decides which operations are served. machinery/entries.ts has the stock kinds
+ * (entries in a repeated field of the parent, members kept through a binding of two reference
+ * lists).
+ */
+export interface EntryStore<E, I = E> {
+  /** The entries of the parent the path names, in order; throws when that parent does not exist. */
+  list(ctx: RequestContext): Promise<readonly E[]>;
+  /**
+   * The entry with this key, read through `tx` when given; undefined when there is none (key
+   * undefined: the path names no entry). A missing parent may throw or give undefined.
+   */
+  find?(ctx: RequestContext, key: string | undefined, tx?: Transaction): Promise<E | undefined>;
+  /** Adds an entry (throws when it is there already); gives the entry as added. */
+  add?(tx: Transaction, ctx: RequestContext, input: I): Promise<E>;
+  /** Replaces the entry with this key (PUT); find() saw it in the same transaction. */
+  replace?(tx: Transaction, ctx: RequestContext, key: string | undefined, input: I): Promise<void>;
+  /** Removes the entry with this key; false when there is none. */
+  remove?(tx: Transaction, ctx: RequestContext, key: string | undefined): Promise<boolean>;
+}
+
+/**
+ * Entries kept inside a parent object and served as their own collection below it (port group
+ * members, IP address group addresses, tunnel zone members, DHCP hosts, host interface ports):
+ * list, and get, create, replace, delete as far as the store can. Explicit negotiation (regime E)
+ * on every route, as the original's sub-resources do. machinery/entries.ts serves it.
+ */
+export interface EntriesDef<E = unknown, I = unknown> {
+  /** what an entry is (documentation) */
+  name: string;
+  /** the class of the object the `:id` parameter names (the parent, or the one it is found in) */
+  parent: ModelClass;
+  /** the collection, e.g. /port_groups/:id/ports */
+  path: string;
+  /** one entry, e.g. /port_groups/:id/ports/:portId; absent: the collection is only listed */
+  itemPath?: string;
+  media: {
+    collection: string[];
+    /** types a GET of one entry answers with (negotiated) */
+    single?: string[];
+    /** the type a GET of one entry always answers with, without looking at Accept */
+    singleFixed?: string;
+    /** types a POST (and PUT) accepts */
+    consumes?: string[];
+  };
+  /** the entry the item path names: its key, or undefined when it names none; throws 404/400 for a malformed path */
+  pathKey?(ctx: RequestContext): string | undefined;
+  /** a POST (create) or PUT (with the current entry) body, parsed and validated (400s) */
+  parse?(ctx: RequestContext, body: Record<string, unknown>, current?: E): I;
+  store: EntryStore<E, I>;
+  /** the JSON of an entry (with its `uri`); undefined leaves it out of a list */
+  render(ctx: RequestContext, entry: E): Dto | undefined;
+  /** the Location of a created entry; default: its `uri` */
+  location?(ctx: RequestContext, input: I, added: E): string;
+  /** the answers when the entry is missing; delete 'ignore': 204 */
+  missing?: {
+    get?(ctx: RequestContext): Error;
+    update?(ctx: RequestContext): Error;
+    delete?: ((ctx: RequestContext) => Error) | 'ignore';
+  };
+  /** PUT replaces an entry (the store's `replace`) */
+  replaceable?: boolean;
+}
+
+/** Any entries declaration, as the machinery serves it. */
+export type AnyEntries = EntriesDef<unknown, unknown>;
+
+// ---- the registry ----------------------------------------------------------------------------
+
+/** One family of what the API serves, as resources/index.ts lists them all. */
+export type Declaration =
+  | { kind: 'resource'; def: AnyResource }
+  | { kind: 'entries'; def: AnyEntries }
+  | { kind: 'routes'; name: string; routes: readonly RouteDef[] };

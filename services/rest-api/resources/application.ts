@@ -55,5 +55,6 @@ export const applicationRoute: RouteDef = {
   path: '/',
   regime: 'E',
   produces: [JSON_TYPE, single('Application', 5)],
+  tenancy: { kind: 'open' },
   handler: async (ctx) => ({ status: 200, body: applicationDocument(ctx.base) }),
 };

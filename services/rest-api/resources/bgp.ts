@@ -30,6 +30,7 @@ export const bgpNetworks: ResourceDef<'BgpNetwork'> = {
   update: false,
   delete: { missing: 204 },
   parents: [{ segment: 'routers', clazz: 'Router', childIds: 'bgp_network_ids', parentRef: 'router_id' }],
+  project: { via: [{ field: 'router_id', clazz: 'Router' }] },
 };
 
 export const bgpPeers: ResourceDef<'BgpPeer'> = {
@@ -52,6 +53,7 @@ export const bgpPeers: ResourceDef<'BgpPeer'> = {
   update: {},
   delete: { missing: 204 },
   parents: [{ segment: 'routers', clazz: 'Router', childIds: 'bgp_peer_ids', parentRef: 'router_id' }],
+  project: { via: [{ field: 'router_id', clazz: 'Router' }] },
   hooks: {
     async beforeCreate(tx, proto) {
       // one session per (address, AS) on a router; the same address with another AS is allowed

@@ -42,6 +42,7 @@ export const bridges: ResourceDef<'Network'> = {
   update: {},
   delete: { missing: 404 },
   filters: tenantFilter,
+  project: { own: 'tenant_id' },
   hooks: {
     validate(_dto, ctx, mode, current) {
       // VXLAN ports come from VTEP bindings only; the list can be echoed back but never set.

@@ -34,6 +34,7 @@ export const chains: ResourceDef<'Chain'> = {
   update: false,
   delete: { missing: 404 },
   filters: tenantFilter,
+  project: { own: 'tenant_id' },
   hooks: {
     async beforeDelete(tx, chain) {
       const id = String(chain.id);

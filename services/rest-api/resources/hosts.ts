@@ -15,7 +15,7 @@ import { formatIPv6, isIPv4, parseIPv6 } from '../machinery/addresses.js';
 import { JsonMappingError, T, V, type FieldType } from '../machinery/field-types.js';
 import { pathId } from '../machinery/handlers.js';
 import { requireObjectBody } from '../machinery/dto.js';
-import type { RequestContext, ResourceDef, RouteDef } from '../machinery/types.js';
+import type { EntriesDef, RequestContext, ResourceDef, RouteDef } from '../machinery/types.js';
 import { idField, media, subLink } from './common.js';
 import { removeMember } from './tunnel-zones.js';
 
@@ -136,7 +136,7 @@ export const hosts: ResourceDef<'Host'> = {
     { json: 'floodingProxyWeight', type: T.int32, access: 'create', proto: 'flooding_proxy_weight', default: 1, validators: [V.range(0, 65535)] },
     { json: 'containerWeight', type: T.int32, access: 'create', proto: 'container_weight', default: 1, validators: [V.min(0)] },
     { json: 'containerLimit', type: T.int32, access: 'create', proto: 'container_limit', default: -1, validators: [V.min(-1)] },
-    { json: 'enforceContainerLimit', type: T.bool, access: 'create', proto: 'enforce_container_limit', default: false },
+    { json: 'enforceContainerLimit', type: T.boxedBool, access: 'create', proto: 'enforce_container_limit', default: false },
   ],
   links: [subLink('interfaces', 'interfaces'), subLink('ports', 'ports')],
   create: {},
@@ -174,22 +174,95 @@ const TUNABLES: Tunable[] = [
   tunable('floodingProxyWeight', T.int32, 'HostFloodingProxyWeightIsNull', (h, v) => (h.flooding_proxy_weight = v)),
   tunable('containerWeight', T.int32, 'HostContainerWeightIsNull', (h, v) => (h.container_weight = v)),
   tunable('containerLimit', T.int32, 'HostContainerLimitIsNull', (h, v) => (h.container_limit = v)),
-  tunable('enforceContainerLimit', T.bool, 'HostEnforceContainerLimitIsNull', (h, v) => (h.enforce_container_limit = v)),
+  tunable('enforceContainerLimit', T.boxedBool, 'HostEnforceContainerLimitIsNull', (h, v) => (h.enforce_container_limit = v)),
 ];
 
 const BINDING = single('HostInterfacePort', 1);
 
-function bindingJson(ctx: RequestContext, hostId: string, port: Port): Record<string, unknown> {
-  const portId = String(port.id);
-  return {
-    hostId,
-    portId,
-    interfaceName: port.interface_name ?? null,
-    uri: `${ctx.base}/hosts/${hostId}/ports/${portId}`,
-    host: `${ctx.base}/hosts/${hostId}`,
-    port: `${ctx.base}/ports/${portId}`,
-  };
+/** A port bound to an interface of a host, as the host's path names it. */
+interface BoundPort {
+  hostId: string;
+  port: Port;
 }
+
+/** A HostInterfacePort body. */
+interface BindingInput {
+  portId: string;
+  interfaceName: string;
+}
+
+/**
+ * Ports bound to interfaces of a host (`/hosts/{id}/ports`): the port's `host_id` and
+ * `interface_name`, the binding to Host.port_ids listing them on the host. The checks are the
+ * original's, in its order. A linked port may be bound as well: v5 enforces no exclusivity
+ * between a peer and a binding (rest-api-core.md §6.3).
+ */
+export const hostInterfacePorts: EntriesDef<BoundPort, BindingInput> = {
+  name: 'host interface port',
+  parent: 'Host',
+  path: '/hosts/:id/ports',
+  itemPath: '/hosts/:id/ports/:portId',
+  // a GET of one binding answers its type whatever Accept says (the original declares none)
+  media: { collection: [collection('HostInterfacePort', 1)], singleFixed: BINDING, consumes: [BINDING, JSON_TYPE] },
+  pathKey: (ctx) => pathId(ctx, 'portId'),
+  parse(_ctx, body) {
+    const portId = parseJson(T.uuid, body['portId'], 'portId');
+    const interfaceName = parseJson(T.string, body['interfaceName'], 'interfaceName');
+    const violations: Violation[] = [];
+    if (portId === null) violations.push({ property: 'portId', message: message('NonNull') });
+    if (interfaceName === null) violations.push({ property: 'interfaceName', message: message('NonNull') });
+    else if (interfaceName === '') violations.push({ property: 'interfaceName', message: 'may not be empty' });
+    if (violations.length > 0 || portId === null || interfaceName === null) throw validationError(violations);
+    return { portId, interfaceName };
+  },
+  store: {
+    async list(ctx) {
+      const hostId = pathId(ctx);
+      const host = await ctx.storage.get('Host', hostId);
+      return (await ctx.storage.getExisting('Port', host.port_ids ?? [])).map((port) => ({ hostId, port }));
+    },
+    // through the port: a missing port is a 404 of its own, another host's binding is no entry here
+    async find(ctx, portId) {
+      const hostId = pathId(ctx);
+      const port = await ctx.storage.get('Port', String(portId));
+      return port.host_id === hostId ? { hostId, port } : undefined;
+    },
+    async add(tx, ctx, { portId, interfaceName }) {
+      const hostId = pathId(ctx);
+      const host = await tx.get('Host', hostId);
+      if ((host.tunnel_zone_ids ?? []).length === 0) throw conflict(message('HostIsNotInAnyTunnelZone'));
+      const port = await tx.get('Port', portId);
+      if (port.interface_name !== undefined) throw conflict(message('PortAlreadyBound', portId));
+      const others = await tx.getAll('Port', (host.port_ids ?? []).filter((p) => p !== portId));
+      if (others.some((p) => p.interface_name === interfaceName)) throw conflict(message('HostInterfaceIsAlreadyUsed', interfaceName));
+      port.host_id = hostId;
+      port.interface_name = interfaceName;
+      await tx.update('Port', port);
+      return { hostId, port };
+    },
+    // the host in the path is not checked (as the original): the port's binding goes, if it has one
+    async remove(tx, _ctx, portId) {
+      const port = await tx.get('Port', String(portId));
+      if (port.host_id === undefined && port.interface_name === undefined) return true;
+      delete port.host_id;
+      delete port.interface_name;
+      await tx.update('Port', port);
+      return true;
+    },
+  },
+  render(ctx, { hostId, port }) {
+    const portId = String(port.id);
+    return {
+      hostId,
+      portId,
+      interfaceName: port.interface_name ?? null,
+      uri: `${ctx.base}/hosts/${hostId}/ports/${portId}`,
+      host: `${ctx.base}/hosts/${hostId}`,
+      port: `${ctx.base}/ports/${portId}`,
+    };
+  },
+  missing: { get: () => notFound('Host interface port not found') },
+};
 
 export const hostRoutes: RouteDef[] = [
   {
@@ -257,77 +330,6 @@ export const hostRoutes: RouteDef[] = [
       const hit = (await interfaces(ctx, id)).find((i) => i['name'] === ctx.params['name']);
       if (!hit) throw notFound(`Host ${id} has no interface named ${String(ctx.params['name'])}.`);
       return { status: 200, body: hit };
-    },
-  },
-  {
-    method: 'POST',
-    path: '/hosts/:id/ports',
-    regime: 'E',
-    consumes: [BINDING, JSON_TYPE],
-    async handler(ctx) {
-      const hostId = pathId(ctx);
-      const body = requireObjectBody(ctx.body);
-      const portId = parseJson(T.uuid, body['portId'], 'portId');
-      const ifName = parseJson(T.string, body['interfaceName'], 'interfaceName');
-      const violations: Violation[] = [];
-      if (portId === null) violations.push({ property: 'portId', message: message('NonNull') });
-      if (ifName === null) violations.push({ property: 'interfaceName', message: message('NonNull') });
-      else if (ifName === '') violations.push({ property: 'interfaceName', message: 'may not be empty' });
-      if (violations.length > 0 || portId === null || ifName === null) throw validationError(violations);
-      // The original's checks, in its order. A linked port may be bound as well: v5 enforces no
-      // exclusivity between a peer and a binding (rest-api-core.md §6.3).
-      await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
-        const host = await tx.get('Host', hostId);
-        if ((host.tunnel_zone_ids ?? []).length === 0) {
-          throw conflict(message('HostIsNotInAnyTunnelZone'));
-        }
-        const port = await tx.get('Port', portId);
-        if (port.interface_name !== undefined) throw conflict(message('PortAlreadyBound', portId));
-        const others = await tx.getAll('Port', (host.port_ids ?? []).filter((p) => p !== portId));
-        if (others.some((p) => p.interface_name === ifName)) throw conflict(message('HostInterfaceIsAlreadyUsed', ifName));
-        port.host_id = hostId;
-        port.interface_name = ifName;
-        await tx.update('Port', port);
-      });
-      return { status: 201, headers: { Location: `${ctx.base}/hosts/${hostId}/ports/${portId}` } };
-    },
-  },
-  {
-    method: 'GET',
-    path: '/hosts/:id/ports',
-    regime: 'E',
-    produces: [collection('HostInterfacePort', 1)],
-    async handler(ctx) {
-      const hostId = pathId(ctx);
-      const host = await ctx.storage.get('Host', hostId);
-      const bound = await ctx.storage.getExisting('Port', host.port_ids ?? []);
-      return { status: 200, body: bound.map((p) => bindingJson(ctx, hostId, p)) };
-    },
-  },
-  {
-    method: 'GET',
-    path: '/hosts/:id/ports/:portId',
-    async handler(ctx) {
-      const hostId = pathId(ctx);
-      const port = await ctx.storage.get('Port', pathId(ctx, 'portId'));
-      if (port.host_id !== hostId) throw notFound('Host interface port not found');
-      return { status: 200, body: bindingJson(ctx, hostId, port), contentType: BINDING };
-    },
-  },
-  {
-    method: 'DELETE',
-    path: '/hosts/:id/ports/:portId',
-    async handler(ctx) {
-      pathId(ctx);
-      const portId = pathId(ctx, 'portId');
-      await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
-        const port = await tx.get('Port', portId);
-        if (port.host_id === undefined && port.interface_name === undefined) return;
-        delete port.host_id;
-        delete port.interface_name;
-        await tx.update('Port', port);
-      });
-      return { status: 204 };
     },
   },
 ];

@@ -3,15 +3,15 @@
  * `ip_addr_ports` entries of the group. Addresses compare by value, whatever their spelling.
  */
 import type { IPAddrGroup, IPAddrGroup_IPAddrPorts } from '../../../lib/models/generated.js';
-import { ChangeOwner } from '../../../lib/nsdb/provenance.js';
 import { badRequest, conflict, notFound, validationError, type HttpError } from '../../../lib/http/errors.js';
 import { collection, single } from '../../../lib/http/media-types.js';
 import { message } from '../../../lib/http/messages.js';
 import { formatIPv6, parseIPv6 } from '../machinery/addresses.js';
 import { T, V, type FieldType } from '../machinery/field-types.js';
+import { inParent, type Held } from '../machinery/entries.js';
 import { pathId } from '../machinery/handlers.js';
-import { parseInput, requireObjectBody } from '../machinery/dto.js';
-import type { FieldDef, RequestContext, ResourceDef, RouteDef } from '../machinery/types.js';
+import { parseInput } from '../machinery/dto.js';
+import type { EntriesDef, FieldDef, RequestContext, ResourceDef } from '../machinery/types.js';
 import { idField, subLink } from './common.js';
 
 /** The original parses IPv4 leniently (`010.000.000.002` is 10.0.0.2) and prints it plainly. */
@@ -59,27 +59,10 @@ export const ipAddrGroups: ResourceDef<'IPAddrGroup'> = {
 const ADDR = single('IpAddrGroupAddr', 1);
 const ADDRS = collection('IpAddrGroupAddr', 1);
 
-function entries(group: IPAddrGroup): IPAddrGroup_IPAddrPorts[] {
-  return group.ip_addr_ports ?? [];
-}
-
-function addressOf(entry: IPAddrGroup_IPAddrPorts): string | undefined {
-  return entry.ip_address?.address;
-}
-
-function sameAddress(entry: IPAddrGroup_IPAddrPorts, canonical: string): boolean {
-  const a = addressOf(entry);
-  return a !== undefined && canonicalAddress(a)?.address === canonical;
-}
-
-function addrJson(ctx: RequestContext, groupId: string, address: string, version: number): Record<string, unknown> {
-  return {
-    version,
-    addr: address,
-    ipAddrGroupId: groupId,
-    uri: `${ctx.base}/ip_addr_groups/${groupId}/versions/${version}/ip_addrs/${encodeURIComponent(address)}`,
-    ipAddrGroup: `${ctx.base}/ip_addr_groups/${groupId}`,
-  };
+/** The address of an entry in its canonical text; undefined when it is not an address. */
+function keyOf(entry: IPAddrGroup_IPAddrPorts): string | undefined {
+  const a = entry.ip_address?.address;
+  return a === undefined ? undefined : canonicalAddress(a)?.address;
 }
 
 /** The original's answer to an IP version other than 4 or 6, in a body or a path. */
@@ -105,89 +88,61 @@ function addressParams(ctx: RequestContext): string {
 /** The address of a POST body; `version` is its discriminator (4 or 6, as a number or a string). */
 const ADDR_FIELDS: FieldDef[] = [{ json: 'addr', type: T.string, access: 'create', required: true }];
 
-function parseAddrBody(body: Record<string, unknown>): { version: 4 | 6; raw: string; address: string; family: 4 | 6 } {
+/** A POST body: the version and text as sent, the address in its canonical form and family. */
+interface AddrInput {
+  version: 4 | 6;
+  raw: string;
+  address: string;
+  family: 4 | 6;
+}
+
+function parseAddrBody(body: Record<string, unknown>): AddrInput {
   const version = body['version'];
   if (version === undefined || version === null) throw validationError([{ property: 'version', message: message('NonNull') }]);
   if ((typeof version !== 'number' && typeof version !== 'string') || (String(version) !== '4' && String(version) !== '6')) {
     throw badVersion(typeof version === 'object' ? JSON.stringify(version) : version);
   }
   const { dto, violations } = parseInput(ADDR_FIELDS, body, 'create');
-  if (violations.length > 0) throw validationError(violations);
-  const raw = dto['addr'] as string;
+  const raw = dto['addr'];
+  if (violations.length > 0 || typeof raw !== 'string') throw validationError(violations);
   const parsed = canonicalAddress(raw);
   if (!parsed) throw badRequest(message('IpAddrInvalidWithParam', raw));
-  return { version: Number(version) as 4 | 6, raw, address: parsed.address, family: parsed.version };
+  return { version: String(version) === '4' ? 4 : 6, raw, address: parsed.address, family: parsed.version };
 }
 
-export const ipAddrRoutes: RouteDef[] = [
-  {
-    method: 'POST',
-    path: '/ip_addr_groups/:id/ip_addrs',
-    regime: 'E',
-    consumes: [ADDR],
-    async handler(ctx) {
-      const groupId = pathId(ctx);
-      const parsed = parseAddrBody(requireObjectBody(ctx.body));
-      await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
-        const group = await tx.get('IPAddrGroup', groupId);
-        if (entries(group).some((e) => sameAddress(e, parsed.address))) {
-          throw conflict(`The IP address group already contains ${parsed.address}.`);
-        }
-        group.ip_addr_ports = [...entries(group), { ip_address: { version: parsed.family === 4 ? 'V4' : 'V6', address: parsed.address } }];
-        await tx.update('IPAddrGroup', group);
-      });
-      return {
-        status: 201,
-        // the version and the text as sent: a v6 address posted as version 4 is stored as v6 (the
-        // family decides) and its Location still resolves, since GET/DELETE match by value
-        headers: { Location: `${ctx.base}/ip_addr_groups/${groupId}/versions/${parsed.version}/ip_addrs/${encodeURIComponent(parsed.raw)}` },
-      };
-    },
+/** The addresses of a group (`/ip_addr_groups/{id}/ip_addrs`): its `ip_addr_ports` entries. */
+export const ipAddrGroupAddrs: EntriesDef<Held<IPAddrGroup, IPAddrGroup_IPAddrPorts>, AddrInput> = {
+  name: 'IP address group address',
+  parent: 'IPAddrGroup',
+  path: '/ip_addr_groups/:id/ip_addrs',
+  itemPath: '/ip_addr_groups/:id/versions/:version/ip_addrs/:addr',
+  media: { collection: [ADDRS], single: [ADDR], consumes: [ADDR] },
+  pathKey: addressParams,
+  parse: (_ctx, body) => parseAddrBody(body),
+  store: inParent({
+    parent: 'IPAddrGroup',
+    field: 'ip_addr_ports',
+    key: keyOf,
+    entry: (input: AddrInput): IPAddrGroup_IPAddrPorts => ({ ip_address: { version: input.family === 4 ? 'V4' : 'V6', address: input.address } }),
+    duplicate: (_ctx, _group, entry) => conflict(`The IP address group already contains ${String(keyOf(entry))}.`),
+  }),
+  render(ctx, { parent, entry }) {
+    const a = canonicalAddress(entry.ip_address?.address ?? '');
+    if (!a) return undefined;
+    const groupId = String(parent.id);
+    return {
+      version: a.version,
+      addr: a.address,
+      ipAddrGroupId: groupId,
+      uri: `${ctx.base}/ip_addr_groups/${groupId}/versions/${a.version}/ip_addrs/${encodeURIComponent(a.address)}`,
+      ipAddrGroup: `${ctx.base}/ip_addr_groups/${groupId}`,
+    };
   },
-  {
-    method: 'GET',
-    path: '/ip_addr_groups/:id/ip_addrs',
-    regime: 'E',
-    produces: [ADDRS],
-    async handler(ctx) {
-      const groupId = pathId(ctx);
-      const group = await ctx.storage.get('IPAddrGroup', groupId);
-      const body = entries(group)
-        .map((e) => canonicalAddress(addressOf(e) ?? ''))
-        .filter((a) => a !== undefined)
-        .map((a) => addrJson(ctx, groupId, a.address, a.version));
-      return { status: 200, body };
-    },
+  // the version and the text as sent: a v6 address posted as version 4 is stored as v6 (the
+  // family decides) and its Location still resolves, since GET/DELETE match by value
+  location: (ctx, input) => `${ctx.base}/ip_addr_groups/${pathId(ctx)}/versions/${input.version}/ip_addrs/${encodeURIComponent(input.raw)}`,
+  missing: {
+    get: (ctx) => notFound(`The IP address group does not contain ${addressParams(ctx)}.`),
+    delete: 'ignore',
   },
-  {
-    method: 'GET',
-    path: '/ip_addr_groups/:id/versions/:version/ip_addrs/:addr',
-    regime: 'E',
-    produces: [ADDR],
-    async handler(ctx) {
-      const groupId = pathId(ctx);
-      const address = addressParams(ctx);
-      const group = await ctx.storage.get('IPAddrGroup', groupId);
-      const hit = entries(group).find((e) => sameAddress(e, address));
-      if (!hit) throw notFound(`The IP address group does not contain ${address}.`);
-      const parsed = canonicalAddress(address);
-      return { status: 200, body: addrJson(ctx, groupId, address, parsed?.version ?? 4) };
-    },
-  },
-  {
-    method: 'DELETE',
-    path: '/ip_addr_groups/:id/versions/:version/ip_addrs/:addr',
-    async handler(ctx) {
-      const groupId = pathId(ctx);
-      const address = addressParams(ctx);
-      await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
-        const group = await tx.get('IPAddrGroup', groupId);
-        const kept = entries(group).filter((e) => !sameAddress(e, address));
-        if (kept.length === entries(group).length) return;
-        group.ip_addr_ports = kept;
-        await tx.update('IPAddrGroup', group);
-      });
-      return { status: 204 };
-    },
-  },
-];
+};

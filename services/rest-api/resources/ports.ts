@@ -136,7 +136,7 @@ const routerVariant: VariantDef<Port> = {
       },
     },
     rw('rtrPortVni', T.uint32, 'vni', { validators: [V.range(0, 16777215)] }),
-    rw('offRampVxlan', T.bool, 'off_ramp_vxlan'),
+    rw('offRampVxlan', T.boxedBool, 'off_ramp_vxlan'),
     ro('serviceContainerId', T.uuid, 'service_container_id'),
     { json: 'bgpStatus', type: T.string, access: 'ro', read: () => null },
   ],
@@ -217,6 +217,7 @@ export const ports: ResourceDef<'Port'> = {
       wrongVariantMessage: 'Not a router port.',
     },
   ],
+  project: { via: [{ field: 'network_id', clazz: 'Network' }, { field: 'router_id', clazz: 'Router' }] },
   hooks: {
     async prepareCreate(proto, _dto, ctx) {
       const key = await ctx.storage.nextSequenceValue(OVERLAY_TUNNEL_KEY.name, OVERLAY_TUNNEL_KEY.seed, { block: TUNNEL_KEY_BLOCK });

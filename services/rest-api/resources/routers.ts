@@ -38,4 +38,5 @@ export const routers: ResourceDef<'Router'> = {
   update: {},
   delete: { missing: 204 },
   filters: tenantFilter,
+  project: { own: 'tenant_id' },
 };

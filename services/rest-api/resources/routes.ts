@@ -51,6 +51,8 @@ export const routes: ResourceDef<'Route'> = {
   update: false,
   delete: { missing: 204 },
   parents: [{ segment: 'routers', clazz: 'Router', childIds: 'route_ids', parentRef: 'router_id', list: false }],
+  // a route with a next-hop port keeps no router_id (beforeCreate): its port's device is its owner
+  project: { via: [{ field: 'router_id', clazz: 'Router' }, { field: 'next_hop_port_id', clazz: 'Port' }] },
   hooks: {
     async beforeCreate(tx, proto) {
       const routerId = String(proto.router_id);
@@ -83,6 +85,8 @@ export const routerRoutesList: RouteDef = {
   path: '/routers/:id/routes',
   regime: 'E',
   produces: media('Route', [1]).collection,
+  // below a router: tenants see their own routers' routes
+  tenancy: { kind: 'own', clazz: 'Router' },
   async handler(ctx) {
     const router = await ctx.storage.get('Router', pathId(ctx));
     const portsOfRouter = await ctx.storage.getExisting('Port', router.port_ids ?? []);

@@ -367,6 +367,7 @@ export const rules: ResourceDef<'Rule'> = {
   update: false,
   delete: { missing: 404 },
   parents: [{ segment: 'chains', clazz: 'Chain', childIds: 'rule_ids', parentRef: 'chain_id' }],
+  project: { via: [{ field: 'chain_id', clazz: 'Chain' }] },
   hooks: {
     validate(dto, ctx) {
       const type = String(requireObjectBody(ctx.body)['type']);

@@ -6,12 +6,12 @@
  * i.e. the collection URIs with `?tenant_id=<id>` (§6.19).
  */
 import { header } from '../../../lib/http/exchange.js';
-import { AuthError, type Tenant } from '../../../lib/auth/provider.js';
+import { AuthError, type Identity, type Tenant } from '../../../lib/auth/provider.js';
 import { HttpError } from '../../../lib/http/errors.js';
 import { collection, single } from '../../../lib/http/media-types.js';
 import { message } from '../../../lib/http/messages.js';
 import { checkRequestType } from '../machinery/negotiate.js';
-import type { Handler, RequestContext, RouteDef } from '../machinery/types.js';
+import type { Handler, RequestContext, RouteDef, RouteTenancy } from '../machinery/types.js';
 
 export const TENANT_TYPE = single('Tenant', 2);
 export const TENANT_COLLECTION_TYPE = collection('Tenant', 2);
@@ -70,12 +70,31 @@ const unmodifiable: Handler = async (ctx) => {
   throw new HttpError(405, message('TenantUnmodifiable'));
 };
 
+/** Tenant roles see their own project only: the list is theirs alone, another's is missing. */
+const ownTenantOnly: RouteTenancy = {
+  kind: 'custom',
+  wrap: () => async (ctx) => {
+    const identity = ctx.identity as Identity;
+    const t = await fromProvider(() => ctx.auth.tenant(identity.token, identity.tenantId));
+    return { status: 200, body: [tenantJson(t, ctx.base)] };
+  },
+};
+
+const ownTenant: RouteTenancy = {
+  kind: 'custom',
+  wrap: (original) => async (ctx) => {
+    if (ctx.params['id'] !== (ctx.identity as Identity).tenantId) throw new HttpError(404, `The requested resource was not found.`);
+    return original(ctx);
+  },
+};
+
 export const tenantRoutes: RouteDef[] = [
   {
     method: 'GET',
     path: '/tenants',
     regime: 'E',
     produces: [TENANT_COLLECTION_TYPE],
+    tenancy: ownTenantOnly,
     async handler(ctx) {
       const list = await fromProvider(() => ctx.auth.tenants(token(ctx), ctx.query['marker'], parseLimit(ctx.query['limit'])));
       return { status: 200, body: list.map((t) => tenantJson(t, ctx.base)) };
@@ -86,12 +105,14 @@ export const tenantRoutes: RouteDef[] = [
     path: '/tenants/:id',
     regime: 'E',
     produces: [TENANT_TYPE],
+    tenancy: ownTenant,
     async handler(ctx) {
       const t = await fromProvider(() => ctx.auth.tenant(token(ctx), ctx.params['id'] ?? ''));
       return { status: 200, body: tenantJson(t, ctx.base) };
     },
   },
-  { method: 'POST', path: '/tenants', handler: unmodifiable },
-  { method: 'PUT', path: '/tenants/:id', handler: unmodifiable },
-  { method: 'DELETE', path: '/tenants/:id', handler: unmodifiable },
+  // 405 for everyone, tenant roles included
+  { method: 'POST', path: '/tenants', tenancy: { kind: 'open' }, handler: unmodifiable },
+  { method: 'PUT', path: '/tenants/:id', tenancy: { kind: 'open' }, handler: unmodifiable },
+  { method: 'DELETE', path: '/tenants/:id', tenancy: { kind: 'open' }, handler: unmodifiable },
 ];

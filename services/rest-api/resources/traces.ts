@@ -30,6 +30,8 @@ const LONG_MAX = 2n ** 63n - 1n;
 const long: FieldType<bigint, bigint> = {
   name: 'long',
   empty: null,
+  // a Java primitive: JSON null is 0, as the original's mapper makes it (an absent key is the default)
+  nullValue: 0n,
   parse(raw, field) {
     if (raw === null || raw === undefined) return null;
     let v: bigint | undefined;
@@ -154,6 +156,8 @@ export const traces: ResourceDef<'TraceRequest'> = {
   create: {},
   update: {},
   delete: { missing: 204 },
+  // no project rule: with tenant scoping, trace requests stay the admins' (a PUT can move one to
+  // another device, which the project checks of a PUT do not look at)
   hooks: {
     validate(dto) {
       return checkCondition(dto['condition'] as ParsedCondition | null);

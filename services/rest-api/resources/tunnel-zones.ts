@@ -4,15 +4,15 @@
  * Host.tunnel_zone_ids); both are changed together here.
  */
 import type { TunnelZone, TunnelZone_HostToIp } from '../../../lib/models/generated.js';
-import { ChangeOwner } from '../../../lib/nsdb/provenance.js';
 import type { Transaction } from '../../../lib/nsdb/transaction.js';
 import { conflict, notFound, validationError } from '../../../lib/http/errors.js';
 import { collection, single } from '../../../lib/http/media-types.js';
 import { message } from '../../../lib/http/messages.js';
 import { enumType, T, V } from '../machinery/field-types.js';
+import { inParent, type Held } from '../machinery/entries.js';
 import { pathId } from '../machinery/handlers.js';
-import { parseInput, requireObjectBody } from '../machinery/dto.js';
-import type { FieldDef, RequestContext, ResourceDef, RouteDef } from '../machinery/types.js';
+import { buildProto, parseInput } from '../machinery/dto.js';
+import type { EntriesDef, FieldDef, ResourceDef } from '../machinery/types.js';
 import { idField, media, subLink } from './common.js';
 
 /**
@@ -61,99 +61,78 @@ export const tunnelZones: ResourceDef<'TunnelZone'> = {
   },
 };
 
-/** The writable part of a TunnelZoneHost body: the zone comes from the path. */
-const MEMBER_FIELDS: FieldDef[] = [
-  { json: 'hostId', type: T.uuid, access: 'create', required: true },
-  { json: 'ipAddress', type: T.string, access: 'create', required: true, validators: [V.ipv4('is an invalid IP format')] },
+/** The writable part of a TunnelZoneHost body (the zone comes from the path), and how it is kept. */
+const MEMBER_FIELDS: FieldDef<TunnelZone_HostToIp>[] = [
+  { json: 'hostId', type: T.uuid, access: 'create', required: true, proto: 'host_id' },
+  {
+    json: 'ipAddress',
+    type: T.string,
+    access: 'create',
+    required: true,
+    validators: [V.ipv4('is an invalid IP format')],
+    owns: ['ip'],
+    write: (v, m) => {
+      if (typeof v === 'string') m.ip = { version: 'V4', address: v };
+    },
+  },
 ];
 
 const MEMBER_TYPES = [single('TunnelZoneHost', 1), single('GreTunnelZoneHost', 1)];
 const MEMBER_COLLECTIONS = [collection('TunnelZoneHost', 1), collection('GreTunnelZoneHost', 1)];
 
-function members(zone: TunnelZone): TunnelZone_HostToIp[] {
-  return zone.hosts ?? [];
-}
-
-function memberJson(ctx: RequestContext, zoneId: string, m: TunnelZone_HostToIp): Record<string, unknown> {
-  const hostId = String(m.host_id);
-  return {
-    tunnelZoneId: zoneId,
-    hostId,
-    ipAddress: m.ip?.address ?? null,
-    uri: `${ctx.base}/tunnel_zones/${zoneId}/hosts/${hostId}`,
-    host: `${ctx.base}/hosts/${hostId}`,
-    tunnelZone: `${ctx.base}/tunnel_zones/${zoneId}`,
-  };
-}
-
 /** Removes a host from a zone's two membership lists (the binding clears the host's side). */
 export async function removeMember(tx: Transaction, zone: TunnelZone, hostId: string): Promise<void> {
-  zone.hosts = members(zone).filter((m) => m.host_id !== hostId);
+  zone.hosts = (zone.hosts ?? []).filter((m) => m.host_id !== hostId);
   zone.host_ids = (zone.host_ids ?? []).filter((h) => h !== hostId);
   await tx.update('TunnelZone', zone);
 }
 
-export const tunnelZoneMemberRoutes: RouteDef[] = [
-  {
-    method: 'POST',
-    path: '/tunnel_zones/:id/hosts',
-    regime: 'E',
-    consumes: MEMBER_TYPES,
-    async handler(ctx) {
-      const zoneId = pathId(ctx);
-      const { dto, violations } = parseInput(MEMBER_FIELDS, requireObjectBody(ctx.body), 'create');
-      if (violations.length > 0) throw validationError(violations);
-      const hostId = dto['hostId'] as string;
-      const ip = dto['ipAddress'] as string;
-      await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
-        const zone = await tx.get('TunnelZone', zoneId);
-        await tx.get('Host', hostId);
-        if (members(zone).some((m) => m.host_id === hostId)) throw conflict('', true);
-        zone.hosts = [...members(zone), { host_id: hostId, ip: { version: 'V4', address: ip } }];
-        zone.host_ids = [...(zone.host_ids ?? []), hostId];
-        await tx.update('TunnelZone', zone);
-      });
-      return { status: 201, headers: { Location: `${ctx.base}/tunnel_zones/${zoneId}/hosts/${hostId}` } };
-    },
+/**
+ * Members of a tunnel zone (`/tunnel_zones/{id}/hosts`): its `hosts` entries, each host also in
+ * `host_ids`, which the binding to Host.tunnel_zone_ids follows.
+ */
+export const tunnelZoneHosts: EntriesDef<Held<TunnelZone, TunnelZone_HostToIp>, TunnelZone_HostToIp> = {
+  name: 'tunnel zone member',
+  parent: 'TunnelZone',
+  path: '/tunnel_zones/:id/hosts',
+  itemPath: '/tunnel_zones/:id/hosts/:hostId',
+  media: { collection: MEMBER_COLLECTIONS, single: MEMBER_TYPES, consumes: MEMBER_TYPES },
+  pathKey: (ctx) => pathId(ctx, 'hostId'),
+  parse(_ctx, body) {
+    const { dto, violations } = parseInput(MEMBER_FIELDS, body, 'create');
+    if (violations.length > 0) throw validationError(violations);
+    return buildProto(MEMBER_FIELDS, dto, 'create');
   },
-  {
-    method: 'GET',
-    path: '/tunnel_zones/:id/hosts',
-    regime: 'E',
-    produces: MEMBER_COLLECTIONS,
-    async handler(ctx) {
-      const zoneId = pathId(ctx);
-      const zone = await ctx.storage.get('TunnelZone', zoneId);
-      return { status: 200, body: members(zone).map((m) => memberJson(ctx, zoneId, m)) };
+  store: inParent({
+    parent: 'TunnelZone',
+    field: 'hosts',
+    key: (m) => m.host_id,
+    async beforeAdd(tx, _zone, m) {
+      await tx.get('Host', String(m.host_id));
     },
-  },
-  {
-    method: 'GET',
-    path: '/tunnel_zones/:id/hosts/:hostId',
-    regime: 'E',
-    produces: MEMBER_TYPES,
-    async handler(ctx) {
-      const zoneId = pathId(ctx);
-      const hostId = pathId(ctx, 'hostId');
-      const zone = await ctx.storage.get('TunnelZone', zoneId);
-      const m = members(zone).find((x) => x.host_id === hostId);
-      // unlike the DELETE miss, the original's GET miss has a body
-      if (!m) throw notFound('Resource not found');
-      return { status: 200, body: memberJson(ctx, zoneId, m) };
+    duplicate: () => conflict('', true),
+    added(zone, m) {
+      zone.host_ids = [...(zone.host_ids ?? []), String(m.host_id)];
     },
-  },
-  {
-    method: 'DELETE',
-    path: '/tunnel_zones/:id/hosts/:hostId',
-    async handler(ctx) {
-      const zoneId = pathId(ctx);
-      const hostId = pathId(ctx, 'hostId');
-      await ctx.storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
-        const zone = await tx.get('TunnelZone', zoneId);
-        if (!members(zone).some((m) => m.host_id === hostId)) throw notFound(null, true);
-        await removeMember(tx, zone, hostId);
-      });
-      return { status: 204 };
+    removed(zone, hostId) {
+      zone.host_ids = (zone.host_ids ?? []).filter((h) => h !== hostId);
     },
+  }),
+  render(ctx, { parent, entry }) {
+    const zoneId = String(parent.id);
+    const hostId = String(entry.host_id);
+    return {
+      tunnelZoneId: zoneId,
+      hostId,
+      ipAddress: entry.ip?.address ?? null,
+      uri: `${ctx.base}/tunnel_zones/${zoneId}/hosts/${hostId}`,
+      host: `${ctx.base}/hosts/${hostId}`,
+      tunnelZone: `${ctx.base}/tunnel_zones/${zoneId}`,
+    };
   },
-];
+  missing: {
+    // unlike the DELETE miss, the original's GET miss has a body
+    get: () => notFound('Resource not found'),
+    delete: () => notFound(null, true),
+  },
+};
