@@ -10,6 +10,7 @@ import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { badRequest, HttpError } from './errors.js';
+import { parseJson } from './json.js';
 
 /**
  * The connection is closed after an answer carrying this header (node:http sees it and ends the
@@ -116,12 +117,12 @@ export function textBody(raw: Buffer | undefined, what = 'the request body'): st
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-/** The JSON value of a body's bytes (undefined for an empty body), decoded as textBody does. */
+/** The JSON value of a body's bytes (undefined for an empty body), decoded as textBody does; 64-bit integers exact (json.ts). */
 export function parseJsonBody(raw: Buffer | undefined): unknown {
   if (!raw || raw.length === 0) return undefined;
   const text = textBody(raw, 'JSON in the request body');
   try {
-    return JSON.parse(text) as unknown;
+    return parseJson(text);
   } catch (e) {
     throw badRequest(`Malformed JSON in the request body: ${(e as Error).message}`);
   }

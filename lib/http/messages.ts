@@ -6,6 +6,7 @@
 export const MESSAGES = {
   AllowedValue: 'Must be one of {values}.',
   ArpEntryNotFound: 'The specified bridge does not have the specified ARP table entry.',
+  BgpPeerNotUnique: 'A BGP peer with address %s and AS number %d already exists.',
   BridgeHasMacPort: 'The specified bridge does not have the specified MAC-port mapping.',
   BridgeHasVlan: 'The specified bridge has no ports assigned to VLAN %d.',
   BridgeDhcpHasSubnet: 'The specified DHCP subnet(%s) already exists on this bridge.',
@@ -29,6 +30,7 @@ export const MESSAGES = {
   MacMaskInvalid: 'MAC mask must consist of three sets of four hexadecimal digits separated by periods, e.g. "ffff.ff00.0000".',
   MacPortOnBridge: 'The port must belong to the bridge that owns the MAC table.',
   MacUriFormat: 'MAC address must consist of six pairs of hex digits separated by hyphens, e.g., 12-34-56-78-9a-bc.',
+  MappingStatusIsPending: 'The mapping between the health monitor and the pool is being processed (%s).',
   MaxValue: 'must be less than or equal to %d',
   MinValue: 'must be greater than or equal to %d',
   NetworkSubnetNotFound: 'Network %s does not have a subnet with address %s.',
@@ -39,6 +41,8 @@ export const MESSAGES = {
   PortsLinkable: 'Ports are not linkable.',
   ResourceExists: 'A(n) %s with ID %s already exists.',
   ResourceNotFound: 'There is no %s with ID %s.',
+  RouterIdIsInvalidInLoadBalancer:
+    "A load balancer's router ID must be null at creation. To associate a router with a load balancer, first create the load balancer with null router ID and then update the router's load balancer ID.",
   RouteNextHopPortValid: 'This type of route requires a next hop port that is a port on the same router.',
   RouteNextHopPortInvalid: 'This type of route is invalid.',
   SubnetHasHost: 'Subnet %s on bridge %s already has a host with MAC address %s.',

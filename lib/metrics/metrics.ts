@@ -7,6 +7,8 @@
  * Names and labels are listed in docs/observability.md; keep that table in step.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CassandraErrorKind } from '../cassandra/errors.js';
+import type { CassandraObserver } from '../cassandra/session.js';
 import type { StorageObserver } from '../nsdb/storage.js';
 import type { ZkObserver, ZkOperation, ZkSessionState } from '../zk/client.js';
 
@@ -15,6 +17,7 @@ export const METRIC_PREFIX = 'midonet_cluster_';
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const ZK_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15];
 const TX_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const CASSANDRA_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 const ZK_STATES: readonly ZkSessionState[] = ['connecting', 'connected', 'disconnected', 'expired', 'closed'];
 const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']);
@@ -51,6 +54,9 @@ export class NodeMetrics {
   private readonly txRetries: Counter;
   private readonly txExhausted: Counter;
   private readonly txDuration: Histogram;
+  private readonly cassandraDuration: Histogram<'op'>;
+  private readonly cassandraErrors: Counter<'op' | 'kind'>;
+  private readonly cassandraConnections: Counter<'outcome'>;
   private readonly authCacheHits: Counter;
   private readonly authCacheMisses: Counter;
   private readonly serviceLeader: Gauge<'service'>;
@@ -138,6 +144,27 @@ export class NodeMetrics {
       registers,
     });
 
+    // Cassandra (flow traces, lib/cassandra)
+    this.cassandraDuration = new Histogram({
+      name: `${p}cassandra_operation_duration_seconds`,
+      help: 'Time of Cassandra reads (flow traces) from the call to the answer, connecting included, failed ones too, by operation.',
+      labelNames: ['op'],
+      buckets: CASSANDRA_BUCKETS,
+      registers,
+    });
+    this.cassandraErrors = new Counter({
+      name: `${p}cassandra_operation_errors_total`,
+      help: 'Cassandra reads that failed, by operation and kind: not_configured (cassandra.servers empty or malformed), unavailable (no server answered, timeouts), failed (Cassandra refused the read).',
+      labelNames: ['op', 'kind'],
+      registers,
+    });
+    this.cassandraConnections = new Counter({
+      name: `${p}cassandra_connections_total`,
+      help: 'Attempts to connect to Cassandra, by outcome (connected, failed).',
+      labelNames: ['outcome'],
+      registers,
+    });
+
     // Placeholders: registered now so dashboards and alerts can be written; they move once the
     // Keystone token cache and the singleton services (leader election) exist.
     this.authCacheHits = new Counter({ name: `${p}auth_token_cache_hits_total`, help: 'Token validations answered from the auth token cache.', registers });
@@ -211,6 +238,19 @@ export class NodeMetrics {
       transactionConflict: () => this.txConflicts.inc(),
       transactionRetry: () => this.txRetries.inc(),
       transactionExhausted: () => this.txExhausted.inc(),
+    };
+  }
+
+  // ---- Cassandra -------------------------------------------------------------------------
+
+  /** The hooks to pass to the Cassandra readers (new FlowTraceReader({ observer })). */
+  cassandraObserver(): CassandraObserver {
+    return {
+      operation: (op: string, seconds: number, error?: CassandraErrorKind) => {
+        this.cassandraDuration.observe({ op }, seconds);
+        if (error) this.cassandraErrors.inc({ op, kind: error });
+      },
+      connection: (outcome: 'connected' | 'failed') => this.cassandraConnections.inc({ outcome }),
     };
   }
 

@@ -19,6 +19,8 @@ import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { AuthConfigError, createAuthProvider, type AuthProviderOptions } from '../../lib/auth/factory.js';
 import type { AuthProvider } from '../../lib/auth/provider.js';
+import { cassandraConfig } from '../../lib/cassandra/config.js';
+import { FlowTraceReader } from '../../lib/cassandra/flow-trace-reader.js';
 import type { HObject } from '../../lib/conf/hocon.js';
 import { RuntimeConfig } from '../../lib/conf/runtime.js';
 import { Settings, type SettingValue } from '../../lib/conf/settings.js';
@@ -434,6 +436,13 @@ async function startServices(
     retryMs: s.number('zookeeper.base_retry'),
   });
   state.session = session;
+  // Connects on its first read only, from the cassandra.* keys as they are then (mn-conf): the
+  // node starts, and /readyz answers, whatever state Cassandra is in.
+  const flowTraces = new FlowTraceReader({
+    config: () => cassandraConfig(config?.settings ?? s),
+    observer: metrics?.cassandraObserver(),
+    log: getLogger('org.midonet.cluster.cassandra'),
+  });
   let server: Server | undefined = reuse;
   let https: HttpsOutcome | undefined;
   let discovery: ServiceDiscovery | undefined;
@@ -513,6 +522,7 @@ async function startServices(
       maxBodyBytes: s.number('cluster.rest_api.max_body_bytes'),
       metrics,
       tenantScoping: s.bool('cluster.auth.tenant_scoping'),
+      flowTraces,
     });
     front.attach(api);
     if (!server) {
@@ -617,6 +627,7 @@ async function startServices(
         await closed;
       }
       await hosted.stop();
+      await flowTraces.close().catch(() => undefined);
       await lead.close().catch(() => undefined);
       await disc.close().catch(() => undefined);
       auth.close?.();
@@ -668,6 +679,7 @@ async function startServices(
     server?.close();
     if (https?.state === 'on') https.server.close();
     auth.close?.();
+    await flowTraces.close().catch(() => undefined);
     await services?.stop();
     await leaders?.close().catch(() => undefined);
     await discovery?.close().catch(() => undefined);

@@ -13,6 +13,7 @@
  * The body is read after authentication, authorization and routing: a request refused by one
  * of those never has its body buffered (node:http discards what the client still sends).
  */
+import type { FlowTraceReader } from '../../lib/cassandra/flow-trace-reader.js';
 import type { IncomingMessage } from 'node:http';
 import type { AuthProvider } from '../../lib/auth/provider.js';
 import { authenticateWith } from '../../lib/auth/strategy.js';
@@ -47,6 +48,8 @@ export interface RestApiOptions {
    * lets `tenant_admin` / `tenant_user` use their own project's objects (machinery/scoping.ts).
    */
   tenantScoping?: boolean;
+  /** Reads the flow traces the agents keep in Cassandra (`/traces/{id}/flows`); absent: those answer 503. */
+  flowTraces?: FlowTraceReader;
 }
 
 /** The path of the Prometheus endpoint, outside the API root. */
@@ -274,6 +277,7 @@ export function restStages(opts: RestApiOptions): RestStages {
           auth,
           base: baseUri(ex.req, root),
           identity: ex.identity,
+          flowTraces: opts.flowTraces,
           log,
           req: ex.req,
           params: ex.params ?? {},

@@ -281,6 +281,24 @@ describe('Keystone provider against a real Keystone', { skip }, () => {
       assertError(await get(`${scoped.api}/routers/${router}/routes`, MT.routes, { token: erin }), 404);
     });
 
+    it('BGP peers and networks follow their router; load balancing and trace requests stay the admins\'', async () => {
+      const r = await post(`${scoped.api}/routers`, MT.router, { name: 'bgp-a' }, { token: carol });
+      assert.equal(r.status, 201, r.text);
+      const router = String(r.headers.get('location')).split('/').pop() as string;
+      const PEER = 'application/vnd.org.midonet.BgpPeer-v1+json';
+      const peer = await post(`${scoped.api}/routers/${router}/bgp_peers`, PEER, { asNumber: 65001, address: '10.0.0.2' }, { token: carol });
+      assert.equal(peer.status, 201, peer.text);
+      const net = await post(`${scoped.api}/routers/${router}/bgp_networks`, 'application/vnd.org.midonet.BgpNetwork-v1+json', { subnetAddress: '10.1.0.0', subnetLength: 16 }, { token: carol });
+      assert.equal(net.status, 201, net.text);
+      const peerUri = String(peer.headers.get('location'));
+      assert.equal((await get(peerUri, PEER, { token: carol })).status, 200);
+      assertError(await get(peerUri, PEER, { token: erin }), 404);
+      assertError(await put(peerUri, PEER, { asNumber: 65002, address: '10.0.0.3' }, { token: dave }), 403);
+      assertError(await post(`${scoped.api}/routers/${router}/bgp_peers`, PEER, { asNumber: 1, address: '10.0.0.9' }, { token: erin }), 404);
+      assertError(await get(`${scoped.api}/load_balancers`, 'application/vnd.org.midonet.collection.LoadBalancer-v1+json', { token: carol }), 403);
+      assertError(await get(`${scoped.api}/traces`, 'application/vnd.org.midonet.collection.TraceRequest-v1+json', { token: carol }), 403);
+    });
+
     it('tenant_user reads its project and may not write (403); other projects stay 404', async () => {
       assert.equal((await get(`${scoped.api}/bridges/${bridgeA}`, MT.bridge, { token: dave })).status, 200);
       assertError(await post(`${scoped.api}/bridges`, MT.bridge, { name: 'u' }, { token: dave }), 403);

@@ -9,56 +9,17 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
+import { PyClient } from '../support/py-client.js';
 import { assertStatus, basic, MT, MT2, rq, sorted, UUID_RE, type Json, type Res } from '../support/rest-helpers.js';
 
 let t: TestNode;
 let api: string;
-let token: string;
 let app: Record<string, string>;
 
-/** What httplib2 adds on its own. */
-const HTTPLIB2 = { 'Accept-Encoding': 'gzip, deflate', 'User-Agent': 'Python-httplib2/0.20.4 (gzip)' };
-
-/**
- * api_lib.do_request: body = json.dumps(body) or '{}', the given headers, X-Auth-Token once
- * logged in; httplib2 follows redirects of GETs.
- */
-async function py(method: string, url: string, headers: Record<string, string> = {}, body?: unknown): Promise<Res> {
-  const rawBody = body === undefined ? '{}' : JSON.stringify(body);
-  const all = { ...HTTPLIB2, ...headers, ...(token ? { 'X-Auth-Token': token } : {}) };
-  let res = await rq(method, url, { token: null, headers: all, rawBody });
-  for (let hops = 0; method === 'GET' && [301, 302, 303, 307].includes(res.status) && hops < 5; hops++) {
-    const loc = res.headers.get('location');
-    assert.ok(loc, 'redirect without Location');
-    res = await rq(method, new URL(loc, url).href, { token: null, headers: all, rawBody });
-  }
-  assert.ok(res.status < 300, `python client would raise on ${method} ${url}: HTTP ${res.status} ${res.text.slice(0, 300)}`);
-  return res;
-}
-
-/** ResourceBase.create(): POST with Content-Type, then GET Location with Content-Type and Accept. */
-async function pyCreate(url: string, mediaType: string, dto: Record<string, unknown>): Promise<Record<string, Json>> {
-  const headers: Record<string, string> = { 'Content-Type': mediaType };
-  const created = await py('POST', url, headers, dto);
-  assertStatus(created, 201);
-  const location = created.headers.get('location');
-  assert.ok(location, 'no Location');
-  headers['Accept'] = mediaType;
-  const got = await py('GET', location, headers);
-  assertStatus(got, 200);
-  return got.json;
-}
-
-/** ResourceBase.update(): PUT the whole dto to its uri, then GET it. */
-async function pyUpdate(dto: Record<string, Json>, mediaType: string): Promise<Record<string, Json>> {
-  const headers: Record<string, string> = { 'Content-Type': mediaType };
-  const res = await py('PUT', dto['uri'], headers, dto);
-  assertStatus(res, 204);
-  headers['Accept'] = mediaType;
-  const got = await py('GET', dto['uri'], headers);
-  assertStatus(got, 200);
-  return got.json;
-}
+const client = new PyClient();
+const py = (method: string, url: string, headers: Record<string, string> = {}, body?: unknown): Promise<Res> => client.request(method, url, headers, body);
+const pyCreate = (url: string, mediaType: string, dto: Record<string, unknown>): Promise<Record<string, Json>> => client.create(url, mediaType, dto);
+const pyUpdate = (dto: Record<string, Json>, mediaType: string): Promise<Record<string, Json>> => client.update(dto, mediaType);
 
 before(async () => {
   t = await startTestNode();
@@ -78,8 +39,8 @@ describe('python-midonetclient request shapes', () => {
     // auth_lib: session, _, _ = set_cookie.partition(';'); _, _, token = session.partition('=')
     const session = setCookie.split(';')[0]!;
     assert.equal(session.slice(0, session.indexOf('=')), 'sessionId');
-    token = session.slice(session.indexOf('=') + 1);
-    assert.equal(token, '00000000');
+    client.token = session.slice(session.indexOf('=') + 1);
+    assert.equal(client.token, '00000000');
   });
 
   it('GET {base} without the trailing slash, Accept Application-v5, body {}', async () => {

@@ -7,6 +7,12 @@
 const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 const IPV4_RE = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
 
+/** The original's `IPv4.regex` as its models quote it in the default `@Pattern` message. */
+export const IPV4_REGEX = '^(([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])$';
+
+/** The default bean-validation message of `@Pattern(regexp = …)`. */
+export const mustMatch = (regex: string): string => `must match "${regex}"`;
+
 export function isIPv4(s: string): boolean {
   return IPV4_RE.test(s);
 }

@@ -14,16 +14,12 @@ import { parse as parseQueryString } from 'node:querystring';
 import type { ServerResponse as Response } from 'node:http';
 import { HttpError, methodNotAllowed, badRequest } from '../../../lib/http/errors.js';
 import { ERROR_TYPE } from '../../../lib/http/media-types.js';
+import { stringifyJson } from '../../../lib/http/json.js';
 import type { Reply, RouteDef } from './types.js';
 
+/** JSON text of a reply body; bigints (64-bit `long` fields) as exact integers. */
 export function toJson(body: unknown): string {
-  try {
-    return JSON.stringify(body);
-  } catch (e) {
-    // only a bigint makes JSON.stringify throw here: take the slow path with a replacer
-    if (!(e instanceof TypeError)) throw e;
-    return JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
-  }
+  return stringifyJson(body);
 }
 
 /** A list is sent in pieces of about this many characters once it is larger (chunked encoding). */

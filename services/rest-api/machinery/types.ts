@@ -15,6 +15,7 @@ import type { Transaction } from '../../../lib/nsdb/transaction.js';
 import type { Violation } from '../../../lib/http/errors.js';
 import type { AuthProvider, Identity } from '../../../lib/auth/provider.js';
 import type { Logger } from '../../../lib/log/logger.js';
+import type { FlowTraceReader } from '../../../lib/cassandra/flow-trace-reader.js';
 import type { FieldType, Validator } from './field-types.js';
 
 export type Dto = Record<string, unknown>;
@@ -138,6 +139,8 @@ export interface RequestContext {
   responseType?: string;
   /** per-request cache of plain reads (e.g. a chain read once for all its rules' positions) */
   memo: Map<string, Promise<unknown>>;
+  /** the node's reader of the flow traces the agents keep in Cassandra (absent: not wired, 503) */
+  flowTraces?: FlowTraceReader;
 }
 
 export interface Reply {

@@ -10,7 +10,7 @@ import { collection, JSON_TYPE, single } from '../../../lib/http/media-types.js'
 import { message } from '../../../lib/http/messages.js';
 import { isUuid } from '../../../lib/nsdb/codec/uuid.js';
 import { NotFoundError } from '../../../lib/nsdb/errors.js';
-import { isIPv4, isMac, parseMac } from '../machinery/addresses.js';
+import { IPV4_REGEX, isIPv4, isMac, mustMatch, parseMac } from '../machinery/addresses.js';
 import { JsonMappingError, T } from '../machinery/field-types.js';
 import { pathId } from '../machinery/handlers.js';
 import { requireObjectBody } from '../machinery/dto.js';
@@ -23,8 +23,6 @@ const IP4MACS = collection('IP4Mac', 1);
 
 /** The patterns of the original's models, quoted in their default bean-validation message. */
 export const MAC_REGEX = '^((([0-9]|[a-f]|[A-F]){2}):){5}([0-9]|[a-f]|[A-F]){2}$';
-export const IPV4_REGEX = '^(([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])$';
-export const mustMatch = (regex: string): string => `must match "${regex}"`;
 
 const UNTAGGED = 0;
 const MAX_VLAN = 4095;

@@ -8,12 +8,17 @@ import { entryRoutes } from '../machinery/entries.js';
 import { reservedPaths, resourceRoutes } from '../machinery/handlers.js';
 import type { AnyEntries, AnyResource, Declaration, RouteDef } from '../machinery/types.js';
 import { applicationRoute } from './application.js';
+import { bgpNetworks, bgpPeers } from './bgp.js';
 import { bridgeTableRoutes } from './bridge-tables.js';
 import { bridges } from './bridges.js';
 import { chains } from './chains.js';
 import { dhcpHosts, dhcpSubnetRoutes, dhcpV6Hosts, dhcpV6SubnetRoutes } from './dhcp.js';
+import { flowTraceRoutes } from './flow-traces.js';
 import { hostInterfacePorts, hostRoutes, hosts } from './hosts.js';
 import { ipAddrGroupAddrs, ipAddrGroups } from './ip-addr-groups.js';
+import { healthMonitors, loadBalancers } from './load-balancers.js';
+import { poolMembers } from './pool-members.js';
+import { pools } from './pools.js';
 import { portGroupPorts, portGroups, portPortGroups } from './port-groups.js';
 import { portLinkRoutes } from './port-links.js';
 import { ports } from './ports.js';
@@ -22,7 +27,9 @@ import { routers } from './routers.js';
 import { rules } from './rules.js';
 import { systemStateRoute } from './system-state.js';
 import { tenantRoutes } from './tenants.js';
+import { traceList, traces } from './traces.js';
 import { tunnelZoneHosts, tunnelZones } from './tunnel-zones.js';
+import { vipRoutes, vips } from './vips.js';
 import { neutronRoutes } from '../../neutron/rest/index.js';
 import { mirrors } from './mirrors.js';
 import { qosBwLimitRules, qosDscpRules, qosPolicies } from './qos.js';
@@ -62,6 +69,17 @@ export const API: readonly Declaration[] = [
   resource(ipAddrGroups),
   resource(tunnelZones),
   resource(hosts),
+  resource(bgpNetworks),
+  resource(bgpPeers),
+  family('VIPs of a pool and of a load balancer', vipRoutes),
+  resource(loadBalancers),
+  resource(pools),
+  resource(poolMembers),
+  resource(vips),
+  resource(healthMonitors),
+  family('trace requests: the list, by device tenant', [traceList]),
+  family('flow traces of a trace request (Cassandra)', flowTraceRoutes),
+  resource(traces),
   family('Neutron API (/neutron)', neutronRoutes()),
   resource(mirrors),
   resource(qosPolicies),

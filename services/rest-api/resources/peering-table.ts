@@ -14,7 +14,8 @@ import { requireObjectBody } from '../machinery/dto.js';
 import { T } from '../machinery/field-types.js';
 import { pathId } from '../machinery/handlers.js';
 import type { Reply, RequestContext, RouteDef } from '../machinery/types.js';
-import { byKeyThenValue, dashed, field, IPV4_REGEX, MAC_REGEX, mustMatch, parseIpMacKey } from './bridge-tables.js';
+import { IPV4_REGEX, mustMatch } from '../machinery/addresses.js';
+import { byKeyThenValue, dashed, field, MAC_REGEX, parseIpMacKey } from './bridge-tables.js';
 
 /** The original serves the list under the single type too (its collection constant is the same string). */
 const MAC_IP = single('MacIp', 1);

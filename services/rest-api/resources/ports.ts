@@ -4,6 +4,7 @@
  */
 import type { Port, Route } from '../../../lib/models/generated.js';
 import { randomUuid } from '../../../lib/nsdb/codec/uuid.js';
+import { stateValue } from '../../../lib/nsdb/state-keys.js';
 import { message } from '../../../lib/http/messages.js';
 import { HttpError } from '../../../lib/http/errors.js';
 import { T, V } from '../machinery/field-types.js';
@@ -235,12 +236,16 @@ export const ports: ResourceDef<'Port'> = {
     async decorate(json, proto, ctx) {
       const host = proto.host_id;
       if (host === undefined) return;
-      const path = `${ctx.storage.layout.state(host, 'Port', String(proto.id))}/active`;
-      try {
-        json['active'] = (await ctx.storage.zookeeper.exists(path)) !== null;
-      } catch {
-        json['active'] = false; // state is advisory; the object itself was read fine
-      }
+      const id = String(proto.id);
+      const path = `${ctx.storage.layout.state(host, 'Port', id)}/active`;
+      // state is advisory; the object itself was read fine: unreadable state shows as none
+      const [active, bgp] = await Promise.all([
+        ctx.storage.zookeeper.exists(path).then((s) => s !== null, () => false),
+        json['type'] === 'Router' ? stateValue(ctx.storage, host, 'Port', id, 'bgp').catch(() => null) : null,
+      ]);
+      json['active'] = active;
+      // the BGP session state the agent serving this port publishes (the original's BgpKey)
+      if (json['type'] === 'Router') json['bgpStatus'] = bgp;
     },
   },
 };

@@ -9,6 +9,7 @@ import { pathId, renderAll } from '../machinery/handlers.js';
 import type { ResourceDef, RouteDef } from '../machinery/types.js';
 import { idField, media, refLink, ro, subnetPair } from './common.js';
 import type { Route } from '../../../lib/models/generated.js';
+import { learnedRoutes } from './learned-routes.js';
 
 const ROUTE_TYPES = { Normal: 'PORT', BlackHole: 'BLACKHOLE', Reject: 'REJECT', Local: 'LOCAL', Fip64: 'FIP64' };
 
@@ -75,7 +76,10 @@ export const routes: ResourceDef<'Route'> = {
   },
 };
 
-/** GET /routers/{id}/routes: the router's own routes and those of each of its ports. */
+/**
+ * GET /routers/{id}/routes: the router's own routes, those of each of its ports, and the routes
+ * the agents learned by BGP on its ports (`learned: true`, learned-routes.ts).
+ */
 export const routerRoutesList: RouteDef = {
   method: 'GET',
   path: '/routers/:id/routes',
@@ -87,7 +91,12 @@ export const routerRoutesList: RouteDef = {
     const router = await ctx.storage.get('Router', pathId(ctx));
     const portsOfRouter = await ctx.storage.getExisting('Port', router.port_ids ?? []);
     const routeIds = [...(router.route_ids ?? []), ...portsOfRouter.flatMap((p) => p.route_ids ?? [])];
-    const found = await ctx.storage.getExisting('Route', [...new Set(routeIds)]);
-    return { status: 200, body: await renderAll(routes, found, ctx) };
+    const [found, learned] = await Promise.all([
+      ctx.storage.getExisting('Route', [...new Set(routeIds)]),
+      learnedRoutes(ctx, portsOfRouter),
+    ]);
+    const learnedJson = await renderAll(routes, learned, ctx);
+    for (const json of learnedJson) json['learned'] = true;
+    return { status: 200, body: [...(await renderAll(routes, found, ctx)), ...learnedJson] };
   },
 };

@@ -16,8 +16,10 @@ import { idField, media, subnetPair } from './common.js';
 import { unlinkJump } from './chains.js';
 
 type ConditionField = keyof Condition & string;
-const flag = (json: string, proto: ConditionField): FieldDef<Rule> => ({ json, type: T.bool, access: 'create', proto: `condition.${proto}`, default: false });
-const cond = (json: string, type: FieldType, proto: ConditionField, extra: Partial<FieldDef<Rule>> = {}): FieldDef<Rule> => ({
+/** What has a condition: rules, and trace requests (traces.ts), which share these fields. */
+export type Conditioned = { condition?: Condition };
+const flag = (json: string, proto: ConditionField): FieldDef<Conditioned> => ({ json, type: T.bool, access: 'create', proto: `condition.${proto}`, default: false });
+const cond = (json: string, type: FieldType, proto: ConditionField, extra: Partial<FieldDef<Conditioned>> = {}): FieldDef<Conditioned> => ({
   json, type, access: 'create', proto: `condition.${proto}`, ...extra,
 });
 
@@ -89,15 +91,16 @@ const rangeValid = (v: unknown): string | undefined => {
  * A condition subnet (`<x>Address` + `<x>Length`). The original's Condition carries its own
  * message for a bad address rather than the shared IpAddrInvalid one.
  */
-function conditionSubnet(addrJson: string, lenJson: string, proto: ConditionField): FieldDef<Rule>[] {
-  const [addr, len] = subnetPair<Rule>(addrJson, lenJson, `condition.${proto}`);
+function conditionSubnet(addrJson: string, lenJson: string, proto: ConditionField): FieldDef<Conditioned>[] {
+  const [addr, len] = subnetPair<Conditioned>(addrJson, lenJson, `condition.${proto}`);
   if (!addr || !len) throw new Error('subnetPair returns an address and a length field');
   return [{ ...addr, validators: [V.ipv4('is an invalid IP format')] }, len];
 }
 
 const FRAG = { any: 'ANY', nonheader: 'NONHEADER', header: 'HEADER', unfragmented: 'UNFRAGMENTED' };
 
-export const conditionFields: FieldDef<Rule>[] = [
+/** The condition's JSON fields, inlined in a rule's JSON, nested in a trace request's `condition`. */
+export const conditionFields: FieldDef<Conditioned>[] = [
   flag('condInvert', 'conjunction_inv'),
   flag('matchForwardFlow', 'match_forward_flow'),
   flag('matchReturnFlow', 'match_return_flow'),
