@@ -208,11 +208,15 @@ describe('hosted services', () => {
     const nb = await start({ rootKey, services: [b] });
     const rb = await until('b runs it', async () => {
       const r = await ready(nb);
-      return r.body.services['vxgw']?.state === 'running' ? r : undefined;
+      // /readyz reuses a leaders() answer for up to a second: wait for both views to agree.
+      return r.body.services['vxgw']?.state === 'running' && r.body.leaders['vxgw']?.self === true ? r : undefined;
     });
     assert.equal(rb.body.leaders['vxgw']?.self, true);
     assert.equal(rb.body.services['vxgw']?.latch, latch);
-    const ra = await ready(na);
+    const ra = await until('a out of the election', async () => {
+      const r = await ready(na);
+      return r.body.leaders['vxgw'] === undefined ? r : undefined;
+    });
     assert.equal(ra.body.services['vxgw']?.state, 'failed');
     assert.equal(ra.body.services['vxgw']?.detail, 'cannot reach the VTEPs (test)');
     assert.equal(ra.body.leaders['vxgw'], undefined, 'a left the election');
