@@ -16,6 +16,12 @@ function checkSupported(d: GatewayDevice): void {
   if (type !== 'ROUTER_VTEP' && type !== 'NETWORK_VLAN') throw invalid(UNSUPPORTED_GATEWAY_DEVICE);
 }
 
+/** The router (router VTEP) or network (VLAN) of the device. */
+export function resourceOf(d: GatewayDevice): string {
+  if (!d.resource_id) throw invalid(`Gateway device ${String(d.id)} has no resource_id.`);
+  return d.resource_id;
+}
+
 /** The first tunnel address of a router VTEP, which its gateway ports take. */
 export function vtepTunnelIp(d: GatewayDevice): NonNullable<GatewayDevice['management_ip']> {
   const ip = d.tunnel_ips?.[0];

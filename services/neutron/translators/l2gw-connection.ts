@@ -7,7 +7,7 @@
  */
 import type { GatewayDevice, L2GatewayConnection, Port } from '../../../lib/models/generated.js';
 import { invalid, type TranslationContext, type Translator } from '../translation.js';
-import { deviceType, vtepTunnelIp } from './gateway-device.js';
+import { deviceType, resourceOf, vtepTunnelIp } from './gateway-device.js';
 import { l2gwGatewayPortId, l2gwNetworkPortId, ONLY_ONE_GW_DEV_SUPPORTED, UNSUPPORTED_GATEWAY_DEVICE } from './l2gw-ids.js';
 import { peeringPair } from './remote-mac-entry.js';
 
@@ -16,22 +16,19 @@ function networkOf(cnxn: L2GatewayConnection): string {
   return cnxn.network_id;
 }
 
-async function routerVtepPorts({ tx, tables }: TranslationContext, networkId: string, vni: number, device: GatewayDevice): Promise<Port> {
-  const port: Port = {
-    id: l2gwGatewayPortId(networkId),
-    peer_id: l2gwNetworkPortId(networkId),
-    router_id: device.resource_id ?? '',
-    tunnel_ip: vtepTunnelIp(device),
-    vni,
-    remote_mac_entry_ids: [],
-  };
+/** The router port of a router VTEP, and the peering-table entries it starts with. */
+async function routerVtepPort({ tx, tables }: TranslationContext, networkId: string, vni: number, device: GatewayDevice): Promise<{ port: Port; entries: string[] }> {
+  const id = l2gwGatewayPortId(networkId);
+  const rmIds: string[] = [];
+  const entries: string[] = [];
   for (const rm of await tx.getAll('RemoteMacEntry', device.remote_mac_entry_ids ?? [])) {
     if ((rm.segmentation_id ?? 0) !== vni) continue;
     const { mac, ip } = peeringPair(rm);
-    port.remote_mac_entry_ids?.push(String(rm.id));
-    await tx.createNode(tables.peeringEntry(String(port.id), mac, ip));
+    rmIds.push(String(rm.id));
+    entries.push(tables.peeringEntry(id, mac, ip));
   }
-  return port;
+  const port: Port = { id, peer_id: l2gwNetworkPortId(networkId), router_id: resourceOf(device), tunnel_ip: vtepTunnelIp(device), vni, remote_mac_entry_ids: rmIds };
+  return { port, entries };
 }
 
 export const l2GatewayConnectionTranslator: Translator<'L2GatewayConnection'> = {
@@ -43,19 +40,21 @@ export const l2GatewayConnectionTranslator: Translator<'L2GatewayConnection'> = 
     const device = await ctx.tx.get('GatewayDevice', devices[0]?.device_id ?? '');
     const segmentation = cnxn.segmentation_id ?? 0;
     const networkPort: Port = { id: l2gwNetworkPortId(networkId), network_id: networkId };
-    let gatewayPort: Port;
+    let gateway: { port: Port; entries: string[] };
     switch (deviceType(device)) {
       case 'ROUTER_VTEP':
-        gatewayPort = await routerVtepPorts(ctx, networkId, segmentation, device);
+        gateway = await routerVtepPort(ctx, networkId, segmentation, device);
         break;
       case 'NETWORK_VLAN':
-        gatewayPort = { id: l2gwGatewayPortId(networkId), network_id: device.resource_id ?? '', vlan_id: segmentation, peer_id: networkPort.id };
+        gateway = { port: { id: l2gwGatewayPortId(networkId), network_id: resourceOf(device), vlan_id: segmentation, peer_id: networkPort.id }, entries: [] };
         break;
       default:
         throw invalid(UNSUPPORTED_GATEWAY_DEVICE);
     }
     await ctx.tx.create('Port', networkPort);
-    await ctx.tx.create('Port', gatewayPort);
+    await ctx.tx.create('Port', gateway.port);
+    // after the port: its creation makes the node its tables hang from
+    for (const path of gateway.entries) await ctx.tx.createNode(path);
   },
   // the original translates nothing on update: only the stored connection changes
   update: () => Promise.resolve(),

@@ -6,6 +6,7 @@
  */
 import type { RemoteMacEntry } from '../../../lib/models/generated.js';
 import { idOf, invalid, unsupported, type Translator } from '../translation.js';
+import { resourceOf } from './gateway-device.js';
 
 /** The entry's MAC and VTEP address, which its peering-table entries are named after. */
 export function peeringPair(rm: RemoteMacEntry): { mac: string; ip: string } {
@@ -21,7 +22,7 @@ export const remoteMacEntryTranslator: Translator<'RemoteMacEntry'> = {
     const { mac, ip } = peeringPair(rm);
     if (!rm.device_id) throw invalid('The remote MAC entry has no device_id.');
     const device = await tx.get('GatewayDevice', rm.device_id);
-    const router = await tx.get('Router', device.resource_id ?? '');
+    const router = await tx.get('Router', resourceOf(device));
     const vni = rm.segmentation_id ?? 0;
     const portIds: string[] = [];
     for (const p of await tx.getAll('Port', router.port_ids ?? [])) {
