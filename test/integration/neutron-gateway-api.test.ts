@@ -291,6 +291,27 @@ describe('router VTEP L2 gateway connections', () => {
   });
 });
 
+describe('concurrency', () => {
+  test('12 remote MAC entries posted at once on a connected device: all stored, all in the peering table; then deleted at once', async () => {
+    const routerId = await midonetRouter();
+    const netId = await neutronNet();
+    const dev = neutronGatewayDevice(routerId);
+    assertStatus(await gc.createGatewayDevice(dev), 201);
+    assertStatus(await gc.createL2gwConn(neutronL2gwConn(netId, [dev['id'] as string])), 201);
+    const entries = Array.from({ length: 12 }, (_, i) => neutronRemoteMacEntry(dev['id'] as string, { mac_address: `fa:16:3e:01:00:${(i + 16).toString(16)}`, vtep_address: `10.1.0.${i + 1}` }));
+    const results = await Promise.all(entries.map((e) => gc.createRemoteMacEntry(e)));
+    assert.deepEqual(results.map((r) => r.status), entries.map(() => 201));
+    const expected = entries.map((e) => `${String(e['mac_address'])},${String(e['vtep_address'])}`).sort();
+    assert.deepEqual(await peering(routerId, l2gwGatewayPortId(netId)), expected);
+    const stored = await gc.getGatewayDevice(dev['id'] as string);
+    assertStatus(stored, 200);
+    assert.equal((await modelText(t, 'GatewayDevice', dev['id'] as string)).match(/remote_mac_entry_ids/g)?.length, 12);
+    const deleted = await Promise.all(entries.map((e) => gc.deleteRemoteMacEntry(e['id'] as string)));
+    assert.deepEqual(deleted.map((r) => r.status), entries.map(() => 204));
+    assert.deepEqual(await peering(routerId, l2gwGatewayPortId(netId)), []);
+  });
+});
+
 describe('configuration and agent memberships (decision 0022)', () => {
   test('no configuration: a membership is 409; then the DEFAULT zone, members in and out, config delete 500', async () => {
     const hostId = await createStored(t, 'Host', { name: 'compute-9' });
@@ -327,6 +348,15 @@ describe('configuration and agent memberships (decision 0022)', () => {
     const ghost = randomUUID();
     assertError(await gc.createAgentMembership({ id: ghost, ip_address: '192.168.0.3' }), 404, `There is no Host with ID ${ghost}.`);
     assertStatus(await put(`${api}/neutron/agent_memberships/${hostId}`, GMT.agentMembership, { id: hostId }), 405);
+
+    // ten hosts join at once: every one is in the zone once
+    const hosts = await Promise.all(Array.from({ length: 10 }, (_, i) => createStored(t, 'Host', { name: `compute-c${i}` })));
+    const joined = await Promise.all(hosts.map((h, i) => gc.createAgentMembership({ id: h, ip_address: `192.168.1.${i + 1}` })));
+    assert.deepEqual(joined.map((r) => r.status), hosts.map(() => 201));
+    const all = (await get(`${api}/tunnel_zones/${cfgId}/hosts`, C('TunnelZoneHost', 1))).json as Json[];
+    assert.deepEqual(all.map((h) => String(h.hostId)).sort(), [hostId, ...hosts].sort());
+    const left = await Promise.all(hosts.map((h) => gc.deleteAgentMembership(h)));
+    assert.deepEqual(left.map((r) => r.status), hosts.map(() => 204));
 
     assertStatus(await gc.deleteAgentMembership(hostId), 204);
     assert.deepEqual((await get(`${api}/tunnel_zones/${cfgId}/hosts`, C('TunnelZoneHost', 1))).json, []);
