@@ -4,7 +4,7 @@
  * of the L2 gateway connections that use the device; a delete takes the remote MAC entries of the
  * device (the store's cascade) out of the peering tables they were written to.
  */
-import type { GatewayDevice } from '../../../lib/models/generated.js';
+import type { GatewayDevice, IPAddress } from '../../../lib/models/generated.js';
 import { invalid, type TranslationContext, type Translator } from '../translation.js';
 import { l2gwGatewayPortId, UNSUPPORTED_GATEWAY_DEVICE } from './l2gw-ids.js';
 
@@ -23,7 +23,7 @@ export function resourceOf(d: GatewayDevice): string {
 }
 
 /** The first tunnel address of a router VTEP, which its gateway ports take. */
-export function vtepTunnelIp(d: GatewayDevice): NonNullable<GatewayDevice['management_ip']> {
+export function vtepTunnelIp(d: GatewayDevice): IPAddress {
   const ip = d.tunnel_ips?.[0];
   if (!ip) throw invalid(`Gateway device ${String(d.id)} has no tunnel IP.`);
   return ip;
@@ -35,9 +35,9 @@ async function retunnelPorts({ tx }: TranslationContext, device: GatewayDevice):
     if (!cnxn.network_id || !(cnxn.l2_gateway?.devices ?? []).some((d) => d.device_id === device.id)) continue;
     const port = await tx.getOrNull('Port', l2gwGatewayPortId(cnxn.network_id));
     if (!port) continue;
-    const ip = device.tunnel_ips?.[0];
+    // a router VTEP's port must keep one; a VLAN port takes one only if there is one
+    const ip = port.router_id ? vtepTunnelIp(device) : device.tunnel_ips?.[0];
     if (ip) await tx.update('Port', { ...port, tunnel_ip: ip });
-    else if (port.router_id) vtepTunnelIp(device);
   }
 }
 
