@@ -646,11 +646,12 @@ export class Transaction {
       push({ op: 'remove', path: n.path, version: -1 }, { what: 'deleteNode', path: n.path });
     }
 
+    // an entry written in a table of an object created by this transaction has already created
+    // the table's nodes, as its ancestors
     for (const { clazz, id } of createdWithTables) {
       const root = layout.tables(clazz, id);
-      push({ op: 'create', path: root }, { what: 'table', path: root });
-      for (const name of STATE_TABLES[clazz] ?? []) {
-        push({ op: 'create', path: `${root}/${name}` }, { what: 'table', path: `${root}/${name}` });
+      for (const path of [root, ...(STATE_TABLES[clazz] ?? []).map((name) => `${root}/${name}`)]) {
+        if (this.nodeOps.get(path)?.kind !== 'createNode') push({ op: 'create', path }, { what: 'table', path });
       }
     }
 

@@ -47,5 +47,6 @@ export function stateTablePaths(layout: ZoomLayout, exists: (path: string) => Pr
   return {
     macEntry: (networkId, mac, portId) => `${layout.tables('Network', networkId)}/mac_table/${UNTAGGED}/${persistentEntryName(mac, portId)}`,
     arpEntry: async (networkId, ip, mac) => `${await arpTable(networkId)}/${persistentEntryName(ip, mac)}`,
+    peeringEntry: (portId, mac, ip) => `${layout.tables('Port', portId)}/peering_table/${persistentEntryName(mac.toLowerCase(), ip)}`,
   };
 }

@@ -35,6 +35,8 @@ export interface StateTablePaths {
   macEntry(networkId: string, mac: string, portId: string): string;
   /** The bridge ARP entry, in the legacy table when that exists (legacyTablePath). */
   arpEntry(networkId: string, ip: string, mac: string): Promise<string>;
+  /** `tables/Port/<id>/peering_table/<mac>,<ip>,2147483647` (an L2-gateway router port's remote MACs). */
+  peeringEntry(portId: string, mac: string, ip: string): string;
 }
 
 /** Everything a translator works with during one request. */

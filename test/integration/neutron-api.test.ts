@@ -63,7 +63,7 @@ describe('GET /neutron', () => {
     assert.equal(d.ipsec_site_conn_template, `${api}/neutron/ipsec_site_connections/{id}`);
     assert.equal(d.bgp_speaker_template, `${api}/neutron/bgp_speakers/{id}`);
     assert.equal(d.load_balancer.pool_health_monitor, `${api}/neutron/lb/pool_health_monitor`);
-    assert.equal(Object.keys(d).length, 1 + 24 * 2 + 2 + 1);
+    assert.equal(Object.keys(d).length, 1 + 27 * 2 + 2 + 1, '24 of the original, 3 of decision 0022');
     assertStatus(await get(`${api}/neutron`, 'application/json'), 406);
   });
 });

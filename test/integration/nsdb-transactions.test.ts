@@ -602,6 +602,18 @@ describe('node ops (storage.md §4.3, §4.4)', () => {
     assert.equal((await zk.getData(`${base()}/deep/er`)).data.length, 0);
   });
 
+  test('an entry in a table of an object created by the same transaction (an L2 gateway port and its peering table)', async () => {
+    const port = randomUuid();
+    const table = `${storage.layout.tables('Port', port)}/peering_table`;
+    await run(async (tx) => {
+      await tx.create('Port', { id: port });
+      await tx.createNode(`${table}/02:00:00:00:00:01,10.0.0.1,2147483647`);
+    });
+    assert.deepEqual((await zk.getChildren(table)).children, ['02:00:00:00:00:01,10.0.0.1,2147483647']);
+    assert.deepEqual((await zk.getChildren(storage.layout.tables('Port', port))).children, ['peering_table']);
+    assert.equal(await storage.exists('Port', port), true);
+  });
+
   test('deleteNode of a missing node is a no-op by default (idempotent)', async () => {
     const r = randomUuid();
     await run(async (tx) => {

@@ -32,6 +32,10 @@ const ENTRIES: readonly [string | null, string | null, string][] = [
   ['tap_services', 'tap_service_template', 'tap_services'],
   ['firewall_logs', 'firewall_log_template', 'firewall_logs'],
   ['logging_resources', 'logging_resource_template', 'logging_resources'],
+  // not in the original's document (decision 0022)
+  ['configs', 'config_template', 'configs'],
+  ['agent_memberships', 'agent_membership_template', 'agent_memberships'],
+  ['port_bindings', 'port_binding_template', 'port_bindings'],
 ];
 
 const LOAD_BALANCER: readonly [string, string, string][] = [

@@ -27,9 +27,11 @@ import { TUNNEL_KEY_BLOCK } from '../../rest-api/resources/ports.js';
 import { stateTablePaths } from '../tables.js';
 import { translate, TranslationError, type NeutronOp, type TranslationContext, type Translator } from '../translation.js';
 import { networkTranslator, portTranslator, securityGroupRuleTranslator, securityGroupTranslator, subnetTranslator } from '../translators/index.js';
+import { agentMembershipTranslator, configTranslator, gatewayDeviceTranslator, l2GatewayConnectionTranslator, portBindingTranslator, remoteMacEntryTranslator } from '../translators/index.js';
 import { fromProto, parseDto, toProto, type Dto, type Schema } from './json.js';
 import { neutronType } from './media.js';
 import * as schemas from './schemas.js';
+import * as gatewaySchemas from './schemas-gateway.js';
 
 export interface NeutronResource<C extends ModelClass = ModelClass> {
   /** path segment under `/neutron` */
@@ -42,8 +44,11 @@ export interface NeutronResource<C extends ModelClass = ModelClass> {
   translator: Translator<C>;
   /** POST of a JSON array with the plural media type */
   bulk: boolean;
-  /** PUT answers 200 with the request echoed; false: no PUT (405) */
-  update: 'echo' | false;
+  /**
+   * PUT answers 200 with the request echoed (`echo`), or 204 after checking that the body's id is
+   * the path's (`noContent`, the original's newer resources); false: no PUT (405)
+   */
+  update: 'echo' | 'noContent' | false;
 }
 
 /**
@@ -59,6 +64,13 @@ export const NEUTRON_RESOURCES: readonly NeutronResource[] = [
   resource({ segment: 'ports', name: 'Port', plural: 'Ports', clazz: 'NeutronPort', schema: schemas.port, translator: portTranslator, bulk: true, update: 'echo' }),
   resource({ segment: 'security_groups', name: 'SecurityGroup', plural: 'SecurityGroups', clazz: 'SecurityGroup', schema: schemas.securityGroup, translator: securityGroupTranslator, bulk: true, update: 'echo' }),
   resource({ segment: 'security_group_rules', name: 'SecurityGroupRule', plural: 'SecurityGroupRules', clazz: 'SecurityGroupRule', schema: schemas.securityGroupRule, translator: securityGroupRuleTranslator, bulk: true, update: false }),
+  resource({ segment: 'gateway_devices', name: 'GatewayDevice', plural: 'GatewayDevices', clazz: 'GatewayDevice', schema: gatewaySchemas.gatewayDevice, translator: gatewayDeviceTranslator, bulk: false, update: 'noContent' }),
+  resource({ segment: 'remote_mac_entries', name: 'RemoteMacEntry', plural: 'RemoteMacEntries', clazz: 'RemoteMacEntry', schema: gatewaySchemas.remoteMacEntry, translator: remoteMacEntryTranslator, bulk: false, update: false }),
+  resource({ segment: 'l2_gateway_connections', name: 'L2GatewayConnection', plural: 'L2GatewayConnections', clazz: 'L2GatewayConnection', schema: gatewaySchemas.l2GatewayConnection, translator: l2GatewayConnectionTranslator, bulk: false, update: 'noContent' }),
+  // not served by the original, which takes these from Neutron's task table only (decision 0022)
+  resource({ segment: 'configs', name: 'Config', plural: 'Configs', clazz: 'NeutronConfig', schema: gatewaySchemas.config, translator: configTranslator, bulk: false, update: false }),
+  resource({ segment: 'agent_memberships', name: 'AgentMembership', plural: 'AgentMemberships', clazz: 'AgentMembership', schema: gatewaySchemas.agentMembership, translator: agentMembershipTranslator, bulk: false, update: false }),
+  resource({ segment: 'port_bindings', name: 'PortBinding', plural: 'PortBindings', clazz: 'PortBinding', schema: gatewaySchemas.portBinding, translator: portBindingTranslator, bulk: false, update: false }),
 ];
 
 const OVERLAY_TUNNEL_KEY = { name: 'overlay_tunnel_key', seed: 1 };
@@ -187,5 +199,15 @@ export function resourceRoutes(r: NeutronResource): RouteDef[] {
     { method: 'DELETE', path: `${coll}/:id`, handler: (c) => remove(r, c) },
   ];
   if (r.update === 'echo') routes.push({ method: 'PUT', path: `${coll}/:id`, regime: 'E', consumes: [single], handler: (c) => update(r, c) });
+  if (r.update === 'noContent') routes.push({ method: 'PUT', path: `${coll}/:id`, regime: 'E', consumes: [single], handler: (c) => updateNoContent(r, c) });
   return routes;
+}
+
+/** The PUT of the original's newer resources: the body names the object, 204. */
+async function updateNoContent(r: NeutronResource, ctx: RequestContext): Promise<Reply> {
+  const id = pathId(ctx);
+  const dto = parseDto(r.schema, requireObject(ctx.body));
+  if (dto['id'] !== id) throw badRequest('Path ID does not match object ID');
+  await runOps(ctx, r.translator, [{ kind: 'update', obj: asMessage(r.clazz, dto, r.schema) }]);
+  return { status: 204 };
 }
