@@ -1,19 +1,23 @@
 /**
- * Tenant scoping against a real Keystone with two projects (issue 18, findings 9–12): the ids a
+ * The Keystone provider and tenant scoping against a real Keystone with two projects (issue 18,
+ * findings 8–12): a validated token is cached no longer than Keystone's clock gives it; the ids a
  * request body names must be the caller's project's, a tenant finds its own routes with a
  * next-hop port, a PUT keeps the object in the caller's project, and another project's objects
- * answer as missing ones do (docs/security.md, docs/decisions/0023).
+ * answer as missing ones do (docs/security.md, docs/decisions/0023-hardening-after-abuse-probe.md).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { Settings } from '../../lib/conf/settings.js';
+import { keystoneConfig } from '../../lib/auth/keystone/config.js';
+import { KeystoneAuthProvider } from '../../lib/auth/keystone/provider.js';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
 import { keystoneSkipReason, startKeystone, type KeystoneServer } from '../support/keystone.js';
 import { assertError, basic, del, get, modelText, MT, MT2, post, put, type Res } from '../support/rest-helpers.js';
 
 const LEGACY = 'org.midonet.cluster.auth.keystone.v2_0.KeystoneService';
 const RULE = 'application/vnd.org.midonet.Rule-v2+json';
-const PW = { midonet: 'midonet-pw', carol: 'carol-pw', erin: 'erin-pw', dave: 'dave-pw' };
+const PW = { midonet: 'midonet-pw', carol: 'carol-pw', erin: 'erin-pw', dave: 'dave-pw', mia: 'mia-pw', rita: 'rita-pw' };
 
 const skip = keystoneSkipReason();
 
@@ -22,7 +26,7 @@ function idOf(r: Res): string {
   return String(r.headers.get('location')).split('/').pop() as string;
 }
 
-describe('tenant scoping: references, routes, PUT, existence (real Keystone, two projects)', { skip }, () => {
+describe('Keystone token cache and tenant scoping (real Keystone, two projects)', { skip }, () => {
   let ks: KeystoneServer;
   let t: TestNode;
   const ids: Record<string, string> = {};
@@ -60,6 +64,9 @@ describe('tenant scoping: references, routes, PUT, existence (real Keystone, two
     await a.grant(ids['proj-a'] as string, ids['carol'] as string, netadmin);
     await a.grant(ids['proj-a'] as string, ids['dave'] as string, netuser);
     await a.grant(ids['proj-b'] as string, ids['erin'] as string, netadmin);
+    // Keystone's own roles: mia is a member (which implies reader), rita a reader only
+    await a.grant(ids['proj-a'] as string, ids['mia'] as string, await a.roleId('member'));
+    await a.grant(ids['proj-a'] as string, ids['rita'] as string, await a.roleId('reader'));
     t = await startTestNode({
       set: {
         'cluster.auth.provider_class': LEGACY,
@@ -104,6 +111,48 @@ describe('tenant scoping: references, routes, PUT, existence (real Keystone, two
   async function chainBText(): Promise<string> {
     return modelText(t, 'Chain', chainB);
   }
+
+  describe('finding 8: the token cache', () => {
+    function provider(now: () => number, cacheTtl: string): KeystoneAuthProvider {
+      const settings = new Settings({
+        'cluster.auth.keystone.host': '127.0.0.1',
+        'cluster.auth.keystone.port': String(ks.port),
+        'cluster.auth.keystone.version': '3',
+        'cluster.auth.keystone.tenant_name': 'service',
+        'cluster.auth.keystone.user_name': 'midonet',
+        'cluster.auth.keystone.user_password': PW.midonet,
+        'cluster.auth.keystone.cache_ttl': cacheTtl,
+      });
+      return new KeystoneAuthProvider({ config: keystoneConfig(settings), now });
+    }
+
+    it('a token is cached no longer than it lives on Keystone\'s clock, even when this node\'s clock is behind', async () => {
+      // Keystone's tokens live 1 h (test/support/keystone.ts); this node's clock is 2 h behind
+      const now = (): number => Date.now() - 2 * 3600_000;
+      const p = provider(now, '3h');
+      try {
+        const token = await ks.admin.passwordToken('admin', 'ks-admin-pw', 'admin');
+        assert.equal((await p.authorize(token)).tenantName, 'admin');
+        const cachedFor = (p.cache.expiresAt(token) as number) - now();
+        assert.ok(cachedFor <= 3600_000, `cached for ${cachedFor} ms, past the token's expiry`);
+        assert.ok(cachedFor > 3300_000, `cached for ${cachedFor} ms`);
+      } finally {
+        p.close();
+      }
+    });
+
+    it('cache_ttl is the most a token is trusted without asking Keystone again', async () => {
+      const p = provider(Date.now, '5s');
+      try {
+        const token = await ks.admin.passwordToken('admin', 'ks-admin-pw', 'admin');
+        await p.authorize(token);
+        const cachedFor = (p.cache.expiresAt(token) as number) - Date.now();
+        assert.ok(cachedFor <= 5000 && cachedFor > 0, `cached for ${cachedFor} ms`);
+      } finally {
+        p.close();
+      }
+    });
+  });
 
   describe('finding 9: ids in a body must be the caller\'s project\'s', () => {
     it('a bridge, router or port may not name another project\'s chain: 404 as a missing one, nothing written', async () => {
@@ -195,6 +244,41 @@ describe('tenant scoping: references, routes, PUT, existence (real Keystone, two
       const pg = idOf(await post(`${t.api}/port_groups`, MT2.portGroup, { name: 'p' }, { token: carol }));
       assert.equal((await put(`${t.api}/port_groups/${pg}`, MT2.portGroup, { name: 'q' }, { token: carol })).status, 204);
       assert.equal(((await get(`${t.api}/port_groups/${pg}`, MT2.portGroup, { token: carol })).json as { tenantId: string }).tenantId, ids['proj-a']);
+    });
+  });
+
+  describe('finding 13: mapping Keystone\'s own roles (docs/security.md)', () => {
+    it('tenant_admin_role = member, tenant_user_role = reader: a member writes (its token also carries reader), a reader only reads', async () => {
+      const node = await startTestNode({
+        set: {
+          'cluster.auth.provider_class': LEGACY,
+          'cluster.auth.keystone.host': '127.0.0.1',
+          'cluster.auth.keystone.port': String(ks.port),
+          'cluster.auth.keystone.tenant_name': 'service',
+          'cluster.auth.keystone.user_name': 'midonet',
+          'cluster.auth.keystone.user_password': PW.midonet,
+          'cluster.auth.admin_role': 'admin',
+          'cluster.auth.tenant_admin_role': 'member',
+          'cluster.auth.tenant_user_role': 'reader',
+          'cluster.auth.tenant_scoping': 'true',
+        },
+      });
+      try {
+        const mia = await ks.admin.passwordToken('mia', PW.mia, 'proj-a');
+        const rita = await ks.admin.passwordToken('rita', PW.rita, 'proj-a');
+        // what the documentation says: a member's token carries reader too (Keystone's implied roles)
+        const roles = (await ks.admin.call('GET', '/auth/tokens', undefined, { 'X-Subject-Token': mia })).json.token.roles as { name: string }[];
+        assert.deepEqual(roles.map((r) => r.name).sort(), ['member', 'reader']);
+        const made = await post(`${node.api}/bridges`, MT.bridge, { name: 'by-member' }, { token: mia });
+        assert.equal(made.status, 201, made.text);
+        const bridge = idOf(made);
+        assert.equal((await get(`${node.api}/bridges/${bridge}`, MT.bridge, { token: rita })).status, 200);
+        assertError(await post(`${node.api}/bridges`, MT.bridge, { name: 'by-reader' }, { token: rita }), 403);
+        assertError(await del(`${node.api}/bridges/${bridge}`, { token: rita }), 403);
+        assert.equal((await del(`${node.api}/bridges/${bridge}`, { token: mia })).status, 204);
+      } finally {
+        await node.stop();
+      }
     });
   });
 
