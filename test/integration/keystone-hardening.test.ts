@@ -267,7 +267,8 @@ describe('Keystone token cache and tenant scoping (real Keystone, two projects)'
         const mia = await ks.admin.passwordToken('mia', PW.mia, 'proj-a');
         const rita = await ks.admin.passwordToken('rita', PW.rita, 'proj-a');
         // what the documentation says: a member's token carries reader too (Keystone's implied roles)
-        const roles = (await ks.admin.call('GET', '/auth/tokens', undefined, { 'X-Subject-Token': mia })).json.token.roles as { name: string }[];
+        const answer = (await ks.admin.call('GET', '/auth/tokens', undefined, { 'X-Subject-Token': mia })).json as { token: { roles: { name: string }[] } };
+        const roles = answer.token.roles;
         assert.deepEqual(roles.map((r) => r.name).sort(), ['member', 'reader']);
         const made = await post(`${node.api}/bridges`, MT.bridge, { name: 'by-member' }, { token: mia });
         assert.equal(made.status, 201, made.text);
