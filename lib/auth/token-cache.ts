@@ -66,6 +66,11 @@ export class TokenCache<V> {
     }
   }
 
+  /** When the entry of this token stops being used (ms since the epoch, on the cache's clock); undefined when there is none. */
+  expiresAt(token: string): number | undefined {
+    return this.entries.get(tokenKey(token))?.expiresAt;
+  }
+
   delete(token: string): void {
     this.entries.delete(tokenKey(token));
   }

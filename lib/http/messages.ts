@@ -46,6 +46,8 @@ export const MESSAGES = {
   RouteNextHopPortValid: 'This type of route requires a next hop port that is a port on the same router.',
   RouteNextHopPortInvalid: 'This type of route is invalid.',
   SubnetHasHost: 'Subnet %s on bridge %s already has a host with MAC address %s.',
+  // the original uses SubnetHasHost for DHCPv6 hosts too, with their fixed address as the "MAC"
+  SubnetHasHostV6: 'Subnet %s on bridge %s already has a host with client ID %s.',
   TenantUnmodifiable: 'Tenants cannot be created, updated or deleted via the REST API.',
   TunnelZoneMemberExists: 'Tunnel zone membership already exists.',
   TunnelZoneNameExists: 'Tunnel zone name already exists.',

@@ -22,7 +22,7 @@ export const REDACTED = '[REDACTED]';
 const SECRET_NAME_PARTS = ['password', 'passwd', 'passphrase', 'secret', 'token', 'authorization', 'cookie', 'credential', 'apikey', 'privatekey'];
 
 /** Field names that are about secrets but are not secrets themselves. */
-const NOT_SECRET = new Set(['tokenexpires', 'passwordset', 'hastoken']);
+const NOT_SECRET = new Set(['tokenexpires', 'passwordset', 'hastoken', 'passwordfrom', 'passwordsource']);
 
 export function isSecretName(name: string): boolean {
   const n = name.toLowerCase().replace(/[^a-z0-9]/g, '');

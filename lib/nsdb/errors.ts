@@ -79,17 +79,30 @@ export class RequestTooLargeError extends StorageError {
   constructor(
     readonly bytes: number,
     readonly limit: number,
-    /** the largest object written, when the size is mostly one object */
-    readonly largest?: { clazz: string; id: string; bytes: number },
+    /** the largest object written, when the size is mostly one object, and its largest field */
+    readonly largest?: { clazz: string; id: string; bytes: number; field?: TooLargeField },
   ) {
     super(
       (largest
         ? `The ${largest.clazz} with ID ${largest.id} would take ${largest.bytes} bytes in ZooKeeper: `
         : '') +
         `the change is ${bytes} bytes, above ZooKeeper's limit of ${limit} bytes per request (jute.maxbuffer); ` +
-        (largest ? `it holds too many references (e.g. ports of one bridge or router).` : `split it into smaller changes.`),
+        (largest ? cause(largest.field) : `split it into smaller changes.`),
     );
   }
+}
+
+/** The field of an object that takes the most bytes; `references`: how many ids it holds, when it is a list of them. */
+export interface TooLargeField {
+  name: string;
+  bytes: number;
+  references?: number;
+}
+
+function cause(field: TooLargeField | undefined): string {
+  if (!field) return 'it is too large.';
+  if (field.references !== undefined) return `it holds too many references (${field.references} in ${field.name}, ${field.bytes} bytes).`;
+  return `its field ${field.name} takes ${field.bytes} bytes; make it smaller.`;
 }
 
 export class StorageNodeExistsError extends StorageError {

@@ -26,6 +26,7 @@ import {
   StorageUnavailableError,
 } from './errors.js';
 import { asModel, cloneMsg, present, idsOf, multisetMinus } from './msg.js';
+import type { TooLargeField } from './errors.js';
 import type { DecodeCache } from './decode-cache.js';
 import { ChangeType, createdProvenance, updatedProvenance, type ProductInfo } from './provenance.js';
 import type { ZoomLayout } from './layout.js';
@@ -566,8 +567,11 @@ export class Transaction {
         largest = { clazz: origin.clazz, id: origin.id, bytes: size };
       }
     });
-    // name the object only when it alone is most of the request
-    throw new RequestTooLargeError(bytes, limit, largest && largest.bytes > limit / 2 ? largest : undefined);
+    // name the object only when it alone is most of the request, and the field that makes it so
+    if (!largest || largest.bytes <= limit / 2) throw new RequestTooLargeError(bytes, limit);
+    const op = this.ops.get(key(largest.clazz, largest.id));
+    const field = op && op.kind !== 'delete' ? largestField(largest.clazz, op.obj) : undefined;
+    throw new RequestTooLargeError(bytes, limit, { ...largest, ...(field ? { field } : {}) });
   }
 
   async commit(): Promise<void> {
@@ -702,6 +706,22 @@ export function multiRequestBytes(ops: readonly ZkOp[]): number {
 
 function serialize(clazz: string, obj: Msg): Buffer {
   return Buffer.from(printText(clazz, obj), 'utf8');
+}
+
+/**
+ * The top-level field of an object that takes the most bytes in its stored form, and whether it
+ * is a list of references (ids of other objects) or a value: what a 507 should blame.
+ */
+function largestField(clazz: string, obj: Msg): TooLargeField | undefined {
+  let best: TooLargeField | undefined;
+  for (const [name, value] of Object.entries(obj)) {
+    if (value === undefined || name === 'id') continue;
+    const bytes = serialize(clazz, { [name]: value }).length;
+    if (best && bytes <= best.bytes) continue;
+    const references = bindingsOf(clazz).some((b) => b.field === name) && Array.isArray(value) ? value.length : undefined;
+    best = { name, bytes, ...(references !== undefined ? { references } : {}) };
+  }
+  return best;
 }
 
 function requireId(obj: Msg): string {

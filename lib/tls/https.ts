@@ -25,8 +25,29 @@ export interface HttpsOptions {
   keystorePassword?: string;
   /** idle keep-alive connections are closed after this many ms */
   idleTimeoutMs?: number;
+  /** the TLS 1.2 cipher suites, an OpenSSL cipher list; absent or blank: MODERN_TLS12_CIPHERS */
+  ciphers?: string;
   log: Logger;
 }
+
+/**
+ * TLS 1.2 suites with forward secrecy and authenticated encryption only (ECDHE key exchange,
+ * AES-GCM or ChaCha20-Poly1305), the server's preference first. Node's default list also accepts
+ * static-RSA and CBC suites. TLS 1.3's suites are all of that kind and stay as OpenSSL has them.
+ * No DHE suites: they need Diffie-Hellman parameters of the operator's, and every client that
+ * lacks ECDHE is older than TLS 1.2 anyway.
+ */
+export const MODERN_TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/** TLS 1.3's suites, named with the TLS 1.2 list because Node takes both from one `ciphers` string. */
+const TLS13_CIPHERS = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
 
 export type HttpsOutcome =
   | { state: 'on'; server: Server; address: AddressInfo; url: string; format: string }
@@ -52,7 +73,21 @@ export async function startHttps(o: HttpsOptions): Promise<HttpsOutcome> {
     o.log.error(`HTTPS disabled, the key store cannot be used: ${reason}`, { keystorePath: o.keystorePath });
     return { state: 'failed', reason };
   }
-  const server = createServer({ ...store.tls, ...o.serverOptions });
+  const tls12 = o.ciphers?.trim() ? o.ciphers.trim() : MODERN_TLS12_CIPHERS;
+  let server: Server;
+  try {
+    server = createServer({
+      ...store.tls,
+      ...o.serverOptions,
+      minVersion: 'TLSv1.2',
+      ciphers: `${TLS13_CIPHERS}:${tls12}`,
+      honorCipherOrder: true,
+    });
+  } catch (e) {
+    const reason = `cluster.rest_api.https_ciphers: OpenSSL rejects the cipher list '${tls12}': ${(e as Error).message}`;
+    o.log.error(`HTTPS disabled: ${reason}`);
+    return { state: 'failed', reason };
+  }
   serveApp(server, o.handler);
   server.keepAliveTimeout = o.idleTimeoutMs ?? 600_000;
   try {

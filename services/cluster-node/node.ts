@@ -549,6 +549,7 @@ async function startServices(
       keystorePath: opts.keystore?.path ?? DEFAULT_KEYSTORE_PATH,
       keystorePassword: opts.keystore?.password,
       idleTimeoutMs: s.has('cluster.rest_api.https_idle_timeout') ? s.number('cluster.rest_api.https_idle_timeout') : undefined,
+      ciphers: s.has('cluster.rest_api.https_ciphers') ? s.string('cluster.rest_api.https_ciphers') : undefined,
       log: restLog,
     });
     if (https.state === 'on') {

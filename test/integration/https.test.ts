@@ -91,6 +91,21 @@ function httpsGet(port: number, path: string, ca?: Buffer): Promise<{ status: nu
   });
 }
 
+const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
+
+/** The TLS 1.2 suites with RSA authentication that the local OpenSSL knows (the test key is RSA). */
+function rsaTls12Suites(): string[] {
+  return execFileSync('openssl', ['ciphers', 'aRSA:@SECLEVEL=0'], { encoding: 'utf8' }).trim().split(':').filter((c) => !c.startsWith('TLS_'));
+}
+
+/** Whether `openssl s_client` completes a handshake with these options (asynchronously: the server runs here). */
+function handshake(port: number, args: string[]): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', ...args], { timeout: 20_000 }, (err) => resolve(!err));
+    child.stdin?.end();
+  });
+}
+
 /** curl in a child process (asynchronously: the server answering it runs in this process). */
 function curl(port: number, path: string): Promise<{ status: number; out: string }> {
   return new Promise((resolve) => {
@@ -165,6 +180,51 @@ describe('HTTPS from a key store', { skip: hasKeytool ? false : 'keytool (a JRE)
       assert.match(p12.https.reason ?? '', /PKCS#12 key store: MAC verification failed, the password is wrong/);
     } finally {
       await p12.stop();
+    }
+  });
+
+  it('TLS 1.2 accepts forward-secret AEAD suites only (openssl s_client -cipher, every RSA suite OpenSSL knows); TLS 1.3 as is', { skip: hasOpenssl ? false : 'openssl is not installed' }, async () => {
+    const port = await freePort();
+    const node = await startNode({ 'cluster.rest_api.https_port': String(port) }, { path: stores['PEM key + certificate'] as string, password: PW });
+    try {
+      assert.equal(node.https.state, 'on', JSON.stringify(node.https));
+      const accepted: string[] = [];
+      for (const suite of rsaTls12Suites()) if (await handshake(port, ['-tls1_2', '-cipher', `${suite}:@SECLEVEL=0`])) accepted.push(suite);
+      assert.deepEqual(accepted.sort(), ['ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-RSA-CHACHA20-POLY1305']);
+      for (const suite of ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256']) {
+        assert.ok(await handshake(port, ['-tls1_3', '-ciphersuites', suite]), suite);
+      }
+      assert.equal(await handshake(port, ['-tls1_1', '-cipher', 'ALL:@SECLEVEL=0']), false, 'TLS 1.1');
+    } finally {
+      await node.stop();
+    }
+  });
+
+  it('cluster.rest_api.https_ciphers sets the TLS 1.2 list; one OpenSSL rejects leaves HTTPS off with an error', { skip: hasOpenssl ? false : 'openssl is not installed' }, async () => {
+    const port = await freePort();
+    const node = await startNode(
+      { 'cluster.rest_api.https_port': String(port), 'cluster.rest_api.https_ciphers': 'ECDHE-RSA-AES256-GCM-SHA384' },
+      { path: stores['PEM key + certificate'] as string, password: PW },
+    );
+    try {
+      assert.equal(node.https.state, 'on', JSON.stringify(node.https));
+      assert.ok(await handshake(port, ['-tls1_2', '-cipher', 'ECDHE-RSA-AES256-GCM-SHA384']));
+      assert.equal(await handshake(port, ['-tls1_2', '-cipher', 'ECDHE-RSA-AES128-GCM-SHA256']), false);
+    } finally {
+      await node.stop();
+    }
+    logs.clear();
+    const bad = await startNode(
+      { 'cluster.rest_api.https_port': String(await freePort()), 'cluster.rest_api.https_ciphers': 'NO-SUCH-CIPHER' },
+      { path: stores['PEM key + certificate'] as string, password: PW },
+    );
+    try {
+      assert.equal(bad.https.state, 'failed');
+      const line = await logs.waitFor((l) => l.includes('HTTPS disabled: cluster.rest_api.https_ciphers'));
+      assert.equal((JSON.parse(line) as { level: string }).level, 'error');
+      assert.equal((await fetch(`${bad.apiUrl}/`, { headers: { 'X-Auth-Token': '0' } })).status, 200);
+    } finally {
+      await bad.stop();
     }
   });
 
@@ -279,6 +339,8 @@ describe('HTTPS from a key store', { skip: hasKeytool ? false : 'keytool (a JRE)
       assert.equal(c.status, 200, c.out);
       assert.ok(!out.includes(PW), 'the key store password was logged');
       assert.match(out, /"pathFrom":"env-file"/);
+      // where the password came from is no secret (its value is)
+      assert.match(out, /"passwordFrom":"env-file"/);
     } finally {
       child.kill('SIGTERM');
       await exited;

@@ -318,11 +318,11 @@ describe('IP address groups: addresses', () => {
     assert.deepEqual(await addrs(id), [addrJson(id, 4, '10.0.0.1')]);
   });
 
-  it('the family decides what is stored: a v6 address posted as version 4 is a v6 entry, found under either version', async () => {
+  it('the family decides what is stored: a v6 address posted as version 4 is a v6 entry, its Location says version 6', async () => {
     const id = await createGroup({ name: 'family' });
     const res = await addAddr(id, { version: 4, addr: '::2' });
     assertStatus(res, 201);
-    assert.equal(res.headers.get('location'), `${api}/ip_addr_groups/${id}/versions/4/ip_addrs/%3A%3A2`);
+    assert.equal(res.headers.get('location'), `${api}/ip_addr_groups/${id}/versions/6/ip_addrs/%3A%3A2`);
     assert.deepEqual(await addrs(id), [addrJson(id, 6, '0:0:0:0:0:0:0:2')]);
     assertStatus(await get(res.headers.get('location')!, A.single), 200);
     assert.deepEqual((await get(addrUri(id, 6, '::2'), A.single)).json, addrJson(id, 6, '0:0:0:0:0:0:0:2'));

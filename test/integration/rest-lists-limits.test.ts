@@ -115,6 +115,7 @@ describe('the 1 MiB ZooKeeper request limit', () => {
     const body = assertError(refused, 507) as { message: string };
     assert.match(body.message, new RegExp(`The Network with ID ${bridge} would take \\d+ bytes in ZooKeeper`));
     assert.match(body.message, /above ZooKeeper's limit of 1048575 bytes per request \(jute\.maxbuffer\)/);
+    assert.match(body.message, /it holds too many references \(\d{5} in port_ids, \d+ bytes\)\.$/);
     assertStatus(read, 200);
     // nothing was written, and the node still writes
     assert.equal((await t.node.storage.zookeeper.getData(path)).data.toString(), text);

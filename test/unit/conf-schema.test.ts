@@ -54,6 +54,7 @@ describe('bundled schemas', () => {
       'cluster.rest_api.request_timeout': '30s',
       'cluster.rest_api.http_idle_timeout': '30s',
       'cluster.rest_api.https_idle_timeout': '600s',
+      'cluster.rest_api.https_ciphers': '',
       'cluster.auth.provider_class': 'org.midonet.cluster.auth.MockAuthService',
       'cluster.auth.admin_role': ' ',
       'cluster.auth.tenant_admin_role': ' ',

@@ -45,7 +45,7 @@ class FakeApi implements KeystoneApi {
 }
 
 function validated(over: Partial<ValidatedToken> = {}): ValidatedToken {
-  return { userId: 'u', userName: 'alice', projectId: 'p', projectName: 'proj', roles: ['Admin'], expiresAt: null, ...over };
+  return { userId: 'u', userName: 'alice', projectId: 'p', projectName: 'proj', roles: ['Admin'], expiresAt: null, serverNow: null, ...over };
 }
 
 describe('admin token (KeystoneClient)', () => {

@@ -94,7 +94,9 @@ describe('KeystoneV2', () => {
     const v = await api.validate('admin-tok', 'caller/tok');
     assert.equal(seen[0]?.url, '/v2.0/tokens/caller%2Ftok');
     assert.equal(seen[0]?.headers['x-auth-token'], 'admin-tok');
-    assert.deepEqual(v, { userId: 'u-1', userName: 'alice', projectId: 't-1', projectName: 'proj', roles: ['Admin', 'member'], expiresAt: Date.UTC(2030, 0, 1, 11) });
+    // serverNow: the answer's Date header (whole seconds), the server's clock for the token's remaining life
+    assert.ok(v.serverNow !== null && Math.abs(v.serverNow - Date.now()) < 5000, String(v.serverNow));
+    assert.deepEqual({ ...v, serverNow: undefined }, { userId: 'u-1', userName: 'alice', projectId: 't-1', projectName: 'proj', roles: ['Admin', 'member'], expiresAt: Date.UTC(2030, 0, 1, 11), serverNow: undefined });
   });
 
   it('validate: 401 means the admin token was refused; 404 an unknown caller token, the message never holds it', async () => {

@@ -119,3 +119,56 @@ test('what tenant roles may use: their projects\' objects (found by the declarat
     'DELETE /qos_policies/:id/qos_dscp_rules/:childId own QosPolicy',
   ]);
 });
+
+test('the ids a tenant\'s body may name: every writable UUID field of a tenant resource is a checked reference', async () => {
+  const { RESOURCES } = await import('../../services/rest-api/resources/index.js');
+  const { referenceClasses } = await import('../../services/rest-api/machinery/references.js');
+  const { fieldsOf } = await import('../../services/rest-api/machinery/dto.js');
+  const refs: string[] = [];
+  const unchecked: string[] = [];
+  for (const def of RESOURCES) {
+    if (!def.project) continue;
+    const fields = [...def.fields, ...(def.variants ?? []).flatMap((v) => fieldsOf(def, v).slice(def.fields.length))];
+    for (const f of new Set(fields)) {
+      if (f.access === 'ro' || f.json === 'id' || (f.type.name !== 'uuid' && f.type.name !== 'uuid[]')) continue;
+      const classes = referenceClasses(def, f);
+      if (classes) refs.push(`${def.segment}.${f.json} → ${classes.join('|')}`);
+      else unchecked.push(`${def.segment}.${f.json}`);
+    }
+  }
+  // a VIF id names no MidoNet object (Neutron's port id)
+  assert.deepEqual(unchecked, ['ports.vifId']);
+  assert.deepEqual(refs.sort(), [
+    'bridges.inboundFilterId → Chain',
+    'bridges.inboundMirrorIds → Mirror',
+    'bridges.outboundFilterId → Chain',
+    'bridges.outboundMirrorIds → Mirror',
+    'bridges.qosPolicyId → QosPolicy',
+    'ports.inboundFilterId → Chain',
+    'ports.inboundMirrorIds → Mirror',
+    'ports.outboundFilterId → Chain',
+    'ports.outboundMirrorIds → Mirror',
+    'ports.postInFilterMirrorIds → Mirror',
+    'ports.preOutFilterMirrorIds → Mirror',
+    'ports.qosPolicyId → QosPolicy',
+    'routers.forwardChainId → Chain',
+    'routers.inboundFilterId → Chain',
+    'routers.inboundMirrorIds → Mirror',
+    'routers.loadBalancerId → LoadBalancer',
+    'routers.localRedirectChainId → Chain',
+    'routers.outboundFilterId → Chain',
+    'routers.outboundMirrorIds → Mirror',
+    'routes.nextHopPort → Port',
+    'rules.inPortGroup → PortGroup',
+    'rules.inPorts → Port',
+    'rules.ipAddrGroupDst → IPAddrGroup',
+    'rules.ipAddrGroupSrc → IPAddrGroup',
+    'rules.jumpChainId → Chain',
+    'rules.outPortGroup → PortGroup',
+    'rules.outPorts → Port',
+    'rules.portGroup → PortGroup',
+    'rules.requestId → TraceRequest',
+    'rules.targetPortId → Port',
+    'rules.traversedDevice → Network|Router|Port',
+  ]);
+});

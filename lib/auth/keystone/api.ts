@@ -24,6 +24,15 @@ export interface ValidatedToken {
   projectName: string;
   roles: string[];
   expiresAt: number | null;
+  /** Keystone's clock when it answered (its `Date` header, whole seconds); null without one */
+  serverNow: number | null;
+}
+
+/** The time a response's `Date` header gives; null when there is none or it does not parse. */
+function serverDate(res: KeystoneResponse): number | null {
+  const d = header(res.headers, 'date');
+  const t = d === undefined ? NaN : Date.parse(d);
+  return Number.isFinite(t) ? t : null;
 }
 
 export interface PasswordCredentials {
@@ -140,6 +149,7 @@ export class KeystoneV3 implements KeystoneApi {
       projectName: str(project['name']),
       roles,
       expiresAt: parseTimestamp(token['expires_at']),
+      serverNow: serverDate(res),
     };
   }
 
@@ -216,6 +226,7 @@ export class KeystoneV2 implements KeystoneApi {
       projectName: str(tenant['name']),
       roles,
       expiresAt: parseTimestamp(token['expires']),
+      serverNow: serverDate(res),
     };
   }
 

@@ -41,6 +41,16 @@ export interface KeystoneProviderOptions {
   now?: () => number;
 }
 
+/**
+ * How long a validated token has left, on Keystone's clock when its answer says what that is
+ * (the `Date` header: whole seconds, so one is taken off), else on this node's: a node whose
+ * clock is behind Keystone's must not keep a token past its real expiry.
+ */
+export function remainingLife(v: Pick<ValidatedToken, 'expiresAt' | 'serverNow'>, localNow: number): number {
+  if (v.expiresAt === null) return Infinity;
+  return v.serverNow === null ? v.expiresAt - localNow : v.expiresAt - v.serverNow - 1000;
+}
+
 export class KeystoneAuthProvider implements AuthProvider {
   readonly name: string;
   readonly api: KeystoneApi;
@@ -143,8 +153,7 @@ export class KeystoneAuthProvider implements AuthProvider {
       const { value, hit } = await this.cache.getOrLoad(token, async () => {
         this.validations++;
         const v = await this.call(() => this.client.validate(token));
-        const untilExpiry = v.expiresAt === null ? Infinity : v.expiresAt - this.now();
-        return { value: this.identityOf(v), ttlMs: Math.min(this.config.cacheTtlMs, untilExpiry) };
+        return { value: this.identityOf(v), ttlMs: Math.min(this.config.cacheTtlMs, remainingLife(v, this.now())) };
       });
       this.onCacheLookup?.(hit);
       return { ...value, roles: [...value.roles], token };

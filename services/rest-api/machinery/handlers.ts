@@ -221,20 +221,24 @@ function belowParent(def: AnyResource, parent: ParentDef, op: (ctx: RequestConte
  * get their project's objects, the objects below them, and create in their project (objects with
  * a tenant of their own); without one, nobody but admins.
  */
-function tenancyOf(def: AnyResource, route: 'list' | 'create' | 'one' | 'update' | 'children', parent?: ParentDef): RouteTenancy | undefined {
+function tenancyOf(def: AnyResource, route: 'list' | 'create' | 'one' | 'update' | 'delete' | 'children' | 'childCreate', parent?: ParentDef): RouteTenancy | undefined {
   const project = def.project;
   if (!project) return undefined;
   switch (route) {
     case 'list':
       return { kind: 'list', clazz: def.clazz };
     case 'create':
-      return 'own' in project ? { kind: 'create', key: project.json } : undefined;
+      return 'own' in project ? { kind: 'create', key: project.json, body: def } : undefined;
     case 'one':
       return { kind: 'own', clazz: def.clazz };
     case 'update':
-      return { kind: 'own', clazz: def.clazz, claim: true };
+      return { kind: 'own', clazz: def.clazz, claim: true, body: def };
+    case 'delete':
+      return def.delete && def.delete.missing === 204 ? { kind: 'own', clazz: def.clazz, missing: 204 } : { kind: 'own', clazz: def.clazz };
     case 'children':
       return parent ? { kind: 'own', clazz: parent.clazz } : undefined;
+    case 'childCreate':
+      return parent ? { kind: 'own', clazz: parent.clazz, body: def } : undefined;
   }
 }
 
@@ -259,7 +263,7 @@ export function resourceRoutes(def: AnyResource): RouteDef[] {
     route({ method: 'PUT', path: `${seg}/:id`, regime: def.update.regime ?? 'G', consumes, handler: (c) => update(def, c) }, tenancyOf(def, 'update'));
   }
   if (def.delete !== false) {
-    route({ method: 'DELETE', path: `${seg}/:id`, handler: (c) => remove(def, c) }, tenancyOf(def, 'one'));
+    route({ method: 'DELETE', path: `${seg}/:id`, handler: (c) => remove(def, c) }, tenancyOf(def, 'delete'));
   }
   for (const parent of def.parents ?? []) {
     const path = `/${parent.segment}/:id/${def.segment}`;
@@ -267,7 +271,7 @@ export function resourceRoutes(def: AnyResource): RouteDef[] {
       route({ method: 'GET', path, regime: 'G', produces: def.media.collection, handler: (c) => listChildren(def, parent, c) }, tenancyOf(def, 'children', parent));
     }
     if (parent.create !== false) {
-      route({ method: 'POST', path, regime: 'G', consumes, handler: (c) => create(def, c, parent) }, tenancyOf(def, 'children', parent));
+      route({ method: 'POST', path, regime: 'G', consumes, handler: (c) => create(def, c, parent) }, tenancyOf(def, 'childCreate', parent));
     }
     const item = `${path}/:childId`;
     for (const method of parent.itemMethods ?? []) {

@@ -9,10 +9,14 @@
  *   port, that port's device);
  * - lists keep only the project's objects (filtered here, on the server);
  * - GET/PUT/DELETE of another project's object, and of anything below it, is 404 — the same
- *   answer as for an object that does not exist;
+ *   answer as for an object that does not exist (a DELETE whose missing object is 204: 204,
+ *   with nothing deleted);
+ * - every id a POST/PUT body refers to (a filter chain, a jump target, a next-hop port, ...)
+ *   must name an object of the caller's project, else 404 as for a missing one (references.ts);
  * - `tenant_user` reads only: POST/PUT/DELETE are 403;
  * - `tenant_admin` creates objects in its own project only (`tenantId` absent → its project,
- *   another project → 403) and cannot move an object to another project;
+ *   another project → 403) and cannot move an object to another project (a PUT without
+ *   `tenantId` keeps it in the caller's);
  * - `GET /` (the root document) and `/tenants` (its own project only) are open to both;
  * - everything else (hosts, tunnel zones, IP address groups, system state, port links, MAC/ARP
  *   tables, DHCP, ...) stays reserved to `admin`: 403.
@@ -27,6 +31,7 @@ import type { ModelClass } from '../../../lib/models/generated.js';
 import type { Msg } from '../../../lib/models/types.js';
 import { NotFoundError } from '../../../lib/nsdb/errors.js';
 import { cachedGet } from './handlers.js';
+import { referencesOf } from './references.js';
 import type { AnyResource, Dto, Handler, ProjectRule, Reply, RequestContext, RouteDef, RouteTenancy } from './types.js';
 
 export const ADMIN_ONLY_MESSAGE = 'This operation is reserved for administrators.';
@@ -81,13 +86,34 @@ function isWrite(method: string): boolean {
   return method === 'POST' || method === 'PUT' || method === 'DELETE';
 }
 
-/** Checks that the object named by `:id` (class `clazz`) is the caller's, else 404 as if missing. */
-async function requireOwn(rules: Rules, ctx: RequestContext, clazz: ModelClass, identity: Identity): Promise<void> {
+/**
+ * Whether the object named by `:id` (class `clazz`) is another project's (then the caller must
+ * be answered as for a missing one). A missing object is not: the original handler answers it.
+ */
+async function isOthers(rules: Rules, ctx: RequestContext, clazz: ModelClass, identity: Identity): Promise<boolean> {
   const id = ctx.params['id'];
-  if (!id) return;
+  if (!id) return false;
   const { exists, owner } = await ownerOfId(rules, ctx, clazz, id);
-  // a missing object: the original handler gives its own answer
-  if (exists && owner !== identity.tenantId) throw new NotFoundError(clazz, id.toLowerCase());
+  return exists && owner !== identity.tenantId;
+}
+
+/**
+ * Every id the body names (references.ts) must be an object of the caller's project, else 404 —
+ * the same answer for another project's object, for an object that does not exist and for one
+ * tenants have no access to (a class without a project rule: hosts, IP address groups, ...), so
+ * the status tells nothing about other projects. Runs before anything is written.
+ */
+async function requireOwnReferences(rules: Rules, ctx: RequestContext, def: AnyResource, identity: Identity, current?: Msg): Promise<void> {
+  for (const ref of referencesOf(def, ctx.body, current ? 'update' : 'create', current)) {
+    let own = false;
+    for (const clazz of ref.classes) {
+      const proto = await cachedGet(ctx, clazz, ref.id);
+      if (!proto) continue;
+      own = (await ownerOf(rules, ctx, clazz, proto)) === identity.tenantId;
+      break;
+    }
+    if (!own) throw new NotFoundError(ref.classes[0] as ModelClass, ref.id);
+  }
 }
 
 /** The JSON key of an own-tenant class's tenant. */
@@ -149,14 +175,26 @@ function scoped(rules: Rules, tenancy: RouteTenancy, original: Handler): Handler
     }
     case 'create':
       return async (ctx) => {
-        claimBody(ctx, ctx.identity as Identity, true, tenancy.key ?? 'tenantId');
+        const identity = ctx.identity as Identity;
+        claimBody(ctx, identity, true, tenancy.key ?? 'tenantId');
+        if (tenancy.body) await requireOwnReferences(rules, ctx, tenancy.body, identity);
         return original(ctx);
       };
     case 'own':
       return async (ctx) => {
         const identity = ctx.identity as Identity;
-        await requireOwn(rules, ctx, tenancy.clazz, identity);
-        if (tenancy.claim) claimBody(ctx, identity, false, tenantKey(rules.get(tenancy.clazz)));
+        if (await isOthers(rules, ctx, tenancy.clazz, identity)) {
+          if (tenancy.missing === 204) return { status: 204 };
+          throw new NotFoundError(tenancy.clazz, String(ctx.params['id']).toLowerCase());
+        }
+        const rule = rules.get(tenancy.clazz);
+        // a PUT that names no tenant keeps the object in the caller's project
+        if (tenancy.claim) claimBody(ctx, identity, !!rule && 'own' in rule, tenantKey(rule));
+        if (tenancy.body) {
+          // a PUT's body is checked against the object it replaces, a child's POST on its own
+          const current = tenancy.claim && ctx.params['id'] ? await cachedGet(ctx, tenancy.clazz, ctx.params['id'].toLowerCase()) : null;
+          if (!tenancy.claim || current) await requireOwnReferences(rules, ctx, tenancy.body, identity, current ?? undefined);
+        }
         return original(ctx);
       };
   }

@@ -64,6 +64,12 @@ export interface FieldDef<M = Msg> {
   write?(value: unknown, proto: M, dto: Dto): void;
   /** Proto fields that this field owns and that PUT clears before writing (default: [proto]). */
   owns?: FieldPath<M>[];
+  /**
+   * The classes an id in this field (a UUID or a list of them) may name, for tenant scoping's
+   * check of the ids a body refers to (references.ts). Absent: the class that the binding of
+   * `proto` names, if there is one (lib/nsdb/bindings.ts).
+   */
+  ref?: readonly ModelClass[];
 }
 
 export interface LinkArgs<M = Msg> {
@@ -242,14 +248,20 @@ export type RouteTenancy =
   | { kind: 'open' }
   /** a list of objects of the class: a tenant gets its own project's only */
   | { kind: 'list'; clazz: ModelClass }
-  /** a POST of an object with a `tenantId` (or `key`): the caller's project, set when absent, another one 403 */
-  | { kind: 'create'; key?: string }
+  /**
+   * a POST of an object with a `tenantId` (or `key`): the caller's project, set when absent,
+   * another one 403; `body`: the declaration whose fields the body holds, whose references must
+   * name the caller's project's objects
+   */
+  | { kind: 'create'; key?: string; body?: AnyResource }
   /**
    * the object of the class named by the `:id` parameter, or something below it: the caller's
    * project's only (another project's answers 404, as a missing object); `claim`: the body
-   * (a PUT's) may not move it to another project
+   * (a PUT's) may not move it to another project, and keeps it in the caller's when it names
+   * none; `body`: as for `create`; `missing`: what the route answers for a missing object when
+   * that is not 404 (a DELETE that answers 204), which another project's gets too
    */
-  | { kind: 'own'; clazz: ModelClass; claim?: boolean }
+  | { kind: 'own'; clazz: ModelClass; claim?: boolean; body?: AnyResource; missing?: 204 }
   /** rules of its own (tenants: the caller's project only); `wrap` makes the tenant's handler */
   | { kind: 'custom'; wrap(original: Handler): Handler };
 

@@ -15,6 +15,7 @@ import { JsonMappingError, T } from '../machinery/field-types.js';
 import { pathId } from '../machinery/handlers.js';
 import { requireObjectBody } from '../machinery/dto.js';
 import type { Reply, RequestContext, RouteDef } from '../machinery/types.js';
+import { pathSegment } from '../../../lib/http/uri.js';
 
 const MAC_PORT = single('MacPort', 2);
 const MAC_PORTS = collection('MacPort', 2);
@@ -78,7 +79,7 @@ async function requireVlan(ctx: RequestContext, bridgeId: string, vlan: number):
 
 function macEntryUri(ctx: RequestContext, bridgeId: string, vlan: number, mac: string, portId: string): string {
   const table = vlan === UNTAGGED ? 'mac_table' : `vlans/${vlan}/mac_table`;
-  return `${ctx.base}/bridges/${bridgeId}/${table}/${dashed(mac)}_${portId}`;
+  return `${ctx.base}/bridges/${bridgeId}/${table}/${pathSegment(`${dashed(mac)}_${portId}`)}`;
 }
 
 function macEntryJson(ctx: RequestContext, bridgeId: string, vlan: number, mac: string, portId: string): Record<string, unknown> {
@@ -174,7 +175,7 @@ function arpTable(ctx: RequestContext, bridgeId: string): Promise<StateTable> {
 }
 
 function arpUri(ctx: RequestContext, bridgeId: string, ip: string, mac: string): string {
-  return `${ctx.base}/bridges/${bridgeId}/arp_table/${ip}_${dashed(mac)}`;
+  return `${ctx.base}/bridges/${bridgeId}/arp_table/${pathSegment(`${ip}_${dashed(mac)}`)}`;
 }
 
 function arpJson(ctx: RequestContext, bridgeId: string, ip: string, mac: string): Record<string, unknown> {

@@ -21,6 +21,7 @@ import type { Transaction } from '../../../lib/nsdb/transaction.js';
 import { conflict, HttpError, notFound, validationError, type Violation } from '../../../lib/http/errors.js';
 import { collection, JSON_TYPE, single } from '../../../lib/http/media-types.js';
 import { message } from '../../../lib/http/messages.js';
+import { pathSegment } from '../../../lib/http/uri.js';
 import { formatIPv6, ipv4ToInt, isIPv4, parseIPv6, parseMac } from '../machinery/addresses.js';
 import { ipAddressProto, JsonMappingError, T, V, type FieldType } from '../machinery/field-types.js';
 import { buildProto, parseInput, readField, requireObjectBody } from '../machinery/dto.js';
@@ -213,8 +214,35 @@ const V4_HOST_FIELDS: FieldDef<Dhcp_Host>[] = [
 
 const V6_SUBNET_FIELDS: FieldDef<DhcpV6>[] = subnetFields('prefix', 'prefixLength', 'V6', (s) => IPV6_FULL.test(s), INVALID_IPV6, 128);
 
+/**
+ * A DHCPv6 client id (a DUID, written by clients as colon-separated hex): the original asks only
+ * that it is there. Here it must also name its host again through its URI: not empty (the URI
+ * would end in `hostsV6/`), at most the length of the longest DUID (130 bytes, RFC 8415) in that
+ * form, no `-` (URIs write `:` as `-` and read every `-` back as `:`), no control characters,
+ * no lone surrogates, not `.` or `..` (URL parsers resolve those segments away); any other
+ * character is percent-encoded in the URI (lib/http/uri.ts).
+ */
+export const CLIENT_ID_MAX = 130 * 3 - 1;
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const CLIENT_ID_BAD = /[\u0000-\u001f\u007f-\u009f-]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+function clientIdChars(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  if (CLIENT_ID_BAD.test(v) || LONE_SURROGATE.test(v)) return 'may not contain control characters, unpaired surrogates or \'-\' (URIs write \':\' as \'-\')';
+  // URL parsers resolve these segments (even percent-encoded) instead of sending them
+  if (v === '.' || v === '..') return 'may not be \'.\' or \'..\'';
+  return undefined;
+}
+
 const V6_HOST_FIELDS: FieldDef<DhcpV6_Host>[] = [
-  { json: 'clientId', type: T.string, access: 'rw', proto: 'client_id', required: true },
+  {
+    json: 'clientId',
+    type: T.string,
+    access: 'rw',
+    proto: 'client_id',
+    required: true,
+    validators: [V.size(1, CLIENT_ID_MAX), clientIdChars],
+  },
   { ...addressField('fixedAddress', isIp, message('IpAddrInvalid')), proto: 'ip_address' },
   { json: 'name', type: T.string, access: 'rw', proto: 'name' },
 ];
@@ -252,6 +280,8 @@ interface Flavor<C extends SubnetClass> {
   /** the host segment of a path back to an identity */
   pathHost(raw: string): string | undefined;
   duplicateSubnets: 'reject' | 'allow';
+  /** the 409 message of a host already there (it names the MAC, or the client id) */
+  duplicateHost: 'SubnetHasHost' | 'SubnetHasHostV6';
   /** GET of a host / list of hosts when the subnet or host is missing */
   hostMiss: 'message' | 'empty';
   /** checks of a subnet body beyond its fields' */
@@ -277,9 +307,10 @@ const V4: Flavor<'Dhcp'> = {
   },
   parseAddress: (text) => (isIPv4(text) ? [ipv4ToInt(text)] : undefined),
   hostIdentity: (raw) => parseMac(raw),
-  hostSegment: (h) => h.mac ?? '',
+  hostSegment: (h) => pathSegment(h.mac ?? ''),
   pathHost: (raw) => parseMac(raw.replace(/-/g, ':')),
   duplicateSubnets: 'reject',
+  duplicateHost: 'SubnetHasHost',
   hostMiss: 'message',
   extraChecks: opt121Violations,
   longPrefix: false,
@@ -302,9 +333,10 @@ const V6: Flavor<'DhcpV6'> = {
   },
   parseAddress: (text) => parseIPv6(text),
   hostIdentity: (raw) => raw,
-  hostSegment: (h) => (h.client_id ?? '').replace(/:/g, '-'),
+  hostSegment: (h) => pathSegment((h.client_id ?? '').replace(/:/g, '-')),
   pathHost: (raw) => raw.replace(/-/g, ':'),
   duplicateSubnets: 'allow',
+  duplicateHost: 'SubnetHasHostV6',
   hostMiss: 'empty',
   longPrefix: true,
 };
@@ -376,7 +408,7 @@ async function findSubnet<C extends SubnetClass>(f: Flavor<C>, ctx: RequestConte
 }
 
 function subnetUri<C extends SubnetClass>(f: Flavor<C>, ctx: RequestContext, bridgeId: string, m: HasSubnet): string {
-  return `${ctx.base}/bridges/${bridgeId}/${f.segment}/${subnetKey(m)}`;
+  return `${ctx.base}/bridges/${bridgeId}/${f.segment}/${pathSegment(subnetKey(m))}`;
 }
 
 function subnetJson<C extends SubnetClass>(f: Flavor<C>, ctx: RequestContext, bridgeId: string, m: Models[C]): Dto {
@@ -505,7 +537,7 @@ function hostStore<C extends SubnetClass>(f: Flavor<C>) {
     key: (h: HostOf<C>) => hostIdentityOf(f, h),
     locate: (ctx: RequestContext, tx?: Transaction) => findSubnet(f, ctx, pathId(ctx), tx),
     noParent: (ctx: RequestContext, op: 'list' | 'add') => hostMiss(f, ctx, op === 'list' ? f.hostMiss : 'message'),
-    duplicate: (ctx: RequestContext, s: Models[C], h: HostOf<C>) => conflict(message('SubnetHasHost', cidr(s), pathId(ctx), f.hostName(h) ?? '')),
+    duplicate: (ctx: RequestContext, s: Models[C], h: HostOf<C>) => conflict(message(f.duplicateHost, cidr(s), pathId(ctx), f.hostName(h) ?? '')),
   };
 }
 

@@ -14,6 +14,7 @@ import { badRequest, HttpError, notFound, unavailable } from '../../../lib/http/
 import { collection, JSON_TYPE, single } from '../../../lib/http/media-types.js';
 import { pathId } from '../machinery/handlers.js';
 import type { Dto, RequestContext, RouteDef } from '../machinery/types.js';
+import { pathSegment } from '../../../lib/http/uri.js';
 
 export const FLOW_TRACE = single('FlowTrace', 1);
 export const FLOW_TRACES = collection('FlowTrace', 1);
@@ -71,7 +72,8 @@ function detailJson(ctx: RequestContext, d: FlowTraceDetail): Dto {
       time: e.time.toISOString(),
       eventId: e.eventId,
       host: e.host,
-      hostUri: e.host !== null ? `${ctx.base}/hosts/${e.host}` : null,
+      // the agents write the host as text: whatever it holds stays one path segment
+      hostUri: e.host !== null ? `${ctx.base}/hosts/${pathSegment(e.host)}` : null,
       data: e.data,
     })),
     moreEvents: d.moreEvents,

@@ -138,9 +138,10 @@ export const ipAddrGroupAddrs: EntriesDef<Held<IPAddrGroup, IPAddrGroup_IPAddrPo
       ipAddrGroup: `${ctx.base}/ip_addr_groups/${groupId}`,
     };
   },
-  // the version and the text as sent: a v6 address posted as version 4 is stored as v6 (the
-  // family decides) and its Location still resolves, since GET/DELETE match by value
-  location: (ctx, input) => `${ctx.base}/ip_addr_groups/${pathId(ctx)}/versions/${input.version}/ip_addrs/${encodeURIComponent(input.raw)}`,
+  // the text as sent, under the version the address is stored as: its family decides (a v6
+  // address posted as version 4 is stored as v6), and the Location says so; GET/DELETE match the
+  // address by value, so the text as sent names it
+  location: (ctx, input) => `${ctx.base}/ip_addr_groups/${pathId(ctx)}/versions/${input.family}/ip_addrs/${encodeURIComponent(input.raw)}`,
   missing: {
     get: (ctx) => notFound(`The IP address group does not contain ${addressParams(ctx)}.`),
     delete: 'ignore',

@@ -16,6 +16,7 @@ import { pathId } from '../machinery/handlers.js';
 import type { Reply, RequestContext, RouteDef } from '../machinery/types.js';
 import { IPV4_REGEX, mustMatch } from '../machinery/addresses.js';
 import { byKeyThenValue, dashed, field, MAC_REGEX, parseIpMacKey } from './bridge-tables.js';
+import { pathSegment } from '../../../lib/http/uri.js';
 
 /** The original serves the list under the single type too (its collection constant is the same string). */
 const MAC_IP = single('MacIp', 1);
@@ -32,7 +33,7 @@ async function peeringTable(ctx: RequestContext): Promise<{ table: StateTable; u
 }
 
 function entryJson(tableUri: string, ip: string, mac: string): Record<string, unknown> {
-  return { ip, mac, uri: `${tableUri}/${ip}_${dashed(mac)}` };
+  return { ip, mac, uri: `${tableUri}/${pathSegment(`${ip}_${dashed(mac)}`)}` };
 }
 
 async function list(ctx: RequestContext): Promise<Reply> {
@@ -56,7 +57,7 @@ async function add(ctx: RequestContext): Promise<Reply> {
   const canonical = mac.toLowerCase();
   // the same pair twice is not an error (the entry is already there)
   await table.addPersistent(canonical, ip);
-  return { status: 201, headers: { Location: `${uri}/${ip}_${dashed(canonical)}` } };
+  return { status: 201, headers: { Location: `${uri}/${pathSegment(`${ip}_${dashed(canonical)}`)}` } };
 }
 
 async function getOne(ctx: RequestContext): Promise<Reply> {

@@ -21,7 +21,7 @@ export const routers: ResourceDef<'Router'> = {
     rw('asNumber', T.int32, 'as_number', { default: 0 }),
     ...mirrorFields,
     rw('localRedirectChainId', T.uuid, 'local_redirect_chain_id'),
-    rw('forwardChainId', T.uuid, 'forward_chain_id'),
+    rw('forwardChainId', T.uuid, 'forward_chain_id', { ref: ['Chain'] }),
   ],
   links: [
     ...filterLinks,
