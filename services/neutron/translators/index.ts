@@ -3,6 +3,9 @@ import { networkTranslator } from './network.js';
 import { portTranslator } from './port.js';
 import { securityGroupRuleTranslator, securityGroupTranslator } from './security-group.js';
 import { subnetTranslator } from './subnet.js';
+import { floatingIpTranslator } from './floating-ip.js';
+import { routerInterfaceTranslator } from './router-interface.js';
+import { routerTranslator } from './router.js';
 
 export const TRANSLATORS = {
   NeutronNetwork: networkTranslator,
@@ -10,6 +13,10 @@ export const TRANSLATORS = {
   NeutronPort: portTranslator,
   SecurityGroup: securityGroupTranslator,
   SecurityGroupRule: securityGroupRuleTranslator,
+  NeutronRouter: routerTranslator,
+  NeutronRouterInterface: routerInterfaceTranslator,
+  FloatingIp: floatingIpTranslator,
 } as const;
 
+export { floatingIpTranslator, routerInterfaceTranslator, routerTranslator };
 export { networkTranslator, portTranslator, securityGroupRuleTranslator, securityGroupTranslator, subnetTranslator };
