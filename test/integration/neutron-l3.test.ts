@@ -323,8 +323,8 @@ describe('floating IPs', () => {
     const net = await tenant('10.7.0.0/24', '10.7.0.1');
     await addInterface(routerId, net, '10.7.0.1');
     const n = 20;
-    const vms = [];
-    const fips = [];
+    const vms: { portId: string }[] = [];
+    const fips: Record<string, unknown>[] = [];
     for (let i = 0; i < n; i++) {
       vms.push(await vmPort(net, `10.7.0.${10 + i}`));
       const f = neutronFloatingIp(ext.netId, `200.0.5.${100 + i}`);
