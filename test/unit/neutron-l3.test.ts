@@ -433,6 +433,18 @@ describe('router interfaces', () => {
     assert.ok(await db.get('Route', ids.localRouteId(rp, 'fd00:0:0:0:0:0:0:1')), 'the other subnet stays');
   });
 
+  test('a port update that changes the interface address moves the router port, its routes and SNAT rules (decision 0021)', async () => {
+    const { db, routerId, rif, rp, sub } = await withInterface();
+    await db.create(routerInterfaceTranslator, { id: routerId, port_id: rif.id, subnet_ids: [sub] });
+    await db.update(portTranslator, { ...rif, fixed_ips: [{ ip_address: v4('192.168.0.254'), subnet_id: sub }] });
+    const port = await db.must('Port', rp);
+    assert.deepEqual(port.port_address, v4('192.168.0.254'));
+    assert.deepEqual(port.port_subnet, [cidr('192.168.0.254', 24)]);
+    assert.deepEqual(new Set((await db.all('Route')).map((x) => x.id)), new Set([ids.routerInterfaceRouteId(rp, '192.168.0.254'), ids.localRouteId(rp, '192.168.0.254')]));
+    assert.deepEqual((await db.must('Rule', ids.sameSubnetSnatRuleId(ids.outChainId(routerId), rp))).nat_rule_data?.nat_targets?.[0]?.nw_start, v4('192.168.0.254'));
+    assert.deepEqual((await db.must('Rule', ids.sameSubnetSnatRuleId(ids.inChainId(routerId), rp))).condition?.nw_dst_ip, cidr('192.168.0.254', 32));
+  });
+
   test('an interface on an uplink network: bound to the host interface, in the edge port group, a tunnel key, no peer (edge routers)', async () => {
     const { db, router, port } = await setup();
     const r = router();

@@ -243,3 +243,34 @@ export const routerInterfaceTranslator: Translator<'NeutronRouterInterface'> = {
     throw invalid('NeutronRouterInterface delete not supported.');
   },
 };
+
+/**
+ * A router-interface port whose first address changed (a Neutron port update): the router port,
+ * its routes and its same-subnet SNAT rules move to the new address. The original updated routes
+ * under the new address's ids, which do not exist, and failed with 404 (docs/decisions/0021).
+ */
+export async function moveInterfaceAddress(tx: TranslationTx, old: NeutronPort, p: NeutronPort): Promise<void> {
+  const before = old.fixed_ips?.[0]?.ip_address;
+  const after = p.fixed_ips?.[0];
+  if (!before || !after?.ip_address || !after.subnet_id || sameAddress(before, after.ip_address)) return;
+  const portId = ids.routerInterfacePortPeerId(idOf(p));
+  const port = await tx.getOrNull('Port', portId);
+  if (!port) return;
+  const s = await tx.get('NeutronSubnet', after.subnet_id);
+  const moved: Port = { ...port, port_address: after.ip_address, port_subnet: (port.port_subnet ?? []).filter((x) => x.address !== before.address) };
+  const a = addPortAddress({ ...moved, port_subnet: [] }, s, after.ip_address, sameAddress(s.gateway_ip, after.ip_address));
+  moved.port_subnet = [a.subnet, ...(moved.port_subnet ?? [])];
+  await tx.update('Port', moved);
+  const was = addressText(before);
+  const now = addressText(after.ip_address);
+  await tx.delete('Route', ids.routerInterfaceRouteId(portId, was), true);
+  await tx.delete('Route', ids.localRouteId(portId, was), true);
+  await tx.create('Route', nextHopPortRoute(portId, { id: ids.routerInterfaceRouteId(portId, now), src: ANY_IPV4, dst: a.subnet }));
+  await tx.create('Route', localRoute(portId, after.ip_address));
+  const router = port.router_id ? await tx.getOrNull('Router', port.router_id) : null;
+  if (!router) return;
+  const forward = await tx.getOrNull('Rule', ids.sameSubnetSnatRuleId(router.outbound_filter_id ?? '', portId));
+  if (forward) await tx.update('Rule', { ...forward, nat_rule_data: natRuleData(after.ip_address, false, true) });
+  const reverse = await tx.getOrNull('Rule', ids.sameSubnetSnatRuleId(router.inbound_filter_id ?? '', portId));
+  if (reverse) await tx.update('Rule', { ...reverse, condition: { ...reverse.condition, nw_dst_ip: { version: 'V4', address: now, prefix_length: 32 } } });
+}
