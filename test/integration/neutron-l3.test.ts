@@ -129,6 +129,10 @@ describe('routers', () => {
     const ext = await external('200.0.1.0/24', '200.0.1.1');
     const { router, routerId, gw, gwId } = await routerWithGateway(ext, '200.0.1.10');
     const rp = ids.tenantGwPortId(gwId);
+    const stored = (await nc.getRouter(routerId)).json;
+    assert.equal(stored.gw_port_id, gwId);
+    assert.deepEqual(stored.external_gateway_info, { network_id: ext.netId, enable_snat: true });
+    assert.equal((await nc.getPort(gwId)).json['device_owner'], 'network:router_gateway');
     const ports = await get(`${api}/routers/${routerId}/ports`, C('Port', 3));
     assertStatus(ports, 200);
     assert.deepEqual((ports.json as Json[]).map((p) => p.id), [rp]);
