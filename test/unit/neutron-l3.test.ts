@@ -223,6 +223,38 @@ describe('routers', () => {
     assert.deepEqual(await db.all('Route'), []);
   });
 
+  test('a gateway with addresses on two subnets: both on the port, routes for each, one set of SNAT rules (multiple IP gateway)', async () => {
+    const { db, router, ext, extSub } = await setup();
+    const sub2 = randomUUID();
+    await db.create(subnetTranslator, { id: sub2, network_id: ext, cidr: cidr('10.0.2.0', 24), gateway_ip: v4('10.0.2.1'), ip_version: 4 });
+    const gw = randomUUID();
+    await db.create(portTranslator, {
+      id: gw,
+      network_id: ext,
+      mac_address: 'fa:16:3e:00:00:09',
+      admin_state_up: true,
+      device_owner: 'ROUTER_GATEWAY',
+      fixed_ips: [
+        { ip_address: v4('10.0.1.5'), subnet_id: extSub },
+        { ip_address: v4('10.0.2.5'), subnet_id: sub2 },
+      ],
+    });
+    const r = router({ gw_port_id: gw, external_gateway_info: { network_id: ext, enable_snat: true } });
+    await db.create(routerTranslator, r);
+    const rp = ids.tenantGwPortId(gw);
+    const port = await db.must('Port', rp);
+    assert.deepEqual(port.port_address, v4('10.0.1.5'));
+    assert.deepEqual(port.port_subnet, [cidr('10.0.1.5', 24), cidr('10.0.2.5', 24)]);
+    assert.equal((await db.all('Route')).length, 6);
+    assert.deepEqual((await db.must('Route', ids.gatewayRouteId(rp, '10.0.2.5'))).next_hop_gateway, v4('10.0.2.1'));
+    const snat = await db.must('Rule', ids.outSnatRuleId(r.id ?? ''));
+    assert.deepEqual(snat.nat_rule_data?.nat_targets?.[0]?.nw_start, v4('10.0.1.5'), 'the first address');
+    assert.equal((await db.rules(ids.outChainId(r.id ?? ''))).length, 7);
+    await db.update(routerTranslator, { ...r, gw_port_id: undefined, external_gateway_info: undefined } as NeutronRouter);
+    assert.deepEqual(await db.all('Route'), []);
+    assert.deepEqual(await db.rules(ids.inChainId(r.id ?? '')), []);
+  });
+
   test('a gateway without SNAT has its port and routes, no SNAT rules', async () => {
     const { db, withGateway, ext } = await setup();
     const r = withGateway({ external_gateway_info: { network_id: ext, enable_snat: false } });
@@ -598,6 +630,16 @@ describe('floating IPs', () => {
     const exact = await db.rules(ids.floatSnatExactChainId(r2.id ?? ''));
     assert.deepEqual(exact[0]?.condition?.out_port_ids, [ids.routerInterfacePortPeerId(rif.id ?? '')]);
     assert.ok(db.entries('Network', ext, 'ip4_mac_table').includes(`10.0.1.50,${String(rif.mac_address)}`));
+  });
+
+  test('a floating IP on a second subnet of the external network goes through the gateway (FloatingIpTranslatorIT)', async () => {
+    const { db, fip, vm1, routerId, ext, rgw } = await cloud();
+    const sub2 = randomUUID();
+    await db.create(subnetTranslator, { id: sub2, network_id: ext, cidr: cidr('10.0.9.0', 24), gateway_ip: v4('10.0.9.1'), ip_version: 4 });
+    const f = fip({ floating_ip_address: v4('10.0.9.50'), router_id: routerId, port_id: vm1.id, fixed_ip_address: v4('192.168.0.5') });
+    await db.create(floatingIpTranslator, f);
+    assert.deepEqual((await db.must('Rule', ids.fipSnatExactRuleId(f.id ?? ''))).condition?.out_port_ids, [rgw]);
+    assert.ok(db.entries('Network', ext, 'ip4_mac_table').includes(`10.0.9.50,${GW_MAC}`));
   });
 
   test('an IPv6 floating IP association is refused (400), nothing written', async () => {
