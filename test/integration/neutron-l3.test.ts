@@ -12,7 +12,7 @@ import { startTestNode, type TestNode } from '../support/node-harness.js';
 import { neutronNetwork, neutronPort, neutronSecurityGroup, neutronSgRule, neutronSubnet } from '../support/neutron-client.js';
 import { L3MT, NeutronL3Client, gatewayInfo, interfaceInfo, neutronFloatingIp, neutronRouter } from '../support/neutron-l3-client.js';
 import { storedParses } from '../support/protoc.js';
-import { assertError, assertMediaType, assertStatus, eventually, get, zkChildren, zkCounts, zoom, type Json } from '../support/rest-helpers.js';
+import { assertError, assertMediaType, assertStatus, createStored, eventually, get, zkChildren, zkCounts, zoom, type Json } from '../support/rest-helpers.js';
 
 let t: TestNode;
 let api: string;
@@ -224,6 +224,38 @@ describe('router interfaces', () => {
     assertStatus(await get(`${api}/ports/${rp}`, V('Port', 3)), 404);
     assert.deepEqual((await get(`${api}/routers/${routerId}/routes`, C('Route', 1))).json, []);
     assert.deepEqual(await rulesOf(ids.inChainId(routerId)), []);
+    assertStatus(await nc.deleteRouter(routerId), 204);
+  });
+
+  test('an edge router: the interface on an uplink network is a router port bound to the host interface', async () => {
+    const hostName = `edge-${randomUUID().slice(0, 8)}`;
+    const hostId = await createStored(t, 'Host', { name: hostName });
+    const uplink = neutronNetwork({ name: 'uplink', 'provider:network_type': 'uplink' });
+    assertStatus(await nc.createNetwork(uplink), 201);
+    const subnet = neutronSubnet(str(uplink, 'id'), { cidr: '172.16.9.0/30', gateway_ip: '172.16.9.1', allocation_pools: [], enable_dhcp: false });
+    assertStatus(await nc.createSubnet(subnet), 201);
+    const r = neutronRouter();
+    const routerId = str(r, 'id');
+    assertStatus(await nc.createRouter(r), 201);
+    const port = neutronPort(str(uplink, 'id'), {
+      device_owner: 'network:router_interface',
+      device_id: routerId,
+      fixed_ips: [{ subnet_id: str(subnet, 'id'), ip_address: '172.16.9.2' }],
+      'binding:host_id': hostName,
+      'binding:profile': { interface_name: 'eth1' },
+    });
+    assertStatus(await nc.createPort(port), 201);
+    assertStatus(await get(`${api}/ports/${str(port, 'id')}`, V('Port', 3)), 404);
+    assertStatus(await nc.addRouterInterface(routerId, interfaceInfo(routerId, str(port, 'id'), str(subnet, 'id'), str(uplink, 'id'))), 204);
+    const rp = (await get(`${api}/ports/${ids.routerInterfacePortPeerId(str(port, 'id'))}`, V('Port', 3))).json;
+    assert.equal(rp.hostId, hostId);
+    assert.equal(rp.interfaceName, 'eth1');
+    assert.equal(rp.peerId, null);
+    assert.equal(rp.portAddress, '172.16.9.2');
+    const pg = (await get(`${api}/port_groups/${ids.portGroupId(routerId)}/ports`, C('PortGroupPort', 1))).json as Json[];
+    assert.deepEqual(pg.map((x) => x.portId), [rp.id]);
+    assertStatus(await nc.deletePort(str(port, 'id')), 204);
+    assertStatus(await get(`${api}/ports/${String(rp.id)}`, V('Port', 3)), 404);
     assertStatus(await nc.deleteRouter(routerId), 204);
   });
 
