@@ -28,10 +28,10 @@ import { stateTablePaths } from '../tables.js';
 import { translate, TranslationError, type NeutronOp, type TranslationContext, type Translator } from '../translation.js';
 import { networkTranslator, portTranslator, securityGroupRuleTranslator, securityGroupTranslator, subnetTranslator } from '../translators/index.js';
 import { fromProto, parseDto, toProto, type Dto, type Schema } from './json.js';
-import { neutronType } from './media.js';
-import * as schemas from './schemas.js';
 import * as l3 from './l3-schemas.js';
+import { neutronType } from './media.js';
 import { floatingIpTranslator, routerTranslator } from '../translators/index.js';
+import * as schemas from './schemas.js';
 
 export interface NeutronResource<C extends ModelClass = ModelClass> {
   /** path segment under `/neutron` */
@@ -59,10 +59,10 @@ export const NEUTRON_RESOURCES: readonly NeutronResource[] = [
   resource({ segment: 'networks', name: 'Network', plural: 'Networks', clazz: 'NeutronNetwork', schema: schemas.network, translator: networkTranslator, bulk: true, update: 'echo' }),
   resource({ segment: 'subnets', name: 'Subnet', plural: 'Subnets', clazz: 'NeutronSubnet', schema: schemas.subnet, translator: subnetTranslator, bulk: true, update: 'echo' }),
   resource({ segment: 'ports', name: 'Port', plural: 'Ports', clazz: 'NeutronPort', schema: schemas.port, translator: portTranslator, bulk: true, update: 'echo' }),
-  resource({ segment: 'security_groups', name: 'SecurityGroup', plural: 'SecurityGroups', clazz: 'SecurityGroup', schema: schemas.securityGroup, translator: securityGroupTranslator, bulk: true, update: 'echo' }),
-  resource({ segment: 'security_group_rules', name: 'SecurityGroupRule', plural: 'SecurityGroupRules', clazz: 'SecurityGroupRule', schema: schemas.securityGroupRule, translator: securityGroupRuleTranslator, bulk: true, update: false }),
   resource({ segment: 'routers', name: 'Router', plural: 'Routers', clazz: 'NeutronRouter', schema: l3.router, translator: routerTranslator, bulk: false, update: 'echo' }),
   resource({ segment: 'floating_ips', name: 'FloatingIp', plural: 'FloatingIps', clazz: 'FloatingIp', schema: l3.floatingIp, translator: floatingIpTranslator, bulk: false, update: 'echo' }),
+  resource({ segment: 'security_groups', name: 'SecurityGroup', plural: 'SecurityGroups', clazz: 'SecurityGroup', schema: schemas.securityGroup, translator: securityGroupTranslator, bulk: true, update: 'echo' }),
+  resource({ segment: 'security_group_rules', name: 'SecurityGroupRule', plural: 'SecurityGroupRules', clazz: 'SecurityGroupRule', schema: schemas.securityGroupRule, translator: securityGroupRuleTranslator, bulk: true, update: false }),
 ];
 
 const OVERLAY_TUNNEL_KEY = { name: 'overlay_tunnel_key', seed: 1 };
