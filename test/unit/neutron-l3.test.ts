@@ -642,6 +642,31 @@ describe('floating IPs', () => {
     assert.ok(db.entries('Network', ext, 'ip4_mac_table').includes(`10.0.9.50,${GW_MAC}`));
   });
 
+  test('a floating IP on a native LBaaS v1 VIP port → 500 (Floating IPv4 association to VIP)', async () => {
+    const { db, fip, port, net, sub, routerId } = await cloud();
+    const vipPort = port(net, '192.168.0.30', sub, { device_owner: 'LOADBALANCER' });
+    await db.create(portTranslator, vipPort);
+    await db.put('NeutronVIP', { id: randomUUID(), port_id: vipPort.id });
+    await refused(db, db.create(floatingIpTranslator, fip({ router_id: routerId, port_id: vipPort.id, fixed_ip_address: v4('192.168.0.30') })), 'unsupported', /^MidoNet native LBaaS v1 doesn't support floating-ip association$/);
+  });
+
+  test('a router of an old translation (no OS_FLOAT_SNAT_EXACT chain): association 409; an update without SNAT adds the chains', async () => {
+    const { db, fip, vm1, router, ext, gwPort } = await cloud();
+    const old = router();
+    const id = old.id ?? '';
+    await db.create(routerTranslator, old);
+    await db.run(async ({ tx }) => {
+      for (const c of [ids.floatSnatExactChainId, ids.floatSnatChainId, ids.skipSnatChainId, ids.floatNat64ChainId]) await tx.delete('Chain', c(id));
+      const post = await tx.get('Chain', ids.outChainId(id));
+      for (const r of post.rule_ids ?? []) await tx.delete('Rule', r);
+    });
+    await refused(db, db.create(floatingIpTranslator, fip({ router_id: id, port_id: vm1.id, fixed_ip_address: v4('192.168.0.5') })), 'conflict', new RegExp(`^Router ${id} must be updated to work properly`));
+    await refused(db, db.update(routerTranslator, { ...old, gw_port_id: gwPort, external_gateway_info: { network_id: ext, enable_snat: true } }), 'conflict', /must be updated/);
+    await db.update(routerTranslator, { ...old, name: 'upgraded' });
+    assert.equal((await db.rules(ids.outChainId(id))).length, 4);
+    assert.ok(await db.get('Chain', ids.floatSnatExactChainId(id)));
+  });
+
   test('an IPv6 floating IP association is refused (400), nothing written', async () => {
     const { db, fip, vm1, routerId } = await cloud();
     await refused(db, db.create(floatingIpTranslator, fip({ router_id: routerId, port_id: vm1.id, floating_ip_address: { version: 'V6', address: '2001:0:0:0:0:0:0:5' }, fixed_ip_address: v4('192.168.0.5') })), 'invalid', /IPv6 floating IPs/);
