@@ -4,6 +4,7 @@
  * (remove) in one transaction, 204. The interface is not stored, so there is nothing to GET.
  */
 import { badRequest } from '../../../lib/http/errors.js';
+import { asModel } from '../../../lib/nsdb/msg.js';
 import { pathId } from '../../rest-api/machinery/handlers.js';
 import type { Reply, RequestContext, RouteDef } from '../../rest-api/machinery/types.js';
 import { routerInterfaceTranslator } from '../translators/index.js';
@@ -11,7 +12,6 @@ import { parseDto, toProto } from './json.js';
 import { routerInterface } from './l3-schemas.js';
 import { neutronType } from './media.js';
 import { runOps } from './resources.js';
-import { asModel } from '../../../lib/nsdb/msg.js';
 
 async function change(ctx: RequestContext, kind: 'create' | 'update'): Promise<Reply> {
   const body = ctx.body;
