@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only get,create,list,writers,express,neutron] [--sizes 100,10000]`: the
+ * `npm run bench [-- --quick] [--only get,create,list,writers,express,neutron,neutron-l3] [--sizes 100,10000]`: the
  * node against raw ZooKeeper, side by side in one run; `express`: the node's Express application
  * against the same pipeline stages on bare node:http, interleaved. Starts its own ZooKeeper and nodes (child
  * processes), writes bench/results/<stamp>.{md,json} and, for a complete run, bench/results/latest.md.
@@ -21,19 +21,20 @@ import { zoomLayout } from '../lib/nsdb/layout.js';
 import type { Msg } from '../lib/models/types.js';
 import { HttpBenchClient } from './lib/http-client.js';
 import { closedLoop, fixedCount, medianOf, type Summary } from './lib/stats.js';
+import { neutronL3Bench } from './lib/neutron-l3.js';
 import { PROJECT_DIR, cpuMs, rssMiB, startHttpLayer, startNode, startTrivial, startZooKeeper, type ChildServer } from './lib/env.js';
 
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    // a comma-separated subset of: get, create, list, writers, express, neutron (default: all)
+    // a comma-separated subset of: get, create, list, writers, express, neutron, neutron-l3 (default: all)
     only: { type: 'string' },
     // list sizes instead of the default ones, comma-separated (e.g. 10000)
     sizes: { type: 'string' },
   },
 });
 const quick = args.quick ?? false;
-const SCENARIOS = ['get', 'create', 'list', 'writers', 'express', 'neutron'] as const;
+const SCENARIOS = ['get', 'create', 'list', 'writers', 'express', 'neutron', 'neutron-l3'] as const;
 const only = new Set(args.only ? args.only.split(',').map((x) => x.trim()) : SCENARIOS);
 for (const o of only) if (!(SCENARIOS as readonly string[]).includes(o)) throw new Error(`--only: unknown scenario ${o} (known: ${SCENARIOS.join(', ')})`);
 const want = (s: (typeof SCENARIOS)[number]): boolean => only.has(s);
@@ -43,6 +44,7 @@ const P = {
   listSizes: args.sizes ? args.sizes.split(',').map(Number) : quick ? [100, 1000] : [100, 1000, 10_000],
   creates: quick ? 200 : 1000,
   neutronPorts: quick ? 100 : 500,
+  neutronL3: quick ? 50 : 200,
   writers: 50,
   idleSettleMs: quick ? 2000 : 10_000,
 };
@@ -458,6 +460,17 @@ async function main(): Promise<void> {
           goal: c === 1 ? '(informational)' : "≥ 150 ports/s (Debian's Neutron server: 4–7/s)",
           met: c === 1 ? null : api.rps >= 150 && api.errors === 0,
         });
+      }
+      http.close();
+      await n.stop();
+    }
+
+    // ---- 7b. Neutron L3: router interfaces and floating-IP associations ---------------------------
+    if (want('neutron-l3')) {
+      const n = await node('/bench-neutron-l3');
+      const http = new HttpBenchClient(new URL(n.url));
+      for (const r of await neutronL3Bench(http, P.neutronL3, log)) {
+        rows.push({ scenario: `${r.scenario}, ${r.clients === 1 ? 'sequential' : `${r.clients} clients`}`, api: r.api, baseline: {}, ratio: `${fmt(r.api.rps, 0)} req/s`, goal: '(informational)', met: r.api.errors === 0 ? null : false });
       }
       http.close();
       await n.stop();

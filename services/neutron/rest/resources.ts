@@ -29,7 +29,9 @@ import { translate, TranslationError, type NeutronOp, type TranslationContext, t
 import { networkTranslator, portTranslator, securityGroupRuleTranslator, securityGroupTranslator, subnetTranslator } from '../translators/index.js';
 import { agentMembershipTranslator, configTranslator, gatewayDeviceTranslator, l2GatewayConnectionTranslator, portBindingTranslator, remoteMacEntryTranslator } from '../translators/index.js';
 import { fromProto, parseDto, toProto, type Dto, type Schema } from './json.js';
+import * as l3 from './l3-schemas.js';
 import { neutronType } from './media.js';
+import { floatingIpTranslator, routerTranslator } from '../translators/index.js';
 import * as schemas from './schemas.js';
 import * as gatewaySchemas from './schemas-gateway.js';
 
@@ -62,6 +64,8 @@ export const NEUTRON_RESOURCES: readonly NeutronResource[] = [
   resource({ segment: 'networks', name: 'Network', plural: 'Networks', clazz: 'NeutronNetwork', schema: schemas.network, translator: networkTranslator, bulk: true, update: 'echo' }),
   resource({ segment: 'subnets', name: 'Subnet', plural: 'Subnets', clazz: 'NeutronSubnet', schema: schemas.subnet, translator: subnetTranslator, bulk: true, update: 'echo' }),
   resource({ segment: 'ports', name: 'Port', plural: 'Ports', clazz: 'NeutronPort', schema: schemas.port, translator: portTranslator, bulk: true, update: 'echo' }),
+  resource({ segment: 'routers', name: 'Router', plural: 'Routers', clazz: 'NeutronRouter', schema: l3.router, translator: routerTranslator, bulk: false, update: 'echo' }),
+  resource({ segment: 'floating_ips', name: 'FloatingIp', plural: 'FloatingIps', clazz: 'FloatingIp', schema: l3.floatingIp, translator: floatingIpTranslator, bulk: false, update: 'echo' }),
   resource({ segment: 'security_groups', name: 'SecurityGroup', plural: 'SecurityGroups', clazz: 'SecurityGroup', schema: schemas.securityGroup, translator: securityGroupTranslator, bulk: true, update: 'echo' }),
   resource({ segment: 'security_group_rules', name: 'SecurityGroupRule', plural: 'SecurityGroupRules', clazz: 'SecurityGroupRule', schema: schemas.securityGroupRule, translator: securityGroupRuleTranslator, bulk: true, update: false }),
   resource({ segment: 'gateway_devices', name: 'GatewayDevice', plural: 'GatewayDevices', clazz: 'GatewayDevice', schema: gatewaySchemas.gatewayDevice, translator: gatewayDeviceTranslator, bulk: false, update: 'noContent' }),
@@ -79,7 +83,7 @@ const OVERLAY_TUNNEL_KEY = { name: 'overlay_tunnel_key', seed: 1 };
  * Runs operations in one transaction (retried on conflicts), and turns a refused translation into
  * the original's answer: `Failed to <operation>; <reason>` with 400, 409 or 500.
  */
-async function runOps<C extends ModelClass>(ctx: RequestContext, t: Translator<C>, ops: NeutronOp<Models[C]>[]): Promise<void> {
+export async function runOps<C extends ModelClass>(ctx: RequestContext, t: Translator<C>, ops: NeutronOp<Models[C]>[]): Promise<void> {
   const { storage } = ctx;
   const tables = stateTablePaths(storage.layout, async (p) => (await storage.zookeeper.exists(p)) !== null);
   // one value per object for the whole request: a retried transaction reuses it

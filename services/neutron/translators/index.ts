@@ -1,6 +1,9 @@
-/** The translator of each Neutron class served (part 2 adds routers, floating IPs, …). */
+/** The translator of each Neutron class served. */
 import { networkTranslator } from './network.js';
 import { portTranslator } from './port.js';
+import { floatingIpTranslator } from './floating-ip.js';
+import { routerInterfaceTranslator } from './router-interface.js';
+import { routerTranslator } from './router.js';
 import { securityGroupRuleTranslator, securityGroupTranslator } from './security-group.js';
 import { subnetTranslator } from './subnet.js';
 import { agentMembershipTranslator, configTranslator } from './tunnel-zone.js';
@@ -13,6 +16,9 @@ export const TRANSLATORS = {
   NeutronNetwork: networkTranslator,
   NeutronSubnet: subnetTranslator,
   NeutronPort: portTranslator,
+  NeutronRouter: routerTranslator,
+  NeutronRouterInterface: routerInterfaceTranslator,
+  FloatingIp: floatingIpTranslator,
   SecurityGroup: securityGroupTranslator,
   SecurityGroupRule: securityGroupRuleTranslator,
   NeutronConfig: configTranslator,
@@ -23,6 +29,7 @@ export const TRANSLATORS = {
   L2GatewayConnection: l2GatewayConnectionTranslator,
 } as const;
 
+export { floatingIpTranslator, routerInterfaceTranslator, routerTranslator };
 export { networkTranslator, portTranslator, securityGroupRuleTranslator, securityGroupTranslator, subnetTranslator };
 export { agentMembershipTranslator, configTranslator, portBindingTranslator };
 export { gatewayDeviceTranslator, l2GatewayConnectionTranslator, remoteMacEntryTranslator };

@@ -26,6 +26,7 @@ import {
   ownerOf,
 } from './port-kinds.js';
 import { createSecurityChains, deleteSecurityChains, leaveGroups, updateSecurityBindings } from './port-security.js';
+import { moveInterfaceAddress } from './router-interface.js';
 
 async function onUplinkNetwork(tx: TranslationTx, p: NeutronPort): Promise<boolean> {
   return isUplinkNetwork(await tx.get('NeutronNetwork', p.network_id ?? ''));
@@ -337,6 +338,7 @@ export const portTranslator: Translator<'NeutronPort'> = {
     if (hasMacAndArpEntries(p) || hasMacAndArpEntries(old)) await updateTables(ctx, old, p);
     // the bridge port is rewritten last, over what the bindings above did to it (chains)
     if (portChanged(p, old)) await tx.update('Port', await rewrittenPort(tx, p, old));
+    if (isRouterInterfacePort(p) && isRouterInterfacePort(old)) await moveInterfaceAddress(tx, old, p);
   },
 
   async delete(ctx, p) {
