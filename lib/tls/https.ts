@@ -9,6 +9,8 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { RequestListener, ServerOptions } from 'node:http';
 import { serveApp } from '../http/body.js';
+import { applyListenerLimits, listenerServerOptions, type ConnectionCap } from '../http/limits.js';
+import type { RestApiLimits } from '../conf/settings.js';
 import type { Logger } from '../log/logger.js';
 import { listenErrorMessage } from '../http/listen-error.js';
 import { registerSecret } from '../log/redact.js';
@@ -25,6 +27,8 @@ export interface HttpsOptions {
   keystorePassword?: string;
   /** idle keep-alive connections are closed after this many ms */
   idleTimeoutMs?: number;
+  /** the node's connection cap and request receive times, shared with the HTTP listener (lib/http/limits.ts) */
+  limits?: { limits: RestApiLimits; cap: ConnectionCap };
   log: Logger;
 }
 
@@ -52,8 +56,9 @@ export async function startHttps(o: HttpsOptions): Promise<HttpsOutcome> {
     o.log.error(`HTTPS disabled, the key store cannot be used: ${reason}`, { keystorePath: o.keystorePath });
     return { state: 'failed', reason };
   }
-  const server = createServer({ ...store.tls, ...o.serverOptions });
+  const server = createServer({ ...store.tls, ...o.serverOptions, ...listenerServerOptions() });
   serveApp(server, o.handler);
+  if (o.limits) applyListenerLimits(server, o.limits.limits, o.limits.cap);
   server.keepAliveTimeout = o.idleTimeoutMs ?? 600_000;
   try {
     const address = await new Promise<AddressInfo>((resolve, reject) => {
