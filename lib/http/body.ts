@@ -8,6 +8,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Server as HttpsServer } from 'node:https';
 import type { BodyBudget } from './body-budget.js';
 import { badRequest, HttpError } from './errors.js';
@@ -146,6 +147,37 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limit: numbe
     armIdle();
   });
 }
+
+/**
+ * How long a connection closed before its request's body was read goes on being read (and the
+ * bytes thrown away) after the answer: closing it at once, with the client's bytes still coming,
+ * makes the kernel reset it, and a reset can take the answer with it before the client reads it
+ * (the "lingering close" of RFC 9112 §9.6).
+ */
+export const LINGER_MS = 2000;
+
+/**
+ * The connection closes after this response without the rest of the request body being waited
+ * for: the answer goes out, then the node's side is shut (FIN), what the client still sends is
+ * read and discarded for at most LINGER_MS (or until the client closes too), then the connection
+ * is destroyed.
+ */
+export function closeWithoutBody(res: ServerResponse): void {
+  res.setHeader('Connection', 'close');
+  const socket = res.socket;
+  if (!socket || lingering.has(socket)) return;
+  lingering.add(socket);
+  // node:http calls destroySoon once a `Connection: close` response is out; it would destroy the
+  // socket as soon as the FIN is written
+  socket.destroySoon = function lingerThenDestroy(this: Socket): void {
+    this.end();
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    timer.unref();
+    this.once('close', () => clearTimeout(timer));
+  };
+}
+
+const lingering = new WeakSet<Socket>();
 
 /**
  * Whether the request has a body that has not all arrived: an answer given now leaves it unread,

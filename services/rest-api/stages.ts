@@ -18,7 +18,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AuthProvider } from '../../lib/auth/provider.js';
 import { authenticateWith } from '../../lib/auth/strategy.js';
 import { BodyBudget } from '../../lib/http/body-budget.js';
-import { bodyUnread, ClientGoneError, parseJsonBody, readBody, textBody, unsupportedFraming } from '../../lib/http/body.js';
+import { bodyUnread, ClientGoneError, closeWithoutBody, parseJsonBody, readBody, textBody, unsupportedFraming } from '../../lib/http/body.js';
 import { HttpError, toHttpError } from '../../lib/http/errors.js';
 import { header, pathOf, protocolOf } from '../../lib/http/exchange.js';
 import { withLogContext, type Logger } from '../../lib/log/logger.js';
@@ -338,7 +338,7 @@ export function restStages(opts: RestApiOptions): RestStages {
     if (res.writableEnded) return; // answered already: nothing left to tell the client
     // a refusal before the body was read (401, 404, ...): the connection goes with the answer, so
     // the client's body is neither waited for nor read
-    if (!res.headersSent && bodyUnread(req)) res.setHeader('Connection', 'close');
+    if (!res.headersSent && bodyUnread(req)) closeWithoutBody(res);
     if (res.headersSent) {
       // a list cut short after its first piece: the status is gone, the client must not take the
       // truncated body for a whole one
