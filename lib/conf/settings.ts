@@ -38,7 +38,7 @@ export const DEFAULTS: Readonly<Record<string, string | number | boolean>> = {
   'cluster.rest_api.max_body_bytes': 1048576,
   // what one node gives to clients before it refuses (restApiLimits below; docs/security.md)
   'cluster.rest_api.max_connections': 1024,
-  'cluster.rest_api.max_body_bytes_in_flight': 67108864,
+  'cluster.rest_api.max_body_bytes_in_flight': 33554432,
   'cluster.rest_api.headers_timeout': 10000,
   'cluster.rest_api.receive_timeout': 30000,
   'cluster.rest_api.body_idle_timeout': 10000,

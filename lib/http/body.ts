@@ -149,18 +149,18 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limit: numbe
 }
 
 /**
- * How long a connection closed before its request's body was read goes on being read (and the
- * bytes thrown away) after the answer: closing it at once, with the client's bytes still coming,
- * makes the kernel reset it, and a reset can take the answer with it before the client reads it
- * (the "lingering close" of RFC 9112 §9.6).
+ * How long a connection closed before its request's body was read is kept after the answer:
+ * closing it at once, with the client's bytes still coming, makes the kernel reset it, and a
+ * reset can take the answer with it before the client reads it (the "lingering close" of
+ * RFC 9112 §9.6).
  */
 export const LINGER_MS = 2000;
 
 /**
  * The connection closes after this response without the rest of the request body being waited
- * for: the answer goes out, then the node's side is shut (FIN), what the client still sends is
- * read and discarded for at most LINGER_MS (or until the client closes too), then the connection
- * is destroyed.
+ * for: the answer goes out, then the node's side is shut (FIN) and nothing more is read; the
+ * connection is destroyed LINGER_MS later (or when the client closes too), time for the client to
+ * read the answer.
  */
 export function closeWithoutBody(res: ServerResponse): void {
   res.setHeader('Connection', 'close');
@@ -171,6 +171,7 @@ export function closeWithoutBody(res: ServerResponse): void {
   // socket as soon as the FIN is written
   socket.destroySoon = function lingerThenDestroy(this: Socket): void {
     this.end();
+    stopReading(this);
     const timer = setTimeout(() => this.destroy(), LINGER_MS);
     timer.unref();
     this.once('close', () => clearTimeout(timer));
@@ -178,6 +179,17 @@ export function closeWithoutBody(res: ServerResponse): void {
 }
 
 const lingering = new WeakSet<Socket>();
+
+/**
+ * Reads no more from the socket: what the client still sends waits in the kernel's buffers (and
+ * holds the client back) instead of being read into the node's memory and thrown away. node:http
+ * reads a plain connection's bytes straight from its handle into the parser, past the stream's
+ * pause(), hence the handle's readStop (on TLS, the stream's pause() is what counts).
+ */
+function stopReading(socket: Socket): void {
+  socket.pause();
+  (socket as Socket & { _handle?: { readStop?: () => number } | null })._handle?.readStop?.();
+}
 
 /**
  * Whether the request has a body that has not all arrived: an answer given now leaves it unread,
