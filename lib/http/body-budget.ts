@@ -18,7 +18,7 @@ export class BodyBudget {
 
   /** Takes `n` bytes if they fit; false (nothing taken) if not. */
   take(n: number): boolean {
-    if (n <= 0) return true;
+    if (!(n > 0)) return true;
     if (this.used + n > this.max) return false;
     this.used += n;
     return true;

@@ -31,7 +31,11 @@ export function listenerServerOptions(): Pick<ServerOptions, 'connectionsCheckin
 export class ConnectionCap {
   private readonly open = new Map<NetServer, number>();
 
-  constructor(readonly max: number) {
+  /** `onRefused` is called for each connection dropped on accept (after `refused` counted it). */
+  constructor(
+    readonly max: number,
+    private readonly onRefused?: () => void,
+  ) {
     if (!(max > 0)) throw new RangeError(`a connection cap must be positive, got ${max}`);
   }
 
@@ -59,6 +63,7 @@ export class ConnectionCap {
     });
     server.on('drop', () => {
       this.refused++;
+      this.onRefused?.();
     });
     this.rebalance();
   }

@@ -537,7 +537,13 @@ async function startServices(
     if (!s.bool('cluster.rest_api.enabled')) restLog.warn('cluster.rest_api.enabled is false: ignored, the REST API is the node\'s front door (/healthz, /readyz, service discovery)');
     const rootUri = s.string('cluster.rest_api.root_uri');
     const limits = listenerLimits(s);
-    const cap = new ConnectionCap(limits.maxConnections);
+    // refusals are logged at most once a minute: a flood must not become a flood of log lines
+    let warnedAt = 0;
+    const cap: ConnectionCap = new ConnectionCap(limits.maxConnections, () => {
+      if (Date.now() - warnedAt < 60_000) return;
+      warnedAt = Date.now();
+      restLog.warn(`connection refused: the node holds cluster.rest_api.max_connections (${limits.maxConnections}) connections`, { refusedSinceStart: cap.refused });
+    });
     const api = createRestApi({
       storage,
       auth,

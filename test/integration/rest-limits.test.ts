@@ -30,7 +30,7 @@ const MiB = 1024 * 1024;
 /** The slow unauthenticated connections of the memory test. */
 const SLOW_CONNECTIONS = 1000;
 /** What those may add to the node's resident memory: generous (each would carry 1 MiB if bodies were read first). */
-const SLOW_RSS_BOUND = 96 * MiB;
+const SLOW_RSS_BOUND = 64 * MiB;
 /** The node's in-flight body budget here, and what that test's held bodies may add to its memory on top. */
 const BODY_BUDGET = 8 * MiB;
 const BUDGET_RSS_BOUND = BODY_BUDGET + 48 * MiB;
@@ -244,6 +244,18 @@ describe('REST listener limits (issue 18, finding 1)', { skip }, () => {
         // the budget is the node's: a small body is refused too, while a read is served
         const small = await fetchStatus(`${api}/bridges`, { method: 'POST', headers: { 'X-Auth-Token': token, 'Content-Type': MT.bridge }, body: '{"name": "small", "tenantId": "admin"}' });
         assert.equal(small, 503);
+        // a chunked one is refused at its first piece
+        const chunked = await RawHttp.open(api);
+        try {
+          await chunked.write(requestHead('POST', `${api}/bridges`, { 'X-Auth-Token': token, 'Content-Type': MT.bridge, 'Transfer-Encoding': 'chunked' }));
+          await chunked.write('10\r\n{"name": "chunk"\r\n');
+          const res = await chunked.response();
+          assert.equal(res.status, 503);
+          assert.equal(res.headers['connection'], 'close');
+          await chunked.serverClosed();
+        } finally {
+          chunked.destroy();
+        }
         assert.equal(await fetchStatus(`${api}/bridges`, { headers: { 'X-Auth-Token': token } }), 200);
       } finally {
         trickling = false;
@@ -334,6 +346,7 @@ describe('REST listener limits (issue 18, finding 1)', { skip }, () => {
         return held.every((s) => !s.destroyed);
       }, 60_000, 200);
       assert.equal(answered, false, 'the connection beyond the cap got no answer');
+      await until('the refusal logged', () => /connection refused: the node holds cluster\.rest_api\.max_connections \(20\) connections/.test(readFileSync(capped.logFile, 'utf8')), 10_000, 100);
       // one of the 20 goes: the next connection is served
       held.pop()?.destroy();
       await until('served below the cap', async () => (await fetchStatus(`${url}/midonet-api/bridges`, { headers: { Connection: 'close' } }).catch(() => 0)) === 200, 30_000, 100);
