@@ -36,6 +36,12 @@ export const DEFAULTS: Readonly<Record<string, string | number | boolean>> = {
   'cluster.rest_api.http_port': 8181,
   'cluster.rest_api.root_uri': '/midonet-api',
   'cluster.rest_api.max_body_bytes': 1048576,
+  // what one node gives to clients before it refuses (restApiLimits below; docs/security.md)
+  'cluster.rest_api.max_connections': 1024,
+  'cluster.rest_api.max_body_bytes_in_flight': 33554432,
+  'cluster.rest_api.headers_timeout': 10000,
+  'cluster.rest_api.receive_timeout': 30000,
+  'cluster.rest_api.body_idle_timeout': 10000,
   // Prometheus metrics of the node at GET /metrics on the REST port (outside root_uri, no auth);
   // false: no metrics are kept and /metrics is 404 (docs/observability.md).
   'cluster.rest_api.metrics_enabled': true,
@@ -334,4 +340,42 @@ export class Settings {
     const keys = new Set([...this.values.keys(), ...other.values.keys()]);
     return [...keys].filter((k) => this.values.get(k) !== other.values.get(k)).sort();
   }
+}
+
+/** What a node gives its HTTP and HTTPS clients before it refuses them (lib/http/limits.ts). */
+export interface RestApiLimits {
+  /** open TCP connections over both listeners; beyond, a new one is closed on accept */
+  maxConnections: number;
+  /** request-body bytes received or held at once over all requests; beyond, 503 */
+  maxBodyBytesInFlight: number;
+  /** time to receive a request's headers; then 408 and close */
+  headersTimeoutMs: number;
+  /** time to receive a whole request, headers and body; then 408 and close */
+  receiveTimeoutMs: number;
+  /** longest pause within a body being read; then 408 and close */
+  bodyIdleTimeoutMs: number;
+}
+
+/**
+ * The `cluster.rest_api` limits, checked: each must be positive (zero would mean "unbounded" to
+ * node:http, which is what they exist to prevent), and the whole request cannot be due before
+ * its headers.
+ */
+export function restApiLimits(s: Settings): RestApiLimits {
+  const positive = (key: string): number => {
+    const v = s.number(`cluster.rest_api.${key}`);
+    if (!(v > 0) || !Number.isFinite(v)) throw new SettingsError(`'cluster.rest_api.${key}' must be positive, got ${String(s.get(`cluster.rest_api.${key}`))}`);
+    return v;
+  };
+  const limits: RestApiLimits = {
+    maxConnections: positive('max_connections'),
+    maxBodyBytesInFlight: positive('max_body_bytes_in_flight'),
+    headersTimeoutMs: positive('headers_timeout'),
+    receiveTimeoutMs: positive('receive_timeout'),
+    bodyIdleTimeoutMs: positive('body_idle_timeout'),
+  };
+  if (limits.receiveTimeoutMs < limits.headersTimeoutMs) {
+    throw new SettingsError(`'cluster.rest_api.receive_timeout' (${limits.receiveTimeoutMs} ms) must be at least 'cluster.rest_api.headers_timeout' (${limits.headersTimeoutMs} ms)`);
+  }
+  return limits;
 }

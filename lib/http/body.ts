@@ -8,7 +8,9 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Server as HttpsServer } from 'node:https';
+import type { BodyBudget } from './body-budget.js';
 import { badRequest, HttpError } from './errors.js';
 import { parseJson } from './json.js';
 
@@ -60,34 +62,73 @@ function tooLarge(limit: number): HttpError {
   return new HttpError(413, `The request body exceeds the limit of ${limit} bytes.`, { headers: CLOSE });
 }
 
+function overBudget(): HttpError {
+  const after = '3';
+  return new HttpError(503, 'The node is receiving too many request bodies at once; retry later.', { headers: { ...CLOSE, 'Retry-After': after, RetryAfter: after } });
+}
+
+function bodyIdle(ms: number): HttpError {
+  return new HttpError(408, `The request body stopped arriving for ${ms} ms; the connection is closed.`, { headers: CLOSE });
+}
+
+export interface ReadBodyOptions {
+  /** the node's in-flight body bytes: this body's bytes are taken from it until its response is done */
+  budget?: BodyBudget;
+  /** longest pause between two pieces of the body (408 and close when exceeded); none if absent */
+  idleTimeoutMs?: number;
+}
+
 /**
  * Reads a request's body, at most `limit` bytes. Refused with 413 (and the connection closed, the
  * rest left unread) when the declared length is over the limit, or as soon as the bytes counted
- * pass it. A client that goes away mid-body rejects with ClientGoneError.
+ * pass it; with 503 (closed too) when the node's body budget has no room for it; with 408 when it
+ * pauses longer than the idle timeout. A client that goes away mid-body rejects with
+ * ClientGoneError.
  */
-export function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, res: ServerResponse, limit: number, opts: ReadBodyOptions = {}): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? '0');
   if (declared > limit) return Promise.reject(tooLarge(limit));
   if (req.destroyed) return Promise.reject(new ClientGoneError());
+  const { budget, idleTimeoutMs } = opts;
+  // the declared length is taken at once (a body that cannot fit is refused before a byte of it
+  // is read); a chunked one piece by piece
+  let taken = 0;
+  const take = (n: number): boolean => {
+    if (!budget) return true;
+    if (!budget.take(n)) return false;
+    taken += n;
+    return true;
+  };
+  if (!take(declared)) return Promise.reject(overBudget());
+  if (budget) res.once('close', () => budget.give(taken));
   if (awaitingContinue.delete(req)) res.writeContinue();
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let idle: NodeJS.Timeout | undefined;
+    const armIdle = (): void => {
+      if (idleTimeoutMs === undefined) return;
+      clearTimeout(idle);
+      idle = setTimeout(() => fail(bodyIdle(idleTimeoutMs)), idleTimeoutMs);
+    };
     const done = (): void => {
+      clearTimeout(idle);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onGone);
       req.off('close', onClose);
     };
+    const fail = (e: Error): void => {
+      done();
+      req.pause();
+      reject(e);
+    };
     const onData = (c: Buffer): void => {
       size += c.length;
-      if (size > limit) {
-        done();
-        req.pause();
-        reject(tooLarge(limit));
-        return;
-      }
+      if (size > limit) return fail(tooLarge(limit));
+      if (size > declared && !take(c.length)) return fail(overBudget());
       chunks.push(c);
+      armIdle();
     };
     const onEnd = (): void => {
       done();
@@ -103,7 +144,60 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limit: numbe
     req.on('end', onEnd);
     req.on('error', onGone);
     req.on('close', onClose);
+    armIdle();
   });
+}
+
+/**
+ * How long a connection closed before its request's body was read is kept after the answer:
+ * closing it at once, with the client's bytes still coming, makes the kernel reset it, and a
+ * reset can take the answer with it before the client reads it (the "lingering close" of
+ * RFC 9112 §9.6).
+ */
+export const LINGER_MS = 2000;
+
+/**
+ * The connection closes after this response without the rest of the request body being waited
+ * for: the answer goes out, then the node's side is shut (FIN) and nothing more is read; the
+ * connection is destroyed LINGER_MS later (or when the client closes too), time for the client to
+ * read the answer.
+ */
+export function closeWithoutBody(res: ServerResponse): void {
+  res.setHeader('Connection', 'close');
+  const socket = res.socket;
+  if (!socket || lingering.has(socket)) return;
+  lingering.add(socket);
+  // node:http calls destroySoon once a `Connection: close` response is out; it would destroy the
+  // socket as soon as the FIN is written
+  socket.destroySoon = function lingerThenDestroy(this: Socket): void {
+    this.end();
+    stopReading(this);
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    timer.unref();
+    this.once('close', () => clearTimeout(timer));
+  };
+}
+
+const lingering = new WeakSet<Socket>();
+
+/**
+ * Reads no more from the socket: what the client still sends waits in the kernel's buffers (and
+ * holds the client back) instead of being read into the node's memory and thrown away. node:http
+ * reads a plain connection's bytes straight from its handle into the parser, past the stream's
+ * pause(), hence the handle's readStop (on TLS, the stream's pause() is what counts).
+ */
+function stopReading(socket: Socket): void {
+  socket.pause();
+  (socket as Socket & { _handle?: { readStop?: () => number } | null })._handle?.readStop?.();
+}
+
+/**
+ * Whether the request has a body that has not all arrived: an answer given now leaves it unread,
+ * and the connection should close with it rather than wait for (and throw away) the rest.
+ */
+export function bodyUnread(req: IncomingMessage): boolean {
+  if (req.complete) return false;
+  return Number(req.headers['content-length'] ?? '0') > 0 || req.headers['transfer-encoding'] !== undefined;
 }
 
 /**

@@ -9,6 +9,8 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { RequestListener, ServerOptions } from 'node:http';
 import { serveApp } from '../http/body.js';
+import { applyListenerLimits, listenerServerOptions, type ConnectionCap } from '../http/limits.js';
+import type { RestApiLimits } from '../conf/settings.js';
 import type { Logger } from '../log/logger.js';
 import { listenErrorMessage } from '../http/listen-error.js';
 import { registerSecret } from '../log/redact.js';
@@ -27,6 +29,8 @@ export interface HttpsOptions {
   idleTimeoutMs?: number;
   /** the TLS 1.2 cipher suites, an OpenSSL cipher list; absent or blank: MODERN_TLS12_CIPHERS */
   ciphers?: string;
+  /** the node's connection cap and request receive times, shared with the HTTP listener (lib/http/limits.ts) */
+  limits?: { limits: RestApiLimits; cap: ConnectionCap };
   log: Logger;
 }
 
@@ -79,6 +83,7 @@ export async function startHttps(o: HttpsOptions): Promise<HttpsOutcome> {
     server = createServer({
       ...store.tls,
       ...o.serverOptions,
+      ...listenerServerOptions(),
       minVersion: 'TLSv1.2',
       ciphers: `${TLS13_CIPHERS}:${tls12}`,
       honorCipherOrder: true,
@@ -89,6 +94,7 @@ export async function startHttps(o: HttpsOptions): Promise<HttpsOutcome> {
     return { state: 'failed', reason };
   }
   serveApp(server, o.handler);
+  if (o.limits) applyListenerLimits(server, o.limits.limits, o.limits.cap);
   server.keepAliveTimeout = o.idleTimeoutMs ?? 600_000;
   try {
     const address = await new Promise<AddressInfo>((resolve, reject) => {

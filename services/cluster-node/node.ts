@@ -23,7 +23,7 @@ import { cassandraConfig } from '../../lib/cassandra/config.js';
 import { FlowTraceReader } from '../../lib/cassandra/flow-trace-reader.js';
 import type { HObject } from '../../lib/conf/hocon.js';
 import { RuntimeConfig } from '../../lib/conf/runtime.js';
-import { Settings, type SettingValue } from '../../lib/conf/settings.js';
+import { restApiLimits, Settings, SettingsError, type RestApiLimits, type SettingValue } from '../../lib/conf/settings.js';
 import { applyLoggerLevels, getLogger, type Logger } from '../../lib/log/logger.js';
 import { NodeMetrics } from '../../lib/metrics/metrics.js';
 import { StorageError } from '../../lib/nsdb/errors.js';
@@ -36,6 +36,7 @@ import { listenErrorMessage } from '../../lib/http/listen-error.js';
 import { DEFAULT_KEYSTORE_PATH } from '../../lib/tls/env-file.js';
 import { startHttps, type HttpsOutcome } from '../../lib/tls/https.js';
 import { serveApp } from '../../lib/http/body.js';
+import { applyListenerLimits, ConnectionCap, listenerServerOptions } from '../../lib/http/limits.js';
 import { createRestApi, createRestApp, type RestApp } from '../rest-api/app.js';
 import { DrainFileWatch } from './drain-file.js';
 import { healthRouter, readinessReport, type ReadinessReport } from './health.js';
@@ -134,6 +135,25 @@ const PRODUCT_VERSION = ((): string => {
 
 export class StartupError extends Error {
   override name = 'StartupError';
+}
+
+/** The REST API's limits (lib/http/limits.ts); a bad setting is a StartupError. */
+function listenerLimits(s: Settings): RestApiLimits {
+  try {
+    return restApiLimits(s);
+  } catch (e) {
+    if (e instanceof SettingsError) throw new StartupError(e.message);
+    throw e;
+  }
+}
+
+/** The limits of the listener that answers while ZooKeeper is awaited: the defaults where the local settings are bad (the start reports them). */
+function earlyLimits(local: Settings): RestApiLimits {
+  try {
+    return restApiLimits(local);
+  } catch {
+    return restApiLimits(new Settings());
+  }
 }
 
 /** The provider named by `cluster.auth.provider_class` (lib/auth/factory.ts); a bad setting is a StartupError. */
@@ -326,8 +346,10 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   const earlyTimer = setTimeout(() => {
     const host = local.string('cluster.rest_api.http_host');
     const port = local.number('cluster.rest_api.http_port');
-    const server = createServer(front.serverOptions);
+    const server = createServer({ ...front.serverOptions, ...listenerServerOptions() });
     serveApp(server, front.app);
+    // the receive times from the local settings (the connection cap comes with the configuration)
+    applyListenerLimits(server, earlyLimits(local), undefined);
     earlyListening = listen(server, port, host).then(
       (addr) => {
         early = { server, host, port };
@@ -514,19 +536,29 @@ async function startServices(
     const restLog = getLogger('org.midonet.cluster.rest-api');
     if (!s.bool('cluster.rest_api.enabled')) restLog.warn('cluster.rest_api.enabled is false: ignored, the REST API is the node\'s front door (/healthz, /readyz, service discovery)');
     const rootUri = s.string('cluster.rest_api.root_uri');
+    const limits = listenerLimits(s);
+    // refusals are logged at most once a minute: a flood must not become a flood of log lines
+    let warnedAt = 0;
+    const cap: ConnectionCap = new ConnectionCap(limits.maxConnections, () => {
+      if (Date.now() - warnedAt < 60_000) return;
+      warnedAt = Date.now();
+      restLog.warn(`connection refused: the node holds cluster.rest_api.max_connections (${limits.maxConnections}) connections`, { refusedSinceStart: cap.refused });
+    });
     const api = createRestApi({
       storage,
       auth,
       rootUri,
       log: restLog,
       maxBodyBytes: s.number('cluster.rest_api.max_body_bytes'),
+      maxBodyBytesInFlight: limits.maxBodyBytesInFlight,
+      bodyIdleTimeoutMs: limits.bodyIdleTimeoutMs,
       metrics,
       tenantScoping: s.bool('cluster.auth.tenant_scoping'),
       flowTraces,
     });
     front.attach(api);
     if (!server) {
-      server = createServer(front.serverOptions);
+      server = createServer({ ...front.serverOptions, ...listenerServerOptions() });
       serveApp(server, front.app);
       const [host, port] = [s.string('cluster.rest_api.http_host'), s.number('cluster.rest_api.http_port')];
       await listen(server, port, host).catch((e: unknown) => {
@@ -534,6 +566,7 @@ async function startServices(
       });
     }
     server.keepAliveTimeout = 65_000;
+    applyListenerLimits(server, limits, cap);
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     const httpAddress = `http://${host}:${addr.port}`;
@@ -550,6 +583,7 @@ async function startServices(
       keystorePassword: opts.keystore?.password,
       idleTimeoutMs: s.has('cluster.rest_api.https_idle_timeout') ? s.number('cluster.rest_api.https_idle_timeout') : undefined,
       ciphers: s.has('cluster.rest_api.https_ciphers') ? s.string('cluster.rest_api.https_ciphers') : undefined,
+      limits: { limits, cap },
       log: restLog,
     });
     if (https.state === 'on') {

@@ -17,7 +17,8 @@ import type { FlowTraceReader } from '../../lib/cassandra/flow-trace-reader.js';
 import type { IncomingMessage } from 'node:http';
 import type { AuthProvider } from '../../lib/auth/provider.js';
 import { authenticateWith } from '../../lib/auth/strategy.js';
-import { ClientGoneError, parseJsonBody, readBody, textBody, unsupportedFraming } from '../../lib/http/body.js';
+import { BodyBudget } from '../../lib/http/body-budget.js';
+import { bodyUnread, ClientGoneError, closeWithoutBody, parseJsonBody, readBody, textBody, unsupportedFraming } from '../../lib/http/body.js';
 import { HttpError, toHttpError } from '../../lib/http/errors.js';
 import { header, pathOf, protocolOf } from '../../lib/http/exchange.js';
 import { withLogContext, type Logger } from '../../lib/log/logger.js';
@@ -39,6 +40,10 @@ export interface RestApiOptions {
   log: Logger;
   /** Request bodies above this size are refused with 413 (default 1 MiB). */
   maxBodyBytes?: number;
+  /** Body bytes received or held at once over all requests; a body that does not fit is refused with 503 (default: no bound). */
+  maxBodyBytesInFlight?: number;
+  /** Longest pause within a body being read before 408 (default: none; node:http's receive timeout still applies). */
+  bodyIdleTimeoutMs?: number;
   /** Request metrics are recorded here and `GET /metrics` serves them; absent: no metrics, /metrics is 404. */
   metrics?: NodeMetrics;
   /** One line per request (default: `<log>.access`, i.e. `org.midonet.cluster.rest-api.access`). */
@@ -102,6 +107,11 @@ export function restStages(opts: RestApiOptions): RestStages {
   const { storage, auth, log } = opts;
   const root = opts.rootUri.replace(/\/+$/, '');
   const limit = opts.maxBodyBytes ?? 1024 * 1024;
+  // one budget for the node's bodies: its one application serves the HTTP and HTTPS listeners
+  const bodyOptions = {
+    budget: opts.maxBodyBytesInFlight !== undefined ? new BodyBudget(opts.maxBodyBytesInFlight) : undefined,
+    idleTimeoutMs: opts.bodyIdleTimeoutMs,
+  };
   const metrics = opts.metrics;
   const accessLog = opts.accessLog ?? opts.log.child('access');
   const tenantScoping = opts.tenantScoping === true;
@@ -252,7 +262,7 @@ export function restStages(opts: RestApiOptions): RestStages {
       name: 'readBody',
       async run(ex, next) {
         const method = ex.req.method;
-        if (method === 'POST' || method === 'PUT') ex.rawBody = await readBody(ex.req, ex.res, limit);
+        if (method === 'POST' || method === 'PUT') ex.rawBody = await readBody(ex.req, ex.res, limit, bodyOptions);
         next();
       },
     },
@@ -326,6 +336,9 @@ export function restStages(opts: RestApiOptions): RestStages {
       log.warn('request failed', { ...where, status: err.status, error: err.message });
     }
     if (res.writableEnded) return; // answered already: nothing left to tell the client
+    // a refusal before the body was read (401, 404, ...): the connection goes with the answer, so
+    // the client's body is neither waited for nor read
+    if (!res.headersSent && bodyUnread(req)) closeWithoutBody(res);
     if (res.headersSent) {
       // a list cut short after its first piece: the status is gone, the client must not take the
       // truncated body for a whole one

@@ -69,6 +69,11 @@ export class RawHttp {
     return this.until(() => this.interim.includes(100), timeoutMs, '100 Continue');
   }
 
+  /** Whether the head of a (final) response has come. */
+  get answered(): boolean {
+    return this.head !== undefined;
+  }
+
   /** Whether the server closed the connection. */
   get closed(): boolean {
     return this.closedFlag;
