@@ -121,7 +121,14 @@ class VxgwRun {
     for (const vtep of vteps) {
       const id = String(vtep.id);
       const mine = await claimFirstWins(zk, this.keyPath(id), hostId);
-      const sync = this.synchronizers.get(id);
+      let sync = this.synchronizers.get(id);
+      if (mine && sync?.connectionState === 'failed') {
+        // its reconnections are used up (the VTEP shows `error`): a fresh client starts over
+        this.synchronizers.delete(id);
+        log.warn('VTEP unreachable after every reconnection; connecting afresh', { vtep: id });
+        await sync.stop();
+        sync = undefined;
+      }
       if (mine && !sync) {
         if (this.stopped) return;
         const s = new VtepSynchronizer({ vtepId: id, storage, zk, log: this.ctx.log, pollMs: this.opts.pollMs, reconnect: this.opts.reconnect });
