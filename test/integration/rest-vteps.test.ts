@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { printText } from '../../lib/nsdb/codec/text-format.js';
 import { vxlanPortId } from '../../services/vxgw/ids.js';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
 import { startVtepServer, vtepToolsInstalled, type VtepServer } from '../support/ovsdb.js';
@@ -124,6 +125,23 @@ describe('VTEP REST API against real hardware_vtep databases', { skip }, () => {
     const list = await getJson(`${api}/vteps`, VTEPS);
     assert.equal(list.length, 1);
     assertStatus(await put(`${api}/vteps/${vtepIdA}`, VTEP, {}), 405);
+  });
+
+  it('refuses a VTEP whose tunnel IP is an address a host reports', async () => {
+    const hostId = randomUUID();
+    assertStatus(await post(`${api}/hosts`, V('Host-v3'), { id: hostId, name: 'agent-host' }), 201);
+    const zk = t.node.storage.zookeeper;
+    const dir = `${t.rootKey}/zoom/0/state/${hostId}/Host/${hostId}`;
+    await zk.mkdirp(dir);
+    const state = printText('HostState', { host_id: hostId, interfaces: [{ name: 'eth9', addresses: [{ version: 'V4', address: '10.12.0.1' }] }] });
+    await zk.create(`${dir}/host`, Buffer.from(state), 'ephemeral');
+    try {
+      assertError(await post(`${api}/vteps`, VTEP, vtepBody(vtepB)), 409, 'VTEP conflicts with an existing host with IP address 10.12.0.1.');
+      assert.equal((await getJson(`${api}/vteps`, VTEPS)).length, 1);
+    } finally {
+      await zk.remove(`${dir}/host`);
+      assertStatus(await del(`${api}/hosts/${hostId}`), 200);
+    }
   });
 
   it('lists the physical ports live from the VTEP, one by its form-encoded name', async () => {
