@@ -82,6 +82,7 @@ export class VtepSynchronizer {
   private readonly reported = new Set<string>();
   /** passes completed; tests and health read it */
   passes = 0;
+  private lastFailure: string | undefined;
 
   constructor(private readonly opts: SynchronizerOptions) {
     this.log = opts.log.child(`vtep-${opts.vtepId}`);
@@ -172,8 +173,14 @@ export class VtepSynchronizer {
         this.passes++;
       } catch (e) {
         if (this.stopped) return;
-        this.log.warn('VTEP synchronization pass failed; retried on the next one', { error: (e as Error).message });
+        // the same failure every second is logged once, until the passes succeed again
+        const msg = (e as Error).message;
+        if (msg !== this.lastFailure) this.log.warn('VTEP synchronization pass failed; retried on the next one', { error: msg });
+        else this.log.debug('VTEP synchronization pass failed again', { error: msg });
+        this.lastFailure = msg;
+        continue;
       }
+      this.lastFailure = undefined;
     }
   }
 
@@ -218,7 +225,16 @@ export class VtepSynchronizer {
 
     const switches = await vtep.logicalSwitches();
     for (const [networkId, list] of bindings) {
-      await this.syncNetwork(vtep, networkId, list, memberIps, fp?.tunnelIp);
+      try {
+        await this.syncNetwork(vtep, networkId, list, memberIps, fp?.tunnelIp);
+      } catch (e) {
+        // one network the VTEP refuses (a logical switch of that name with another VNI, ...) must not hold up the others
+        if (client.state !== 'connected') throw e;
+        this.reportOnce(`net:${networkId}:${(e as Error).message}`, 'network could not be synchronized to the VTEP; tried again on the next pass', {
+          network: networkId,
+          error: (e as Error).message,
+        });
+      }
     }
     const unbound = await this.unbindStale(vtep, switches, bindings);
     await this.syncLocalMacs(bindings, unbound);
