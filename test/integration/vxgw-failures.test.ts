@@ -215,7 +215,13 @@ describe('VxLAN gateway failures, with real processes', { skip }, () => {
     // a MAC that is not one, on MidoNet's logical switch
     await vtepServer.vtepCtl('add-ucast-local', lsName, '02:bb:bb:bb:bb:bb', '10.31.0.1');
     await vtepServer.transact({ op: 'update', table: 'Ucast_Macs_Local', where: [['MAC', '==', '02:bb:bb:bb:bb:bb']], row: { MAC: 'not-a-mac' } });
-    // and a good one after them
+    // a second bridge whose logical switch someone gives another VNI: refused, the first carries on
+    const api = apiOf(owner);
+    const bridge2 = assertCreated(await post(`${api}/bridges`, MT.bridge, { name: 'net2', tenantId: 't' }), `${api}/bridges`);
+    assertStatus(await post(`${api}/vteps/${vtepId}/bindings`, V('VTEPBinding-v2'), { portName: 'eth1', vlanId: 6, networkId: bridge2 }), 201);
+    await vtepUntil('the second bridge carried', (v) => v.switches.get(`mn-${bridge2}`) === 10002);
+    await vtepServer.vtepCtl('set', 'Logical_Switch', `mn-${bridge2}`, 'tunnel_key=5000');
+    // and a good MAC after all that
     await vtepServer.vtepCtl('add-ucast-local', lsName, '02:cc:cc:cc:cc:cc', '10.31.0.1');
     const port = vxlanPortId(vtepId, bridge);
     const entries = await until('the good MAC in the bridge MAC table', async () => {
@@ -228,6 +234,10 @@ describe('VxLAN gateway failures, with real processes', { skip }, () => {
     assert.match(log, /unreadable VTEP row skipped/);
     assert.match(log, /not-a-mac/);
     assert.match(log, /logical switch not made by MidoNet; left alone/);
+    await until('the VNI conflict logged', () => /network could not be synchronized to the VTEP.*VNI 5000/.test(readFileSync(owner.logFile, 'utf8')) || undefined, WAIT_MS, 100);
+    const view = await viewVtep(vtepServer);
+    assert.equal(view.switches.get(`mn-${bridge2}`), 5000, 'the conflicting switch is left as it is');
+    assert.ok(carriedButFlooding(view), 'the first bridge is still carried');
     const health = (await readyz(owner.port)).body as unknown as { services?: Record<string, { state: string }> } | undefined;
     assert.equal(health?.services?.['vxgw']?.state, 'running');
     assert.ok((await viewVtep(vtepServer)).switches.has('foreign'), 'the foreign logical switch is left alone');
