@@ -27,7 +27,8 @@ const VPORT = V('VTEPPort-v1');
 const VPORTS = C('VTEPPort-v1');
 const TZ = V('TunnelZone-v1');
 
-const skip = vtepToolsInstalled() ? false : 'openvswitch-vtep is not installed';
+// in CI the tools are installed (.ci/run): a missing one fails there instead of skipping
+const skip = vtepToolsInstalled() || process.env['CI'] ? false : 'openvswitch-vtep is not installed (apt-get install openvswitch-vtep)';
 
 describe('VTEP REST API against real hardware_vtep databases', { skip }, () => {
   let t: TestNode;

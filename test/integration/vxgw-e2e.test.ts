@@ -19,7 +19,8 @@ import { pollFor } from '../support/wait.js';
 
 const V = (name: string): string => `application/vnd.org.midonet.${name}+json`;
 const WAIT_MS = 30_000;
-const skip = vtepToolsInstalled() ? false : 'openvswitch-vtep is not installed';
+// in CI the tools are installed (.ci/run): a missing one fails there instead of skipping
+const skip = vtepToolsInstalled() || process.env['CI'] ? false : 'openvswitch-vtep is not installed (apt-get install openvswitch-vtep)';
 
 describe('VxLAN gateway: a bridge extended onto a hardware VTEP', { skip }, () => {
   let t: TestNode;
