@@ -97,7 +97,13 @@ export class FloodingProxyManager {
       }
       this.lastInputs.set(zoneId, inputs);
     }
-    for (const zoneId of [...this.lastInputs.keys()]) if (!seen.has(zoneId)) this.lastInputs.delete(zoneId);
+    for (const zoneId of [...this.lastInputs.keys()]) {
+      if (seen.has(zoneId)) continue;
+      // a deleted zone has no proxy (deleting an object leaves its state keys to the recycler)
+      this.lastInputs.delete(zoneId);
+      await removeKey(zk, stateKeyPath(storage.layout, 'TunnelZone', zoneId, 'flooding_proxy'));
+      log.info('tunnel zone deleted: flooding proxy cleared', { tunnelZone: zoneId });
+    }
   }
 
   private async candidates(members: readonly { host_id?: string; ip?: { address?: string; version?: string } }[]): Promise<Candidate[]> {

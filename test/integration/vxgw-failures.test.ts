@@ -12,7 +12,9 @@
  *      0 (never to the one with weight 0), the VTEP's `unknown-dst` row follows; with no candidate
  *      left the row goes;
  *   4. rows the service does not expect (a MAC that is not one, a logical switch MidoNet did not
- *      make) are logged and skipped, and the service carries on.
+ *      make, a MidoNet logical switch given another VNI) are logged and skipped, and the service
+ *      carries on;
+ *   5. a host given a weight becomes the proxy; a deleted zone's proxy is cleared.
  *
  * Each prints its figures (`[figures]`).
  */
@@ -30,7 +32,7 @@ import { NodeProc, readyz, until } from '../support/cluster-procs.js';
 import { startAliveHost, type AliveHost } from '../support/dev-host.js';
 import { freePort } from '../support/mn-conf.js';
 import { vtepToolsInstalled, type VtepServer } from '../support/ovsdb.js';
-import { assertCreated, assertStatus, get, MT, post, put, type Json } from '../support/rest-helpers.js';
+import { assertCreated, assertStatus, del, get, MT, post, put, type Json } from '../support/rest-helpers.js';
 import { viewVtep, type VtepView } from '../support/vtep-dump.js';
 import { startVtep } from '../support/vtep-switch.js';
 import { getTestZooKeeper, uniqueRootKey } from '../support/zk.js';
@@ -242,5 +244,20 @@ describe('VxLAN gateway failures, with real processes', { skip }, () => {
     const health = (await readyz(owner.port)).body as unknown as { services?: Record<string, { state: string }> } | undefined;
     assert.equal(health?.services?.['vxgw']?.state, 'running');
     assert.ok((await viewVtep(vtepServer)).switches.has('foreign'), 'the foreign logical switch is left alone');
+  });
+
+  it('gives a weighted live host the proxy again, and clears the proxy of a deleted zone', async () => {
+    const api = apiOf(live());
+    const h1 = hosts[1] as AliveHost; // weight 0 so far, still alive
+    const body = { floodingProxyWeight: 2, containerWeight: 1, containerLimit: -1, enforceContainerLimit: false };
+    assertStatus(await put(`${api}/hosts/${h1.id}`, V('Host-v3'), body), 200);
+    await until('h1 the proxy of the VTEP zone', async () => (await keyValue(fpPath())) === `${h1.id}#10.0.1.2`, WAIT_MS, 100);
+    await vtepUntil('unknown-dst to h1', (v) => v.mcastRemote.some((m) => m.mac === 'unknown-dst' && m.dst.join() === '10.0.1.2'));
+    const tz2 = assertCreated(await post(`${api}/tunnel_zones`, V('TunnelZone-v1'), { name: 'tz2', type: 'vtep' }), `${api}/tunnel_zones`);
+    assertStatus(await post(`${api}/tunnel_zones/${tz2}/hosts`, V('TunnelZoneHost-v1'), { hostId: h1.id, ipAddress: '10.0.2.2' }), 201);
+    const fp2 = `${rootKey}/zoom/0/state/00000000-0000-0000-0000-000000000000/TunnelZone/${tz2}/flooding_proxy`;
+    await until('h1 the proxy of the second zone', async () => (await keyValue(fp2)) === `${h1.id}#10.0.2.2`, WAIT_MS, 100);
+    assertStatus(await del(`${api}/tunnel_zones/${tz2}`), 204);
+    await until('the second zone has no proxy', async () => (await keyValue(fp2)) === undefined, WAIT_MS, 100);
   });
 });
