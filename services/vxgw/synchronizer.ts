@@ -205,6 +205,11 @@ export class VtepSynchronizer {
     this.writeState('VTEP_CONNECTED');
     if (this.freshConnection) {
       await this.writeConfig(vtep);
+      // a monitor the client could not re-establish after the reconnection would leave a frozen
+      // snapshot behind: the watch is made again on every new connection
+      const old = this.watch;
+      this.watch = undefined;
+      await old?.cancel().catch(() => undefined);
       this.freshConnection = false;
     }
     this.watch ??= await vtep.watchLocalMacs(() => this.trigger());
