@@ -179,6 +179,7 @@ describe('VTEP REST API against real hardware_vtep databases', { skip }, () => {
     assert.deepEqual(vxlanPorts.map((p: Json) => p.id), [portId]);
     const stored = await t.node.storage.get('Network', b);
     assert.equal(stored.vni, 10001, 'the first VNI of vxgw_tunnel_key');
+    assert.deepEqual(stored.port_ids, [portId], 'the port is also one of the bridge ports, by the Port.network_id binding');
 
     // a second binding of the same VTEP to the same bridge reuses the port
     assertStatus(await post(`${api}/vteps/${vtepIdA}/bindings`, BINDING, { portName: 'swp1_2', vlanId: 1, networkId: b }), 201);
@@ -233,7 +234,9 @@ describe('VTEP REST API against real hardware_vtep databases', { skip }, () => {
     assertEmpty(await del(`${api}/vteps/${vtepIdA}/bindings/swp1_2/1`), 204);
     assert.deepEqual((await getJson(`${api}/bridges/${b}`, MT.bridge)).vxLanPortIds, []);
     assertStatus(await get(`${api}/ports/${portId}`, MT.port), 404);
-    assert.equal((await t.node.storage.get('Network', b)).vni, 10001, 'the VNI stays');
+    const unbound = await t.node.storage.get('Network', b);
+    assert.equal(unbound.vni, 10001, 'the VNI stays');
+    assert.deepEqual(unbound.port_ids ?? [], []);
     assertEmpty(await del(`${api}/vteps/${vtepIdA}/bindings/swp1_2/1`), 204);
 
     // a port name with a space and a slash, through its percent-encoded binding uri
