@@ -53,6 +53,15 @@ export const MESSAGES = {
   TunnelZoneNameExists: 'Tunnel zone name already exists.',
   ValueIsInvalid: 'Value specified is not valid.',
   VlanIdMatchesPortVlanId: 'The specified port handles traffic only for VLAN %d.',
+  TunnelZoneIdIsInvalid: 'Tunnel zone ID is not valid.',
+  TunnelZoneNotVtep: 'Tunnel zone is not of type VTEP.',
+  VtepBindingNotFound: 'The VTEP at %s does not have a binding to a Midonet network for VLAN %d at port %s.',
+  VtepExists: 'A VTEP with IP address %s already exists.',
+  VtepHostIpConflict: 'VTEP conflicts with an existing host with IP address %s.',
+  VtepHasBindings:
+    'The VTEP with IP address %s cannot be deleted because it still has bindings. To delete the VTEP, please delete its bindings and then resubmit this request.',
+  VtepPortNotFound: 'The VTEP %s does not have a port named %s.',
+  VtepPortVlanPairAlreadyUsed: 'The VTEP at %s:%d already has a binding for port %s on vlan %d to network %s',
   VxLanPortIdNotSettable:
     'VXLAN port ID cannot be set directly. The VXLAN port is created or deleted in response to the creation or deletion of VTEP bindings.',
 } as const;

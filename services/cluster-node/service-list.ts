@@ -6,7 +6,8 @@
 import { HeartbeatService } from './heartbeat.js';
 import { housekeepingService } from './housekeeping.js';
 import type { ClusterService } from './service.js';
+import { VxgwService } from '../vxgw/service.js';
 
 export function nodeServices(): ClusterService[] {
-  return [housekeepingService(), new HeartbeatService()];
+  return [housekeepingService(), new HeartbeatService(), new VxgwService()];
 }

@@ -121,7 +121,7 @@ describe('hosted services', () => {
   test('a disabled service is never started, shows `disabled`, and a disabled leader-only one does not join its latch', async () => {
     const rootKey = uniqueRootKey();
     const standIn = new StandIn('topology-api', 'cluster.topology_api.enabled', { kind: 'every-node' });
-    const node = await start({ rootKey, set: { 'cluster.housekeeping.enabled': 'false' }, services: [standIn] });
+    const node = await start({ rootKey, set: { 'cluster.housekeeping.enabled': 'false', 'cluster.vxgw.enabled': 'false' }, services: [standIn] });
     const r = await ready(node);
     assert.equal(r.status, 200);
     assert.equal(r.body.services['heartbeat']?.state, 'disabled', 'off by default, as in the original');
@@ -138,7 +138,7 @@ describe('hosted services', () => {
     });
     assert.equal(json.nodes[0]?.services?.['housekeeping']?.state, 'disabled');
     assert.equal(json.leaders[HOUSEKEEPING_SLOT], null);
-    assert.match(table, /housekeeping:disabled heartbeat:disabled topology-api:disabled/);
+    assert.match(table, /housekeeping:disabled heartbeat:disabled vxgw:disabled topology-api:disabled/);
     await node.stop();
     assert.equal(standIn.stops, 0, 'nothing to stop');
   });
@@ -197,34 +197,36 @@ describe('hosted services', () => {
     const rootKey = uniqueRootKey();
     const latch = joinPath(rootKey, 'test-service', 'leader-latch');
     const runsOn = { kind: 'leader' as const, latchPath: () => latch };
-    const a = new StandIn('vxgw', 'cluster.vxgw.enabled', runsOn, {
+    const a = new StandIn('containers', 'cluster.containers.enabled', runsOn, {
       start: () => {
         throw new Error('cannot reach the VTEPs (test)');
       },
     });
-    const b = new StandIn('vxgw', 'cluster.vxgw.enabled', runsOn);
+    const b = new StandIn('containers', 'cluster.containers.enabled', runsOn);
     const na = await start({ rootKey, services: [a] });
-    await until('a leads and fails', () => a.starts.length === 1 && na.services.health()['vxgw']?.state === 'failed');
+    await until('a leads and fails', () => a.starts.length === 1 && na.services.health()['containers']?.state === 'failed');
     const nb = await start({ rootKey, services: [b] });
     const rb = await until('b runs it', async () => {
       const r = await ready(nb);
       // /readyz reuses a leaders() answer for up to a second: wait for both views to agree.
-      return r.body.services['vxgw']?.state === 'running' && r.body.leaders['vxgw']?.self === true ? r : undefined;
+      return r.body.services['containers']?.state === 'running' && r.body.leaders['containers']?.self === true ? r : undefined;
     });
-    assert.equal(rb.body.leaders['vxgw']?.self, true);
-    assert.equal(rb.body.services['vxgw']?.latch, latch);
+    assert.equal(rb.body.leaders['containers']?.self, true);
+    assert.equal(rb.body.services['containers']?.latch, latch);
     const ra = await until('a out of the election', async () => {
       const r = await ready(na);
-      return r.body.leaders['vxgw'] === undefined ? r : undefined;
+      return r.body.leaders['containers'] === undefined ? r : undefined;
     });
-    assert.equal(ra.body.services['vxgw']?.state, 'failed');
-    assert.equal(ra.body.services['vxgw']?.detail, 'cannot reach the VTEPs (test)');
-    assert.equal(ra.body.leaders['vxgw'], undefined, 'a left the election');
+    assert.equal(ra.body.services['containers']?.state, 'failed');
+    assert.equal(ra.body.services['containers']?.detail, 'cannot reach the VTEPs (test)');
+    assert.equal(ra.body.leaders['containers'], undefined, 'a left the election');
     const { json } = await until('both published', async () => {
       const n = await nodesOf(rootKey);
-      return n.json.nodes.length === 2 && n.json.leaders['vxgw'] === nb.hostId ? n : undefined;
+      // na's health is published once its rewrite (coalesced, retried) lands: wait for it, not for time
+      const failed = n.json.nodes.find((x) => x.id === na.hostId)?.services?.['containers']?.state === 'failed';
+      return n.json.nodes.length === 2 && n.json.leaders['containers'] === nb.hostId && failed ? n : undefined;
     });
-    assert.equal(json.nodes.find((n) => n.id === na.hostId)?.services?.['vxgw']?.state, 'failed');
+    assert.equal(json.nodes.find((n) => n.id === na.hostId)?.services?.['containers']?.state, 'failed');
     assert.equal(a.starts.length, 1, 'a failed service stays down');
   });
 

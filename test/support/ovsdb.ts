@@ -31,14 +31,15 @@ const STOP_GRACE_MS = 10_000;
 const START_TIMEOUT_MS = 15_000;
 
 export interface VtepServer {
-  readonly host: '127.0.0.1';
+  /** the loopback address it listens on (127.0.0.1 unless asked: VTEPs are told apart by IP) */
+  readonly host: string;
   readonly port: number;
   /** the running server's PID (changes with restart) */
   readonly pid: number;
   readonly dir: string;
   readonly dbFile: string;
   readonly logFile: string;
-  /** `tcp:127.0.0.1:<port>`, for Open vSwitch's tools */
+  /** `tcp:<host>:<port>`, for Open vSwitch's tools */
   readonly target: string;
   /** `vtep-ctl --db=tcp:127.0.0.1:PORT ARGS...`; resolves with its stdout, rejects with its stderr */
   vtepCtl(...args: string[]): Promise<string>;
@@ -79,7 +80,8 @@ export function vtepToolsInstalled(): boolean {
   return existsSync(VTEP_SCHEMA) && (existsSync('/usr/sbin/ovsdb-server') || existsSync('/usr/bin/ovsdb-server'));
 }
 
-export async function startVtepServer(opts: { dir?: string } = {}): Promise<VtepServer> {
+export async function startVtepServer(opts: { dir?: string; host?: string } = {}): Promise<VtepServer> {
+  const host = opts.host ?? '127.0.0.1';
   if (!existsSync(VTEP_SCHEMA)) {
     throw new Error(`${VTEP_SCHEMA} is missing: install Debian's openvswitch-vtep (apt-get install openvswitch-vtep)`);
   }
@@ -100,7 +102,7 @@ export async function startVtepServer(opts: { dir?: string } = {}): Promise<Vtep
     const outFd = openSync(join(dir, 'ovsdb-server.out'), 'a');
     const args = [
       dbFile,
-      `--remote=ptcp:${port}:127.0.0.1`,
+      `--remote=ptcp:${port}:${host}`,
       `--unixctl=${join(dir, 'ovsdb-server.ctl')}`,
       `--pidfile=${join(dir, 'ovsdb-server.pid')}`,
       `--log-file=${logFile}`,
@@ -129,7 +131,7 @@ export async function startVtepServer(opts: { dir?: string } = {}): Promise<Vtep
         const m = /listening on port (\d+)/.exec(log);
         if (m) port = Number(m[1]);
       }
-      if (port !== 0 && (await canConnect(port))) return;
+      if (port !== 0 && (await canConnect(host, port))) return;
       if (Date.now() > deadline) throw new Error(`ovsdb-server (pid ${pid}) not listening within ${START_TIMEOUT_MS} ms; log:\n${tail(logFile)}`);
       await sleep(20);
     }
@@ -163,7 +165,7 @@ export async function startVtepServer(opts: { dir?: string } = {}): Promise<Vtep
   }
 
   const server: VtepServer = {
-    host: '127.0.0.1',
+    host,
     get port() {
       return port;
     },
@@ -174,16 +176,16 @@ export async function startVtepServer(opts: { dir?: string } = {}): Promise<Vtep
     dbFile,
     logFile,
     get target() {
-      return `tcp:127.0.0.1:${port}`;
+      return `tcp:${host}:${port}`;
     },
-    vtepCtl: async (...args) => (await run('vtep-ctl', [`--db=tcp:127.0.0.1:${port}`, '--timeout=10', ...args])).stdout,
+    vtepCtl: async (...args) => (await run('vtep-ctl', [`--db=tcp:${host}:${port}`, '--timeout=10', ...args])).stdout,
     dump: async (table, ...columns) => {
-      const { stdout } = await run('ovsdb-client', ['--format=json', '--timeout=10', 'dump', `tcp:127.0.0.1:${port}`, 'hardware_vtep', table, ...columns]);
+      const { stdout } = await run('ovsdb-client', ['--format=json', '--timeout=10', 'dump', `tcp:${host}:${port}`, 'hardware_vtep', table, ...columns]);
       const parsed = JSON.parse(stdout) as { headings: string[]; data: unknown[][] };
       return parsed.data.map((row) => Object.fromEntries(parsed.headings.map((h, i) => [h, row[i]])));
     },
     transact: async (...ops) => {
-      const { stdout } = await run('ovsdb-client', ['--timeout=10', 'transact', `tcp:127.0.0.1:${port}`, JSON.stringify(['hardware_vtep', ...ops])]);
+      const { stdout } = await run('ovsdb-client', ['--timeout=10', 'transact', `tcp:${host}:${port}`, JSON.stringify(['hardware_vtep', ...ops])]);
       return JSON.parse(stdout) as unknown[];
     },
     stop,
@@ -209,9 +211,9 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-function canConnect(port: number): Promise<boolean> {
+function canConnect(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
+    const s = connect({ host, port });
     s.once('connect', () => {
       s.destroy();
       resolve(true);

@@ -1,5 +1,5 @@
 /** Bridges (`/bridges`), stored as `Network` (rest-api-core.md §6.1). */
-import { HttpError } from '../../../lib/http/errors.js';
+import { conflict, HttpError } from '../../../lib/http/errors.js';
 import { message } from '../../../lib/http/messages.js';
 import { requireObjectBody } from '../machinery/dto.js';
 import { T } from '../machinery/field-types.js';
@@ -54,6 +54,12 @@ export const bridges: ResourceDef<'Network'> = {
         Array.isArray(given) &&
         JSON.stringify(given.map((x) => String(x).toLowerCase())) === JSON.stringify(current?.vxlan_port_ids ?? []);
       if (!same) throw new HttpError(400, message('VxLanPortIdNotSettable'));
+    },
+    async beforeDelete(_tx, bridge) {
+      // its VxLAN ports go with its VTEP bindings, which the API removes one by one
+      if ((bridge.vxlan_port_ids ?? []).length > 0) {
+        throw conflict('The bridge still has VTEP bindings, please remove them before deleting the bridge');
+      }
     },
   },
 };

@@ -77,7 +77,7 @@ interface InterfaceJson {
 }
 
 /** The interfaces an agent reported in the host's `host` state key (HostState text format). */
-async function interfaces(ctx: RequestContext, hostId: string): Promise<InterfaceJson[]> {
+export async function interfaces(ctx: RequestContext, hostId: string): Promise<InterfaceJson[]> {
   const path = `${ctx.storage.layout.state(hostId, 'Host', hostId)}/host`;
   let state: HostState;
   try {

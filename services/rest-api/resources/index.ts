@@ -37,6 +37,7 @@ import { serviceContainerGroups, serviceContainers } from './service-containers.
 import { l2insertions } from './l2insertions.js';
 import { peeringTableRoutes } from './peering-table.js';
 import { confRoutes } from './conf.js';
+import { vtepRoutes, vteps } from './vteps.js';
 
 const resource = (def: AnyResource): Declaration => ({ kind: 'resource', def });
 const entries = (def: AnyEntries): Declaration => ({ kind: 'entries', def });
@@ -90,6 +91,8 @@ export const API: readonly Declaration[] = [
   resource(l2insertions),
   family('peering table of a router port', peeringTableRoutes),
   family('configuration (mn-conf documents)', confRoutes),
+  family('VTEP bindings, and physical ports live from the VTEP', vtepRoutes),
+  resource(vteps),
 ];
 
 /** The resource declarations (tenant scoping finds the project rules of classes in them). */
