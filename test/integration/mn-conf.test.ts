@@ -51,7 +51,7 @@ describe('mn-conf', () => {
     assert.equal(await ok(['deploy']), 'Deployed schema\n');
     assert.equal(await ok(['deploy']), 'Deployed schema is up to date, nothing to do\n');
     const { data } = await zk.getData(`${rootKey}/config/schemas/cluster`);
-    assert.match(data.toString(), /"schemaVersion" : 29/);
+    assert.match(data.toString(), /"schemaVersion" : 30/);
     assert.match(data.toString(), /"root" : \$\{cluster\.loggers\.root\}/, 'substitutions are stored unresolved');
   });
 

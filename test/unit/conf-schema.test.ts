@@ -15,11 +15,11 @@ const def = (key: string): unknown => {
 };
 
 describe('bundled schemas', () => {
-  it('are nsdb (version 10) and cluster (version 29), the original head versions', () => {
+  it('are nsdb (version 10, the original head) and cluster (version 30: the original 29 and this node keys)', () => {
     assert.deepEqual(
       bundledSchemas().map((s) => [s.name, s.version]),
       [
-        ['cluster', 29],
+        ['cluster', 30],
         ['nsdb', 10],
       ],
     );
