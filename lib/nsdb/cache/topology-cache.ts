@@ -98,17 +98,16 @@ export class TopologyCache {
   ) {
     this.modelsPrefix = `${ctx.layout.models('')}`;
     this.watcher = (ev) => this.onWatch(ev);
-    const self = this;
     this.host = {
       zk: () => ctx.zk(),
       watcher: this.watcher,
       folder: (c) => ctx.layout.models(c),
       path: (c, id) => ctx.layout.model(c, id),
       decode,
-      makeRoom: (cache, objects, bytes) => self.makeRoom(cache, objects, bytes),
-      account: (objects, bytes) => self.account(objects, bytes),
-      tooBig: (cache) => self.tooBig(cache),
-      failed: (cache, error) => self.failed(cache, error),
+      makeRoom: (cache, objects, bytes) => this.makeRoom(cache, objects, bytes),
+      account: (objects, bytes) => this.account(objects, bytes),
+      tooBig: (cache) => this.tooBig(cache),
+      failed: (cache, error) => this.failed(cache, error),
     };
   }
 
