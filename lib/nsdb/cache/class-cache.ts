@@ -53,6 +53,13 @@ const PARSE_FACTOR = 3;
 export class ClassCache {
   readonly objects = new Map<string, CachedObject>();
   private readonly pending = new Set<Promise<void>>();
+  /**
+   * Objects being read, and whether an event came meanwhile. The answer to a read and the event
+   * of the next change can arrive in one packet batch, the event handled before the read's
+   * continuation has stored the answer: such an event must not be lost, so the object is read
+   * again once the read in flight is done.
+   */
+  private readonly loading = new Map<string, { again: boolean; done: Promise<void> }>();
   private dead = false;
   objectBytes = 0;
   lastUsed = Date.now();
@@ -92,11 +99,14 @@ export class ClassCache {
   }
 
   dataChanged(id: string): void {
-    if (!this.dead && this.objects.has(id)) this.track(this.load(id));
+    if (!this.dead && (this.objects.has(id) || this.loading.has(id))) this.track(this.load(id));
   }
 
   deleted(id: string): void {
-    if (!this.dead) this.remove(id);
+    if (this.dead) return;
+    this.remove(id);
+    // a read in flight may have been answered before the delete: it must not bring the object back
+    if (this.loading.has(id)) this.track(this.load(id));
   }
 
   /** A value derived from an object (its JSON), made once per object version and kept if it fits. */
@@ -146,7 +156,29 @@ export class ClassCache {
     return this.track(p);
   }
 
-  private async load(id: string): Promise<void> {
+  /** Reads an object (one read at a time per object; an event meanwhile makes it read again). */
+  private load(id: string): Promise<void> {
+    const inFlight = this.loading.get(id);
+    if (inFlight) {
+      inFlight.again = true;
+      return inFlight.done;
+    }
+    const state = { again: false, done: Promise.resolve() };
+    state.done = (async () => {
+      try {
+        do {
+          state.again = false;
+          await this.loadOnce(id);
+        } while (state.again && !this.dead);
+      } finally {
+        this.loading.delete(id);
+      }
+    })();
+    this.loading.set(id, state);
+    return state.done;
+  }
+
+  private async loadOnce(id: string): Promise<void> {
     let read: { data: Buffer; stat: ZkStat };
     try {
       read = await this.host.zk().getData(this.host.path(this.clazz, id), this.host.watcher);
