@@ -78,6 +78,8 @@ export async function startNode(opts: {
   logDir: string;
   /** extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=DIR'] (bench/profile.ts) */
   execArgv?: string[];
+  /** extra settings, KEY=VALUE (`cluster.rest_api.cache.enabled=false`) */
+  set?: string[];
 }): Promise<ChildServer> {
   const port = await pickFreePort();
   const entry = opts.variant === 'global-lock' ? join(PROJECT_DIR, 'bench/global-lock-node.ts') : join(PROJECT_DIR, 'services/cluster-node/main.ts');
@@ -91,6 +93,7 @@ export async function startNode(opts: {
       '--host-id-file', hostIdFile,
       '--set', `cluster.rest_api.http_port=${port}`,
       '--set', 'cluster.rest_api.http_host=127.0.0.1',
+      ...(opts.set ?? []).flatMap((kv) => ['--set', kv]),
     ],
     {
       cwd: PROJECT_DIR,

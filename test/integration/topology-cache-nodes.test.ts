@@ -8,8 +8,10 @@
  *   2. ZooKeeper restarted, then B's session expired, under a read load on B with writes through
  *      A: no read older than a write acknowledged before it started, nothing but 200 and the
  *      documented 503 meanwhile, and B's cache filled again afterwards;
- *   3. 100,000 writes in a burst straight into ZooKeeper (a bulk import by another writer) to
- *      objects B has cached: B keeps answering and its cache stays within its bounds.
+ *   3. a node C with 20,000 cached objects (as many watches) goes through a ZooKeeper restart
+ *      on the same session and answers again; then 100,000 writes in a burst straight into
+ *      ZooKeeper (a bulk import by another writer) to objects C has cached, and 50,000 creates
+ *      that take the class over C's bound: C keeps answering, its cache within its bounds.
  *
  * Each test prints its figures (`[figures]`).
  */
@@ -36,6 +38,8 @@ let zkPort = 0;
 const rootKey = uniqueRootKey();
 let a: NodeProc;
 let b: NodeProc;
+/** nodes started by a test of their own */
+const extra: NodeProc[] = [];
 
 function figures(line: string): void {
   console.log(`[figures] ${line}`);
@@ -94,7 +98,7 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all([a, b].map((n) => n?.cleanup()));
+  await Promise.all([a, b, ...extra].map((n) => n?.cleanup()));
   await zk?.stop();
   if (process.env['KEEP_CACHE_DIR']) console.log(`kept ${dir}`);
   else rmSync(dir, { recursive: true, force: true });
@@ -247,24 +251,68 @@ describe('topology cache across nodes', () => {
     assert.ok((await metric(b, 'midonet_cluster_topology_cache_hits_total{class="Network"}')) > hits0);
   });
 
-  test('3. 100,000 writes in a burst from another writer: B keeps answering, its cache within bounds', async () => {
+  test('3. 20,000 cached objects survive a reconnection; 100,000 writes in a burst from another writer: C keeps answering within its bounds', async () => {
     const PORTS = 20_000;
     const ROUNDS = 5;
     const CREATES = 50_000;
     const layout = zoomLayout(rootKey);
+    // a node with the longest session the test server grants (20 ticks): a short restart of
+    // ZooKeeper is a reconnection on the same session, not an expiry
+    const c = new NodeProc('C', {
+      zk: `127.0.0.1:${zkPort}`,
+      rootKey,
+      dir: join(dir, 'c'),
+      port: await freePort(),
+      set: {
+        'zookeeper.base_retry': '200ms',
+        'cluster.drain.delay': '0s',
+        'zookeeper.session_timeout': '10000',
+        'cluster.rest_api.cache.max_objects': String(MAX_OBJECTS),
+        'cluster.rest_api.cache.max_bytes': String(MAX_BYTES),
+      },
+    });
+    extra.push(c);
+    c.start();
+    await c.ready();
     const client = await ZkClient.connect({ connectString: `127.0.0.1:${zkPort}`, sessionTimeoutMs: 10_000 });
     try {
-      const bridge = await createBridge(a, 'burst');
       const ids = Array.from({ length: PORTS }, () => randomUUID());
       const text = (id: string, tag: string): Buffer => Buffer.from(printText('Port', { id, interface_name: tag }), 'utf8');
       const inBatches = async (ops: ZkOp[]): Promise<void> => {
         for (let i = 0; i < ops.length; i += 1000) await client.multi(ops.slice(i, i + 1000));
       };
       await inBatches(ids.map((id) => ({ op: 'create' as const, path: layout.model('Port', id), data: text(id, 'v0') })));
-      // B caches the class
-      const first = await http('GET', `${apiOf(b)}/ports`, { headers: { Accept: MT.ports } });
-      expectStatus(first, 200, 'GET /ports');
-      const events0 = await metric(b, 'midonet_cluster_topology_cache_watch_events_total');
+      // C caches the class: 20,000 watches on its session
+      expectStatus(await http('GET', `${apiOf(c)}/ports`, { headers: { Accept: MT.ports } }), 200, 'GET /ports');
+      assert.ok((await metric(c, 'midonet_cluster_topology_cache_objects')) >= PORTS);
+
+      // a reconnection on the same session: the library would restore every watch in one request
+      // larger than ZooKeeper accepts, and fail the same way on every reconnection
+      const expired0 = await metric(c, 'midonet_cluster_zookeeper_session_transitions_total{state="expired"}');
+      await client.close();
+      await zk?.stop();
+      await sleep(500);
+      await startZk();
+      const t0 = Date.now();
+      await until('C answers again after the restart', async () => (await http('GET', `${apiOf(c)}/ports/${ids[1] as string}`, { headers: { Accept: MT.port } })).status === 200, 60_000);
+      const back = Date.now() - t0;
+      assert.equal(await metric(c, 'midonet_cluster_zookeeper_session_transitions_total{state="expired"}'), expired0, 'the session was resumed, not replaced');
+      expectStatus(await http('GET', `${apiOf(c)}/ports`, { headers: { Accept: MT.ports } }), 200, 'GET /ports');
+      figures(`ZooKeeper restarted under a node with ${PORTS} cached objects: it answers ${back} ms after ZooKeeper is back, on the same session`);
+    } finally {
+      await client.close();
+    }
+
+    const writer = await ZkClient.connect({ connectString: `127.0.0.1:${zkPort}`, sessionTimeoutMs: 10_000 });
+    try {
+      const bridge = await createBridge(a, 'burst2');
+      const ids = (await writer.getChildren(layout.models('Port'))).children.slice(0, PORTS);
+      const text = (id: string, tag: string): Buffer => Buffer.from(printText('Port', { id, interface_name: tag }), 'utf8');
+      const inBatches = async (ops: ZkOp[]): Promise<void> => {
+        for (let i = 0; i < ops.length; i += 1000) await writer.multi(ops.slice(i, i + 1000));
+      };
+      expectStatus(await http('GET', `${apiOf(c)}/ports`, { headers: { Accept: MT.ports } }), 200, 'GET /ports');
+      const events0 = await metric(c, 'midonet_cluster_topology_cache_watch_events_total');
       let stop = false;
       let answered = 0;
       let maxObjects = 0;
@@ -273,13 +321,13 @@ describe('topology cache across nodes', () => {
       const failures: string[] = [];
       const probe = async (): Promise<void> => {
         while (!stop) {
-          const r = await http('GET', `${apiOf(b)}/bridges/${bridge}`, { headers: { Accept: MT.bridge } });
-          const p = await http('GET', `${apiOf(b)}/ports/${ids[answered % PORTS] as string}`, { headers: { Accept: MT.port } });
+          const r = await http('GET', `${apiOf(c)}/bridges/${bridge}`, { headers: { Accept: MT.bridge } });
+          const p = await http('GET', `${apiOf(c)}/ports/${ids[answered % ids.length] as string}`, { headers: { Accept: MT.port } });
           if (r.status !== 200 || p.status !== 200) failures.push(`${r.status}/${p.status}`);
           answered++;
-          maxObjects = Math.max(maxObjects, await metric(b, 'midonet_cluster_topology_cache_objects'));
-          maxBytes = Math.max(maxBytes, await metric(b, 'midonet_cluster_topology_cache_bytes'));
-          maxRss = Math.max(maxRss, rssMb(b.pid));
+          maxObjects = Math.max(maxObjects, await metric(c, 'midonet_cluster_topology_cache_objects'));
+          maxBytes = Math.max(maxBytes, await metric(c, 'midonet_cluster_topology_cache_bytes'));
+          maxRss = Math.max(maxRss, rssMb(c.pid));
         }
       };
       const probing = probe();
@@ -294,22 +342,22 @@ describe('topology cache across nodes', () => {
         await probing;
       }
       const burstMs = Date.now() - t0;
-      const events = (await metric(b, 'midonet_cluster_topology_cache_watch_events_total')) - events0;
-      // what B answers is the last round
-      const last = await http('GET', `${apiOf(b)}/ports/${ids[7] as string}`, { headers: { Accept: MT.port } });
+      const events = (await metric(c, 'midonet_cluster_topology_cache_watch_events_total')) - events0;
+      // what C answers is the last round
+      const last = await http('GET', `${apiOf(c)}/ports/${ids[7] as string}`, { headers: { Accept: MT.port } });
       figures(
-        `burst of ${PORTS * ROUNDS} updates + ${CREATES} creates in ${burstMs} ms: B answered ${answered} probe pairs meanwhile (${failures.length} failed), ` +
+        `burst of ${ids.length * ROUNDS} updates + ${CREATES} creates in ${burstMs} ms: C answered ${answered} probe pairs meanwhile (${failures.length} failed), ` +
           `${events} watch events, cache at most ${maxObjects} objects / ${Math.round(maxBytes / 1048576)} MiB (bounds ${MAX_OBJECTS} / ${MAX_BYTES / 1048576} MiB), RSS at most ${maxRss} MiB`,
       );
       assert.deepEqual(failures, []);
       assert.ok(answered > 0);
       assert.ok(maxObjects <= MAX_OBJECTS, `objects ${maxObjects}`);
       assert.ok(maxBytes <= MAX_BYTES, `bytes ${maxBytes}`);
-      assert.ok(events >= PORTS, `watch events reached B (${events})`);
+      assert.ok(events >= ids.length, `watch events reached C (${events})`);
       expectStatus(last, 200, 'GET port');
       assert.equal((last.json as { interfaceName?: string }).interfaceName, `v${ROUNDS}`);
     } finally {
-      await client.close();
+      await writer.close();
     }
   });
 });

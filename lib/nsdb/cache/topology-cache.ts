@@ -194,6 +194,7 @@ export class TopologyCache {
 
   close(): void {
     this.closed = true;
+    this.client?.forgetWatches(this.watcher, (path) => path.startsWith(this.modelsPrefix));
     this.reset('closed');
     this.unfollow?.();
     this.unfollow = undefined;
@@ -209,8 +210,13 @@ export class TopologyCache {
     this.client = zk;
     this.gate = new SyncGate(() => zk.sync(this.ctx.layout.zoomLocks));
     this.unfollow = zk.followSession({
-      // the same session may resume, but events may have been missed meanwhile
-      disconnected: () => this.reset('ZooKeeper connection lost'),
+      // The same session may resume, but events may have been missed meanwhile: start over. The
+      // watches are forgotten first, so that the library does not try to set them all again in
+      // one request the servers refuse when it is larger than 1 MiB (ZkClient.forgetWatches).
+      disconnected: () => {
+        zk.forgetWatches(this.watcher, (path) => path.startsWith(this.modelsPrefix));
+        this.reset('ZooKeeper connection lost');
+      },
       reconnected: () => undefined,
       expired: () => this.reset('ZooKeeper session expired'),
     });
@@ -270,6 +276,9 @@ export class TopologyCache {
 
   private drop(cache: ClassCache, why: string): void {
     cache.kill();
+    // its watches fire once more at most, and are not restored after a reconnection
+    const folder = this.ctx.layout.models(cache.clazz);
+    this.client?.forgetWatches(this.watcher, (path) => path === folder || path.startsWith(`${folder}/`));
     if (this.classes.get(cache.clazz) === cache) this.classes.delete(cache.clazz);
     this.objects -= cache.objects.size;
     this.bytes -= cache.objectBytes;
