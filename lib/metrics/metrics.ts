@@ -160,7 +160,7 @@ export class NodeMetrics {
     });
     this.cacheMisses = new Counter({
       name: `${p}topology_cache_misses_total`,
-      help: 'Reads of a class that went to ZooKeeper although the topology cache is on, by class and reason (disconnected, sync_failed, too_big, fill_failed, dropped).',
+      help: 'Reads of a class that went to ZooKeeper although the topology cache is on, by class and reason (disconnected, sync_failed, too_big, fill_failed, dropped, filling: a read of one object while its class is being filled).',
       labelNames: ['class', 'reason'],
       registers,
     });

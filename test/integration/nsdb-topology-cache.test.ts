@@ -82,6 +82,25 @@ describe('topology cache', () => {
     assert.ok((reader.cache?.stats().generation ?? 0) > before.generation);
   });
 
+  test('a read of one object does not wait for its class to be filled; the fill goes on for the next reader', async () => {
+    const s = await env.storage({ cache: BIG });
+    try {
+      const id = randomUUID();
+      await writer.tryTransaction(0, (tx) => tx.create('Mirror', { id }));
+      const cache = s.cache;
+      assert.ok(cache);
+      const fresh = await cache.fresh('Mirror');
+      assert.ok(fresh);
+      assert.equal(await cache.view('Mirror', fresh, false), undefined, 'not filled yet: read ZooKeeper instead');
+      assert.ok((await viewOf(s, 'Mirror')).get(id), 'a list waits for the fill');
+      const again = await cache.fresh('Mirror');
+      assert.ok(again);
+      assert.ok((await cache.view('Mirror', again, false))?.get(id), 'filled: served from memory');
+    } finally {
+      s.cache?.close();
+    }
+  });
+
   test('a class over max_objects is not kept; its reads go to ZooKeeper and the bound holds', async () => {
     const small = await env.storage({ cache: { maxObjects: 5, maxBytes: 1024 * 1024, idleEvictionMs: 600_000 } });
     try {

@@ -47,8 +47,14 @@ export interface ClassCacheHost {
 /** Loads in flight while the class is filled (ZooKeeper pipelines them on the session). */
 const FILL_WINDOW = 1024;
 
-/** A parsed message costs about this many times its text on the heap (estimate for the bound). */
+/**
+ * The byte bound counts an estimate of the heap an object takes: its stored text this many times
+ * (the text and its parse), plus a fixed part (the entry, the message's objects); calibrated on
+ * the bench's ports (docs/performance.md: the RSS growth is about 1.5 times the count, V8's
+ * heap slack included).
+ */
 const PARSE_FACTOR = 3;
+const OBJECT_OVERHEAD = 1024;
 
 export class ClassCache {
   readonly objects = new Map<string, CachedObject>();
@@ -65,12 +71,16 @@ export class ClassCache {
   lastUsed = Date.now();
   /** resolves once the first listing and every object in it are loaded */
   readonly ready: Promise<void>;
+  /** whether `ready` has resolved */
+  filled = false;
 
   constructor(
     readonly clazz: string,
     private readonly host: ClassCacheHost,
   ) {
-    this.ready = this.relist();
+    this.ready = this.relist().then(() => {
+      this.filled = true;
+    });
     this.ready.catch(() => undefined);
   }
 
@@ -207,7 +217,7 @@ export class ClassCache {
       this.fail(e);
       return;
     }
-    const bytes = data.length * PARSE_FACTOR;
+    const bytes = data.length * PARSE_FACTOR + OBJECT_OVERHEAD;
     if (!this.host.makeRoom(this, old ? 0 : 1, bytes - (old?.bytes ?? 0))) {
       this.host.tooBig(this);
       return;

@@ -55,7 +55,7 @@ export interface TopologyCacheObserver {
   size?(objects: number, bytes: number): void;
 }
 
-export type MissReason = 'disconnected' | 'sync_failed' | 'too_big' | 'fill_failed' | 'dropped';
+export type MissReason = 'disconnected' | 'sync_failed' | 'too_big' | 'fill_failed' | 'dropped' | 'filling';
 
 /** What the cache needs of the store. */
 export interface TopologyCacheContext {
@@ -141,9 +141,11 @@ export class TopologyCache {
   /**
    * The class as of `fresh`: filled if it was not cached, every change received before the
    * `sync` read; undefined when it cannot be served from memory (too big, a read failed, the
-   * cache was dropped meanwhile).
+   * cache was dropped meanwhile). With `waitForFill` false, a class still being filled is not
+   * waited for (undefined): a read of one object is not held up by the filling of its whole
+   * class, which goes on for the next reader.
    */
-  async view(clazz: string, fresh: Fresh): Promise<ClassView | undefined> {
+  async view(clazz: string, fresh: Fresh, waitForFill = true): Promise<ClassView | undefined> {
     if (fresh.generation !== this.generation || this.closed) {
       this.opts.observer?.miss?.(clazz, 'dropped');
       return undefined;
@@ -162,6 +164,10 @@ export class TopologyCache {
       this.startSweeper();
     }
     cache.lastUsed = Date.now();
+    if (!cache.filled && !waitForFill) {
+      this.opts.observer?.miss?.(clazz, 'filling');
+      return undefined;
+    }
     try {
       await cache.ready;
     } catch {

@@ -25,8 +25,11 @@ export class JsonText {
 
 const FRESH = 'topology-cache:fresh';
 
-/** The class from the cache as fresh as a read made now, or undefined (read ZooKeeper instead). */
-export async function cachedClass(ctx: RequestContext, clazz: ModelClass): Promise<ClassView | undefined> {
+/**
+ * The class from the cache as fresh as a read made now, or undefined (read ZooKeeper instead).
+ * `forOne`: for one object, which is not worth waiting for the class to be filled (a list is).
+ */
+export async function cachedClass(ctx: RequestContext, clazz: ModelClass, forOne = false): Promise<ClassView | undefined> {
   const cache = ctx.storage.cache;
   if (!cache || !ctx.storage.isBuilt) return undefined;
   // one sync per request: its classes are all read as of the same point
@@ -36,7 +39,7 @@ export async function cachedClass(ctx: RequestContext, clazz: ModelClass): Promi
     ctx.memo.set(FRESH, fresh);
   }
   const point = await fresh;
-  return point ? cache.view(clazz, point) : undefined;
+  return point ? cache.view(clazz, point, !forOne) : undefined;
 }
 
 /**
@@ -58,7 +61,8 @@ export async function renderCached(def: AnyResource, view: ClassView, obj: Cache
       const dto = renderJson(def, obj.msg, ctx.base);
       return new JsonText(dto, stringifyJson(dto));
     },
-    // the text, and about as much again for the object it was made from
-    (j) => j.text.length * 2,
+    // the text, and the object it was made from (kept for the tenant filters): about three
+    // times as much again on the heap
+    (j) => j.text.length * 4,
   );
 }

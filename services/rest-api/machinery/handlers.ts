@@ -103,7 +103,7 @@ async function* renderCachedEach(def: AnyResource, ctx: RequestContext, view: Cl
 
 async function getOne(def: AnyResource, ctx: RequestContext) {
   const id = pathId(ctx);
-  const view = await cachedClass(ctx, def.clazz);
+  const view = await cachedClass(ctx, def.clazz, true);
   if (view) {
     const obj = view.get(id);
     if (!obj) throw new NotFoundError(def.clazz, id);
