@@ -128,3 +128,33 @@ test('an older answer never replaces a newer version', async () => {
   assert.equal(await cache.settle(), true);
   assert.equal(cache.objects.get('a')?.msg['name'], 'v2');
 });
+
+test('a reader waits for the read that follows its event, not for an object that keeps changing to calm down', async () => {
+  const z = scripted();
+  z.write('a', 'v1');
+  const cache = new ClassCache('X', hostOf(z.zk));
+  z.answerNext();
+  await flush();
+  z.answerNext();
+  await cache.ready;
+  z.write('a', 'v2');
+  cache.dataChanged('a'); // read 1 in flight
+  let settled = false;
+  void cache.settle().then(() => (settled = true));
+  z.write('a', 'v3');
+  cache.dataChanged('a'); // comes while read 1 is in flight: read 2 will follow
+  z.answerNext(); // read 1, answered with v3
+  await flush();
+  assert.equal(settled, true, 'the reader that came before the second event is released by read 1');
+  assert.equal(cache.objects.get('a')?.msg['name'], 'v3');
+  assert.equal(z.calls.length, 1, 'read 2 is on its way');
+  let second = false;
+  void cache.settle().then(() => (second = true));
+  await flush();
+  assert.equal(second, false, 'a reader after the second event waits for read 2');
+  z.write('a', 'v4');
+  z.answerNext();
+  await flush();
+  assert.equal(second, true);
+  assert.equal(cache.objects.get('a')?.msg['name'], 'v4');
+});

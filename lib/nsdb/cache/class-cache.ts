@@ -44,6 +44,13 @@ export interface ClassCacheHost {
   failed(cache: ClassCache, error: unknown): void;
 }
 
+/** An object being read: whether to read it again, reads stored so far, who waits for which. */
+interface Loading {
+  again: boolean;
+  completed: number;
+  waiters: { read: number; resolve(): void }[];
+}
+
 /** Loads in flight while the class is filled (ZooKeeper pipelines them on the session). */
 const FILL_WINDOW = 1024;
 
@@ -65,7 +72,7 @@ export class ClassCache {
    * continuation has stored the answer: such an event must not be lost, so the object is read
    * again once the read in flight is done.
    */
-  private readonly loading = new Map<string, { again: boolean; done: Promise<void> }>();
+  private readonly loading = new Map<string, Loading>();
   private dead = false;
   objectBytes = 0;
   lastUsed = Date.now();
@@ -166,26 +173,47 @@ export class ClassCache {
     return this.track(p);
   }
 
-  /** Reads an object (one read at a time per object; an event meanwhile makes it read again). */
+  /**
+   * Reads an object: one read at a time per object, an event meanwhile makes it read once more.
+   * Resolves when a read sent after this call has been stored: the current one, or the next one
+   * if an event came while the current one was in flight. Not later: an object changed faster
+   * than a round trip keeps being read, and its readers must not wait for it to calm down.
+   */
   private load(id: string): Promise<void> {
     const inFlight = this.loading.get(id);
     if (inFlight) {
       inFlight.again = true;
-      return inFlight.done;
+      return this.afterRead(inFlight, inFlight.completed + 2);
     }
-    const state = { again: false, done: Promise.resolve() };
-    state.done = (async () => {
+    const entry: Loading = { again: false, completed: 0, waiters: [] };
+    this.loading.set(id, entry);
+    void (async () => {
       try {
         do {
-          state.again = false;
+          entry.again = false;
           await this.loadOnce(id);
-        } while (state.again && !this.dead);
+          entry.completed++;
+          this.release(entry, false);
+        } while (entry.again && !this.dead);
       } finally {
         this.loading.delete(id);
+        this.release(entry, true);
       }
     })();
-    this.loading.set(id, state);
-    return state.done;
+    return this.afterRead(entry, 1);
+  }
+
+  private afterRead(entry: Loading, read: number): Promise<void> {
+    if (entry.completed >= read) return Promise.resolve();
+    return new Promise((resolve) => entry.waiters.push({ read, resolve }));
+  }
+
+  private release(entry: Loading, all: boolean): void {
+    entry.waiters = entry.waiters.filter((w) => {
+      if (!all && w.read > entry.completed) return true;
+      w.resolve();
+      return false;
+    });
   }
 
   private async loadOnce(id: string): Promise<void> {
