@@ -78,7 +78,7 @@ export async function startNode(opts: {
   logDir: string;
   /** extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=DIR'] (bench/profile.ts) */
   execArgv?: string[];
-  /** extra settings, as --set KEY=VALUE (bench/abuse.ts) */
+  /** extra settings, as --set KEY=VALUE (bench/abuse.ts; `cluster.rest_api.cache.enabled: 'false'` in bench/run.ts) */
   set?: Record<string, string>;
 }): Promise<ChildServer> {
   const port = await pickFreePort();

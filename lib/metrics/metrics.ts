@@ -10,6 +10,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { CassandraErrorKind } from '../cassandra/errors.js';
 import type { CassandraObserver } from '../cassandra/session.js';
 import type { StorageObserver } from '../nsdb/storage.js';
+import type { MissReason, TopologyCacheObserver } from '../nsdb/cache/topology-cache.js';
 import type { ZkObserver, ZkOperation, ZkSessionState } from '../zk/client.js';
 
 export const METRIC_PREFIX = 'midonet_cluster_';
@@ -54,6 +55,12 @@ export class NodeMetrics {
   private readonly txRetries: Counter;
   private readonly txExhausted: Counter;
   private readonly txDuration: Histogram;
+  private readonly cacheHits: Counter<'class'>;
+  private readonly cacheMisses: Counter<'class' | 'reason'>;
+  private readonly cacheRebuilds: Counter<'class'>;
+  private readonly cacheWatchEvents: Counter<'type'>;
+  private readonly cacheObjects: Gauge;
+  private readonly cacheBytes: Gauge;
   private readonly cassandraDuration: Histogram<'op'>;
   private readonly cassandraErrors: Counter<'op' | 'kind'>;
   private readonly cassandraConnections: Counter<'outcome'>;
@@ -141,6 +148,38 @@ export class NodeMetrics {
       name: `${p}nsdb_transaction_duration_seconds`,
       help: 'Time of committed NSDB transactions, retries included.',
       buckets: TX_BUCKETS,
+      registers,
+    });
+
+    // the topology cache (lib/nsdb/cache)
+    this.cacheHits = new Counter({
+      name: `${p}topology_cache_hits_total`,
+      help: 'Reads of a class (one object, or a list) answered from the topology cache, by class.',
+      labelNames: ['class'],
+      registers,
+    });
+    this.cacheMisses = new Counter({
+      name: `${p}topology_cache_misses_total`,
+      help: 'Reads of a class that went to ZooKeeper although the topology cache is on, by class and reason (disconnected, sync_failed, too_big, fill_failed, dropped, filling: a read of one object while its class is being filled).',
+      labelNames: ['class', 'reason'],
+      registers,
+    });
+    this.cacheRebuilds = new Counter({
+      name: `${p}topology_cache_rebuilds_total`,
+      help: 'Classes filled from ZooKeeper into the topology cache (first use, or again after a drop), by class.',
+      labelNames: ['class'],
+      registers,
+    });
+    this.cacheWatchEvents = new Counter({
+      name: `${p}topology_cache_watch_events_total`,
+      help: 'ZooKeeper watch events received by the topology cache, by type.',
+      labelNames: ['type'],
+      registers,
+    });
+    this.cacheObjects = new Gauge({ name: `${p}topology_cache_objects`, help: 'Objects kept in the topology cache.', registers });
+    this.cacheBytes = new Gauge({
+      name: `${p}topology_cache_bytes`,
+      help: 'Bytes counted against cluster.rest_api.cache.max_bytes: stored text, an estimate of its parse, rendered JSON.',
       registers,
     });
 
@@ -238,6 +277,20 @@ export class NodeMetrics {
       transactionConflict: () => this.txConflicts.inc(),
       transactionRetry: () => this.txRetries.inc(),
       transactionExhausted: () => this.txExhausted.inc(),
+    };
+  }
+
+  /** The hooks to pass to new NsdbStorage({ cache: { observer } }). */
+  topologyCacheObserver(): TopologyCacheObserver {
+    return {
+      hit: (clazz: string) => this.cacheHits.inc({ class: clazz }),
+      miss: (clazz: string, reason: MissReason) => this.cacheMisses.inc({ class: clazz, reason }),
+      rebuild: (clazz: string) => this.cacheRebuilds.inc({ class: clazz }),
+      watchEvent: (type: string) => this.cacheWatchEvents.inc({ type }),
+      size: (objects: number, bytes: number) => {
+        this.cacheObjects.set(objects);
+        this.cacheBytes.set(bytes);
+      },
     };
   }
 

@@ -25,11 +25,13 @@ import {
   type Turns,
 } from './scheduler.js';
 import { Sequences, type SequenceOptions } from './sequences.js';
+import { TopologyCache, type TopologyCacheOptions } from './cache/topology-cache.js';
 import { mapReadError, Transaction } from './transaction.js';
 
 export { DEFAULT_RETRY } from './scheduler.js';
 export type { RetryPolicy, StorageLogger, StorageMetrics, StorageObserver } from './scheduler.js';
 export type { SequenceOptions } from './sequences.js';
+export type { TopologyCacheOptions } from './cache/topology-cache.js';
 
 export interface NsdbStorageOptions {
   zk: ZkClient;
@@ -44,6 +46,8 @@ export interface NsdbStorageOptions {
    * bigger commits are refused with RequestTooLargeError instead of being sent.
    */
   maxRequestBytes?: number;
+  /** Keep the classes read through `cache` in memory, current by watches (cache/topology-cache.ts); absent: no cache. */
+  cache?: TopologyCacheOptions;
 }
 
 export class NsdbStorage {
@@ -59,6 +63,11 @@ export class NsdbStorage {
   private readonly reads: ObjectReads;
   private readonly scheduler: TransactionScheduler;
   private readonly sequences: Sequences;
+  /**
+   * The watch-maintained topology cache, when enabled: readers that want memory speed ask it for
+   * a fresh view (one `sync`), and read ZooKeeper directly when it has none to give.
+   */
+  readonly cache?: TopologyCache;
 
   constructor(opts: NsdbStorageOptions) {
     this.zk = opts.zk;
@@ -77,6 +86,7 @@ export class NsdbStorage {
       observer: opts.observer,
     });
     this.sequences = new Sequences({ layout: this.layout, retry, zk, isBuilt: () => this.built });
+    if (opts.cache) this.cache = new TopologyCache({ layout: this.layout, zk }, opts.cache);
   }
 
   get metrics(): StorageMetrics {
@@ -100,6 +110,7 @@ export class NsdbStorage {
    */
   useClient(zk: ZkClient): void {
     this.zk = zk;
+    this.cache?.reset('new ZooKeeper session');
   }
 
   /**

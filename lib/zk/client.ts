@@ -249,6 +249,8 @@ interface RawConnectionManager extends EventEmitter {
   onSocketData(buffer: Buffer): void;
   onSocketConnected(): void;
   onSocketError(error: Error): void;
+  /** the library's watch table: per path, an emitter whose 'notification' listeners are the watchers */
+  watcherManager: Record<'dataWatchers' | 'childWatchers' | 'existenceWatchers', Record<string, EventEmitter>>;
 }
 
 interface RawClient extends EventEmitter {
@@ -819,6 +821,35 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       this.watcherWrappers.set(watch, wrapped);
     }
     return wrapped;
+  }
+
+  /**
+   * Forgets `watch` on every path `matches` accepts where it is set, as if those watches had fired:
+   * it is not called for them any more, and they are not set again on the server after a
+   * reconnection. The library restores every watch of the session in ONE SetWatches request when
+   * it reconnects; with tens of thousands of watched paths that request is larger than the
+   * servers accept (`jute.maxbuffer`, 1 MiB: "Len error", the connection is closed, and every
+   * reconnection fails the same way until the session expires). A watcher that rebuilds its
+   * state after a disconnection anyway (lib/nsdb/cache) forgets its watches when disconnected.
+   * Returns how many watches were forgotten.
+   */
+  forgetWatches(watch: Watcher, matches: (path: string) => boolean): number {
+    const wrapped = this.watcherWrappers.get(watch);
+    const table = this.raw?.connectionManager.watcherManager;
+    if (!wrapped || !table) return 0;
+    let forgotten = 0;
+    for (const kind of ['dataWatchers', 'childWatchers', 'existenceWatchers'] as const) {
+      const byPath = table[kind];
+      for (const path in byPath) {
+        if (!matches(path)) continue;
+        const emitter = byPath[path] as EventEmitter;
+        const before = emitter.listenerCount('notification');
+        emitter.removeListener('notification', wrapped);
+        if (emitter.listenerCount('notification') < before) forgotten++;
+        if (emitter.listenerCount('notification') === 0) delete byPath[path];
+      }
+    }
+    return forgotten;
   }
 
   /**

@@ -479,6 +479,17 @@ async function startServices(
       retry: { maxAttempts: s.number('zookeeper.transaction_max_attempts') },
       logger: getLogger('org.midonet.nsdb'),
       observer: metrics?.storageObserver(),
+      ...(s.bool('cluster.rest_api.cache.enabled')
+        ? {
+            cache: {
+              maxObjects: s.number('cluster.rest_api.cache.max_objects'),
+              maxBytes: s.number('cluster.rest_api.cache.max_bytes'),
+              idleEvictionMs: s.number('cluster.rest_api.cache.idle_eviction'),
+              observer: metrics?.topologyCacheObserver(),
+              logger: getLogger('org.midonet.nsdb.cache'),
+            },
+          }
+        : {}),
     });
     // A new session after an expiry: everything that lives on the session starts over on it.
     session.on('client', (next) => {
@@ -667,6 +678,7 @@ async function startServices(
       await disc.close().catch(() => undefined);
       auth.close?.();
       await config?.stop().catch(() => undefined);
+      storage.cache?.close();
       await session.close();
       log.info('cluster node stopped', { drainMs: Date.now() - startedAt, reason: o.reason ?? 'stop' });
       resolveStopped();

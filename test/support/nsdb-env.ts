@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { ZkClient } from '../../lib/zk/client.js';
-import { NsdbStorage, type RetryPolicy } from '../../lib/nsdb/storage.js';
+import { NsdbStorage, type RetryPolicy, type TopologyCacheOptions } from '../../lib/nsdb/storage.js';
 import type { ProductInfo } from '../../lib/nsdb/provenance.js';
 import { decodeZoomObject, type ZoomProvenance } from '../../lib/nsdb/codec/zoom-object.js';
 import type { Msg } from '../../lib/models/types.js';
@@ -16,6 +16,8 @@ export interface StorageOptions {
   retry?: Partial<RetryPolicy>;
   /** Build the store (default true). */
   build?: boolean;
+  /** Give it a topology cache (lib/nsdb/cache). */
+  cache?: TopologyCacheOptions;
 }
 
 export class NsdbTestEnv {
@@ -50,6 +52,7 @@ export class NsdbTestEnv {
       rootKey: this.rootKey,
       ...(opts.product ? { product: opts.product } : {}),
       ...(opts.retry ? { retry: opts.retry } : {}),
+      ...(opts.cache ? { cache: opts.cache } : {}),
     });
     if (opts.build !== false) await s.build();
     return s;

@@ -10,6 +10,8 @@ import { cloneMsg, idsOf } from '../../../lib/nsdb/msg.js';
 import { NotFoundError } from '../../../lib/nsdb/errors.js';
 import { badRequest, notFound, validationError, type Violation } from '../../../lib/http/errors.js';
 import { buildProto, fieldsOf, inputVariant, parseInput, renderJson, requireObjectBody, storedVariant } from './dto.js';
+import type { ClassView } from '../../../lib/nsdb/cache/topology-cache.js';
+import { cachedClass, renderCached, type JsonText } from './cached-reads.js';
 import type { AnyResource, Dto, ParentDef, RequestContext, RouteDef, RouteTenancy } from './types.js';
 
 /** A path id that is not a UUID names nothing: 404, as the original's typed path params do. */
@@ -87,12 +89,33 @@ function renderEach(def: AnyResource, ctx: RequestContext, ids: readonly string[
   });
 }
 
+/**
+ * The JSON of the cached objects with these ids that pass the query's filters, in the given
+ * order (ids gone meanwhile skipped), rendered as the reply takes them.
+ */
+async function* renderCachedEach(def: AnyResource, ctx: RequestContext, view: ClassView, ids: readonly string[]): AsyncGenerator<Dto | JsonText | undefined> {
+  const keep = queryFilter(def, ctx);
+  for (const id of ids) {
+    const obj = view.get(id);
+    yield obj && keep(obj.msg) ? await renderCached(def, view, obj, ctx) : undefined;
+  }
+}
+
 async function getOne(def: AnyResource, ctx: RequestContext) {
-  const proto = await ctx.storage.get(def.clazz, pathId(ctx));
+  const id = pathId(ctx);
+  const view = await cachedClass(ctx, def.clazz, true);
+  if (view) {
+    const obj = view.get(id);
+    if (!obj) throw new NotFoundError(def.clazz, id);
+    return { status: 200, body: await renderCached(def, view, obj, ctx) };
+  }
+  const proto = await ctx.storage.get(def.clazz, id);
   return { status: 200, body: await render(def, proto, ctx) };
 }
 
 async function listAll(def: AnyResource, ctx: RequestContext) {
+  const view = await cachedClass(ctx, def.clazz);
+  if (view) return { status: 200, items: renderCachedEach(def, ctx, view, view.ids()) };
   return { status: 200, items: renderEach(def, ctx, await ctx.storage.listIds(def.clazz)) };
 }
 
@@ -103,7 +126,14 @@ export async function childrenOf(def: AnyResource, parent: ParentDef, ctx: Reque
 }
 
 async function listChildren(def: AnyResource, parent: ParentDef, ctx: RequestContext) {
-  const p = await ctx.storage.get(parent.clazz, pathId(ctx));
+  const parentId = pathId(ctx);
+  const [parents, children] = await Promise.all([cachedClass(ctx, parent.clazz), cachedClass(ctx, def.clazz)]);
+  if (parents && children) {
+    const cached = parents.get(parentId);
+    if (!cached) throw new NotFoundError(parent.clazz, parentId);
+    return { status: 200, items: renderCachedEach(def, ctx, children, idsOf(cached.msg, parent.childIds)) };
+  }
+  const p = await ctx.storage.get(parent.clazz, parentId);
   return { status: 200, items: renderEach(def, ctx, idsOf(p, parent.childIds)) };
 }
 

@@ -15,11 +15,12 @@ import type { ServerResponse as Response } from 'node:http';
 import { HttpError, methodNotAllowed, badRequest } from '../../../lib/http/errors.js';
 import { ERROR_TYPE } from '../../../lib/http/media-types.js';
 import { stringifyJson } from '../../../lib/http/json.js';
+import { JsonText } from './cached-reads.js';
 import type { Reply, RouteDef } from './types.js';
 
 /** JSON text of a reply body; bigints (64-bit `long` fields) as exact integers. */
 export function toJson(body: unknown): string {
-  return stringifyJson(body);
+  return body instanceof JsonText ? body.text : stringifyJson(body);
 }
 
 /** A list is sent in pieces of about this many characters once it is larger (chunked encoding). */

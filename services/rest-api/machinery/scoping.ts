@@ -30,6 +30,7 @@ import { HttpError } from '../../../lib/http/errors.js';
 import type { ModelClass } from '../../../lib/models/generated.js';
 import type { Msg } from '../../../lib/models/types.js';
 import { NotFoundError } from '../../../lib/nsdb/errors.js';
+import { JsonText } from './cached-reads.js';
 import { cachedGet } from './handlers.js';
 import { referencesOf } from './references.js';
 import type { AnyResource, Dto, Handler, ProjectRule, Reply, RequestContext, RouteDef, RouteTenancy } from './types.js';
@@ -139,14 +140,14 @@ async function filterList(reply: Reply, keep: (item: Dto) => Promise<boolean>): 
     const source = reply.items;
     const items = (async function* () {
       for await (const item of source) {
-        if (item !== undefined && (await keep(item as Dto))) yield item;
+        if (item !== undefined && (await keep((item instanceof JsonText ? item.dto : item) as Dto))) yield item;
       }
     })();
     return { ...reply, items };
   }
   if (Array.isArray(reply.body)) {
     const body = reply.body as Dto[];
-    const flags = await Promise.all(body.map((x) => keep(x)));
+    const flags = await Promise.all(body.map((x) => keep(x instanceof JsonText ? (x.dto as Dto) : x)));
     return { ...reply, body: body.filter((_x, i) => flags[i]) };
   }
   return reply;

@@ -181,6 +181,11 @@ export interface ResourceHooks<M = Msg> {
   beforeDelete?(tx: Transaction, current: M, ctx: RequestContext): Promise<void>;
   /** Adds state-derived fields to the JSON (e.g. port `active`). */
   decorate?(json: Dto, proto: M, ctx: RequestContext): Promise<void>;
+  /**
+   * Whether `decorate` adds anything for this object (default: yes). Where it does not, the
+   * topology cache's JSON of the object is sent as it is (machinery/cached-reads.ts).
+   */
+  decorates?(proto: M): boolean;
 }
 
 /**

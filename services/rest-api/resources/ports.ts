@@ -233,6 +233,7 @@ export const ports: ResourceDef<'Port'> = {
         throw new HttpError(409, `Port ${String(current.id)} is a VXLAN port bound to a VTEP; delete the binding first.`);
       }
     },
+    decorates: (proto) => proto.host_id !== undefined,
     async decorate(json, proto, ctx) {
       const host = proto.host_id;
       if (host === undefined) return;
