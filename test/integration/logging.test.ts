@@ -51,7 +51,7 @@ describe('access log', () => {
     assert.equal(res.headers.get('x-request-id'), rid, 'a client request id is returned as is');
     const lines = await accessLines(rid);
     assert.equal(lines.length, 1);
-    const line = lines[0] as Rec;
+    const line = lines[0];
     assert.equal(line['level'], 'info');
     assert.equal(line['method'], 'GET');
     assert.equal(line['path'], `${root}/bridges?tenant_id=t1`);
@@ -155,7 +155,7 @@ describe('no secrets in the logs', () => {
     const text = cap.text();
     for (const [what, secret] of Object.entries(secrets)) assert.ok(!text.includes(secret), `${what} leaked:\n${text}`);
     assert.ok(!text.includes(basicHeader.slice(6)), 'the Basic credentials leaked');
-    const s4 = (await accessLines('s-4'))[0] as Rec;
+    const s4 = (await accessLines('s-4'))[0];
     assert.equal(s4['path'], `${root}/bridges?tenant_id=t1&password=[REDACTED]&token=[REDACTED]&api_key=[REDACTED]`);
   });
 
