@@ -309,7 +309,10 @@ describe('failures', () => {
       // the node has the request once its in-flight gauge counts it besides the scrape itself
       await eventually(async () => /^midonet_cluster_http_requests_in_flight 2$/m.test((await rq('GET', `${t.node.httpAddress}/metrics`, { token: null })).text), 5000, 'the request in flight');
       c.destroy();
+      // the access line (the response closed) and the debug line (the body read failed) come from
+      // two events in either order
       await local.waitFor((l) => l.includes('"requestId":"gone-1"') && l.includes('rest-api.access'));
+      await local.waitFor((l) => l.includes('"requestId":"gone-1"') && l.includes('closed the connection'));
       const lines = local.records().filter((r) => r['requestId'] === 'gone-1');
       const access = lines.filter((r) => r['logger'] === 'org.midonet.cluster.rest-api.access');
       assert.equal(access.length, 1, local.text());
