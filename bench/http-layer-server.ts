@@ -24,8 +24,8 @@ if (kind !== 'express' && kind !== 'express-swapped' && kind !== 'bare') throw n
 configureLogging({ format: 'json' });
 const hostId = randomUUID();
 const metrics = new NodeMetrics({ hostId, version: 'bench' });
-const zk = await ZkClient.connect({ connectString: connectString as string, sessionTimeoutMs: 30_000, observer: metrics.zookeeperObserver() });
-const storage = new NsdbStorage({ zk, rootKey: rootKey as string, logger: getLogger('org.midonet.nsdb'), observer: metrics.storageObserver() });
+const zk = await ZkClient.connect({ connectString: connectString, sessionTimeoutMs: 30_000, observer: metrics.zookeeperObserver() });
+const storage = new NsdbStorage({ zk, rootKey: rootKey, logger: getLogger('org.midonet.nsdb'), observer: metrics.storageObserver() });
 await storage.build();
 const opts: RestApiOptions = { storage, auth: new MockAuthProvider(), rootUri: '/midonet-api', log: getLogger('org.midonet.cluster.rest-api'), metrics };
 

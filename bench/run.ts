@@ -85,7 +85,7 @@ async function rounds(fn: () => Promise<Summary>): Promise<Summary> {
 async function zkOps(apiUrl: string): Promise<Record<string, number>> {
   const text = await fetch(new URL('/metrics', apiUrl)).then((r) => (r.ok ? r.text() : ''), () => '');
   const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^midonet_cluster_zookeeper_operation_duration_seconds_count\{op="(\w+)"\} (\d+)/gm)) out[m[1] as string] = Number(m[2]);
+  for (const m of text.matchAll(/^midonet_cluster_zookeeper_operation_duration_seconds_count\{op="(\w+)"\} (\d+)/gm)) out[m[1]] = Number(m[2]);
   return out;
 }
 
@@ -562,8 +562,8 @@ async function main(): Promise<void> {
       const speedup = w.rps / g.rps;
       rows.push({
         scenario: `${P.writers} writers creating+deleting router ports`,
-        api: writers['normal'] as Record<string, number>,
-        baseline: writers['global-lock'] as Record<string, number>,
+        api: writers['normal'],
+        baseline: writers['global-lock'],
         ratio: `${fmt(speedup)}x the global-lock rate`,
         goal: '0 failed, ≥ 3x global lock',
         met: w.non2xx === 0 && w.errors === 0 && speedup >= 3,
@@ -662,7 +662,7 @@ async function main(): Promise<void> {
           expectStatus(r.status, 201, `create bridge (${k})`);
           ids.push(String(r.headers['location']).split('/').pop() as string);
         }
-        targets[k] = { get: `/midonet-api/bridges/${ids[0] as string}`, ports: `/midonet-api/bridges/${ids[1] as string}/ports` };
+        targets[k] = { get: `/midonet-api/bridges/${ids[0]}`, ports: `/midonet-api/bridges/${ids[1]}/ports` };
         // warm-up (JIT, connections), not measured
         for (let i = 0; i < 500; i++) expectStatus((await http.send('GET', targets[k].get, { Accept: MT.bridge })).status, 200, `GET (${k})`);
         for (let i = 0; i < 50; i++) expectStatus((await http.send('POST', targets[k].ports, { 'Content-Type': MT.port }, { type: 'Bridge' })).status, 201, `POST (${k})`);
@@ -697,7 +697,7 @@ async function main(): Promise<void> {
         clients[k].close();
         await servers[k].stop();
       }
-      const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+      const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
       const e = { c1: medianOf(samples.express.c1), c32: medianOf(samples.express.c32), post: medianOf(samples.express.post) };
       const sw = { c1: medianOf(samples['express-swapped'].c1), c32: medianOf(samples['express-swapped'].c32), post: medianOf(samples['express-swapped'].post) };
       const b = { c1: medianOf(samples.bare.c1), c32: medianOf(samples.bare.c32), post: medianOf(samples.bare.post) };
@@ -733,9 +733,9 @@ async function main(): Promise<void> {
         http.close();
         await srv.stop();
       }
-      const te = trivial['express'] as { c1: Summary; c32: number };
-      const td = trivial['express-defaults'] as { c1: Summary; c32: number };
-      const th = trivial['http'] as { c1: Summary; c32: number };
+      const te = trivial['express'];
+      const td = trivial['express-defaults'];
+      const th = trivial['http'];
       notes.push(
         `trivial route (one answer, nothing else): Express as the node sets it up p50 ${fmt(te.c1.p50, 3)} ms at c=1, ${fmt(te.c32, 0)} req/s at c=32 (autocannon); stock Express (ETag, X-Powered-By, res.send) ` +
           `${fmt(td.c1.p50, 3)} ms, ${fmt(td.c32, 0)} req/s; node:http ${fmt(th.c1.p50, 3)} ms, ${fmt(th.c32, 0)} req/s (Express as set up: ${fmt((te.c32 / th.c32) * 100, 0)}%).`,

@@ -33,9 +33,9 @@ if (kind === 'express' || kind === 'express-defaults') {
   }
   app.listen(port, '127.0.0.1');
 } else if (kind === 'zk-read') {
-  const zk = await ZkClient.connect({ connectString: connectString as string, sessionTimeoutMs: 30_000 });
+  const zk = await ZkClient.connect({ connectString: connectString, sessionTimeoutMs: 30_000 });
   createServer((_req, res) => {
-    zk.getData(znode as string).then(
+    zk.getData(znode).then(
       ({ data }) => {
         const text = JSON.stringify(parseText('Network', data.toString('utf8')));
         res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });

@@ -182,7 +182,7 @@ export function parseNodeList(text: string): HaproxyNode[] {
   return items.map((item, i) => {
     const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})(?::(\d{1,5}))?$/.exec(item);
     if (!m) throw new HaproxyConfigError(`expected HOST:PORT[:SSLPORT], got '${item}'`);
-    const node: HaproxyNode = { id: `n${i + 1}`, address: (m[1] ?? m[2]) as string, port: Number(m[3]), sslPort: m[4] ? Number(m[4]) : null };
+    const node: HaproxyNode = { id: `n${i + 1}`, address: (m[1] ?? m[2]), port: Number(m[3]), sslPort: m[4] ? Number(m[4]) : null };
     checkPort(node.port, item);
     if (node.sslPort !== null) checkPort(node.sslPort as number, item);
     return node;
@@ -201,10 +201,10 @@ export function renderTemplate(template: string, values: Readonly<Record<string,
     .join('\n');
   const block = /^\{\{#(\w+)\}\}\n([\s\S]*?)^\{\{\/\1\}\}\n?/m;
   for (let m = block.exec(text); m; m = block.exec(text)) {
-    const key = m[1] as string;
+    const key = m[1];
     if (!(key in values)) throw new HaproxyConfigError(`template: no value for block '${key}'`);
     const v = values[key];
-    text = text.slice(0, m.index) + (v ? (m[2] as string) : '') + text.slice(m.index + m[0].length);
+    text = text.slice(0, m.index) + (v ? (m[2]) : '') + text.slice(m.index + m[0].length);
   }
   return text.replace(/\{\{([#/]?)(\w+)\}\}/g, (_all, mark: string, key: string) => {
     if (mark) throw new HaproxyConfigError(`template: unbalanced block marker '{{${mark}${key}}}'`);

@@ -28,7 +28,7 @@ export function summarizeProfile(file: string, top = 30, cwd = process.cwd()): s
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const selfUs = new Map<number, number>();
   for (let i = 0; i < p.samples.length; i++) {
-    const id = p.samples[i] as number;
+    const id = p.samples[i];
     selfUs.set(id, (selfUs.get(id) ?? 0) + (p.timeDeltas[i] ?? 0));
   }
   const label = (f: CallFrame): string => {
@@ -79,7 +79,7 @@ export function callersOf(file: string, needle: string, depth = 4, top = 15, cwd
   };
   const chains = new Map<string, number>();
   for (let i = 0; i < p.samples.length; i++) {
-    const id = p.samples[i] as number;
+    const id = p.samples[i];
     const labels: string[] = [];
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) labels.push(label((byId.get(cur) as ProfileNode).callFrame));
     const at = labels.findIndex((l) => l.includes(needle));

@@ -21,7 +21,7 @@ export class GlobalLock {
         const children = (await this.zk.getChildren(this.dir)).children.filter((c) => c.startsWith('lock-')).sort();
         const at = children.indexOf(name);
         if (at === 0) break;
-        const predecessor = `${this.dir}/${children[at - 1] as string}`;
+        const predecessor = `${this.dir}/${children[at - 1]}`;
         const gone = new Promise<void>((resolve) => {
           void this.zk.exists(predecessor, () => resolve()).then((stat) => {
             if (!stat) resolve();

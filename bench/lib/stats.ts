@@ -12,7 +12,7 @@ export interface Summary {
 export function percentile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return NaN;
   const at = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[at] as number;
+  return sorted[at];
 }
 
 export function summarize(samplesNs: number[], errors: number, elapsedMs: number): Summary {
@@ -32,7 +32,7 @@ export function summarize(samplesNs: number[], errors: number, elapsedMs: number
 export function medianOf(rounds: Summary[]): Summary {
   const med = (xs: number[]): number => {
     const s = [...xs].sort((a, b) => a - b);
-    return s[Math.floor((s.length - 1) / 2)] as number;
+    return s[Math.floor((s.length - 1) / 2)];
   };
   return {
     ops: med(rounds.map((r) => r.ops)),

@@ -110,7 +110,7 @@ export class FlowTraceReader {
     const trace = uuidArg('trace request id', traceRequestId);
     const flow = uuidArg('flow trace id', flowTraceId);
     // flowTraceId is a timeuuid column: no other kind of UUID can name a flow (Cassandra would refuse it)
-    if (flow.getBuffer()[6]! >> 4 !== 1) return undefined;
+    if (flow.getBuffer()[6] >> 4 !== 1) return undefined;
     const until = new Date();
     return this.session.run('get_flow', async (cql) => {
       if (!(await cql.hasKeyspace(FLOW_TRACING_KEYSPACE))) return undefined;

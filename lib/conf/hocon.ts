@@ -170,7 +170,7 @@ class Parser {
   }
 
   private next(): string {
-    const c = this.text[this.pos++] as string;
+    const c = this.text[this.pos++];
     if (c === '\n') this.line++;
     return c;
   }
@@ -503,12 +503,12 @@ function concatValues(parts: HValue[], origin: Origin | undefined): HValue {
 function concatResolved(parts: readonly HValue[], origin: Origin | undefined): HValue {
   const solid = parts.filter((p) => !(p.t === 'string' && p.ws));
   if (solid.length > 0 && solid.every((p) => p.t === 'object')) {
-    let out = solid[0] as HObject;
+    let out = solid[0];
     for (const p of solid.slice(1)) out = withFallback(p, out) as HObject;
     return out;
   }
   if (solid.length > 0 && solid.every((p) => p.t === 'list')) {
-    return { t: 'list', items: solid.flatMap((p) => (p as HList).items), origin };
+    return { t: 'list', items: solid.flatMap((p) => p.items), origin };
   }
   let s = '';
   for (const p of parts) {
@@ -775,7 +775,7 @@ class Resolver {
         if (!r || r.t !== 'object') return undefined;
         cur = r;
       }
-      const next = cur.fields.get(path[i] as string);
+      const next = cur.fields.get(path[i]);
       if (next === undefined) return undefined;
       cur = next;
     }
@@ -792,7 +792,7 @@ class Resolver {
     }
     if (found !== undefined && found.t !== 'null') return found;
     if (s.path.length === 1) {
-      const e = this.env[s.path[0] as string];
+      const e = this.env[s.path[0]];
       if (e !== undefined) return { t: 'string', v: e, origin: { description: `env variable ${s.path[0]}` } };
     }
     if (found !== undefined) return found;
@@ -857,7 +857,7 @@ export function renderJsonString(s: string): string {
 /** Typesafe's rule: unquoted only if purely letters/digits, not starting with a digit or '-', not a keyword. */
 export function renderStringUnquotedIfPossible(s: string): string {
   if (s.length === 0) return renderJsonString(s);
-  const first = s[0] as string;
+  const first = s[0];
   if (/\p{Nd}/u.test(first) || first === '-') return renderJsonString(s);
   if (s.startsWith('include') || s.startsWith('true') || s.startsWith('false') || s.startsWith('null') || s.includes('//')) return renderJsonString(s);
   if (!/^[\p{L}\p{Nd}]+$/u.test(s)) return renderJsonString(s);
@@ -956,7 +956,7 @@ function renderInto(out: string[], v: HValue, indent: number, atRoot: boolean, p
     case 'delayed':
       // Only the top value is kept in the text: what it overrides is lost when stored, as a
       // rendered Typesafe config would also only show its own definition.
-      renderInto(out, v.stack[0] as HValue, indent, atRoot, path, o);
+      renderInto(out, v.stack[0], indent, atRoot, path, o);
       break;
   }
 }
@@ -1036,7 +1036,7 @@ const DURATION_UNITS: Record<string, number> = {
 function splitUnit(s: string): { n: string; unit: string } | undefined {
   const m = /^\s*([+-]?[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)\s*([a-zA-Z]*)\s*$/.exec(s);
   if (!m) return undefined;
-  return { n: m[1] as string, unit: m[2] as string };
+  return { n: m[1], unit: m[2] };
 }
 
 /** Milliseconds of a duration value: a number is milliseconds, a string `<n> <unit>` (`30s`, `1d`, `1000 ms`). */

@@ -55,7 +55,7 @@ function readHostIdFile(file: string): string | undefined {
   }
   for (const line of text.split(/\r?\n/)) {
     const m = /^\s*host_uuid\s*[=:]\s*(\S+)\s*$/.exec(line);
-    if (m && UUID_RE.test(m[1] as string)) return (m[1] as string).toLowerCase();
+    if (m && UUID_RE.test(m[1])) return m[1].toLowerCase();
   }
   // an existing file without an id is a mistake to show, not a reason to take another identity
   throw new Error(`${file} has no valid host_uuid line`);

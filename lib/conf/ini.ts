@@ -9,7 +9,7 @@ export function parseIni(text: string): Ini {
     if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
     const sec = /^\[([^\]]+)\]$/.exec(line);
     if (sec) {
-      section = (sec[1] as string).trim();
+      section = sec[1].trim();
       out[section] ??= {};
       continue;
     }

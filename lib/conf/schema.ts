@@ -137,7 +137,7 @@ export function convertToType(type: string, v: HValue): unknown {
   }
   const en = /^enum\[([\w, ]+)\]$/.exec(type);
   if (en) {
-    const options = (en[1] as string).split(',').map((s) => s.trim().toUpperCase());
+    const options = en[1].split(',').map((s) => s.trim().toUpperCase());
     const s = toStr(v);
     if (!options.includes(s.toUpperCase())) throw new HoconError(`${render(v)} should be one of [${options.join(', ')}]`);
     return s;
@@ -231,7 +231,7 @@ export function validateConfig(input: HObject, schemas: HObject, env: Readonly<R
         continue;
       }
       if (validateKey(resolvedSchema, conf, path)) continue;
-      const ns = path[0] as string;
+      const ns = path[0];
       if (resolvedSchema.fields.has(ns)) {
         const v = getPath(input, path);
         throw new ValidationError(`${where(v?.origin)}unknown configuration key '${key}': the schema has no such key (see mn-conf doc, mn-conf dump -s)`);

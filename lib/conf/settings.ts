@@ -90,7 +90,7 @@ export function bundledSchemas(): Schema[] {
   for (const [key, value] of Object.entries(DEFAULTS)) {
     const path = splitPath(key);
     if (getPath(all, path) !== undefined) continue;
-    const owner = schemas.find((s) => s.config.fields.has(path[0] as string))?.name ?? 'cluster';
+    const owner = schemas.find((s) => s.config.fields.has(path[0]))?.name ?? 'cluster';
     const list = extra.get(owner) ?? [];
     list.push([path, hvalueOf(value)]);
     extra.set(owner, list);

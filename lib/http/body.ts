@@ -132,7 +132,7 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limit: numbe
     };
     const onEnd = (): void => {
       done();
-      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
     };
     const onGone = (e?: unknown): void => {
       done();

@@ -75,7 +75,7 @@ export function redactString(s: string): string {
   let out = s;
   for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
   for (const { hint, re, replace } of TEXT_RULES) {
-    if (hint.test(out)) out = out.replace(re, replace as (m: string, ...g: string[]) => string);
+    if (hint.test(out)) out = out.replace(re, replace);
   }
   return out;
 }
@@ -104,7 +104,7 @@ export function redactValue(value: unknown, depth = 0, seen: WeakSet<object> = n
     }
     if (Buffer.isBuffer(value)) return `<${value.length} bytes>`;
     if (value instanceof Date) return value.toISOString();
-    if (value instanceof Map) return redactRecord(Object.fromEntries(value), depth, seen);
+    if (value instanceof Map) return redactRecord(Object.fromEntries(value as Map<PropertyKey, unknown>), depth, seen);
     if (value instanceof Set) return [...value].map((v) => redactValue(v, depth + 1, seen));
     if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1, seen));
     // Headers (fetch) and similar iterables of pairs

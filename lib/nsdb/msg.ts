@@ -8,13 +8,13 @@ import type { FieldValue, Msg } from '../models/types.js';
  * object has that class's fields and no others.
  */
 export function asModel<C extends ModelClass>(_clazz: C, m: Msg): Models[C] {
-  return m as Models[C];
+  return m;
 }
 
 export function cloneValue<T extends FieldValue>(v: T): T {
   if (Array.isArray(v)) return v.map((x) => cloneValue(x as FieldValue)) as T;
   if (Buffer.isBuffer(v)) return Buffer.from(v) as T;
-  if (v !== null && typeof v === 'object') return cloneMsg(v as Msg) as T;
+  if (v !== null && typeof v === 'object') return cloneMsg(v) as T;
   return v;
 }
 

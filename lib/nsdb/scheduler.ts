@@ -183,7 +183,7 @@ export class TransactionScheduler {
       // callers that conflicted in the same turn join the first group
       await new Promise<void>((r) => setImmediate(r));
       while (q.waiting.length > 0) {
-        const first = q.waiting[0] as QueuedTransaction;
+        const first = q.waiting[0];
         let n = 1;
         if (!first.solo) {
           while (n < q.waiting.length && n < MAX_GROUP && !q.waiting[n]?.solo && q.waiting[n]?.owner === first.owner) n++;

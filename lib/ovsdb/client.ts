@@ -181,7 +181,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
   listDbs(timeoutMs?: number): Promise<string[]> {
     return this.call('list_dbs', [], timeoutMs).then((r) => {
       if (!Array.isArray(r) || !r.every((x) => typeof x === 'string')) throw new OvsdbProtocolError('list_dbs: expected an array of names');
-      return r as string[];
+      return r;
     });
   }
 

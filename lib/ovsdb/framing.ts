@@ -50,7 +50,7 @@ export class JsonFrameSplitter {
     const out: Buffer[] = [];
     let start = this.depth > 0 ? 0 : -1;
     for (let i = 0; i < chunk.length; i++) {
-      const b = chunk[i] as number;
+      const b = chunk[i];
       if (this.depth === 0) {
         if (isJsonWhitespace(b)) continue;
         if (b !== OPEN_OBJECT && b !== OPEN_ARRAY) {

@@ -123,7 +123,7 @@ export function booleanOf(v: unknown): boolean {
 export function optionalOf<T>(v: unknown, decode: (atom: OvsdbAtom) => T): T | undefined {
   const elems = setElements(v);
   if (elems.length > 1) throw new OvsdbValueError(`expected at most one value, got ${describe(v)}`);
-  return elems.length === 0 ? undefined : decode(elems[0] as OvsdbAtom);
+  return elems.length === 0 ? undefined : decode(elems[0]);
 }
 
 /** A set column's elements, each decoded by `decode`. */

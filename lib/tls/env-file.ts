@@ -39,7 +39,7 @@ export function systemProperties(tokens: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const t of tokens) {
     const m = /^-D([^=]+)(?:=(.*))?$/s.exec(t);
-    if (m) out[m[1] as string] = m[2] ?? '';
+    if (m) out[m[1]] = m[2] ?? '';
   }
   return out;
 }

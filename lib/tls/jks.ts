@@ -45,8 +45,8 @@ function passwordBytes(password: string): Buffer {
   const le = Buffer.from(password, 'utf16le');
   const be = Buffer.alloc(le.length);
   for (let i = 0; i + 1 < le.length; i += 2) {
-    be[i] = le[i + 1] as number;
-    be[i + 1] = le[i] as number;
+    be[i] = le[i + 1];
+    be[i + 1] = le[i];
   }
   return be;
 }
@@ -84,14 +84,14 @@ class Reader {
 /** Minimal DER reading: one TLV at `pos`. */
 function tlv(buf: Buffer, pos: number): { tag: number; start: number; end: number } {
   if (pos + 2 > buf.length) throw new KeystoreError('malformed DER in JKS key entry', 'corrupt');
-  const tag = buf[pos] as number;
-  let len = buf[pos + 1] as number;
+  const tag = buf[pos];
+  let len = buf[pos + 1];
   let start = pos + 2;
   if (len & 0x80) {
     const n = len & 0x7f;
     if (n === 0 || n > 4 || start + n > buf.length) throw new KeystoreError('malformed DER in JKS key entry', 'corrupt');
     len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + (buf[start + i] as number);
+    for (let i = 0; i < n; i++) len = len * 256 + (buf[start + i]);
     start += n;
   }
   const end = start + len;
@@ -101,11 +101,11 @@ function tlv(buf: Buffer, pos: number): { tag: number; start: number; end: numbe
 
 function oidText(der: Buffer): string {
   const parts: number[] = [];
-  const first = der[0] as number;
+  const first = der[0];
   parts.push(Math.floor(first / 40), first % 40);
   let v = 0;
   for (let i = 1; i < der.length; i++) {
-    const b = der[i] as number;
+    const b = der[i];
     v = v * 128 + (b & 0x7f);
     if (!(b & 0x80)) {
       parts.push(v);
@@ -138,7 +138,7 @@ function recoverKey(protectedKey: Buffer, pw: Buffer, alias: string): Buffer {
   let digest: Buffer = salt;
   for (let off = 0; off < encrypted.length; off += 20) {
     digest = createHash('sha1').update(pw).update(digest).digest();
-    for (let i = 0; i < 20 && off + i < encrypted.length; i++) plain[off + i] = (encrypted[off + i] as number) ^ (digest[i] as number);
+    for (let i = 0; i < 20 && off + i < encrypted.length; i++) plain[off + i] = (encrypted[off + i]) ^ (digest[i]);
   }
   const expected = createHash('sha1').update(pw).update(plain).digest();
   if (!timingSafeEqual(expected, check)) {

@@ -65,7 +65,7 @@ function fromKeyAndCerts(format: KeystoreFormat, pkcs8: Buffer, certs: Buffer[],
   if (!leaf) throw new KeystoreError(`no certificate of the key store matches its private key${alias ? ` '${alias}'` : ''}`, 'corrupt');
   return {
     format,
-    tls: { key: key.export({ format: 'pem', type: 'pkcs8' }) as string, cert: chain.join('') },
+    tls: { key: key.export({ format: 'pem', type: 'pkcs8' }), cert: chain.join('') },
     alias,
     subject: leaf.subject.replace(/\n/g, ', '),
     notAfter: leaf.validTo,
@@ -106,10 +106,10 @@ function loadPkcs12(buf: Buffer, password: string): LoadedKeystore {
     throw new KeystoreError(`PKCS#12 key store cannot be read: ${nativeError.message}; ${msg}`, 'corrupt');
   }
   const keyBags = [
-    ...(p12.getBags({ bagType: forge.pki.oids['pkcs8ShroudedKeyBag'] as string })[forge.pki.oids['pkcs8ShroudedKeyBag'] as string] ?? []),
-    ...(p12.getBags({ bagType: forge.pki.oids['keyBag'] as string })[forge.pki.oids['keyBag'] as string] ?? []),
+    ...(p12.getBags({ bagType: forge.pki.oids['pkcs8ShroudedKeyBag'] })[forge.pki.oids['pkcs8ShroudedKeyBag']] ?? []),
+    ...(p12.getBags({ bagType: forge.pki.oids['keyBag'] })[forge.pki.oids['keyBag']] ?? []),
   ];
-  const certBags = p12.getBags({ bagType: forge.pki.oids['certBag'] as string })[forge.pki.oids['certBag'] as string] ?? [];
+  const certBags = p12.getBags({ bagType: forge.pki.oids['certBag'] })[forge.pki.oids['certBag']] ?? [];
   const bag = keyBags[0];
   if (!bag) throw new KeystoreError('the PKCS#12 key store holds no private key', 'no-key');
   const keyAsn1 = bag.key ? forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(bag.key)) : bag.asn1;
@@ -125,7 +125,7 @@ function loadPkcs12(buf: Buffer, password: string): LoadedKeystore {
 
 function loadPem(text: string, password: string): LoadedKeystore {
   const blocks = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g)];
-  const keyBlock = blocks.find((b) => /PRIVATE KEY$/.test(b[1] as string));
+  const keyBlock = blocks.find((b) => /PRIVATE KEY$/.test(b[1]));
   const certBlocks = blocks.filter((b) => b[1] === 'CERTIFICATE');
   if (!keyBlock) throw new KeystoreError('the PEM file holds no private key', 'no-key');
   if (certBlocks.length === 0) throw new KeystoreError('the PEM file holds no certificate', 'no-key');
@@ -138,7 +138,7 @@ function loadPem(text: string, password: string): LoadedKeystore {
     throw new KeystoreError(`the PEM private key cannot be read: ${msg}`, 'corrupt');
   }
   const certs = certBlocks.map((b) => new X509Certificate(b[0]).raw);
-  return fromKeyAndCerts('pem', key.export({ format: 'der', type: 'pkcs8' }) as Buffer, certs);
+  return fromKeyAndCerts('pem', key.export({ format: 'der', type: 'pkcs8' }), certs);
 }
 
 /** Which kind of store these bytes are, or null. */

@@ -524,8 +524,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
         chunks.push(chunk);
         buffered += chunk.length;
         while (buffered >= 4) {
-          if ((chunks[0] as Buffer).length < 4) chunks = [Buffer.concat(chunks, buffered)];
-          const size = (chunks[0] as Buffer).readInt32BE(0);
+          if (chunks[0].length < 4) chunks = [Buffer.concat(chunks, buffered)];
+          const size = chunks[0].readInt32BE(0);
           if (size < 0) {
             // not a frame: let the library judge what it got
             const all = Buffer.concat(chunks, buffered);
@@ -535,8 +535,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
             return;
           }
           if (buffered < size + 4) break;
-          if ((chunks[0] as Buffer).length < size + 4) chunks = [Buffer.concat(chunks, buffered)];
-          const first = chunks[0] as Buffer;
+          if (chunks[0].length < size + 4) chunks = [Buffer.concat(chunks, buffered)];
+          const first = chunks[0];
           const packet = first.subarray(0, size + 4);
           if (first.length > size + 4) chunks[0] = first.subarray(size + 4);
           else chunks.shift();
@@ -1141,7 +1141,7 @@ async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promi
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {
-      const item = items[next++] as T;
+      const item = items[next++];
       await fn(item);
     }
   };

@@ -438,7 +438,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
         return;
       }
       this.setLeadership(false, 'not first in line');
-      const predecessor = joinPath(this.path, sorted[index - 1] as string);
+      const predecessor = joinPath(this.path, sorted[index - 1]);
       try {
         await zk.getData(predecessor, watcher);
         this.joinedResolve?.();

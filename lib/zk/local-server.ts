@@ -133,8 +133,8 @@ export async function startLocalEnsemble(opts: LocalEnsembleOptions): Promise<Lo
     const p = await pickFreePort();
     if (!ports.includes(p)) ports.push(p);
   }
-  const client = (i: number): number => ports[i * 3] as number;
-  const serverLines = Array.from({ length: size }, (_, i) => `server.${i + 1}=127.0.0.1:${ports[i * 3 + 1] as number}:${ports[i * 3 + 2] as number}`);
+  const client = (i: number): number => ports[i * 3];
+  const serverLines = Array.from({ length: size }, (_, i) => `server.${i + 1}=127.0.0.1:${ports[i * 3 + 1]}:${ports[i * 3 + 2]}`);
   const members: EnsembleMember[] = [];
   const stopAll = async (): Promise<void> => {
     await Promise.all(members.map((m) => m.stop()));

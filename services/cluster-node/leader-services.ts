@@ -135,7 +135,7 @@ export class LeaderServices {
     if (!slot) throw new Error(`no leader slot '${slotName}'; declare it first`);
     slot.tasks.push(task);
     this.opts.onLeadership?.(slot.name, [task.name], slot.latch.isLeader);
-    if (slot.latch.isLeader) this.enqueue(slot, () => this.startTask(slot, task));
+    if (slot.latch.isLeader) void this.enqueue(slot, () => this.startTask(slot, task));
     return async () => {
       slot.tasks = slot.tasks.filter((t) => t !== task);
       await this.enqueue(slot, () => this.stopTask(slot, task));
@@ -203,7 +203,7 @@ export class LeaderServices {
       }),
     );
     // keep the declaration order in the answer
-    return Object.fromEntries(this.names.map((n) => [n, out[n] as LeaderInfo]));
+    return Object.fromEntries(this.names.map((n) => [n, out[n]]));
   }
 
   // -------------------------------------------------------------------------------------------

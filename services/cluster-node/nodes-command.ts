@@ -35,7 +35,7 @@ function pad(s: string, n: number): string {
 export function formatNodes(nodes: readonly ServiceInstance[], leaders: Readonly<Record<string, string | null>>): string {
   if (nodes.length === 0) return 'no live cluster nodes\n';
   const cols = [38, 18, 7, 7, 22, 14];
-  const lines = [['ID', 'ADDRESS', 'PORT', 'SSL', 'REGISTERED (UTC)', 'LEADS', 'SERVICES'].map((h, i) => (i < cols.length ? pad(h, cols[i] as number) : h)).join('')];
+  const lines = [['ID', 'ADDRESS', 'PORT', 'SSL', 'REGISTERED (UTC)', 'LEADS', 'SERVICES'].map((h, i) => (i < cols.length ? pad(h, cols[i]) : h)).join('')];
   const failures: string[] = [];
   for (const n of nodes) {
     const leads = Object.entries(leaders)
@@ -49,7 +49,7 @@ export function formatNodes(nodes: readonly ServiceInstance[], leaders: Readonly
       if (h.state === 'failed') failures.push(`  ${n.id} ${name}: ${h.detail ?? 'no detail'}`);
     }
     const row = [n.id, n.address ?? '-', n.port === null ? '-' : String(n.port), n.sslPort === null ? '-' : String(n.sslPort), when, leads || '-'];
-    lines.push(row.map((c, i) => pad(c, cols[i] as number)).join('') + services);
+    lines.push(row.map((c, i) => pad(c, cols[i])).join('') + services);
   }
   if (failures.length > 0) lines.push('', 'failed services:', ...failures);
   return `${lines.map((l) => l.trimEnd()).join('\n')}\n`;

@@ -49,7 +49,7 @@ export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): Pa
   let i = 0;
   let optionsEnded = false;
   while (i < argv.length) {
-    const a = argv[i++] as string;
+    const a = argv[i++];
     if (optionsEnded || a === '-' || !a.startsWith('-') || /^-\d/.test(a)) {
       trailing.push(a);
       continue;
@@ -69,13 +69,13 @@ export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): Pa
       } else if (eq >= 0) give(o, a.slice(eq + 1));
       else {
         if (i >= argv.length) throw new UsageError(`option '${name}' needs a value`);
-        give(o, argv[i++] as string);
+        give(o, argv[i++]);
       }
       continue;
     }
     // short options, possibly grouped; a value option takes the rest or the next argument
     for (let j = 1; j < a.length; j++) {
-      const c = a[j] as string;
+      const c = a[j];
       const o = byShort.get(c);
       if (!o) throw new UsageError(`unknown option '${c}'`);
       if (o.flag) {
@@ -86,7 +86,7 @@ export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): Pa
       if (rest !== '') give(o, rest);
       else {
         if (i >= argv.length) throw new UsageError(`option '${o.name}' needs a value`);
-        give(o, argv[i++] as string);
+        give(o, argv[i++]);
       }
       break;
     }

@@ -238,7 +238,7 @@ function descriptionsOf(schemas: HObject): (path: readonly string[]) => string[]
 }
 
 async function cmdGet(ctx: Ctx): Promise<number> {
-  const key = ctx.args.trailing[0] as string;
+  const key = ctx.args.trailing[0];
   const { conf, schemas } = await queryConfig(ctx);
   const resolved = resolve(conf, { env: envOf(ctx) });
   const v = getPath(resolved, splitPath(key));
@@ -283,7 +283,7 @@ async function cmdSet(ctx: Ctx): Promise<number> {
 }
 
 async function cmdUnset(ctx: Ctx): Promise<number> {
-  const path = splitPath(ctx.args.trailing[0] as string);
+  const path = splitPath(ctx.args.trailing[0]);
   const target = await writeTarget(ctx);
   await target.store.unset(target.abs, path);
   return EXIT.SUCCESS;
@@ -447,7 +447,7 @@ function globalOptions(argv: string[]): { conf?: string; hostIdFile?: string; re
   let conf: string | undefined;
   let hostIdFile: string | undefined;
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
+    const a = argv[i];
     if (a === '--') {
       rest.push(...argv.slice(i));
       break;
@@ -542,6 +542,6 @@ export async function runMnConf(argv: string[], io: MnConfIo): Promise<number> {
     io.stderr(`[mn-conf] Failed: ${String(e)}\n`);
     return EXIT.OTHER;
   } finally {
-    await (zk as ZkClient | undefined)?.close();
+    await (zk)?.close();
   }
 }

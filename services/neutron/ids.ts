@@ -39,7 +39,7 @@ export function xorText(id: string, text: string): string {
   let m = 1n;
   let l = 1n;
   for (let i = 0; i < bytes.length && i < 16; i++) {
-    const b = BigInt.asIntN(8, BigInt(bytes[i] as number)); // Java bytes are signed
+    const b = BigInt.asIntN(8, BigInt(bytes[i])); // Java bytes are signed
     if (i < 8) m = wrap(31n * m + b);
     else l = wrap(31n * l + b);
   }

@@ -33,7 +33,7 @@ function credentials(req: Request): { user: string; password: string } {
   const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
   const parts = decoded.split(':');
   if (parts.length !== 2 || parts[1] === '') throw fail('Authorization header is not valid');
-  return { user: parts[0] as string, password: parts[1] as string };
+  return { user: parts[0], password: parts[1] };
 }
 
 /**

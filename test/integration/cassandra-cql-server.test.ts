@@ -54,7 +54,7 @@ async function rawExchange(server: CqlServer, frames: Array<{ version?: number; 
         () => {
           if (buf.length < 9 || buf.length < 9 + buf.readUInt32BE(5)) return undefined;
           const len = buf.readUInt32BE(5);
-          const r = { version: buf[0]!, stream: buf.readInt16BE(2), opcode: buf[4]!, body: buf.subarray(9, 9 + len) };
+          const r = { version: buf[0], stream: buf.readInt16BE(2), opcode: buf[4], body: buf.subarray(9, 9 + len) };
           buf = buf.subarray(9 + len);
           return r;
         },
@@ -72,7 +72,7 @@ async function rawExchange(server: CqlServer, frames: Array<{ version?: number; 
 
 function stringMap(m: Record<string, string>): Buffer {
   const parts = [Buffer.alloc(2)];
-  parts[0]!.writeUInt16BE(Object.keys(m).length);
+  parts[0].writeUInt16BE(Object.keys(m).length);
   for (const [k, v] of Object.entries(m)) for (const s of [k, v]) {
     const b = Buffer.from(s);
     const len = Buffer.alloc(2);
@@ -197,27 +197,27 @@ describe('CQL protocol test server', () => {
 
   it('checks the protocol: version, STARTUP first, no compression; OPTIONS answers SUPPORTED', async () => {
     const [v5] = await rawExchange(server, [{ version: 5, opcode: 0x05, body: Buffer.alloc(0) }]);
-    assert.equal(v5!.version, 0x84, 'answered in the version the server speaks');
-    assert.deepEqual(errorOf(v5!.body).code, 0x000a);
-    assert.match(errorOf(v5!.body).message, /Invalid or unsupported protocol version \(5\)/);
+    assert.equal(v5.version, 0x84, 'answered in the version the server speaks');
+    assert.deepEqual(errorOf(v5.body).code, 0x000a);
+    assert.match(errorOf(v5.body).message, /Invalid or unsupported protocol version \(5\)/);
 
     const [early] = await rawExchange(server, [{ opcode: 0x07, body: longString("SELECT * FROM system.local WHERE key='local'") }]);
-    assert.equal(early!.opcode, 0x00);
-    assert.match(errorOf(early!.body).message, /Unexpected message QUERY, expecting STARTUP or OPTIONS/);
+    assert.equal(early.opcode, 0x00);
+    assert.match(errorOf(early.body).message, /Unexpected message QUERY, expecting STARTUP or OPTIONS/);
 
     const [lz4] = await rawExchange(server, [{ opcode: 0x01, body: stringMap({ CQL_VERSION: '3.0.0', COMPRESSION: 'lz4' }) }]);
-    assert.match(errorOf(lz4!.body).message, /Unknown compression algorithm: lz4/);
+    assert.match(errorOf(lz4.body).message, /Unknown compression algorithm: lz4/);
 
     const [supported, ready, rows] = await rawExchange(server, [
       { opcode: 0x05, body: Buffer.alloc(0) },
       { opcode: 0x01, body: stringMap({ CQL_VERSION: '3.0.0' }) },
       { opcode: 0x07, body: longString("SELECT * FROM system.local WHERE key='local'") },
     ]);
-    assert.equal(supported!.opcode, 0x06);
-    assert.match(supported!.body.toString('latin1'), /PROTOCOL_VERSIONS.*4\/v4/s);
-    assert.equal(ready!.opcode, 0x02);
-    assert.equal(rows!.opcode, 0x08);
-    assert.equal(rows!.body.readInt32BE(0), 0x0002, 'a Rows result');
+    assert.equal(supported.opcode, 0x06);
+    assert.match(supported.body.toString('latin1'), /PROTOCOL_VERSIONS.*4\/v4/s);
+    assert.equal(ready.opcode, 0x02);
+    assert.equal(rows.opcode, 0x08);
+    assert.equal(rows.body.readInt32BE(0), 0x0002, 'a Rows result');
   });
 
   it('pushes SCHEMA_CHANGE events when a keyspace is created later', async () => {

@@ -67,7 +67,7 @@ async function rejectsWith<T extends Error>(p: Promise<unknown>, cls: new (...ar
     },
   );
   assert.ok(caught instanceof cls, `expected ${cls.name}, got ${String(caught)}`);
-  return caught as T;
+  return caught;
 }
 
 describe('flow traces from Cassandra', () => {
@@ -99,12 +99,12 @@ describe('flow traces from Cassandra', () => {
     // as an agent writes an ARP flow: no network addresses, zeros for the numbers
     for (const id of flowsB) fx.flows.push({ traceRequestId: traceB, flowTraceId: id, ethSrc: 'bb:bb:bb:00:00:01', ethDst: 'ff:ff:ff:ff:ff:ff', etherType: 0x0806, networkProto: 0, srcPort: 0, dstPort: 0 });
     // events of trace A's third flow on two hosts, inserted out of order; one of another flow
-    const flow = flowsA[2]!;
+    const flow = flowsA[2];
     const ev = (ms: number, host: string, data: string): void => void fx.events.push({ traceRequestId: traceA, flowTraceId: flow, time: timeuuid(ms), host, data });
     ev(T0 + 2003, HOST_B, 'ingress on host B');
     ev(T0 + 2001, HOST_A, 'simulating on host A');
     ev(T0 + 2002, HOST_A, 'forwarding to host B');
-    fx.events.push({ traceRequestId: traceA, flowTraceId: flowsA[0]!, time: timeuuid(T0 + 10), host: HOST_A, data: 'other flow' });
+    fx.events.push({ traceRequestId: traceA, flowTraceId: flowsA[0], time: timeuuid(T0 + 10), host: HOST_A, data: 'other flow' });
     server = await CqlServer.start({ fixtures: [fx] });
   });
 
@@ -156,7 +156,7 @@ describe('flow traces from Cassandra', () => {
         [...flowsA].reverse(),
       );
       assert.equal(page.more, false);
-      const newest = page.flows[0]!;
+      const newest = page.flows[0];
       assert.deepEqual(newest, {
         traceRequestId: traceA,
         flowTraceId: flowsA[4],
@@ -176,8 +176,8 @@ describe('flow traces from Cassandra', () => {
         [flowsB[1], flowsB[0]],
         'only the flows of the trace asked for',
       );
-      assert.equal(b.flows[0]!.networkSrc, null, 'a match field the agent left out is null');
-      assert.equal(b.flows[0]!.srcPort, 0);
+      assert.equal(b.flows[0].networkSrc, null, 'a match field the agent left out is null');
+      assert.equal(b.flows[0].srcPort, 0);
     } finally {
       await reader.close();
     }
@@ -221,7 +221,7 @@ describe('flow traces from Cassandra', () => {
   it('gives one flow with its events, oldest first, with the host and time of each', async () => {
     const { reader } = readerFor(server.address);
     try {
-      const detail = await reader.getFlow(traceA, flowsA[2]!);
+      const detail = await reader.getFlow(traceA, flowsA[2]);
       assert.ok(detail);
       assert.equal(detail.flow.flowTraceId, flowsA[2]);
       assert.deepEqual(detail.flow.time, new Date(T0 + 2000));
@@ -239,9 +239,9 @@ describe('flow traces from Cassandra', () => {
       assert.equal(new Set(detail.events.map((e) => e.eventId)).size, 3);
 
       assert.equal(await reader.getFlow(traceA, timeuuid(T0 + 99_000)), undefined, 'no such flow');
-      assert.equal(await reader.getFlow(traceB, flowsA[2]!), undefined, 'a flow of another trace request');
+      assert.equal(await reader.getFlow(traceB, flowsA[2]), undefined, 'a flow of another trace request');
       assert.equal(await reader.getFlow(traceA, uuid()), undefined, 'a random (version 4) UUID names no flow');
-      const bare = await reader.getFlow(traceA, flowsA[4]!);
+      const bare = await reader.getFlow(traceA, flowsA[4]);
       assert.deepEqual(bare?.events, [], 'a flow without events');
     } finally {
       await reader.close();
@@ -251,7 +251,7 @@ describe('flow traces from Cassandra', () => {
   it('bounds the events of one flow (maxEvents) and says so', async () => {
     const { reader } = readerFor(server.address, { maxEvents: 2 });
     try {
-      const detail = await reader.getFlow(traceA, flowsA[2]!);
+      const detail = await reader.getFlow(traceA, flowsA[2]);
       assert.deepEqual(
         detail?.events.map((e) => e.data),
         ['simulating on host A', 'forwarding to host B'],
@@ -267,7 +267,7 @@ describe('flow traces from Cassandra', () => {
     const { reader } = readerFor(server.address);
     try {
       assert.deepEqual(await reader.listFlows(traceEmpty), { flows: [], more: false });
-      assert.equal(await reader.getFlow(traceEmpty, flowsA[0]!), undefined);
+      assert.equal(await reader.getFlow(traceEmpty, flowsA[0]), undefined);
     } finally {
       await reader.close();
     }
@@ -308,7 +308,7 @@ describe('flow traces before any agent created the keyspace', () => {
         page.flows.map((f) => f.flowTraceId),
         [flow],
       );
-      assert.equal(page.flows[0]!.ethSrc, null);
+      assert.equal(page.flows[0].ethSrc, null);
     } finally {
       await reader.close();
       await server.stop();
@@ -521,7 +521,7 @@ describe('flow traces written as agents write them', () => {
 
       const page = await reader.listFlows(trace);
       assert.equal(page.flows.length, 1, 'one row per flow, however often the agent wrote it');
-      const { time, ...fields } = page.flows[0]!;
+      const { time, ...fields } = page.flows[0];
       assert.ok(time.getTime() >= start && time.getTime() <= end, 'the time of the flow is that of its id');
       assert.deepEqual(
         fields,
@@ -534,7 +534,7 @@ describe('flow traces written as agents write them', () => {
         'in the order they were written',
       );
       assert.deepEqual(detail?.hosts, [HOST_A, HOST_B]);
-      for (const e of detail!.events) assert.ok(e.time.getTime() >= start && e.time.getTime() <= end, 'stamped by now() when written');
+      for (const e of detail.events) assert.ok(e.time.getTime() >= start && e.time.getTime() <= end, 'stamped by now() when written');
     } finally {
       await agent.shutdown();
       await reader.close();

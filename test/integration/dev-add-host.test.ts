@@ -60,7 +60,7 @@ function run(args: string[], how: 'wrapper' | 'node' = 'wrapper'): Run {
     child.once('exit', (code, signal) => res({ code, signal }));
   });
   const firstLine = new Promise<string>((res, rej) => {
-    child.stdout!.on('data', (b: Buffer) => {
+    child.stdout.on('data', (b: Buffer) => {
       out += b.toString('utf8');
       const nl = out.indexOf('\n');
       if (nl >= 0) res(out.slice(0, nl));
@@ -68,7 +68,7 @@ function run(args: string[], how: 'wrapper' | 'node' = 'wrapper'): Run {
     void exit.then(({ code, signal }) => rej(new Error(`exited (${code ?? signal}) before printing a line; stderr: ${err}`)));
   });
   firstLine.catch(() => undefined); // observed by the tests that need it
-  child.stderr!.on('data', (b: Buffer) => {
+  child.stderr.on('data', (b: Buffer) => {
     err += b.toString('utf8');
   });
   return { child, firstLine, exit, stdout: () => out, stderr: () => err };

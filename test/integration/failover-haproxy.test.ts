@@ -129,7 +129,7 @@ describe('failover: three nodes behind HAProxy', { skip }, () => {
 
   test('2. kill -9 of one node under load: 0 failed idempotent requests, every acknowledged write present', async () => {
     const h = haproxy as HaproxyFront;
-    const victim = nodes[1] as NodeProc;
+    const victim = nodes[1];
     const load = new LoadGenerator({ base: h.vip, workers: 6, tag: 'kill' });
     load.start();
     try {
@@ -165,7 +165,7 @@ describe('failover: three nodes behind HAProxy', { skip }, () => {
       const rs = await Promise.all(nodes.map((n) => readyz(n.port)));
       const selves = nodes.filter((_, i) => rs[i]?.body?.leaders['housekeeping']?.self);
       const seen = new Set(rs.map((r) => r.body?.leaders['housekeeping']?.leader));
-      if (selves.length === 1 && seen.size === 1) return { leader: selves[0] as NodeProc, id: String([...seen][0]) };
+      if (selves.length === 1 && seen.size === 1) return { leader: selves[0], id: String([...seen][0]) };
       return undefined;
     };
     const { leader, id } = await until('one housekeeping leader, agreed by all', leaderOf, 20_000);

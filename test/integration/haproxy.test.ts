@@ -241,7 +241,7 @@ describe('haproxy', { skip }, () => {
     await dA.register({ name: 'midonet-cluster', id: 'wa', address: '127.0.0.1', port: a.port });
     await watcher.start();
     assert.equal(reloads.length, 1, 'started HAProxy for the first node');
-    const firstPid = reloads[0]!.pid;
+    const firstPid = reloads[0].pid;
     assert.deepEqual(runningPids(pidFile), [firstPid]);
     await until('served through the VIP', async () => (await call(vip).catch((): Reply => ({ status: 0 }))).server === 'wa', 5000);
 

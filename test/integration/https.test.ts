@@ -138,7 +138,7 @@ describe('HTTPS from a key store', { skip: hasKeytool ? false : 'keytool (a JRE)
   ]) {
     it(`${name}: node's https and curl --cacert complete requests; HTTP keeps serving`, async () => {
       const port = await freePort();
-      const node = await startNode({ 'cluster.rest_api.https_port': String(port) }, { path: stores[name] as string, password: PW });
+      const node = await startNode({ 'cluster.rest_api.https_port': String(port) }, { path: stores[name], password: PW });
       try {
         assert.equal(node.https.state, 'on', JSON.stringify(node.https));
         assert.equal(node.httpsAddress, `https://127.0.0.1:${port}`);

@@ -70,11 +70,11 @@ describe('Keystone provider against a real Keystone', { skip }, () => {
     const netadmin = await a.createRole('NetAdmin');
     const netuser = await a.createRole('NetUser');
     for (const [u, pw] of Object.entries(PW)) ids[u] = await a.createUser(u, pw);
-    await a.grant(ids['service'] as string, ids['midonet'] as string, admin);
-    await a.grant(ids['proj-a'] as string, ids['bob'] as string, member);
-    await a.grant(ids['proj-a'] as string, ids['carol'] as string, netadmin);
-    await a.grant(ids['proj-a'] as string, ids['dave'] as string, netuser);
-    await a.grant(ids['proj-b'] as string, ids['erin'] as string, netadmin);
+    await a.grant(ids['service'], ids['midonet'], admin);
+    await a.grant(ids['proj-a'], ids['bob'], member);
+    await a.grant(ids['proj-a'], ids['carol'], netadmin);
+    await a.grant(ids['proj-a'], ids['dave'], netuser);
+    await a.grant(ids['proj-b'], ids['erin'], netadmin);
     plain = await startTestNode({ set: nodeSettings({ 'cluster.auth.keystone.cache_ttl': '1s' }) });
     scoped = await startTestNode({ set: nodeSettings({ 'cluster.auth.tenant_scoping': 'true', 'cluster.auth.provider_class': LEGACY }) });
   });

@@ -164,7 +164,7 @@ describe('leader latch', () => {
     assert.equal(children.length, 3);
     for (const c of children) assert.match(c, NAME);
     for (const l of ls) assert.ok(l.ourPath?.startsWith(joinPath(path, `_c_${l.protectedId}-latch-`)));
-    const parts = await ls[2]!.getParticipants();
+    const parts = await ls[2].getParticipants();
     assert.deepEqual(
       parts.map((p) => [p.id, p.isLeader]),
       [
@@ -173,7 +173,7 @@ describe('leader latch', () => {
         ['c', false],
       ],
     );
-    assert.deepEqual((await ls[1]!.getLeader())?.id, 'a');
+    assert.deepEqual((await ls[1].getLeader())?.id, 'a');
     assert.deepEqual(
       sortLatchChildren(children).map((c) => joinPath(path, c)),
       ls.map((l) => l.ourPath),
@@ -183,23 +183,23 @@ describe('leader latch', () => {
   test('close of the leader hands over in order; closing a follower re-links the watch', async () => {
     const path = joinPath(root, 'handover');
     const [a, b, c, d] = [latch(await client(), path, 'a'), latch(await client(), path, 'b'), latch(await client(), path, 'c'), latch(await client(), path, 'd')];
-    for (const l of [a, b, c, d]) await l!.start();
+    for (const l of [a, b, c, d]) await l.start();
     const events: string[] = [];
     for (const [name, l] of [['a', a], ['b', b], ['c', c], ['d', d]] as const) {
-      l!.on('isLeader', () => events.push(`${name}+`));
-      l!.on('notLeader', () => events.push(`${name}-`));
+      l.on('isLeader', () => events.push(`${name}+`));
+      l.on('notLeader', () => events.push(`${name}-`));
     }
     // c (not leader) leaves: d now watches b; nobody gains leadership.
-    await c!.close();
+    await c.close();
     await sleep(300);
-    assert.equal(d!.isLeader, false);
-    const ourPath = a!.ourPath!;
-    await a!.close();
+    assert.equal(d.isLeader, false);
+    const ourPath = a.ourPath!;
+    await a.close();
     assert.equal(await admin.exists(ourPath), null, 'close deletes our node');
-    assert.ok(await b!.waitForLeadership(3000), 'b leads after a closed');
-    assert.equal(d!.isLeader, false);
-    await b!.close();
-    assert.ok(await d!.waitForLeadership(3000), 'd leads after b closed');
+    assert.ok(await b.waitForLeadership(3000), 'b leads after a closed');
+    assert.equal(d.isLeader, false);
+    await b.close();
+    assert.ok(await d.waitForLeadership(3000), 'd leads after b closed');
     assert.deepEqual(events, ['a-', 'b+', 'b-', 'd+']);
   });
 

@@ -51,7 +51,7 @@ describe('access log', () => {
     assert.equal(res.headers.get('x-request-id'), rid, 'a client request id is returned as is');
     const lines = await accessLines(rid);
     assert.equal(lines.length, 1);
-    const line = lines[0] as Rec;
+    const line = lines[0];
     assert.equal(line['level'], 'info');
     assert.equal(line['method'], 'GET');
     assert.equal(line['path'], `${root}/bridges?tenant_id=t1`);
@@ -155,7 +155,7 @@ describe('no secrets in the logs', () => {
     const text = cap.text();
     for (const [what, secret] of Object.entries(secrets)) assert.ok(!text.includes(secret), `${what} leaked:\n${text}`);
     assert.ok(!text.includes(basicHeader.slice(6)), 'the Basic credentials leaked');
-    const s4 = (await accessLines('s-4'))[0] as Rec;
+    const s4 = (await accessLines('s-4'))[0];
     assert.equal(s4['path'], `${root}/bridges?tenant_id=t1&password=[REDACTED]&token=[REDACTED]&api_key=[REDACTED]`);
   });
 
@@ -309,7 +309,10 @@ describe('failures', () => {
       // the node has the request once its in-flight gauge counts it besides the scrape itself
       await eventually(async () => /^midonet_cluster_http_requests_in_flight 2$/m.test((await rq('GET', `${t.node.httpAddress}/metrics`, { token: null })).text), 5000, 'the request in flight');
       c.destroy();
+      // the access line (the response closed) and the debug line (the body read failed) come from
+      // two events in either order
       await local.waitFor((l) => l.includes('"requestId":"gone-1"') && l.includes('rest-api.access'));
+      await local.waitFor((l) => l.includes('"requestId":"gone-1"') && l.includes('closed the connection'));
       const lines = local.records().filter((r) => r['requestId'] === 'gone-1');
       const access = lines.filter((r) => r['logger'] === 'org.midonet.cluster.rest-api.access');
       assert.equal(access.length, 1, local.text());

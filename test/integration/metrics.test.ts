@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Msg } from '../../lib/models/types.js';
 import { ChangeOwner } from '../../lib/nsdb/provenance.js';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
 import { assertCreated, assertStatus, get, MT, post, rq } from '../support/rest-helpers.js';
@@ -49,8 +48,8 @@ function parseLabels(text: string, line: string): Record<string, string> {
         value += c;
       }
     }
-    assert.ok(!(m[1] as string in labels), `duplicate label ${m[1]} in: ${line}`);
-    labels[m[1] as string] = value;
+    assert.ok(!(m[1] in labels), `duplicate label ${m[1]} in: ${line}`);
+    labels[m[1]] = value;
     if (text[i] === ',') i++;
     else assert.equal(i, text.length, `junk after a label in: ${line}`);
   }
@@ -125,7 +124,7 @@ function parseExposition(text: string): Map<string, Family> {
       assert.ok(count, `${f.name} without _count`);
       assert.equal(buckets.at(-1)?.labels['le'], '+Inf', `${f.name}: last bucket is +Inf`);
       assert.equal(buckets.at(-1)?.value, count.value, `${f.name}: +Inf bucket == count`);
-      for (let i = 1; i < buckets.length; i++) assert.ok((buckets[i] as Sample).value >= (buckets[i - 1] as Sample).value, `${f.name}: buckets are cumulative`);
+      for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i].value >= buckets[i - 1].value, `${f.name}: buckets are cumulative`);
     }
   }
   return families;
@@ -292,9 +291,9 @@ describe('ZooKeeper and NSDB metrics', () => {
       const seen = await tx.get('Network', id);
       if (attempts === 1) {
         // someone else changes the bridge meanwhile: this attempt conflicts
-        await storage.tryTransaction(ChangeOwner.clusterApi, async (other) => other.update('Network', { ...(await other.get('Network', id)), name: 'theirs' } as Msg));
+        await storage.tryTransaction(ChangeOwner.clusterApi, async (other) => other.update('Network', { ...(await other.get('Network', id)), name: 'theirs' }));
       }
-      await tx.update('Network', { ...seen, tenant_id: `t${attempts}` } as Msg);
+      await tx.update('Network', { ...seen, tenant_id: `t${attempts}` });
     });
     assert.equal(attempts, 2);
     const after = await scrape(t);

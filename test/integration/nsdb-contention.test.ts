@@ -65,7 +65,7 @@ async function sequenceZnode(s: NsdbStorage, name: string): Promise<{ value: num
 const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 function assertIncreasing(values: number[], what: string): void {
-  for (let i = 1; i < values.length; i++) assert.ok(values[i - 1]! < values[i]!, `${what}: ${values.join(',')}`);
+  for (let i = 1; i < values.length; i++) assert.ok(values[i - 1] < values[i], `${what}: ${values.join(',')}`);
 }
 
 describe('sequences in blocks', () => {
@@ -117,7 +117,7 @@ describe('sequences in blocks', () => {
     const values = await Promise.all(calls.map((c) => c.value));
     assert.equal(new Set(values).size, 100, `duplicates: ${[...values].sort((a, b) => a - b).join(',')}`);
     for (const n of [0, 1] as const) {
-      assertIncreasing(values.filter((_, i) => calls[i]!.node === n), `node ${n}`);
+      assertIncreasing(values.filter((_, i) => calls[i].node === n), `node ${n}`);
     }
     // what is not handed out is at most the rest of one block per node
     const { value: top } = await sequenceZnode(storage, 'blk-c');
@@ -258,7 +258,7 @@ describe('queues of conflicting retries, served by group commits', () => {
     return Promise.allSettled(
       Array.from({ length: n }, (_, i) =>
         storage.tryTransaction(API, async (tx) => {
-          const attempt = ++attempts[i]!;
+          const attempt = ++attempts[i];
           await tx.get('Router', router);
           if (attempt === 1) {
             if (++arrived === n) open();
@@ -278,7 +278,7 @@ describe('queues of conflicting retries, served by group commits', () => {
     const seen: number[] = [];
     const results = await contended(router, 40, async (i, tx) => {
       seen[i] = refs(await tx.get('Router', router), 'port_ids').length;
-      await tx.create('Port', { id: ids[i] as string, router_id: router });
+      await tx.create('Port', { id: ids[i], router_id: router });
     });
     assert.deepEqual(results.filter((r) => r.status === 'rejected'), []);
     const stored = refs(await storage.get('Router', router), 'port_ids');
@@ -296,17 +296,17 @@ describe('queues of conflicting retries, served by group commits', () => {
     await storage.tryTransaction(API, (tx) => tx.create('Router', { id: router, name: 'hot' }));
     const ids = Array.from({ length: 12 }, () => randomUuid());
     const results = await contended(router, 12, async (i, tx, attempt) => {
-      await tx.create('Port', { id: ids[i] as string, router_id: router });
+      await tx.create('Port', { id: ids[i], router_id: router });
       // writer 5 fails in its group run, after having changed the router (a back-reference)
       if (i === 5 && attempt > 1) throw new Error('writer 5 refuses');
     });
     const five = results[5];
     assert.equal(five?.status, 'rejected');
-    assert.match(String((five as PromiseRejectedResult).reason), /writer 5 refuses/);
+    assert.match(String(five.reason), /writer 5 refuses/);
     assert.deepEqual(results.filter((r, i) => i !== 5 && r.status === 'rejected'), []);
     const stored = refs(await storage.get('Router', router), 'port_ids');
     assert.deepEqual(sorted(stored), sorted(ids.filter((_, i) => i !== 5)));
-    assert.equal(await storage.exists('Port', ids[5] as string), false);
+    assert.equal(await storage.exists('Port', ids[5]), false);
   });
 
   test("a group whose multi fails for another reason than a conflict: each member is re-run alone", async () => {
@@ -317,17 +317,17 @@ describe('queues of conflicting retries, served by group commits', () => {
     await zk.mkdirp(taken);
     const ids = Array.from({ length: 10 }, () => randomUuid());
     const results = await contended(router, 10, async (i, tx, attempt) => {
-      await tx.create('Port', { id: ids[i] as string, router_id: router });
+      await tx.create('Port', { id: ids[i], router_id: router });
       // writer 3, in its group run, also creates a node that exists: the group's multi fails
       if (i === 3 && attempt > 1) await tx.createNode(taken);
     });
     const three = results[3];
     assert.equal(three?.status, 'rejected');
-    assert.ok((three as PromiseRejectedResult).reason instanceof StorageNodeExistsError, String((three as PromiseRejectedResult).reason));
+    assert.ok(three.reason instanceof StorageNodeExistsError, String(three.reason));
     assert.deepEqual(results.filter((r, i) => i !== 3 && r.status === 'rejected'), []);
     const stored = refs(await storage.get('Router', router), 'port_ids');
     assert.deepEqual(sorted(stored), sorted(ids.filter((_, i) => i !== 3)));
-    assert.equal(await storage.exists('Port', ids[3] as string), false);
+    assert.equal(await storage.exists('Port', ids[3]), false);
   });
 });
 

@@ -74,8 +74,8 @@ function startWorker(chain: string, tag: string, opts: { rootKey?: string; tornA
   const torn = new Promise<string>((resolve) => {
     onTorn = resolve;
   });
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => {
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
     buffered += chunk;
     const lines = buffered.split('\n');
     buffered = lines.pop() ?? '';
@@ -85,8 +85,8 @@ function startWorker(chain: string, tag: string, opts: { rootKey?: string; tornA
       else if (line.startsWith('torn ')) onTorn(line.slice('torn '.length));
     }
   });
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => {
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
     err += chunk;
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
@@ -194,7 +194,7 @@ describe('atomicity under failure', () => {
         for (const w of workers) w.child.kill('SIGKILL');
         const exits = await withTimeout(Promise.all(workers.map((w) => w.exited)), 5000, 'workers exit');
         for (const [i, x] of exits.entries()) {
-          assert.equal(x.signal, 'SIGKILL', `worker ${i} was not killed but exited (${x.code}): ${workers[i]!.stderr()}`);
+          assert.equal(x.signal, 'SIGKILL', `worker ${i} was not killed but exited (${x.code}): ${workers[i].stderr()}`);
         }
       } finally {
         for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
@@ -224,7 +224,7 @@ describe('atomicity under failure', () => {
     const leftovers = async (): Promise<string[]> => {
       const { children: probes } = await zk.getChildren(storage.layout.zoomLocks);
       const stats = await Promise.all(probes.map((c) => zk.exists(`${storage.layout.zoomLocks}/${c}`)));
-      return probes.filter((_, i) => stats[i] !== null && !live.has(stats[i]!.ephemeralOwner));
+      return probes.filter((_, i) => stats[i] !== null && !live.has(stats[i].ephemeralOwner));
     };
     const deadline = Date.now() + 15_000;
     let left = await leftovers();

@@ -436,7 +436,7 @@ describe('20 concurrent writers on one router', () => {
         for (let k = 0; k < PORTS_EACH; k++) {
           const id = randomUuid();
           await w.tryTransaction(API, (tx) => tx.create('Port', { id, router_id: router, interface_name: `w${i}-p${k}` }));
-          portsOf[i]!.push(id);
+          portsOf[i].push(id);
         }
       }),
     );
@@ -449,7 +449,7 @@ describe('20 concurrent writers on one router', () => {
         `${WRITERS * PORTS_EACH} commits, ${failures.length} failures, ${conflicts} conflicts, ${retries} retries, ` +
         `exhausted ${sum((m) => m.exhausted)}, ${elapsed} ms`,
     );
-    assert.deepEqual(failures.map((f) => String((f as PromiseRejectedResult).reason)), []);
+    assert.deepEqual(failures.map((f) => String(f.reason)), []);
     assert.equal(sum((m) => m.commits) - before.commits, WRITERS * PORTS_EACH);
 
     const all = portsOf.flat();
@@ -473,7 +473,7 @@ describe('20 concurrent writers on one router', () => {
     const before = { conflicts: sum((m) => m.conflicts), retries: sum((m) => m.retries) };
     const results = await Promise.allSettled(
       writers.map(async (w, i) => {
-        for (const id of portsOf[i]!) await w.tryTransaction(API, (tx) => tx.delete('Port', id));
+        for (const id of portsOf[i]) await w.tryTransaction(API, (tx) => tx.delete('Port', id));
       }),
     );
     const failures = results.filter((r) => r.status === 'rejected');
@@ -483,7 +483,7 @@ describe('20 concurrent writers on one router', () => {
         `${failures.length} failures, ${sum((m) => m.conflicts) - before.conflicts} conflicts, ` +
         `${sum((m) => m.retries) - before.retries} retries, exhausted ${sum((m) => m.exhausted)}, ${elapsed} ms`,
     );
-    assert.deepEqual(failures.map((f) => String((f as PromiseRejectedResult).reason)), []);
+    assert.deepEqual(failures.map((f) => String(f.reason)), []);
     assert.deepEqual(await storage.get('Router', router), { id: router, name: 'hot' });
     assert.deepEqual(await storage.getExisting('Port', portsOf.flat()), []);
     assert.equal(sum((m) => m.exhausted), 0);
@@ -539,7 +539,7 @@ describe('node ops (storage.md §4.3, §4.4)', () => {
     const r = randomUuid();
     await run(async (tx) => {
       await tx.create('Router', { id: r });
-      tx.createNode(p, Buffer.from('v1'));
+      void tx.createNode(p, Buffer.from('v1'));
     });
     assert.equal((await zk.getData(p)).data.toString(), 'v1');
     assert.equal(await storage.exists('Router', r), true);
@@ -552,7 +552,7 @@ describe('node ops (storage.md §4.3, §4.4)', () => {
   test('folding: create+create fails, create+update stays a create, delete+create becomes an update, delete+update fails', async () => {
     const p = `${base()}/fold`;
     const tx = await storage.transaction(API);
-    tx.createNode(p, Buffer.from('a'));
+    void tx.createNode(p, Buffer.from('a'));
     const e = await failure(() => tx.createNode(p, Buffer.from('b')));
     assert.ok(e instanceof StorageNodeExistsError, String(e));
     assert.equal(e.message, `There is already a node at ${p}.`);
@@ -561,13 +561,13 @@ describe('node ops (storage.md §4.3, §4.4)', () => {
     assert.equal((await zk.getData(p)).data.toString(), 'c');
 
     await run(async (t) => {
-      t.deleteNode(p);
-      t.createNode(p, Buffer.from('d'));
+      void t.deleteNode(p);
+      void t.createNode(p, Buffer.from('d'));
     });
     assert.equal((await zk.getData(p)).data.toString(), 'd');
 
     const t2 = await storage.transaction(API);
-    t2.deleteNode(p);
+    void t2.deleteNode(p);
     const e2 = await failure(() => t2.updateNode(p, Buffer.from('x')));
     assert.ok(e2 instanceof StorageNodeNotFoundError, String(e2));
     assert.equal(e2.message, `There is no node at ${p}.`);
@@ -580,7 +580,7 @@ describe('node ops (storage.md §4.3, §4.4)', () => {
     const e = await rejection(
       run(async (tx) => {
         await tx.create('Router', { id: r });
-        tx.createNode(p, Buffer.from('new'));
+        void tx.createNode(p, Buffer.from('new'));
       }),
     );
     assert.ok(e instanceof StorageNodeExistsError, String(e));
@@ -618,7 +618,7 @@ describe('node ops (storage.md §4.3, §4.4)', () => {
     const r = randomUuid();
     await run(async (tx) => {
       await tx.create('Router', { id: r });
-      tx.deleteNode(`${base()}/never-existed`);
+      void tx.deleteNode(`${base()}/never-existed`);
     });
     assert.equal(await storage.exists('Router', r), true);
   });

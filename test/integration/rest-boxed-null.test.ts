@@ -69,7 +69,7 @@ async function dhcpSubnet(body: Record<string, unknown>) {
   assertStatus(res, 201);
   const uri = String(res.headers.get('location'));
   const ids = (await t.node.storage.get('Network', bridge)).dhcp_ids ?? [];
-  const id = ids[ids.length - 1] as string;
+  const id = ids[ids.length - 1];
   return { uri, accept: DHCP, clazz: 'Dhcp', id };
 }
 

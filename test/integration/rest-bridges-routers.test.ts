@@ -174,14 +174,14 @@ describe('tenant filter (scenario 5)', () => {
       for (const tenant of ['tenant0', 'tenant1']) {
         for (let i = 0; i < 5; i++) {
           const res = await post(`${api}/${kind}`, single, { name: `${kind}-${tenant}-${i}`, tenantId: tenant });
-          made[tenant]!.push(assertCreated(res, `${api}/${kind}`));
+          made[tenant].push(assertCreated(res, `${api}/${kind}`));
         }
       }
       const all = ids(await get(`${api}/${kind}`, coll));
-      assert.deepEqual(all, sorted([...before, ...made['tenant0']!, ...made['tenant1']!]));
+      assert.deepEqual(all, sorted([...before, ...made['tenant0'], ...made['tenant1']]));
       assert.equal(all.length - before.length, 10);
-      assert.deepEqual(ids(await get(`${api}/${kind}?tenant_id=tenant0`, coll)), sorted(made['tenant0']!));
-      assert.deepEqual(ids(await get(`${api}/${kind}?tenant_id=tenant1`, coll)), sorted(made['tenant1']!));
+      assert.deepEqual(ids(await get(`${api}/${kind}?tenant_id=tenant0`, coll)), sorted(made['tenant0']));
+      assert.deepEqual(ids(await get(`${api}/${kind}?tenant_id=tenant1`, coll)), sorted(made['tenant1']));
       assert.deepEqual(ids(await get(`${api}/${kind}?tenant_id=nobody`, coll)), []);
       // an empty value matches only empty-string tenant ids (§4.3)
       assert.deepEqual(ids(await get(`${api}/${kind}?tenant_id=`, coll)), []);
@@ -189,9 +189,9 @@ describe('tenant filter (scenario 5)', () => {
       const tenant = await get(`${api}/tenants/tenant0`, MT.tenant);
       assertStatus(tenant, 200);
       assert.equal(tenant.json[kind], `${api}/${kind}?tenant_id=tenant0`);
-      assert.deepEqual(ids(await get(tenant.json[kind], coll)), sorted(made['tenant0']!));
+      assert.deepEqual(ids(await get(tenant.json[kind], coll)), sorted(made['tenant0']));
 
-      for (const id of [...made['tenant0']!, ...made['tenant1']!]) assertEmpty(await del(`${api}/${kind}/${id}`), 204);
+      for (const id of [...made['tenant0'], ...made['tenant1']]) assertEmpty(await del(`${api}/${kind}/${id}`), 204);
       assert.deepEqual(ids(await get(`${api}/${kind}?tenant_id=tenant0`, coll)), []);
     });
   }
@@ -284,7 +284,7 @@ describe('bridge media types (scenario 7)', () => {
     it(`GET with Accept ${accept} → 200`, async () => {
       const res = await get(`${api}/bridges/${id}`, accept);
       assertStatus(res, 200);
-      assertMediaType(res, accept.split(';')[0]!);
+      assertMediaType(res, accept.split(';')[0]);
       assert.equal(res.json.id, id);
     });
   }

@@ -211,20 +211,20 @@ describe('chains: tenant filter (scenario 5, §4.3, §6.19)', () => {
     for (const tenant of ['tenant0', 'tenant1']) {
       for (let i = 0; i < 5; i++) {
         const id = assertCreated(await post(`${a5}/chains`, CHAIN, { name: `${tenant}-c${i}`, tenantId: tenant }), `${a5}/chains`);
-        byTenant[tenant]!.push(id);
+        byTenant[tenant].push(id);
       }
     }
     assert.equal(idsOf(await get(`${a5}/chains`, CHAINS)).length, 10);
     for (const tenant of ['tenant0', 'tenant1']) {
       const res = await get(`${a5}/chains?tenant_id=${tenant}`, CHAINS);
       assertMediaType(res, CHAINS);
-      assert.deepEqual(idsOf(res), sorted(byTenant[tenant]!));
+      assert.deepEqual(idsOf(res), sorted(byTenant[tenant]));
       for (const c of res.json as Json[]) assert.equal(c.tenantId, tenant);
     }
     const tenant = await get(`${a5}/tenants/tenant0`, MT.tenant);
     assertStatus(tenant, 200);
     assert.equal(tenant.json.chains, `${a5}/chains?tenant_id=tenant0`);
-    assert.deepEqual(idsOf(await get(tenant.json.chains, CHAINS)), sorted(byTenant['tenant0']!));
+    assert.deepEqual(idsOf(await get(tenant.json.chains, CHAINS)), sorted(byTenant['tenant0']));
   });
 
   it('exact string match: unknown tenant → [], empty value matches only "" tenants, null tenants never match', async () => {
@@ -249,7 +249,7 @@ describe('chains and rules: media types (§2.3, regime G)', () => {
     for (const accept of [CHAIN, `${CHAIN}; charset=UTF-8`, MT.json]) {
       const res = await get(`${api}/chains/${c}`, accept);
       assertStatus(res, 200);
-      assertMediaType(res, accept.split(';')[0]!);
+      assertMediaType(res, accept.split(';')[0]);
       assert.equal(res.json.id, c);
     }
     const wild = await get(`${api}/chains/${c}`, '*/*');
@@ -377,7 +377,7 @@ describe('rule ordering (scenario 15)', () => {
     assert.ok(await modelGone('Rule', id), 'rejected rule not stored');
     assert.deepEqual(await rulesOf(c), []);
     const v = assertViolations(await postRule(c, { type: 'accept', position: -1 }), ['position']);
-    assert.equal(v[0]!.message, message('MinValue', 1));
+    assert.equal(v[0].message, message('MinValue', 1));
     await rule(c, { type: 'accept' });
     assertError(await postRule(c, { type: 'accept', position: 3 }), 400);
     assertCreated(await postRule(c, { type: 'accept', position: 2 }), `${api}/rules`);
@@ -392,7 +392,7 @@ describe('rule validation (scenario 16)', () => {
 
   it('no type → 400 with violation type; unknown type → 400', async () => {
     const v = assertViolations(await postRule(c, { position: 1 }), ['type']);
-    assert.equal(v[0]!.message, message('NonNull'));
+    assert.equal(v[0].message, message('NonNull'));
     assertViolations(await postRule(c, { type: null }), ['type']);
     assertError(await postRule(c, { type: 'badType' }), 400);
     assertError(await postRule(c, { type: 'ACCEPT' }), 400);
@@ -403,15 +403,15 @@ describe('rule validation (scenario 16)', () => {
   it('l2_transform: flowAction badAction or drop → violation flowAction; missing → violation flowAction', async () => {
     for (const flowAction of ['badAction', 'drop', 'continue', 'ACCEPT']) {
       const v = assertViolations(await postRule(c, { type: 'l2_transform', flowAction }), ['flowAction']);
-      assert.equal(v[0]!.message, 'must match "accept|redirect"');
+      assert.equal(v[0].message, 'must match "accept|redirect"');
     }
     const v = assertViolations(await postRule(c, { type: 'l2_transform' }), ['flowAction']);
-    assert.equal(v[0]!.message, message('NonNull'));
+    assert.equal(v[0].message, message('NonNull'));
   });
 
   it('l2_transform with flowAction accept and pushVlan 65536 → violation pushVlan; 65535 and 0 are fine', async () => {
     const v = assertViolations(await postRule(c, { type: 'l2_transform', flowAction: 'accept', pushVlan: 65536 }), ['pushVlan']);
-    assert.equal(v[0]!.message, message('MaxValue', 65535));
+    assert.equal(v[0].message, message('MaxValue', 65535));
     assertError(await postRule(c, { type: 'l2_transform', flowAction: 'accept', pushVlan: -1 }), 400);
     const ok = await rule(c, { type: 'l2_transform', flowAction: 'accept', pushVlan: 65535 });
     assert.equal((await getRule(ok)).pushVlan, 65535);
@@ -421,13 +421,13 @@ describe('rule validation (scenario 16)', () => {
     for (const field of ['dlSrc', 'dlDst']) {
       for (const bad of ['01:23:45:67:89:0ab', '01:23:45:67:89', 'zz:23:45:67:89:0a', '01-23-45-67-89-0a']) {
         const v = assertViolations(await postRule(c, { type: 'accept', [field]: bad }), [field]);
-        assert.equal(v[0]!.message, message('MacAddressInvalid'));
+        assert.equal(v[0].message, message('MacAddressInvalid'));
       }
     }
     for (const field of ['dlSrcMask', 'dlDstMask']) {
       for (const bad of ['fffff.0000.0000', 'ffff.ffff', 'ff:ff:ff:ff:ff:ff', 'gggg.0000.0000']) {
         const v = assertViolations(await postRule(c, { type: 'accept', [field]: bad }), [field]);
-        assert.equal(v[0]!.message, message('MacMaskInvalid'));
+        assert.equal(v[0].message, message('MacMaskInvalid'));
       }
     }
   });
@@ -462,7 +462,7 @@ describe('rule validation (scenario 16)', () => {
     ];
     for (const [body, property, msg] of cases) {
       const v = assertViolations(await postRule(c, { type: 'accept', ...body }), [property]);
-      if (msg) assert.equal(v[0]!.message, msg, JSON.stringify(body));
+      if (msg) assert.equal(v[0].message, msg, JSON.stringify(body));
     }
     // all violations at once, not only the first
     assertViolations(await postRule(c, { type: 'accept', dlSrc: 'x', nwSrcAddress: 'y', tpDst: { start: 9, end: 1 } }), ['dlSrc', 'nwSrcAddress', 'tpDst']);
@@ -500,7 +500,7 @@ describe('fragment policy (scenario 17)', () => {
   const fp = async (body: Record<string, unknown>): Promise<string> => (await getRule(await rule(c, body))).fragmentPolicy;
   const rejected = async (body: Record<string, unknown>, key: Parameters<typeof message>[0]): Promise<void> => {
     const v = assertViolations(await postRule(c, body), ['']);
-    assert.equal(v[0]!.message, message(key), JSON.stringify(body));
+    assert.equal(v[0].message, message(key), JSON.stringify(body));
   };
   const dnat = (targets = [{ addressFrom: '10.10.10.10', addressTo: '10.10.10.10', portFrom: 0, portTo: 0 }]) => ({
     type: 'dnat', flowAction: 'accept', natTargets: targets,
@@ -614,7 +614,7 @@ describe('rule types (§6.7): create, get, list, delete', () => {
     for (const type of ['dnat', 'snat']) {
       assertViolations(await postRule(c, { type, natTargets: [target] }), ['flowAction']);
       const v = assertViolations(await postRule(c, { type, flowAction: 'drop', natTargets: [target] }), ['flowAction']);
-      assert.equal(v[0]!.message, 'must match "accept|continue|return"');
+      assert.equal(v[0].message, 'must match "accept|continue|return"');
       assertViolations(await postRule(c, { type, flowAction: 'accept' }), ['natTargets']);
       assertViolations(await postRule(c, { type, flowAction: 'accept', natTargets: [] }), ['natTargets']);
       for (const bad of [
@@ -659,7 +659,7 @@ describe('rule types (§6.7): create, get, list, delete', () => {
 
   it('jump validation: jumpChainId required, must be a UUID, the target must exist (404); name defaults to null', async () => {
     const v = assertViolations(await postRule(c, { type: 'jump', jumpChainName: 'x' }), ['jumpChainId']);
-    assert.equal(v[0]!.message, message('NonNull'));
+    assert.equal(v[0].message, message('NonNull'));
     assertError(await postRule(c, { type: 'jump', jumpChainId: 'chain2' }), 400);
     const missing = randomUUID();
     const id = randomUUID();
@@ -755,7 +755,7 @@ describe('rule conditions (§6.7): every field', () => {
       ['in_port_ids', p1], ['in_port_ids', p2], ['out_port_ids', p3], ['port_group_id', pg], ['in_port_group_id', pgIn],
       ['out_port_group_id', pgOut], ['ip_addr_group_id_src', ipSrc], ['ip_addr_group_id_dst', ipDst], ['traversed_device', dev],
     ] as const) {
-      assert.ok(text.includes(uuidText(field, value!, '  ')), `${field} in\n${text}`);
+      assert.ok(text.includes(uuidText(field, value, '  ')), `${field} in\n${text}`);
     }
   });
 

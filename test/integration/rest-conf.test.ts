@@ -91,7 +91,7 @@ describe('/conf', () => {
     assert.equal(list.stdout, `${node}  big\n`);
     assert.deepEqual(await getConf(`${api}/conf/templates`), { templates: ['big', 'default'] });
     assert.deepEqual(await getConf(`${api}/conf/templates/big`), { cluster: { rest_api: { max_body_bytes: 5000 } } });
-    assert.deepEqual((await getConf(`${api}/conf/template-mappings`)) as Record<string, unknown>, { [node]: 'big' });
+    assert.deepEqual((await getConf(`${api}/conf/template-mappings`)), { [node]: 'big' });
     assertEmpty(await del(`${api}/conf/template-mappings/${node}`), 200);
     assert.deepEqual(await getConf(`${api}/conf/template-mappings`), {});
     assertEmpty(await del(`${api}/conf/templates/big`), 200);

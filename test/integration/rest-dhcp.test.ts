@@ -57,7 +57,7 @@ async function getJson(url: string, accept: string): Promise<Record<string, Json
 }
 
 async function subnetIds(b: string, field: 'dhcp_ids' | 'dhcpv6_ids' = 'dhcp_ids'): Promise<string[]> {
-  return ((await t.node.storage.get('Network', b))[field] as string[] | undefined) ?? [];
+  return ((await t.node.storage.get('Network', b))[field]) ?? [];
 }
 
 function subnetJson(b: string, key: string, v: Partial<Record<string, Json>>): Record<string, Json> {

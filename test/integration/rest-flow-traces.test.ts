@@ -60,8 +60,8 @@ before(async () => {
   fx.flows.push({ traceRequestId: randomUUID(), flowTraceId: timeuuid(T0 + 1500), etherType: 0x0806, networkProto: 0, srcPort: 0, dstPort: 0 });
   // the third flow crossed two hosts
   fx.events.push(
-    { traceRequestId: traceId, flowTraceId: flows[2]!, time: timeuuid(T0 + 2002), host: HOST_B, data: 'ingress on host B' },
-    { traceRequestId: traceId, flowTraceId: flows[2]!, time: timeuuid(T0 + 2001), host: HOST_A, data: 'simulating on host A' },
+    { traceRequestId: traceId, flowTraceId: flows[2], time: timeuuid(T0 + 2002), host: HOST_B, data: 'ingress on host B' },
+    { traceRequestId: traceId, flowTraceId: flows[2], time: timeuuid(T0 + 2001), host: HOST_A, data: 'simulating on host A' },
   );
 });
 
@@ -105,7 +105,7 @@ describe('flow traces through the REST API', () => {
     assert.deepEqual(two.json.map((f: Json) => f.flowTraceId), [flows[3], flows[2]]);
     const link = two.headers.get('link');
     assert.equal(link, `<${t.api}/traces/${traceId}/flows?limit=2&until=${T0 + 2000}>; rel="next"`);
-    const next = await get(link!.slice(1, link!.indexOf('>')), FLOWS);
+    const next = await get(link.slice(1, link.indexOf('>')), FLOWS);
     assert.deepEqual(next.json.map((f: Json) => f.flowTraceId), [flows[2], flows[1]], 'the next page starts at the last one shown');
     const windowMs = await get(`${t.api}/traces/${traceId}/flows?since=${T0 + 1000}&until=${T0 + 2000}`, FLOWS);
     assert.deepEqual(windowMs.json.map((f: Json) => f.flowTraceId), [flows[2], flows[1]]);

@@ -131,7 +131,7 @@ describe('L2 insertions', () => {
     assert.equal(hop.transform_rule_data?.pop_vlan, true);
     assert.equal(hop.transform_rule_data?.target_port_id, firstSrv === s0 ? s1 : s0);
     // the port lists both; the redirect chains are visible under /chains
-    assert.deepEqual(((await get(`${api}/ports/${p0}`, MT.port)).json as Json).insertionIds.sort(), [id, second].sort());
+    assert.deepEqual(((await get(`${api}/ports/${p0}`, MT.port)).json).insertionIds.sort(), [id, second].sort());
     const chains = (await get(`${api}/chains`, 'application/vnd.org.midonet.collection.Chain-v1+json')).json as Json[];
     assert.ok(chains.some((c) => c.name === `InboundRedirect${p0}`));
   });
@@ -184,7 +184,7 @@ describe('L2 insertions', () => {
   it('scenario 6: a port PUT (Port-v3, new interfaceName) keeps the insertion fields', async () => {
     await insert(body(p0, s0));
     for (const p of [p0, s0]) {
-      const json = (await get(`${api}/ports/${p}`, MT.port)).json as Json;
+      const json = (await get(`${api}/ports/${p}`, MT.port)).json;
       assertStatus(await put(`${api}/ports/${p}`, MT.port, { ...json, interfaceName: 'foobar' }), 204);
     }
     const prot = await port(p0);
@@ -234,7 +234,7 @@ describe('L2 insertions', () => {
     assertError(await post(`${api}/l2insertions`, L2, body(s0, s1)), 400, `Protected port ${s0} can't have a service`);
     assertError(await post(`${api}/l2insertions`, L2, body(p1, p0)), 400, `Service port ${p0} can't have an insertion`);
     assertError(await post(`${api}/l2insertions`, L2, { ...body(p0, s1), id }), 409);
-    const b = (await get(`${api}/l2insertions/${id}`, L2)).json as Json;
+    const b = (await get(`${api}/l2insertions/${id}`, L2)).json;
     assertError(await put(`${api}/l2insertions/${id}`, L2, { ...b, srvPortId: s1 }), 400, "Port/SrvPort can't be changed for an insertion");
     assertViolations(await put(`${api}/l2insertions/${id}`, L2, { ...b, mac: null }), ['mac']);
     assert.deepEqual(await counts(), afterOne);

@@ -81,9 +81,9 @@ describe('lists', () => {
     const { bridge, ports } = await bridgeWithPorts(800);
     // a stored port that is not protobuf text: nothing the API anticipates
     const corrupt = (id: string): Promise<unknown> => t.node.zk.setData(`${zoom(t)}/models/Port/${id}`, Buffer.from('interface_name: "unterminated\n'));
-    await corrupt(ports[ports.length - 1] as string);
+    await corrupt(ports[ports.length - 1]);
     await assert.rejects(get(`${t.api}/bridges/${bridge}/ports`, MT.ports), /aborted|socket hang up|ECONNRESET/);
-    await corrupt(ports[0] as string);
+    await corrupt(ports[0]);
     assertError(await get(`${t.api}/bridges/${bridge}/ports`, MT.ports), 500, /^Internal server error \(request id [^)]+\); the node's log has the details\.$/);
   });
 

@@ -86,7 +86,7 @@ describe('scenario 25: MAC and ARP tables', () => {
 
     // 16 entries over VLANs 0–3: two on the VLAN's own port, two on the trunk
     for (let vlan = 0; vlan <= 3; vlan++) {
-      const own = vlanPorts[vlan] as string;
+      const own = vlanPorts[vlan];
       for (let i = 1; i <= 4; i++) {
         const mac = macOf(vlan, i);
         const portId = i <= 2 ? own : trunk;

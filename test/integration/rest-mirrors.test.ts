@@ -109,13 +109,13 @@ describe('mirrors', () => {
 
   it('a bridge attaches a mirror; deleting the mirror clears the bridge\'s list', async () => {
     const m = await mirror({ toPortId: await bridgePort(), conditions: [{}] });
-    const b = (await get(`${api}/bridges/${bridge}`, MT.bridge)).json as Json;
+    const b = (await get(`${api}/bridges/${bridge}`, MT.bridge)).json;
     assertStatus(await put(`${api}/bridges/${bridge}`, MT.bridge, { ...b, inboundMirrorIds: [m] }), 204);
-    assert.deepEqual(((await get(`${api}/bridges/${bridge}`, MT.bridge)).json as Json).inboundMirrorIds, [m]);
+    assert.deepEqual(((await get(`${api}/bridges/${bridge}`, MT.bridge)).json).inboundMirrorIds, [m]);
     assert.match(await modelText(t, 'Mirror', m), /network_inbound_ids \{/);
     assertEmpty(await del(`${api}/mirrors/${m}`), 204);
     assertError(await get(`${api}/mirrors/${m}`, MIRROR), 404);
-    assert.deepEqual(((await get(`${api}/bridges/${bridge}`, MT.bridge)).json as Json).inboundMirrorIds, []);
+    assert.deepEqual(((await get(`${api}/bridges/${bridge}`, MT.bridge)).json).inboundMirrorIds, []);
     assertEmpty(await del(`${api}/mirrors/${m}`), 204);
   });
 
@@ -123,7 +123,7 @@ describe('mirrors', () => {
     const to = await bridgePort();
     const watched = await bridgePort();
     const m = await mirror({ toPortId: to, conditions: [{}] });
-    const p = (await get(`${api}/ports/${watched}`, MT.port)).json as Json;
+    const p = (await get(`${api}/ports/${watched}`, MT.port)).json;
     const lists = { inboundMirrorIds: [m], outboundMirrorIds: [m], postInFilterMirrorIds: [m], preOutFilterMirrorIds: [m] };
     assertStatus(await put(`${api}/ports/${watched}`, MT.port, { ...p, ...lists }), 204);
     const other = await bridgePort();
@@ -149,18 +149,18 @@ describe('mirrors', () => {
   it('deleting the destination port deletes the mirror (and clears it from the devices)', async () => {
     const to = await bridgePort();
     const m = await mirror({ toPortId: to, conditions: [{}] });
-    const r = (await get(`${api}/bridges/${bridge}`, MT.bridge)).json as Json;
+    const r = (await get(`${api}/bridges/${bridge}`, MT.bridge)).json;
     assertStatus(await put(`${api}/bridges/${bridge}`, MT.bridge, { ...r, outboundMirrorIds: [m] }), 204);
     assertEmpty(await del(`${api}/ports/${to}`), 204);
     assertError(await get(`${api}/mirrors/${m}`, MIRROR), 404);
     assert.ok(!(await stored()).includes(m));
-    assert.deepEqual(((await get(`${api}/bridges/${bridge}`, MT.bridge)).json as Json).outboundMirrorIds, []);
+    assert.deepEqual(((await get(`${api}/bridges/${bridge}`, MT.bridge)).json).outboundMirrorIds, []);
   });
 
   it('a router attaches mirrors too; GET of a missing or malformed id → 404', async () => {
     const router = assertCreated(await post(`${api}/routers`, MT.router, { name: 'mr' }), `${api}/routers`);
     const m = await mirror({ toPortId: await bridgePort() });
-    const r = (await get(`${api}/routers/${router}`, MT.router)).json as Json;
+    const r = (await get(`${api}/routers/${router}`, MT.router)).json;
     assertStatus(await put(`${api}/routers/${router}`, MT.router, { ...r, inboundMirrorIds: [m], outboundMirrorIds: [m] }), 204);
     const text = await modelText(t, 'Mirror', m);
     assert.match(text, /^router_inbound_ids \{/m);

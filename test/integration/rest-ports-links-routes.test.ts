@@ -183,14 +183,14 @@ describe('bridge ports (§6.3)', () => {
     for (const k of keys) assert.ok(Number.isInteger(k) && k > 0, `tunnelKey ${k}`);
     assert.equal(new Set(keys).size, keys.length, `keys ${keys.join(',')}`);
     // one node: consecutive keys out of blocks it reserved TUNNEL_KEY_BLOCK at a time (decisions/0009)
-    assert.deepEqual(keys, keys.map((_, i) => keys[0]! + i));
+    assert.deepEqual(keys, keys.map((_, i) => keys[0] + i));
     const { data } = await t.node.zk.getData(t.node.storage.layout.sequences('overlay_tunnel_key'));
     const reserved = data.readInt32BE(0);
     assert.equal((reserved - 1) % TUNNEL_KEY_BLOCK, 0, `sequence at ${reserved}`);
-    assert.ok(reserved >= keys[3]! && reserved < keys[3]! + TUNNEL_KEY_BLOCK, `sequence at ${reserved}, keys ${keys.join(',')}`);
-    const cur = await port(ids[0]!);
+    assert.ok(reserved >= keys[3] && reserved < keys[3] + TUNNEL_KEY_BLOCK, `sequence at ${reserved}, keys ${keys.join(',')}`);
+    const cur = await port(ids[0]);
     assertEmpty(await put(`${api}/ports/${ids[0]}`, MT.port, { ...cur, tunnelKey: 999999, adminStateUp: false }), 204);
-    const after = await port(ids[0]!);
+    const after = await port(ids[0]);
     assert.equal(after.tunnelKey, keys[0]);
     assert.equal(after.adminStateUp, false);
   });

@@ -37,7 +37,7 @@ describe('python-midonetclient request shapes', () => {
     const setCookie = res.headers.get('set-cookie');
     assert.ok(setCookie, 'no Set-Cookie');
     // auth_lib: session, _, _ = set_cookie.partition(';'); _, _, token = session.partition('=')
-    const session = setCookie.split(';')[0]!;
+    const session = setCookie.split(';')[0];
     assert.equal(session.slice(0, session.indexOf('=')), 'sessionId');
     client.token = session.slice(session.indexOf('=') + 1);
     assert.equal(client.token, '00000000');
@@ -54,22 +54,22 @@ describe('python-midonetclient request shapes', () => {
   });
 
   it('GET system_state with body {}', async () => {
-    const res = await py('GET', app['systemState']!, { Accept: MT2.systemState });
+    const res = await py('GET', app['systemState'], { Accept: MT2.systemState });
     assert.deepEqual(res.json, { state: 'ACTIVE', availability: 'READWRITE', version: '5.0.0', information: null });
   });
 
   it('bridge: create (POST + GET Location), list, get by template, update, delete — all with {} bodies', async () => {
-    const dto = await pyCreate(app['bridges']!, MT.bridge, { name: 'py-br', tenantId: 'py-tenant' });
+    const dto = await pyCreate(app['bridges'], MT.bridge, { name: 'py-br', tenantId: 'py-tenant' });
     assert.match(dto['id'], UUID_RE);
     assert.equal(dto['name'], 'py-br');
     assert.equal(dto['tenantId'], 'py-tenant');
     assert.equal(dto['adminStateUp'], true);
 
     // get_bridges(): Accept only, body {}
-    const list = await py('GET', app['bridges']!, { Accept: MT.bridges });
+    const list = await py('GET', app['bridges'], { Accept: MT.bridges });
     assert.ok((list.json as { id: string }[]).some((b) => b.id === dto['id']));
     // get_bridge(id): the template filled in
-    const one = await py('GET', app['bridgeTemplate']!.replace('{id}', dto['id']), { Accept: MT.bridge });
+    const one = await py('GET', app['bridgeTemplate'].replace('{id}', dto['id']), { Accept: MT.bridge });
     assert.deepEqual(one.json, dto);
 
     // update(): the whole dto (links, uri, read-only fields) goes back
@@ -86,15 +86,15 @@ describe('python-midonetclient request shapes', () => {
   });
 
   it('DELETE with body {} and Content-Type set', async () => {
-    const dto = await pyCreate(app['bridges']!, MT.bridge, { name: 'py-del' });
+    const dto = await pyCreate(app['bridges'], MT.bridge, { name: 'py-del' });
     const res = await py('DELETE', dto['uri'], { 'Content-Type': MT.bridge });
     assert.equal(res.status, 204);
-    const r = await pyCreate(app['routers']!, MT.router, { name: 'py-del' });
+    const r = await pyCreate(app['routers'], MT.router, { name: 'py-del' });
     assert.equal((await py('DELETE', r['uri'], { 'Content-Type': MT.router, Accept: MT.router })).status, 204);
   });
 
   it('router ports with integers as strings; routes with nulls for unset values', async () => {
-    const router = await pyCreate(app['routers']!, MT.router, { name: 'py-r', tenantId: 'py-tenant' });
+    const router = await pyCreate(app['routers'], MT.router, { name: 'py-r', tenantId: 'py-tenant' });
     const port = await pyCreate(router['ports'], MT.port, {
       type: 'Router',
       portAddress: '10.20.0.1',
@@ -128,20 +128,20 @@ describe('python-midonetclient request shapes', () => {
   });
 
   it('bridge port vlanId as a string', async () => {
-    const bridge = await pyCreate(app['bridges']!, MT.bridge, { name: 'py-vlan' });
+    const bridge = await pyCreate(app['bridges'], MT.bridge, { name: 'py-vlan' });
     const port = await pyCreate(bridge['ports'], MT.port, { type: 'Bridge', vlanId: '5' });
     assert.equal(port['vlanId'], 5);
     assert.equal(port['type'], 'Bridge');
   });
 
   it('JSON null for a boolean input means false (§2.4)', async () => {
-    const bridge = await pyCreate(app['bridges']!, MT.bridge, { name: 'py-null', adminStateUp: null });
+    const bridge = await pyCreate(app['bridges'], MT.bridge, { name: 'py-null', adminStateUp: null });
     assert.equal(bridge['adminStateUp'], false);
   });
 
   it('Port.link() posts the whole port object with peerId (and portId) → 201; portId is ignored', async () => {
-    const r1 = await pyCreate(app['routers']!, MT.router, { name: 'py-r1' });
-    const b1 = await pyCreate(app['bridges']!, MT.bridge, { name: 'py-b1' });
+    const r1 = await pyCreate(app['routers'], MT.router, { name: 'py-r1' });
+    const b1 = await pyCreate(app['bridges'], MT.bridge, { name: 'py-b1' });
     const rp = await pyCreate(r1['ports'], MT.port, { type: 'Router', portAddress: '10.40.0.1', networkAddress: '10.40.0.0', networkLength: 24 });
     const bp = await pyCreate(b1['ports'], MT.port, { type: 'Bridge' });
     const bystander = await pyCreate(b1['ports'], MT.port, { type: 'Bridge' });
@@ -176,7 +176,7 @@ describe('python-midonetclient request shapes', () => {
   });
 
   it('update() of a port sends read-only fields back; they are ignored', async () => {
-    const b = await pyCreate(app['bridges']!, MT.bridge, { name: 'py-upd' });
+    const b = await pyCreate(app['bridges'], MT.bridge, { name: 'py-upd' });
     const port = await pyCreate(b['ports'], MT.port, { type: 'Bridge' });
     const updated = await pyUpdate({ ...port, tunnelKey: 4242, deviceId: randomUUID(), active: true, vlanId: 7 }, MT.port);
     assert.equal(updated['tunnelKey'], port['tunnelKey']);
@@ -191,19 +191,19 @@ describe('python-midonetclient request shapes: mirrors, QoS, containers, L2 inse
   const C = (name: string): string => `application/vnd.org.midonet.collection.${name}+json`;
 
   it('Mirror: to_port() and set_conditions() build the body; bridge.inbound_mirrors() attaches it', async () => {
-    const b = await pyCreate(app['bridges']!, MT.bridge, { name: 'py-mirror' });
+    const b = await pyCreate(app['bridges'], MT.bridge, { name: 'py-mirror' });
     const to = await pyCreate(b['ports'], MT.port, { type: 'Bridge' });
-    const m = await pyCreate(app['mirrors']!, V('Mirror-v1'), { toPortId: to['id'], conditions: [{ nwProto: 6 }] });
+    const m = await pyCreate(app['mirrors'], V('Mirror-v1'), { toPortId: to['id'], conditions: [{ nwProto: 6 }] });
     assert.equal(m['conditions'][0].nwProto, 6);
     const updated = await pyUpdate({ ...b, inboundMirrorIds: [m['id']] }, MT.bridge);
     assert.deepEqual(updated['inboundMirrorIds'], [m['id']]);
-    const list = await py('GET', app['mirrors']!, { Accept: C('Mirror-v1') });
+    const list = await py('GET', app['mirrors'], { Accept: C('Mirror-v1') });
     assert.ok((list.json as Json[]).some((x) => x.id === m['id']));
-    assert.equal((await py('DELETE', app['mirrorTemplate']!.replace('{id}', m['id']))).status, 204);
+    assert.equal((await py('DELETE', app['mirrorTemplate'].replace('{id}', m['id']))).status, 204);
   });
 
   it('QOSPolicy with add_bw_limit_rule()/add_dscp_rule(): strings from midonet-cli, the policy\'s rule lists, update and delete', async () => {
-    const p = await pyCreate(app['qosPolicies']!, V('QOSPolicy-v1'), { name: 'test-qos', description: 'd', shared: true, tenantId: 'ignored' });
+    const p = await pyCreate(app['qosPolicies'], V('QOSPolicy-v1'), { name: 'test-qos', description: 'd', shared: true, tenantId: 'ignored' });
     assert.equal(p['tenant_id'], null);
     const bw = await pyCreate(p['bwLimitRules'], V('QOSRuleBWLimit-v1'), { maxKbps: '100', maxBurstKb: '1000' });
     const dscp = await pyCreate(p['dscpRules'], V('QOSRuleDSCP-v1'), { dscpMark: 11 });
@@ -211,7 +211,7 @@ describe('python-midonetclient request shapes: mirrors, QoS, containers, L2 inse
     const rules = await py('GET', p['bwLimitRules'], { Accept: C('QOSRuleBWLimit-v1') });
     assert.deepEqual((rules.json as Json[]).map((r) => r.id), [bw['id']]);
     assert.equal((await pyUpdate({ ...bw, maxKbps: 200 }, V('QOSRuleBWLimit-v1')))['maxKbps'], 200);
-    assert.equal((await py('DELETE', app['qosDscpRuleTemplate']!.replace('{id}', dscp['id']))).status, 204);
+    assert.equal((await py('DELETE', app['qosDscpRuleTemplate'].replace('{id}', dscp['id']))).status, 204);
     assert.equal((await pyUpdate({ ...p, name: 'foobar' }, V('QOSPolicy-v1')))['name'], 'foobar');
     assert.equal((await py('DELETE', p['uri'])).status, 204);
     assert.equal((await rq('GET', bw['uri'], { headers: { Accept: V('QOSRuleBWLimit-v1') } })).status, 404);
@@ -222,8 +222,8 @@ describe('python-midonetclient request shapes: mirrors, QoS, containers, L2 inse
     const rule = { id: randomUUID(), qos_policy_id: id, type: 'dscp_marking', dscp_mark: 26 };
     const policy = { id, name: 'n', description: '', shared: false, tenant_id: 'proj', project_id: 'proj', rules: [rule] };
     const headers = { 'Content-Type': V('QOSPolicy-v1'), Accept: V('QOSPolicy-v1') };
-    assert.equal((await py('POST', app['qosPolicies']!, headers, policy)).status, 201);
-    const url = app['qosPolicyTemplate']!.replace('{id}', id);
+    assert.equal((await py('POST', app['qosPolicies'], headers, policy)).status, 201);
+    const url = app['qosPolicyTemplate'].replace('{id}', id);
     assert.equal((await py('PUT', url, headers, { ...policy, rules: [{ ...rule, dscp_mark: 10 }] })).status, 204);
     const dscp = await py('GET', `${url}/qos_dscp_rules`, { Accept: C('QOSRuleDSCP-v1') });
     assert.deepEqual((dscp.json as Json[]).map((r) => r.dscpMark), [10]);
@@ -231,29 +231,29 @@ describe('python-midonetclient request shapes: mirrors, QoS, containers, L2 inse
   });
 
   it('ServiceContainerGroup.add_service_container() and the container\'s update()', async () => {
-    const r = await pyCreate(app['routers']!, MT.router, { name: 'py-sc' });
+    const r = await pyCreate(app['routers'], MT.router, { name: 'py-sc' });
     const port = await pyCreate(r['ports'], MT.port, { type: 'Router', portAddress: '169.254.9.1', networkAddress: '169.254.9.0', networkLength: '30' });
-    const g = await pyCreate(app['serviceContainerGroups']!, V('ServiceContainerGroup-v1'), { policy: 'LEAST' });
+    const g = await pyCreate(app['serviceContainerGroups'], V('ServiceContainerGroup-v1'), { policy: 'LEAST' });
     const sc = await pyCreate(g['serviceContainers'], V('ServiceContainer-v1'), { serviceType: 'IPSEC', portId: port['id'], configurationId: randomUUID() });
     assert.deepEqual([sc['serviceGroupId'], sc['statusCode'], sc['hostId']], [g['id'], 'STOPPED', null]);
     const members = await py('GET', g['serviceContainers'], { Accept: C('ServiceContainer-v1') });
     assert.deepEqual((members.json as Json[]).map((x) => x.id), [sc['id']]);
     assert.equal((await pyUpdate({ ...sc, serviceType: 'OTHER' }, V('ServiceContainer-v1')))['serviceType'], 'IPSEC');
-    assert.equal((await py('DELETE', app['serviceContainerGroupTemplate']!.replace('{id}', g['id']))).status, 204);
+    assert.equal((await py('DELETE', app['serviceContainerGroupTemplate'].replace('{id}', g['id']))).status, 204);
   });
 
   it('L2Insertion from midonet-cli (vlan and pos as strings), update(), delete', async () => {
-    const b = await pyCreate(app['bridges']!, MT.bridge, { name: 'py-l2' });
+    const b = await pyCreate(app['bridges'], MT.bridge, { name: 'py-l2' });
     const p = await pyCreate(b['ports'], MT.port, { type: 'Bridge' });
     const s = await pyCreate(b['ports'], MT.port, { type: 'Bridge' });
-    const ins = await pyCreate(app['l2insertions']!, V('L2Insertion-v1'), { portId: p['id'], srvPortId: s['id'], vlan: '10', position: '1', failOpen: false, mac: '02:00:00:00:ee:01' });
+    const ins = await pyCreate(app['l2insertions'], V('L2Insertion-v1'), { portId: p['id'], srvPortId: s['id'], vlan: '10', position: '1', failOpen: false, mac: '02:00:00:00:ee:01' });
     assert.deepEqual([ins['vlan'], ins['position']], [10, 1]);
     assert.equal((await pyUpdate({ ...ins, failOpen: true }, V('L2Insertion-v1')))['failOpen'], true);
-    assert.equal((await py('DELETE', app['l2InsertionTemplate']!.replace('{id}', ins['id']))).status, 204);
+    assert.equal((await py('DELETE', app['l2InsertionTemplate'].replace('{id}', ins['id']))).status, 204);
   });
 
   it('RouterPort.add_remote_peer() and get_remote_peers(): MacIp-v1 both ways', async () => {
-    const r = await pyCreate(app['routers']!, MT.router, { name: 'py-peer' });
+    const r = await pyCreate(app['routers'], MT.router, { name: 'py-peer' });
     const port = await pyCreate(r['ports'], MT.port, { type: 'Router', portAddress: '10.30.0.1', networkAddress: '10.30.0.0', networkLength: 24 });
     const entry = await pyCreate(port['peeringTable'], V('MacIp-v1'), { ip: '10.30.0.9', mac: '02:00:00:00:00:09' });
     assert.deepEqual(entry, { ip: '10.30.0.9', mac: '02:00:00:00:00:09', uri: `${port['peeringTable']}/10.30.0.9_02-00-00-00-00-09` });

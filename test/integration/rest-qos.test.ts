@@ -230,7 +230,7 @@ describe('QoS policies', () => {
     assertError(await post(`${api}/qos_policies/${p}/qos_dscp_rules`, DSCP, { dscpMark: 1.5 }), 400);
     assertEmpty(await post(`${api}/qos_policies/${p}/qos_dscp_rules`, DSCP, { dscpMark: 1 }, { headers: { 'Content-Type': BW } }), 406);
     const end = await counts();
-    assert.deepEqual(end, [start[0]! + 1, start[1], start[2]]);
+    assert.deepEqual(end, [start[0] + 1, start[1], start[2]]);
   });
 
   it('ports and bridges attach a policy; deleting the policy clears them; a missing policy → 404', async () => {

@@ -92,7 +92,7 @@ function py(method: string, url: string, headers: Record<string, string> = {}, q
 }
 
 async function create(kind: (typeof KINDS)[number], body: Record<string, unknown>): Promise<string> {
-  return assertCreated(await post(A[kind.key]!, kind.single, body), `${api}/${kind.kind}`);
+  return assertCreated(await post(A[kind.key], kind.single, body), `${api}/${kind.kind}`);
 }
 
 describe('tenant filter (scenario 5)', () => {
@@ -102,8 +102,8 @@ describe('tenant filter (scenario 5)', () => {
       for (const tenant of ['tenant0', 'tenant1'] as const) {
         for (let i = 0; i < 5; i++) made[tenant].push(await create(kind, { name: `${kind.kind}-${tenant}-${i}`, tenantId: tenant }));
       }
-      assert.equal(ids(await get(A[kind.key]!, kind.coll)).length, 10);
-      assert.deepEqual(ids(await get(A[kind.key]!, kind.coll)), sorted([...made.tenant0, ...made.tenant1]));
+      assert.equal(ids(await get(A[kind.key], kind.coll)).length, 10);
+      assert.deepEqual(ids(await get(A[kind.key], kind.coll)), sorted([...made.tenant0, ...made.tenant1]));
       const tenant0 = await get(`${A[kind.key]}?tenant_id=tenant0`, kind.coll);
       assertMediaType(tenant0, kind.coll);
       assert.deepEqual(ids(tenant0), sorted(made.tenant0));
@@ -118,7 +118,7 @@ describe('tenant filter (scenario 5)', () => {
       assert.deepEqual(ids(await get(tenant.json[kind.key], kind.coll)), sorted(made.tenant0));
 
       for (const id of [...made.tenant0, ...made.tenant1]) assertEmpty(await del(`${A[kind.key]}/${id}`), 204);
-      assert.deepEqual(ids(await get(A[kind.key]!, kind.coll)), []);
+      assert.deepEqual(ids(await get(A[kind.key], kind.coll)), []);
     });
   }
 
@@ -143,7 +143,7 @@ describe('tenant_id filter semantics (§4.3)', () => {
       const none = await create(kind, { name: 'n' });
       const empty = await create(kind, { name: 'e', tenantId: '' });
       const spaced = await create(kind, { name: 's', tenantId: 'tenant a/ä' });
-      const coll = A[kind.key]!;
+      const coll = A[kind.key];
       assert.deepEqual(ids(await get(`${coll}?tenant_id=Tenant-A`, kind.coll)), [upper]);
       assert.deepEqual(ids(await get(`${coll}?tenant_id=tenant-a`, kind.coll)), [lower]);
       assert.deepEqual(ids(await get(`${coll}?tenant_id=tenant`, kind.coll)), []);
@@ -315,13 +315,13 @@ describe('tenants from the mock provider (§4.4, auth-https-deploy §1.3)', () =
 describe('system state (§6.18, §8)', () => {
   it('GET: the constant body, SystemState-v2 or application/json, no uri', async () => {
     assert.equal(A['systemState'], `${api}/system_state`);
-    const res = await get(A['systemState']!, MT2.systemState);
+    const res = await get(A['systemState'], MT2.systemState);
     assertStatus(res, 200);
     assertMediaType(res, MT2.systemState);
     assertCors(res);
     assert.deepEqual(res.json, SYSTEM_STATE);
     assert.ok(!('uri' in res.json));
-    const json = await get(A['systemState']!, MT.json);
+    const json = await get(A['systemState'], MT.json);
     assertMediaType(json, MT.json);
     assert.deepEqual(json.json, SYSTEM_STATE);
   });
@@ -370,13 +370,13 @@ describe('python-midonetclient request shapes (tenants, filters, system state)',
       await create(kind, { name: `py-${kind.kind}-other`, tenantId: 'py-other' });
     }
     for (const kind of KINDS) {
-      const res = await py('GET', A[kind.key]!, { Accept: kind.coll }, { tenant_id: tenant });
+      const res = await py('GET', A[kind.key], { Accept: kind.coll }, { tenant_id: tenant });
       assert.ok(res.text.length > 0);
-      assert.deepEqual(ids(res), [made[kind.key]!], kind.kind);
+      assert.deepEqual(ids(res), [made[kind.key]], kind.kind);
       assertMediaType(res, kind.coll);
     }
     // Application.get_tenant(id): _get_resource_by_id → GET with Content-Type and Accept Tenant-v2
-    const tr = await py('GET', A['tenantTemplate']!.replace('{id}', encodeURIComponent(tenant)), {
+    const tr = await py('GET', A['tenantTemplate'].replace('{id}', encodeURIComponent(tenant)), {
       'Content-Type': MT.tenant,
       Accept: MT.tenant,
     });
@@ -385,30 +385,30 @@ describe('python-midonetclient request shapes (tenants, filters, system state)',
     // Tenant.get_bridges() etc. (query None): GET the link as given, Accept the collection type
     for (const kind of KINDS) {
       const res = await py('GET', tr.json[kind.key], { Accept: kind.coll });
-      assert.deepEqual(ids(res), [made[kind.key]!], `Tenant.${kind.key}`);
+      assert.deepEqual(ids(res), [made[kind.key]], `Tenant.${kind.key}`);
     }
     // clean up
     for (const kind of KINDS) {
-      for (const o of (await get(A[kind.key]!, kind.coll)).json as { id: string }[]) {
+      for (const o of (await get(A[kind.key], kind.coll)).json as { id: string }[]) {
         assertEmpty(await del(`${A[kind.key]}/${o.id}`), 204);
       }
     }
   });
 
   it('Application.get_tenants(query): GET with Accept coll.Tenant-v2 and body {}; marker/limit in the query', async () => {
-    const plain = await py('GET', A['tenants']!, { Accept: MT.tenants });
+    const plain = await py('GET', A['tenants'], { Accept: MT.tenants });
     assertStatus(plain, 200);
     assert.deepEqual(plain.json, [tenantJson(ADMIN_TENANT)]);
-    const paged = await py('GET', A['tenants']!, { Accept: MT.tenants }, { marker: 'admin', limit: '10' });
+    const paged = await py('GET', A['tenants'], { Accept: MT.tenants }, { marker: 'admin', limit: '10' });
     assert.deepEqual(paged.json, [tenantJson(ADMIN_TENANT)]);
   });
 
   it('Application.get_system_state(): GET with Content-Type and Accept SystemState-v2, body {}; update() (PUT) → 405', async () => {
-    const ss = await py('GET', A['systemState']!, { 'Content-Type': MT2.systemState, Accept: MT2.systemState });
+    const ss = await py('GET', A['systemState'], { 'Content-Type': MT2.systemState, Accept: MT2.systemState });
     assertStatus(ss, 200);
     assert.deepEqual(ss.json, SYSTEM_STATE);
     // ResourceBase.update(): PUT of the dto (the client would raise HTTPMethodNotAllowed)
-    const upd = await rq('PUT', A['systemState']!, {
+    const upd = await rq('PUT', A['systemState'], {
       headers: { 'Content-Type': MT2.systemState },
       body: { ...SYSTEM_STATE, state: 'UPGRADE' },
     });

@@ -109,9 +109,9 @@ describe('a realistic topology through HTTP only', () => {
     net.bridges = [];
     net.dhcpSubnets = [];
     const owners = [
-      { router: net.tenantRouters[0] as string, tenant: 'tenant-a' },
-      { router: net.tenantRouters[0] as string, tenant: 'tenant-a' },
-      { router: net.tenantRouters[1] as string, tenant: 'tenant-b' },
+      { router: net.tenantRouters[0], tenant: 'tenant-a' },
+      { router: net.tenantRouters[0], tenant: 'tenant-a' },
+      { router: net.tenantRouters[1], tenant: 'tenant-b' },
     ];
     for (const [i, o] of owners.entries()) {
       const b = await createId(`${api}/bridges`, MT.bridge, { name: `net-${i}`, tenantId: o.tenant }, `${api}/bridges`);
@@ -146,10 +146,10 @@ describe('a realistic topology through HTTP only', () => {
     // ten exterior ports (4, 3, 3 over the bridges), bound alternately to the two hosts
     net.exteriorPorts = [];
     for (let n = 0; n < 10; n++) {
-      const b = net.bridges[n < 4 ? 0 : n < 7 ? 1 : 2] as string;
+      const b = net.bridges[n < 4 ? 0 : n < 7 ? 1 : 2];
       const p = await createId(`${api}/bridges/${b}/ports`, MT.port, { type: 'Bridge' }, `${api}/ports`);
       net.exteriorPorts.push(p);
-      const h = net.hosts[n % 2] as string;
+      const h = net.hosts[n % 2];
       await create(`${api}/hosts/${h}/ports`, V('HostInterfacePort-v1'), { portId: p, interfaceName: `tap${n}` });
     }
 

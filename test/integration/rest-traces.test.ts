@@ -77,7 +77,7 @@ describe('trace requests', () => {
     const tr = await py.create(app['traceRequests'], TR, body);
     assert.ok(typeof tr['creationTimestampMs'] === 'number' && tr['creationTimestampMs'] >= started - 1000 && tr['creationTimestampMs'] <= Date.now());
     assert.deepEqual(tr, {
-      uri: `${api}/traces/${body['id']}`,
+      uri: `${api}/traces/${String(body['id'])}`,
       id: body['id'],
       name: 'port-trace',
       deviceType: 'PORT',
@@ -86,7 +86,7 @@ describe('trace requests', () => {
       creationTimestampMs: tr['creationTimestampMs'],
       limit: LONG_MAX,
       enabled: false,
-      flows: `${api}/traces/${body['id']}/flows`,
+      flows: `${api}/traces/${String(body['id'])}/flows`,
     });
     // the exact 64-bit default on the wire
     const raw = await get(tr['uri'], TR);
@@ -98,7 +98,7 @@ describe('trace requests', () => {
     // Application.get_tracerequest(id): the template
     assert.deepEqual(await py.get(app['traceRequestTemplate'].replace('{id}', bt['id']), TR), bt);
     await py.delete(tr['uri']);
-    assertError(await get(tr['uri'], TR), 404, `There is no TraceRequest with ID ${body['id']}.`);
+    assertError(await get(tr['uri'], TR), 404, `There is no TraceRequest with ID ${String(body['id'])}.`);
     assert.equal((await py.list(app['traceRequests'], TRS)).length, before + 1);
     assertEmpty(await del(tr['uri']), 204);
     const text = await storedParses(t, 'TraceRequest', bt['id']);
@@ -110,7 +110,7 @@ describe('trace requests', () => {
     const { router } = await topology();
     const body = newTrace({ name: 'cond', deviceType: 'ROUTER', deviceId: router['id'], condition: { nwSrcAddress: '10.0.0.2', nwDstAddress: '10.0.0.1' } });
     const tr = await py.create(app['traceRequests'], TR, body);
-    assertError(await post(app['traceRequests'], TR, body), 409, `A(n) TraceRequest with ID ${body['id']} already exists.`);
+    assertError(await post(app['traceRequests'], TR, body), 409, `A(n) TraceRequest with ID ${String(body['id'])} already exists.`);
     assert.deepEqual(tr['condition'], { ...emptyCondition(), nwSrcAddress: '10.0.0.2', nwDstAddress: '10.0.0.1' });
     // a condition with ports: the fragment policy computed as for a rule
     const l4 = await py.create(app['traceRequests'], TR, newTrace({

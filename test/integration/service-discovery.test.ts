@@ -73,7 +73,7 @@ describe('service discovery', () => {
     );
     const listed = await discovery(await client()).listInstances(CLUSTER_SERVICE_NAME);
     assert.equal(listed.length, 1);
-    assert.equal(buildUri(listed[0]!), 'http://10.0.0.5:8181/midonet-api');
+    assert.equal(buildUri(listed[0]), 'http://10.0.0.5:8181/midonet-api');
     assert.deepEqual(await d.listServiceNames(), ['midonet-cluster']);
   });
 

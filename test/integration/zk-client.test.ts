@@ -154,7 +154,7 @@ describe('basic operations', () => {
   test('mkdirp is idempotent and tolerates concurrent creators', async () => {
     const deep = `${root}/mk/a/b/c/d/e`;
     const clients = [zk, await client()];
-    await Promise.all(Array.from({ length: 10 }, (_, i) => (clients[i % 2] as ZkClient).mkdirp(deep)));
+    await Promise.all(Array.from({ length: 10 }, (_, i) => clients[i % 2].mkdirp(deep)));
     assert.ok(await zk.exists(deep));
     await zk.mkdirp(deep);
     await zk.mkdirp('/');

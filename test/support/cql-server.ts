@@ -253,7 +253,7 @@ function encodeValue(t: CqlType, v: CqlValue | undefined): Buffer | null {
         const [k, val] = item as [CqlValue, CqlValue];
         w.bytes(encodeValue(t.map[0], k)).bytes(encodeValue(t.map[1], val));
       } else {
-        w.bytes(encodeValue('list' in t ? t.list : t.set, item as CqlValue));
+        w.bytes(encodeValue('list' in t ? t.list : t.set, item));
       }
     }
     return w.buffer();
@@ -307,7 +307,7 @@ function decodeValue(col: Column, b: Buffer): CqlValue {
     case 'uuid':
     case 'timeuuid':
       if (b.length !== 16) throw bad(`UUID of ${b.length} bytes`);
-      if (col.type === 'timeuuid' && b[6]! >> 4 !== 1) throw CqlError.invalid(`Unsupported UUID version (${b[6]! >> 4}) for ${col.name} of type timeuuid`);
+      if (col.type === 'timeuuid' && b[6] >> 4 !== 1) throw CqlError.invalid(`Unsupported UUID version (${b[6] >> 4}) for ${col.name} of type timeuuid`);
       return uuidString(b);
     case 'int':
       if (b.length !== 4) throw bad(`int of ${b.length} bytes`);
@@ -374,7 +374,7 @@ export function nowTimeuuid(): string {
   b.writeUInt16BE(Number((ticks >> 32n) & 0xffffn), 4);
   b.writeUInt16BE(Number((ticks >> 48n) & 0x0fffn) | 0x1000, 6);
   randomBytes(8).copy(b, 8);
-  b[8] = (b[8]! & 0x3f) | 0x80;
+  b[8] = (b[8] & 0x3f) | 0x80;
   return uuidString(b);
 }
 
@@ -635,10 +635,10 @@ export class CqlServer {
   private onData(conn: Conn, data: Buffer): void {
     conn.buf = conn.buf.length ? Buffer.concat([conn.buf, data]) : data;
     while (conn.buf.length >= 9 && !conn.socket.destroyed) {
-      const version = conn.buf[0]!;
-      const flags = conn.buf[1]!;
+      const version = conn.buf[0];
+      const flags = conn.buf[1];
       const stream = conn.buf.readInt16BE(2);
-      const opcode = conn.buf[4]!;
+      const opcode = conn.buf[4];
       const length = conn.buf.readUInt32BE(5);
       if (length > MAX_FRAME_BODY) {
         this.send(conn, stream, Opcode.error, errorBody(new CqlError(ErrorCode.protocol, `Request is too big: length ${length} exceeds maximum allowed length ${MAX_FRAME_BODY}`)));
@@ -721,7 +721,7 @@ export class CqlServer {
         this.requests.push({ op: name, query: key });
         const use = /^USE\s+("?)([A-Za-z0-9_]+)\1$/i.exec(key);
         if (use) {
-          const ks = use[1] ? use[2]! : use[2]!.toLowerCase();
+          const ks = use[1] ? use[2] : use[2].toLowerCase();
           if (!this.keyspaceExists(ks)) throw CqlError.invalid(`Keyspace '${ks}' does not exist`);
           conn.keyspace = ks;
           this.send(conn, stream, Opcode.result, new Writer().int(0x0003).string(ks).buffer());
@@ -804,7 +804,7 @@ export class CqlServer {
       const params = def.params ?? [];
       if (values.length !== params.length) throw CqlError.invalid(`Invalid amount of bind variables: expected ${params.length}, got ${values.length}`);
       const decoded = values.map((v, i) => {
-        const col = params[i]!;
+        const col = params[i];
         if (v === null || v === 'unset') {
           if (col.nullable) return v === null ? null : undefined;
           throw CqlError.invalid(v === null ? `Invalid null value in condition for column ${col.name}` : `Invalid unset value for column ${col.name}`);
@@ -849,12 +849,12 @@ export class CqlServer {
     m = /^SELECT \* FROM system_schema\.(tables|columns|indexes|views) WHERE keyspace_name ?= ?'([^']*)' AND (?:table_name|view_name) ?= ?'([^']*)'$/i.exec(key);
     if (m) {
       const [, what, ks, table] = m;
-      const def = this.userKeyspaces.get(ks!)?.tables?.find((t) => t.name === table);
-      const found = def && what === 'tables' ? [tableRow(ks!, def)] : [];
-      if (what === 'columns') return { keyspace: 'system_schema', table: 'columns', columns: COLUMN_COLUMNS, rows: () => (def ? columnRows(ks!, def) : []) };
+      const def = this.userKeyspaces.get(ks)?.tables?.find((t) => t.name === table);
+      const found = def && what === 'tables' ? [tableRow(ks, def)] : [];
+      if (what === 'columns') return { keyspace: 'system_schema', table: 'columns', columns: COLUMN_COLUMNS, rows: () => (def ? columnRows(ks, def) : []) };
       if (what === 'tables') return { keyspace: 'system_schema', table: 'tables', columns: TABLE_COLUMNS, rows: () => found };
       // no secondary indexes, no materialized views
-      return { keyspace: 'system_schema', table: what!.toLowerCase(), columns: [{ name: 'keyspace_name', type: 'varchar' }], rows: () => [] };
+      return { keyspace: 'system_schema', table: what.toLowerCase(), columns: [{ name: 'keyspace_name', type: 'varchar' }], rows: () => [] };
     }
     return undefined;
   }

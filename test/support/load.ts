@@ -195,7 +195,7 @@ export class LoadGenerator {
   }
 
   private async loop(w: number): Promise<void> {
-    const mine = this.owned[w] as Owned[];
+    const mine = this.owned[w];
     const pause = this.opts.pauseMs ?? 5;
     const timeout = this.opts.timeoutMs ?? 20_000;
     while (this.running) {

@@ -11,7 +11,6 @@ import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import type { ModelClass } from '../../lib/models/generated.js';
-import type { Msg } from '../../lib/models/types.js';
 import type { TestNode } from './node-harness.js';
 
 export { MT } from './http.js';
@@ -73,7 +72,7 @@ export function rq(method: string, url: string, opts: RqOpts = {}): Promise<Res>
           if (enc === 'gzip') buf = gunzipSync(buf);
           else if (enc === 'deflate') buf = inflateSync(buf);
           const h = new Headers();
-          for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) h.append(res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string);
+          for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) h.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
           const text = buf.toString('utf8');
           let json: unknown;
           try {
@@ -136,7 +135,7 @@ export function assertCreated(res: Res, collectionBase: string): string {
 
 /** The media type part of Content-Type, lower-cased (media types compare case-insensitively). */
 export function mediaType(res: Res): string {
-  return (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  return (res.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
 }
 
 export function assertMediaType(res: Res, expected: string): void {
@@ -254,7 +253,7 @@ export async function createChain(t: TestNode, name = 'c', tenantId?: string): P
 export async function createStored(t: TestNode, clazz: ModelClass, fields: Record<string, unknown> = {}): Promise<string> {
   const id = randomUUID();
   await t.node.storage.tryTransaction(0, async (tx) => {
-    await tx.create(clazz, { id, ...fields } as unknown as Msg);
+    await tx.create(clazz, { id, ...fields });
   });
   return id;
 }
@@ -268,7 +267,7 @@ export function decodeProto(buf: Buffer): Map<number, (bigint | Buffer)[]> {
     let shift = 0n;
     for (;;) {
       if (i >= buf.length) throw new Error('truncated varint');
-      const b = buf[i++] as number;
+      const b = buf[i++];
       result |= BigInt(b & 0x7f) << shift;
       if ((b & 0x80) === 0) return result;
       shift += 7n;

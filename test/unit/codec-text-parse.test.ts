@@ -408,8 +408,8 @@ test('UUID halves convert exactly at every magnitude (checked against BigInt ari
   ];
   const values = [...edges, ...Array.from({ length: 500 }, next), ...Array.from({ length: 100 }, () => next() >> 20n)];
   for (let i = 0; i < values.length; i++) {
-    const msb = values[i]!;
-    const lsb = values[values.length - 1 - i]!;
+    const msb = values[i];
+    const lsb = values[values.length - 1 - i];
     const id = halvesToUuid(msb, lsb);
     const text = printText('Network', { id });
     assert.equal(text, `id {\n  msb: ${msb}\n  lsb: ${lsb}\n}\n`);

@@ -176,24 +176,24 @@ describe('validation of mn-conf set input', () => {
   it('refuses wrong types with the key, the value and the expected type', () => {
     const r = check('cluster.rest_api.http_port = abc');
     assert.equal(r.errors.length, 1);
-    assert.match(r.errors[0] as string, /^STDIN: 1: Value for cluster\.rest_api\.http_port \("abc"\) does not follow schema type \(8181\)/);
-    assert.match(check('cluster.rest_api.enabled = "yes"').errors[0] as string, /expected boolean, got string/);
-    assert.match(check('cluster.rest_api.http_port = 80.5').errors[0] as string, /must be an integer/);
-    assert.match(check('cluster.rest_api.request_timeout = 10 parsecs').errors[0] as string, /is not a valid duration/);
-    assert.match(check('cluster.endpoint.auth.ssl.source = pem').errors[0] as string, /should be one of \[AUTOSIGNED, KEYSTORE, CERTIFICATE\]/);
-    assert.match(check('cluster.rest_api = 1').errors[0] as string, /expected object, got number/);
-    assert.match(check('cluster.loggers.root = LOUD').errors[0] as string, /not a logger level/);
+    assert.match(r.errors[0], /^STDIN: 1: Value for cluster\.rest_api\.http_port \("abc"\) does not follow schema type \(8181\)/);
+    assert.match(check('cluster.rest_api.enabled = "yes"').errors[0], /expected boolean, got string/);
+    assert.match(check('cluster.rest_api.http_port = 80.5').errors[0], /must be an integer/);
+    assert.match(check('cluster.rest_api.request_timeout = 10 parsecs').errors[0], /is not a valid duration/);
+    assert.match(check('cluster.endpoint.auth.ssl.source = pem').errors[0], /should be one of \[AUTOSIGNED, KEYSTORE, CERTIFICATE\]/);
+    assert.match(check('cluster.rest_api = 1').errors[0], /expected object, got number/);
+    assert.match(check('cluster.loggers.root = LOUD').errors[0], /not a logger level/);
   });
 
   it('refuses unknown keys in a namespace a schema covers, lets others through as unverified', () => {
-    assert.match(check('cluster.rest_api.htp_port = 1').errors[0] as string, /unknown configuration key 'cluster\.rest_api\.htp_port'/);
-    assert.match(check('zookeeper.nope = 1').errors[0] as string, /unknown configuration key/);
+    assert.match(check('cluster.rest_api.htp_port = 1').errors[0], /unknown configuration key 'cluster\.rest_api\.htp_port'/);
+    assert.match(check('zookeeper.nope = 1').errors[0], /unknown configuration key/);
     assert.deepEqual(check('agent.midolman.bgp_holdtime = 120s\nfoo = bar'), { unverified: ['agent.midolman.bgp_holdtime', 'foo'], errors: [] });
   });
 
   it('resolves substitutions over the schemas; an unresolvable one is an error', () => {
     assert.deepEqual(check('cluster.rest_api.https_port = ${cluster.rest_api.http_port}').errors, []);
-    assert.match(check('cluster.rest_api.http_port = ${nope.nope}').errors[0] as string, /could not resolve substitution/);
+    assert.match(check('cluster.rest_api.http_port = ${nope.nope}').errors[0], /could not resolve substitution/);
   });
 
   it('reports every bad key', () => {

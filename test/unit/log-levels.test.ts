@@ -104,7 +104,7 @@ describe('levels per logger name', () => {
     await cap.waitFor((l) => l.includes('i1'));
     const messages = cap.records().map((r) => r['message']);
     assert.deepEqual(messages, ['d2', 'i1']);
-    const d2 = cap.records()[0] as Record<string, unknown>;
+    const d2 = cap.records()[0];
     assert.equal(d2['level'], 'debug');
     assert.equal(d2['logger'], 'org.midonet.cluster.rest-api');
   });

@@ -116,7 +116,7 @@ test('N8 security group and rules: names and numbers of protocols, remote prefix
   });
   const m = toProto(schemas.securityGroup, sg);
   assert.deepEqual(m['security_group_rules'], [{ id: SUB, direction: 'INGRESS', protocol: 'UDP', port_range_min: 1000, port_range_max: 2000, ethertype: 'IPV4', remote_ip_prefix: '10.10.0.0' }]);
-  const rule = fromProto(schemas.securityGroupRule, (m['security_group_rules'] as never[])[0] as never);
+  const rule = fromProto(schemas.securityGroupRule, (m['security_group_rules'] as never[])[0]);
   assert.equal(rule['direction'], 'ingress');
   assert.equal(rule['ethertype'], 'ipv4');
   assert.equal(rule['protocol'], 'udp');

@@ -479,7 +479,7 @@ describe('other ports', () => {
     const gp = ids.tenantGwPortId(g.id as string);
     await db.put('Chain', { id: ids.outChainId(router), name: 'post' });
     await db.put('Router', { id: router });
-    await db.put('Port', { id: gp, router_id: router, peer_id: g.id as string });
+    await db.put('Port', { id: gp, router_id: router, peer_id: g.id });
     await db.put('Rule', { id: ids.outSnatRuleId(router), chain_id: ids.outChainId(router), type: 'NAT_RULE', action: 'ACCEPT' });
     await db.delete(portTranslator, g.id as string);
     assert.equal(await db.get('Port', gp), null);

@@ -112,10 +112,10 @@ describe('midonet-cluster nodes', () => {
     const text = formatNodes([a, b, old], { housekeeping: 'bbbb' });
     const lines = text.trimEnd().split('\n');
     assert.equal(lines.length, 7);
-    assert.match(lines[0] as string, /^ID\s+ADDRESS\s+PORT\s+SSL\s+REGISTERED \(UTC\)\s+LEADS\s+SERVICES$/);
-    assert.match(lines[1] as string, /^aaaa\s+10\.0\.0\.1\s+8181\s+8443\s+2026-01-02 03:04:05\s+-\s+housekeeping:standby heartbeat:failed$/);
-    assert.match(lines[2] as string, /^bbbb\s+10\.0\.0\.2\s+8181\s+-\s+2026-01-02 03:04:06\s+housekeeping\s+housekeeping:running heartbeat:disabled$/);
-    assert.match(lines[3] as string, /^cccc\s+10\.0\.0\.3\s+8181\s+-\s+2026-01-02 03:04:07\s+-\s+-$/, 'a node that publishes no health');
+    assert.match(lines[0], /^ID\s+ADDRESS\s+PORT\s+SSL\s+REGISTERED \(UTC\)\s+LEADS\s+SERVICES$/);
+    assert.match(lines[1], /^aaaa\s+10\.0\.0\.1\s+8181\s+8443\s+2026-01-02 03:04:05\s+-\s+housekeeping:standby heartbeat:failed$/);
+    assert.match(lines[2], /^bbbb\s+10\.0\.0\.2\s+8181\s+-\s+2026-01-02 03:04:06\s+housekeeping\s+housekeeping:running heartbeat:disabled$/);
+    assert.match(lines[3], /^cccc\s+10\.0\.0\.3\s+8181\s+-\s+2026-01-02 03:04:07\s+-\s+-$/, 'a node that publishes no health');
     assert.deepEqual(lines.slice(4), ['', 'failed services:', '  aaaa heartbeat: cannot beat']);
     assert.equal(formatNodes([], {}), 'no live cluster nodes\n');
   });

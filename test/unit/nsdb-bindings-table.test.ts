@@ -131,7 +131,7 @@ describe('binding rows', () => {
     }
     assert.deepEqual(bindingsOf('IPAddrGroup'), []);
     assert.deepEqual(bindingsOf('Vtep'), []);
-    for (const f of bound) assert.ok(!f.split('.')[1]!.includes('.'), f);
+    for (const f of bound) assert.ok(!f.split('.')[1].includes('.'), f);
   });
 
   test('delete actions are CASCADE, CLEAR or ERROR; ERROR exactly on Router.load_balancer_id and Port.vip_ids', () => {
@@ -174,8 +174,8 @@ describe('bindingsOf (both directions)', () => {
         seen.add(x.field);
         const counterpart = bindingsOf(x.targetClass).filter((y) => y.field === x.targetField);
         assert.equal(counterpart.length, 1, `${x.targetClass}.${x.targetField}`);
-        assert.equal(counterpart[0]!.targetClass, c);
-        assert.equal(counterpart[0]!.targetField, x.field);
+        assert.equal(counterpart[0].targetClass, c);
+        assert.equal(counterpart[0].targetField, x.field);
       }
     }
     assert.deepEqual(bindingsOf('NoSuchClass'), []);

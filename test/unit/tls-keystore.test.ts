@@ -127,7 +127,7 @@ describe('key store formats', { skip: hasKeytool ? false : 'keytool (a JRE) is n
   it('JKS: a wrong password, a damaged byte, a truncated file', () => {
     assert.throws(() => loadKeystoreBytes(jks, 'wrong'), (e: unknown) => e instanceof KeystoreError && e.kind === 'password' && !e.message.includes('wrong'));
     const damaged = Buffer.from(jks);
-    damaged[60] = (damaged[60] as number) ^ 0xff;
+    damaged[60] = (damaged[60]) ^ 0xff;
     assert.throws(() => loadKeystoreBytes(damaged, PW), /tampered with, or password was incorrect/);
     assert.throws(() => loadKeystoreBytes(jks.subarray(0, 100), PW), KeystoreError);
   });

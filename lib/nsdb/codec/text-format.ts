@@ -141,8 +141,8 @@ function subPlan(f: FieldPlan): TypePlan {
 const INDENTS: string[] = [''];
 
 function indent(depth: number): string {
-  while (INDENTS.length <= depth) INDENTS.push(`${INDENTS[INDENTS.length - 1]!}  `);
-  return INDENTS[depth]!;
+  while (INDENTS.length <= depth) INDENTS.push(`${INDENTS[INDENTS.length - 1]}  `);
+  return INDENTS[depth];
 }
 
 /**
@@ -325,7 +325,7 @@ export function escapeText(s: string): string {
   for (; i < n; i++) {
     let c = s.charCodeAt(i);
     if (c < 0x80) {
-      out += BYTE_ESCAPES[c]!;
+      out += BYTE_ESCAPES[c];
       continue;
     }
     if (c >= 0xd800 && c <= 0xdfff) {
@@ -340,15 +340,15 @@ export function escapeText(s: string): string {
       }
     }
     if (c < 0x800) {
-      out += BYTE_ESCAPES[0xc0 | (c >> 6)]! + BYTE_ESCAPES[0x80 | (c & 0x3f)]!;
+      out += BYTE_ESCAPES[0xc0 | (c >> 6)] + BYTE_ESCAPES[0x80 | (c & 0x3f)];
     } else if (c < 0x10000) {
-      out += BYTE_ESCAPES[0xe0 | (c >> 12)]! + BYTE_ESCAPES[0x80 | ((c >> 6) & 0x3f)]! + BYTE_ESCAPES[0x80 | (c & 0x3f)]!;
+      out += BYTE_ESCAPES[0xe0 | (c >> 12)] + BYTE_ESCAPES[0x80 | ((c >> 6) & 0x3f)] + BYTE_ESCAPES[0x80 | (c & 0x3f)];
     } else {
       out +=
-        BYTE_ESCAPES[0xf0 | (c >> 18)]! +
-        BYTE_ESCAPES[0x80 | ((c >> 12) & 0x3f)]! +
-        BYTE_ESCAPES[0x80 | ((c >> 6) & 0x3f)]! +
-        BYTE_ESCAPES[0x80 | (c & 0x3f)]!;
+        BYTE_ESCAPES[0xf0 | (c >> 18)] +
+        BYTE_ESCAPES[0x80 | ((c >> 12) & 0x3f)] +
+        BYTE_ESCAPES[0x80 | ((c >> 6) & 0x3f)] +
+        BYTE_ESCAPES[0x80 | (c & 0x3f)];
     }
   }
   return out;
@@ -356,7 +356,7 @@ export function escapeText(s: string): string {
 
 export function escapeBytes(b: Uint8Array): string {
   let out = '';
-  for (let i = 0; i < b.length; i++) out += BYTE_ESCAPES[b[i]!]!;
+  for (let i = 0; i < b.length; i++) out += BYTE_ESCAPES[b[i]];
   return out;
 }
 
@@ -399,7 +399,7 @@ const C_ID_CHAR = 32; // what consumeIdentifier accepts: [0-9a-zA-Z_.]
 const CLASSES = (() => {
   const t = new Uint8Array(128);
   const add = (chars: string, bits: number): void => {
-    for (const ch of chars) t[ch.charCodeAt(0)]! |= bits;
+    for (const ch of chars) t[ch.charCodeAt(0)] |= bits;
   };
   const lower = 'abcdefghijklmnopqrstuvwxyz';
   const letters = lower + lower.toUpperCase();
@@ -414,7 +414,7 @@ const CLASSES = (() => {
 })();
 
 function cls(c: number): number {
-  return c < 128 ? CLASSES[c]! : 0;
+  return c < 128 ? CLASSES[c] : 0;
 }
 
 /** Line terminators of Java regular expressions (where `.` stops and `$` matches). */
@@ -435,7 +435,7 @@ class NumberFormat extends Error {}
  * since the parser accepts only the fields and values of that message.
  */
 export function parseMessage<N extends MessageName>(name: N, text: string, opts?: ParseTextOptions): MessageTypes[N] {
-  return parseText(name, text, opts) as MessageTypes[N];
+  return parseText(name, text, opts);
 }
 
 /**
@@ -1076,10 +1076,10 @@ function decimalToHex16(text: string, start: number, end: number): string | null
     const k = Math.min(6, end - i);
     let chunk = 0;
     for (const stop = i + k; i < stop; i++) chunk = chunk * 10 + (text.charCodeAt(i) - 0x30);
-    const l = lo * POW10[k]! + chunk;
+    const l = lo * POW10[k] + chunk;
     const carry = Math.floor(l / TWO_32_F);
     lo = l - carry * TWO_32_F;
-    hi = hi * POW10[k]! + carry;
+    hi = hi * POW10[k] + carry;
     if (hi >= TWO_32_F) return null;
   }
   return hex8(hi) + hex8(lo);
@@ -1089,7 +1089,7 @@ const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toSt
 
 /** Eight hex digits of a uint32 (Number#toString(16) is slow for values past 2^31). */
 function hex8(n: number): string {
-  return HEX_BYTE[n >>> 24]! + HEX_BYTE[(n >>> 16) & 0xff]! + HEX_BYTE[(n >>> 8) & 0xff]! + HEX_BYTE[n & 0xff]!;
+  return HEX_BYTE[n >>> 24] + HEX_BYTE[(n >>> 16) & 0xff] + HEX_BYTE[(n >>> 8) & 0xff] + HEX_BYTE[n & 0xff];
 }
 
 /** `BigInteger.bitLength() <= bits`, which for negative values admits one more than the positive side. */
@@ -1186,12 +1186,12 @@ function replaceLoneSurrogates(s: string): string {
     if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
       const d = s.charCodeAt(i + 1);
       if (d >= 0xdc00 && d <= 0xdfff) {
-        out += s[i]! + s[i + 1]!;
+        out += s[i] + s[i + 1];
         i++;
         continue;
       }
     }
-    out += c >= 0xd800 && c <= 0xdfff ? '?' : s[i]!;
+    out += c >= 0xd800 && c <= 0xdfff ? '?' : s[i];
   }
   return out;
 }
@@ -1258,8 +1258,8 @@ function unescapeInto(t: string, out: ByteSink): string | null {
  */
 function escapedCharForMessage(t: string, i: number): string {
   const c = t.charCodeAt(i);
-  if (c < 0x80) return t[i]!;
+  if (c < 0x80) return t[i];
   const sink = new ByteSink();
   sink.appendUtf8(t, i, Math.min(i + 2, t.length));
-  return String.fromCharCode(0xff00 | sink.toBuffer()[0]!);
+  return String.fromCharCode(0xff00 | sink.toBuffer()[0]);
 }

@@ -143,7 +143,7 @@ class Reader {
     let result = 0;
     for (let shift = 0; shift < 70; shift += 7) {
       if (this.pos >= this.end) this.fail('truncated varint');
-      const b = this.buf[this.pos++]!;
+      const b = this.buf[this.pos++];
       if (shift < 32) result |= (b & 0x7f) << shift;
       if ((b & 0x80) === 0) return result | 0;
     }

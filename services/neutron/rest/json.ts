@@ -96,7 +96,7 @@ export const ip: Kind = {
     return raw;
   },
   toProto: (v) => (typeof v === 'string' ? parseAddress(v) : undefined),
-  fromProto: (v) => (v && typeof v === 'object' && !Array.isArray(v) && !Buffer.isBuffer(v) ? String((v as Msg)['address'] ?? '') : null),
+  fromProto: (v) => (v && typeof v === 'object' && !Array.isArray(v) && !Buffer.isBuffer(v) ? String(v['address'] ?? '') : null),
 };
 
 /** A CIDR (a bare address is a host route): kept as sent, stored as address and prefix length. */
@@ -108,7 +108,7 @@ export const cidr: Kind = {
   toProto: (v) => (typeof v === 'string' ? parseSubnet(v) : undefined),
   fromProto: (v) => {
     if (!v || typeof v !== 'object' || Array.isArray(v) || Buffer.isBuffer(v)) return null;
-    const m = v as Msg;
+    const m = v;
     return `${String(m['address'] ?? '')}/${String(m['prefix_length'] ?? 0)}`;
   },
 };
@@ -138,7 +138,7 @@ export function object(schema: Schema): Kind {
       return parseDto(schema, raw as Record<string, unknown>, `${key}.`);
     },
     toProto: (v) => (v && typeof v === 'object' ? toProto(schema, v as Dto) : undefined),
-    fromProto: (v) => (v && typeof v === 'object' && !Array.isArray(v) && !Buffer.isBuffer(v) ? fromProto(schema, v as Msg) : null),
+    fromProto: (v) => (v && typeof v === 'object' && !Array.isArray(v) && !Buffer.isBuffer(v) ? fromProto(schema, v) : null),
   };
 }
 

@@ -179,14 +179,14 @@ async function remove(r: NeutronResource, ctx: RequestContext): Promise<Reply> {
 
 async function getOne(r: NeutronResource, ctx: RequestContext): Promise<Reply> {
   const m = await ctx.storage.get(r.clazz, pathId(ctx));
-  return { status: 200, body: fromProto(r.schema, m as Msg) };
+  return { status: 200, body: fromProto(r.schema, m) };
 }
 
 async function list(r: NeutronResource, ctx: RequestContext): Promise<Reply> {
   const ids = await ctx.storage.listIds(r.clazz);
   const items = windowed(ids, LIST_WINDOW, async (id) => {
     const m = await ctx.storage.getOrNull(r.clazz, id);
-    return m ? fromProto(r.schema, m as Msg) : undefined;
+    return m ? fromProto(r.schema, m) : undefined;
   });
   return { status: 200, items };
 }

@@ -45,7 +45,7 @@ export function parseIPv6(text: string): number[] | undefined {
     const groups: number[] = [];
     const items = part.split(':');
     for (let i = 0; i < items.length; i++) {
-      const g = items[i] as string;
+      const g = items[i];
       if (i === items.length - 1 && g.includes('.')) {
         if (!isIPv4(g)) return undefined;
         const n = ipv4ToInt(g);
@@ -57,8 +57,8 @@ export function parseIPv6(text: string): number[] | undefined {
     }
     return groups;
   };
-  const head = parseGroups(halves[0] as string);
-  const tail = halves.length === 2 ? parseGroups(halves[1] as string) : [];
+  const head = parseGroups(halves[0]);
+  const tail = halves.length === 2 ? parseGroups(halves[1]) : [];
   if (!head || !tail) return undefined;
   if (halves.length === 2) {
     const fill = 8 - head.length - tail.length;

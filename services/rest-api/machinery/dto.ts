@@ -15,7 +15,7 @@ export function getPath(m: Msg, path: string): FieldValue | undefined {
   let cur: FieldValue | undefined = m;
   for (const part of path.split('.')) {
     if (cur === undefined || typeof cur !== 'object' || Array.isArray(cur) || Buffer.isBuffer(cur)) return undefined;
-    cur = (cur as Msg)[part];
+    cur = cur[part];
   }
   return cur;
 }
@@ -28,7 +28,7 @@ export function setPath(m: Msg, path: string, value: FieldValue): void {
     if (next === undefined || typeof next !== 'object' || Array.isArray(next) || Buffer.isBuffer(next)) cur[part] = {};
     cur = cur[part] as Msg;
   }
-  cur[parts[parts.length - 1] as string] = value;
+  cur[parts[parts.length - 1]] = value;
 }
 
 export function deletePath(m: Msg, path: string): void {
@@ -37,9 +37,9 @@ export function deletePath(m: Msg, path: string): void {
   for (const part of parts.slice(0, -1)) {
     const next: FieldValue | undefined = cur?.[part];
     if (next === undefined || typeof next !== 'object' || Array.isArray(next) || Buffer.isBuffer(next)) return;
-    cur = next as Msg;
+    cur = next;
   }
-  if (cur) delete cur[parts[parts.length - 1] as string];
+  if (cur) delete cur[parts[parts.length - 1]];
 }
 
 export function requireObjectBody(body: unknown): Record<string, unknown> {

@@ -167,7 +167,7 @@ export function inParent<P extends ModelClass, const F extends EntryField<Models
   const required = async (ctx: RequestContext, op: 'list' | 'add', tx?: Transaction): Promise<Models[P]> => {
     const parent = await locate(ctx, tx);
     if (parent === undefined) {
-      if (!spec.noParent) throw new Error(`inParent(${spec.parent}.${spec.field}): a locator that may find nothing needs noParent`);
+      if (!spec.noParent) throw new Error(`inParent(${spec.parent}.${String(spec.field)}): a locator that may find nothing needs noParent`);
       throw spec.noParent(ctx, op);
     }
     return parent;

@@ -65,7 +65,7 @@ export async function* windowed<T, R>(inputs: readonly T[], width: number, fn: (
   const inflight: Promise<R>[] = [];
   let next = 0;
   const launch = (): void => {
-    const p = fn(inputs[next++] as T);
+    const p = fn(inputs[next++]);
     p.catch(() => undefined);
     inflight.push(p);
   };
@@ -155,7 +155,7 @@ export async function create(def: AnyResource, ctx: RequestContext, parent?: Par
   await collectViolations(def, ctx, dto, 'create', violations);
   const proto = buildProto(fields, dto, 'create');
   variant?.stamp?.(proto, dto);
-  const id = typeof dto['id'] === 'string' ? (dto['id'] as string) : randomUuid();
+  const id = typeof dto['id'] === 'string' ? (dto['id']) : randomUuid();
   proto['id'] = id;
   const parentId = parent ? pathId(ctx) : undefined;
   if (parent && parentId) proto[parent.parentRef] = parentId;

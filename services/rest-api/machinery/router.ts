@@ -28,7 +28,7 @@ const LIST_CHUNK = 64 * 1024;
 
 /** Writes a reply that is not a list: headers, status, the JSON body if any. */
 export function sendReply(res: Response, reply: Reply): void {
-  if (reply.headers) for (const k in reply.headers) res.setHeader(k, reply.headers[k] as string);
+  if (reply.headers) for (const k in reply.headers) res.setHeader(k, reply.headers[k]);
   res.statusCode = reply.status;
   if (reply.text !== undefined) {
     res.setHeader('Content-Type', reply.contentType ?? 'text/plain');
@@ -44,7 +44,7 @@ export function sendReply(res: Response, reply: Reply): void {
 }
 
 function startReply(res: Response, reply: Reply): void {
-  if (reply.headers) for (const k in reply.headers) res.setHeader(k, reply.headers[k] as string);
+  if (reply.headers) for (const k in reply.headers) res.setHeader(k, reply.headers[k]);
   res.statusCode = reply.status;
   res.setHeader('Content-Type', reply.contentType ?? 'application/json');
 }
@@ -97,7 +97,7 @@ export async function streamReply(res: Response, reply: Reply & { items: AsyncIt
 
 /** Writes an error in the API's format (the original's empty bodies stay empty). */
 export function sendError(res: Response, err: HttpError): void {
-  for (const k in err.headers) res.setHeader(k, err.headers[k] as string);
+  for (const k in err.headers) res.setHeader(k, err.headers[k]);
   res.statusCode = err.status;
   const body = err.body();
   if (body === undefined) {
@@ -178,7 +178,7 @@ export class RouteMatch {
     const params: Record<string, string> = {};
     const { literals, names } = this.compiled;
     let n = 0;
-    for (let i = 0; i < this.segments.length; i++) if (literals[i] === null) params[names[n++] as string] = decodeParam(this.segments[i] as string);
+    for (let i = 0; i < this.segments.length; i++) if (literals[i] === null) params[names[n++]] = decodeParam(this.segments[i]);
     return params;
   }
 }
@@ -230,7 +230,7 @@ export function routeTable(routes: RouteDef[], reserved: string[]): RouteTable {
         let ok = true;
         for (let i = 0; i < segments.length; i++) {
           const lit = c.literals[i];
-          const seg = segments[i] as string;
+          const seg = segments[i];
           if (lit === null ? seg === '' : lit !== seg) {
             ok = false;
             break;

@@ -15,7 +15,7 @@ import type { Dto, FieldDef, ResourceDef, VariantDef } from '../machinery/types.
 import { idField, media, subnetPair } from './common.js';
 import { unlinkJump } from './chains.js';
 
-type ConditionField = keyof Condition & string;
+type ConditionField = keyof Condition;
 /** What has a condition: rules, and trace requests (traces.ts), which share these fields. */
 export type Conditioned = { condition?: Condition };
 const flag = (json: string, proto: ConditionField): FieldDef<Conditioned> => ({ json, type: T.bool, access: 'create', proto: `condition.${proto}`, default: false });

@@ -42,7 +42,7 @@ async function reportedStatus(read: (path: string) => Promise<Buffer | null>, pa
   }
   if (data === null) return null;
   try {
-    return parseText('ContainerStatus', data.toString('utf8')) as ContainerStatus;
+    return parseText('ContainerStatus', data.toString('utf8'));
   } catch {
     return null;
   }

@@ -64,7 +64,7 @@ const conditionObject: FieldType<ParsedCondition, Condition> = {
     if (typeof raw !== 'object' || Array.isArray(raw)) throw new JsonMappingError(`Invalid value for field '${field}': expected a condition object`);
     return parseInput(conditionFields, raw as Record<string, unknown>, 'create');
   },
-  toProto: (v) => (buildProto(conditionFields, v.dto, 'create') as Conditioned).condition ?? {},
+  toProto: (v) => buildProto<Conditioned>(conditionFields, v.dto, 'create').condition ?? {},
   fromProto(v) {
     if (v === undefined) return null;
     const holder: Conditioned = { condition: v };
