@@ -439,12 +439,12 @@ async function main(): Promise<void> {
           { name: 'bare', server: bare, path: '/' },
         ] as const;
         const clients = targets.map((t) => new HttpBenchClient(new URL(t.server.url)));
-        for (const [i, t] of targets.entries()) for (let k = 0; k < 500; k++) expectStatus((await (clients[i] as HttpBenchClient).send('GET', t.path, { Accept: MT.bridge })).status, 200, `warm-up GET ${t.name}`);
+        for (const [i, t] of targets.entries()) for (let k = 0; k < 500; k++) expectStatus((await (clients[i]).send('GET', t.path, { Accept: MT.bridge })).status, 200, `warm-up GET ${t.name}`);
         for (const c of [1, 32]) {
           log(`8. topology cache: GET one, concurrency ${c}`);
           const out: Record<string, { s: Summary; cpu: number }> = {};
           for (const [i, t] of targets.entries()) {
-            const h = clients[i] as HttpBenchClient;
+            const h = clients[i];
             let n = 0;
             const cpu0 = cpuMs(t.server.pid);
             const s = await rounds(() =>
@@ -455,9 +455,9 @@ async function main(): Promise<void> {
             );
             out[t.name] = { s, cpu: ((cpuMs(t.server.pid) - cpu0) * 1000) / n };
           }
-          const cc = out['cached'] as { s: Summary; cpu: number };
-          const uc = out['uncached'] as { s: Summary; cpu: number };
-          const bf = out['bare'] as { s: Summary; cpu: number };
+          const cc = out['cached'];
+          const uc = out['uncached'];
+          const bf = out['bare'];
           rows.push({
             scenario: `cache: GET /bridges/{id}, c=${c}, cached`,
             api: cc.s,

@@ -842,7 +842,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       const byPath = table[kind];
       for (const path in byPath) {
         if (!matches(path)) continue;
-        const emitter = byPath[path] as EventEmitter;
+        const emitter = byPath[path];
         const before = emitter.listenerCount('notification');
         emitter.removeListener('notification', wrapped);
         if (emitter.listenerCount('notification') < before) forgotten++;

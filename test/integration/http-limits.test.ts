@@ -93,7 +93,7 @@ describe('listener limits on HTTP and HTTPS', () => {
     const on = await startHttps({ handler: ok, port: free, host: '127.0.0.1', keystorePath: pem, limits: { limits, cap }, log: getLogger('test.https') });
     assert.equal(on.state, 'on', on.state !== 'on' ? on.reason : '');
     if (on.state !== 'on') return;
-    httpsServer = on.server as unknown as Server;
+    httpsServer = on.server;
     httpsPort = on.address.port;
   });
 
@@ -120,7 +120,7 @@ describe('listener limits on HTTP and HTTPS', () => {
       assert.equal(cap.refused - refusedBefore, 2);
       assert.ok(held.every((s) => !s.destroyed), 'the held connections stay');
       // an HTTP connection goes: the place is the node's, HTTPS gets it
-      (held[0] as Socket).destroy();
+      (held[0]).destroy();
       await until('a place free', () => cap.count === CAP - 1, 10_000);
       assert.equal(await httpsGet(httpsPort), 200);
     } finally {

@@ -185,7 +185,7 @@ describe('HTTPS from a key store', { skip: hasKeytool ? false : 'keytool (a JRE)
 
   it('TLS 1.2 accepts forward-secret AEAD suites only (openssl s_client -cipher, every RSA suite OpenSSL knows); TLS 1.3 as is', { skip: hasOpenssl ? false : 'openssl is not installed' }, async () => {
     const port = await freePort();
-    const node = await startNode({ 'cluster.rest_api.https_port': String(port) }, { path: stores['PEM key + certificate'] as string, password: PW });
+    const node = await startNode({ 'cluster.rest_api.https_port': String(port) }, { path: stores['PEM key + certificate'], password: PW });
     try {
       assert.equal(node.https.state, 'on', JSON.stringify(node.https));
       const accepted: string[] = [];
@@ -204,7 +204,7 @@ describe('HTTPS from a key store', { skip: hasKeytool ? false : 'keytool (a JRE)
     const port = await freePort();
     const node = await startNode(
       { 'cluster.rest_api.https_port': String(port), 'cluster.rest_api.https_ciphers': 'ECDHE-RSA-AES256-GCM-SHA384' },
-      { path: stores['PEM key + certificate'] as string, password: PW },
+      { path: stores['PEM key + certificate'], password: PW },
     );
     try {
       assert.equal(node.https.state, 'on', JSON.stringify(node.https));
@@ -216,7 +216,7 @@ describe('HTTPS from a key store', { skip: hasKeytool ? false : 'keytool (a JRE)
     logs.clear();
     const bad = await startNode(
       { 'cluster.rest_api.https_port': String(await freePort()), 'cluster.rest_api.https_ciphers': 'NO-SUCH-CIPHER' },
-      { path: stores['PEM key + certificate'] as string, password: PW },
+      { path: stores['PEM key + certificate'], password: PW },
     );
     try {
       assert.equal(bad.https.state, 'failed');

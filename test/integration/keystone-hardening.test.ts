@@ -60,13 +60,13 @@ describe('Keystone token cache and tenant scoping (real Keystone, two projects)'
     const netadmin = await a.createRole('netadmin');
     const netuser = await a.createRole('netuser');
     for (const [u, pw] of Object.entries(PW)) ids[u] = await a.createUser(u, pw);
-    await a.grant(ids['service'] as string, ids['midonet'] as string, adminRole);
-    await a.grant(ids['proj-a'] as string, ids['carol'] as string, netadmin);
-    await a.grant(ids['proj-a'] as string, ids['dave'] as string, netuser);
-    await a.grant(ids['proj-b'] as string, ids['erin'] as string, netadmin);
+    await a.grant(ids['service'], ids['midonet'], adminRole);
+    await a.grant(ids['proj-a'], ids['carol'], netadmin);
+    await a.grant(ids['proj-a'], ids['dave'], netuser);
+    await a.grant(ids['proj-b'], ids['erin'], netadmin);
     // Keystone's own roles: mia is a member (which implies reader), rita a reader only
-    await a.grant(ids['proj-a'] as string, ids['mia'] as string, await a.roleId('member'));
-    await a.grant(ids['proj-a'] as string, ids['rita'] as string, await a.roleId('reader'));
+    await a.grant(ids['proj-a'], ids['mia'], await a.roleId('member'));
+    await a.grant(ids['proj-a'], ids['rita'], await a.roleId('reader'));
     t = await startTestNode({
       set: {
         'cluster.auth.provider_class': LEGACY,

@@ -54,11 +54,11 @@ describe('topology cache', () => {
         if (ports.get(id) === undefined) stale++;
         if (!((bridges.get(bridge)?.msg['port_ids'] as string[] | undefined) ?? []).includes(id)) stale++;
       } else if (step === 1) {
-        const id = [...live][i % live.size] as string;
+        const id = [...live][i % live.size];
         await writer.tryTransaction(0, async (tx) => tx.update('Port', { ...(await tx.get('Port', id)), interface_name: `u${i}` }));
         if ((await viewOf(reader, 'Port')).get(id)?.msg['interface_name'] !== `u${i}`) stale++;
       } else {
-        const id = [...live][0] as string;
+        const id = [...live][0];
         await writer.tryTransaction(0, (tx) => tx.delete('Port', id));
         live.delete(id);
         const ports = await viewOf(reader, 'Port');

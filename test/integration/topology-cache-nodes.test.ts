@@ -191,7 +191,7 @@ describe('topology cache across nodes', () => {
         // the newest write acknowledged before this read started
         let floor = 0;
         for (let i = acked.length - 1; i >= 0; i--) {
-          const w = acked[i] as { k: number; at: number };
+          const w = acked[i];
           if (w.at < started) {
             floor = w.k;
             break;
@@ -322,7 +322,7 @@ describe('topology cache across nodes', () => {
       const probe = async (): Promise<void> => {
         while (!stop) {
           const r = await http('GET', `${apiOf(c)}/bridges/${bridge}`, { headers: { Accept: MT.bridge } });
-          const p = await http('GET', `${apiOf(c)}/ports/${ids[answered % ids.length] as string}`, { headers: { Accept: MT.port } });
+          const p = await http('GET', `${apiOf(c)}/ports/${ids[answered % ids.length]}`, { headers: { Accept: MT.port } });
           if (r.status !== 200 || p.status !== 200) failures.push(`${r.status}/${p.status}`);
           answered++;
           maxObjects = Math.max(maxObjects, await metric(c, 'midonet_cluster_topology_cache_objects'));
@@ -344,7 +344,7 @@ describe('topology cache across nodes', () => {
       const burstMs = Date.now() - t0;
       const events = (await metric(c, 'midonet_cluster_topology_cache_watch_events_total')) - events0;
       // what C answers is the last round
-      const last = await http('GET', `${apiOf(c)}/ports/${ids[7] as string}`, { headers: { Accept: MT.port } });
+      const last = await http('GET', `${apiOf(c)}/ports/${ids[7]}`, { headers: { Accept: MT.port } });
       figures(
         `burst of ${ids.length * ROUNDS} updates + ${CREATES} creates in ${burstMs} ms: C answered ${answered} probe pairs meanwhile (${failures.length} failed), ` +
           `${events} watch events, cache at most ${maxObjects} objects / ${Math.round(maxBytes / 1048576)} MiB (bounds ${MAX_OBJECTS} / ${MAX_BYTES / 1048576} MiB), RSS at most ${maxRss} MiB`,

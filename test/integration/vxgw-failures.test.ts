@@ -91,7 +91,7 @@ describe('VxLAN gateway failures, with real processes', { skip }, () => {
 
   async function connectionState(): Promise<string | undefined> {
     const res = await get(`${apiOf(live())}/vteps/${vtepId}`, V('VTEP-v2'));
-    return res.status === 200 ? (res.json as Json).connectionState : undefined;
+    return res.status === 200 ? (res.json).connectionState : undefined;
   }
 
   before(async () => {
@@ -108,7 +108,7 @@ describe('VxLAN gateway failures, with real processes', { skip }, () => {
     hosts.push(
       ...(await Promise.all([randomUUID(), randomUUID(), randomUUID()].map((id) => startAliveHost(zkConnect, rootKey, id)))),
     );
-    const api = apiOf(nodes[0] as NodeProc);
+    const api = apiOf(nodes[0]);
     tz = assertCreated(await post(`${api}/tunnel_zones`, V('TunnelZone-v1'), { name: 'tz', type: 'vtep' }), `${api}/tunnel_zones`);
     // h0 weight 1, h1 weight 0 (never a proxy), h2 weight 5
     const weights = [1, 0, 5];
@@ -248,7 +248,7 @@ describe('VxLAN gateway failures, with real processes', { skip }, () => {
 
   it('gives a weighted live host the proxy again, and clears the proxy of a deleted zone', async () => {
     const api = apiOf(live());
-    const h1 = hosts[1] as AliveHost; // weight 0 so far, still alive
+    const h1 = hosts[1]; // weight 0 so far, still alive
     const body = { floodingProxyWeight: 2, containerWeight: 1, containerLimit: -1, enforceContainerLimit: false };
     assertStatus(await put(`${api}/hosts/${h1.id}`, V('Host-v3'), body), 200);
     await until('h1 the proxy of the VTEP zone', async () => (await keyValue(fpPath())) === `${h1.id}#10.0.1.2`, WAIT_MS, 100);

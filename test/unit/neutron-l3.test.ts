@@ -185,7 +185,7 @@ describe('routers', () => {
     const outbound = await db.rules(ids.outChainId(id));
     assert.equal(outbound.length, 7);
     assert.deepEqual(outbound.slice(4).map((x) => x.id), [ids.outSnatRuleId(id), ids.dstRewrittenSnatRuleId(id), ids.outDropUnmatchedFragmentsRuleId(id)]);
-    const snat = outbound[4] as Rule;
+    const snat = outbound[4];
     assert.deepEqual(snat.condition, { out_port_ids: [rp], nw_src_ip: cidr('10.0.1.3', 32), nw_src_inv: true });
     assert.deepEqual(snat.nat_rule_data, { nat_targets: [{ nw_start: v4('10.0.1.3'), nw_end: v4('10.0.1.3'), tp_start: 1024, tp_end: 65535 }], dnat: false });
     assert.equal(outbound[6]?.condition?.fragment_policy, 'ANY');
@@ -201,7 +201,7 @@ describe('routers', () => {
     assert.equal((await db.rules(ids.outChainId(id))).length, 7);
 
     // the gateway cleared: router port, routes and rules go; Neutron then deletes the port
-    await db.update(routerTranslator, { ...r, gw_port_id: undefined, external_gateway_info: undefined } as NeutronRouter);
+    await db.update(routerTranslator, { ...r, gw_port_id: undefined, external_gateway_info: undefined });
     assert.equal(await db.get('Port', rp), null);
     assert.deepEqual(await db.all('Route'), []);
     assert.deepEqual(await db.rules(ids.inChainId(id)), []);
@@ -250,7 +250,7 @@ describe('routers', () => {
     const snat = await db.must('Rule', ids.outSnatRuleId(r.id ?? ''));
     assert.deepEqual(snat.nat_rule_data?.nat_targets?.[0]?.nw_start, v4('10.0.1.5'), 'the first address');
     assert.equal((await db.rules(ids.outChainId(r.id ?? ''))).length, 7);
-    await db.update(routerTranslator, { ...r, gw_port_id: undefined, external_gateway_info: undefined } as NeutronRouter);
+    await db.update(routerTranslator, { ...r, gw_port_id: undefined, external_gateway_info: undefined });
     assert.deepEqual(await db.all('Route'), []);
     assert.deepEqual(await db.rules(ids.inChainId(r.id ?? '')), []);
   });
@@ -333,7 +333,7 @@ describe('router interfaces', () => {
     assert.deepEqual(new Set(routes.map((x) => x.id)), new Set([ids.routerInterfaceRouteId(rp, '192.168.0.1'), ids.localRouteId(rp, '192.168.0.1')]), 'no metadata route without a DHCP port');
     assert.deepEqual((await db.must('Route', ids.routerInterfaceRouteId(rp, '192.168.0.1'))).dst_subnet, cidr('192.168.0.1', 24));
     const out = await db.rules(ids.outChainId(routerId));
-    const fwd = out[out.length - 1] as Rule;
+    const fwd = out[out.length - 1];
     assert.equal(fwd.id, ids.sameSubnetSnatRuleId(ids.outChainId(routerId), rp));
     assert.deepEqual(fwd.condition, { match_forward_flow: true, in_port_ids: [rp], out_port_ids: [rp], nw_dst_ip: cidr('169.254.169.254', 32), nw_dst_inv: true });
     assert.deepEqual(fwd.nat_rule_data?.nat_targets, [{ nw_start: v4('192.168.0.1'), nw_end: v4('192.168.0.1'), tp_start: 1024, tp_end: 65535 }]);

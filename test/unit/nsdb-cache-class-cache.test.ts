@@ -61,7 +61,7 @@ function scripted() {
 
 function hostOf(zk: ReturnType<typeof scripted>['zk']): ClassCacheHost {
   return {
-    zk: () => zk as unknown as ReturnType<ClassCacheHost['zk']>,
+    zk: () => zk,
     watcher: () => undefined,
     folder: () => '/m',
     path: (_c, id) => `/m/${id}`,

@@ -112,18 +112,18 @@ export class ClassCache {
   // ---- watch events (topology-cache.ts dispatches them) ---------------------------------------
 
   childrenChanged(): void {
-    if (!this.dead) this.relist();
+    if (!this.dead) void this.relist();
   }
 
   dataChanged(id: string): void {
-    if (!this.dead && (this.objects.has(id) || this.loading.has(id))) this.track(this.load(id));
+    if (!this.dead && (this.objects.has(id) || this.loading.has(id))) void this.track(this.load(id));
   }
 
   deleted(id: string): void {
     if (this.dead) return;
     this.remove(id);
     // a read in flight may have been answered before the delete: it must not bring the object back
-    if (this.loading.has(id)) this.track(this.load(id));
+    if (this.loading.has(id)) void this.track(this.load(id));
   }
 
   /** A value derived from an object (its JSON), made once per object version and kept if it fits. */
@@ -165,7 +165,7 @@ export class ClassCache {
       }
       let next = 0;
       const worker = async (): Promise<void> => {
-        while (next < fresh.length && !this.dead) await this.load(fresh[next++] as string);
+        while (next < fresh.length && !this.dead) await this.load(fresh[next++]);
       };
       await Promise.all(Array.from({ length: Math.min(FILL_WINDOW, fresh.length) }, worker));
     };

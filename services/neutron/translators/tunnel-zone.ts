@@ -17,7 +17,7 @@ export async function getNeutronDefaultTunnelZone(tx: TranslationTx): Promise<Tu
   const configs = await tx.listAll('NeutronConfig');
   if (configs.length === 0) throw conflict('Cannot find a Neutron configuration');
   if (configs.length > 1) throw conflict('Found more than 1 Neutron configuration');
-  return tx.get('TunnelZone', idOf(configs[0] as NeutronConfig));
+  return tx.get('TunnelZone', idOf(configs[0]));
 }
 
 export const configTranslator: Translator<'NeutronConfig'> = {

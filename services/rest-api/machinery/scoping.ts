@@ -113,7 +113,7 @@ async function requireOwnReferences(rules: Rules, ctx: RequestContext, def: AnyR
       own = (await ownerOf(rules, ctx, clazz, proto)) === identity.tenantId;
       break;
     }
-    if (!own) throw new NotFoundError(ref.classes[0] as ModelClass, ref.id);
+    if (!own) throw new NotFoundError(ref.classes[0], ref.id);
   }
 }
 
