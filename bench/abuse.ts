@@ -180,8 +180,12 @@ async function slowBodies(node: ChildServer, port: number, token: string | undef
   for (const c of conns) c.socket.destroy();
   const read = await reader.stop();
   await sleep(3000);
-  console.log(`slow bodies: ${CONNECTIONS} connections, 1 MiB declared each, 16 KiB every 100 ms, at most ${SECONDS} s${token === undefined ? ' (no token)' : ''}`);
-  console.log(`  answers: ${count(outcome)}${failedOpen.length ? `; connect failed: ${count(failedOpen)}` : ''}; body bytes the clients got to write: ${(bytes / MiB).toFixed(1)} MiB`);
+  console.log(
+    `slow bodies: ${CONNECTIONS} connections, 1 MiB declared each, 16 KiB every 100 ms, at most ${SECONDS} s${token === undefined ? ' (no token)' : ''}`,
+  );
+  console.log(
+    `  answers: ${count(outcome)}${failedOpen.length ? `; connect failed: ${count(failedOpen)}` : ''}; body bytes the clients got to write: ${(bytes / MiB).toFixed(1)} MiB`,
+  );
   console.log(`  node VmRSS: before ${rss(before)}, peak ${rss(peakRss)} (+${rss(peakRss - before)}), 3 s after ${rss(rssMiB(node.pid))}`);
   console.log(`  reads meanwhile: ${JSON.stringify(read.statuses)}; ${summary(read.ms)}`);
 }
@@ -270,12 +274,17 @@ async function main(): Promise<void> {
     const port = Number(new URL(node.url).port);
     let readHeaders: Record<string, string> = {};
     if (ks) {
-      const login = await fetch(`${node.url}/login`, { method: 'POST', headers: { Authorization: `Basic ${Buffer.from('midonet:midonet-pw').toString('base64')}` } });
+      const login = await fetch(`${node.url}/login`, {
+        method: 'POST',
+        headers: { Authorization: `Basic ${Buffer.from('midonet:midonet-pw').toString('base64')}` },
+      });
       readHeaders = { 'X-Auth-Token': ((await login.json()) as { key: string }).key };
     }
     // warm up: the paths used, so "before" holds what serving them costs anyway
     for (let i = 0; i < 50; i++) await (await fetch(`${node.url}/bridges`, { headers: readHeaders })).arrayBuffer();
-    console.log(`node pid ${node.pid}, ${args.keystone ? 'Keystone provider, requests without a token' : 'mock provider (every request is let in)'}, default limits`);
+    console.log(
+      `node pid ${node.pid}, ${args.keystone ? 'Keystone provider, requests without a token' : 'mock provider (every request is let in)'}, default limits`,
+    );
     const token = ks ? undefined : 'bench';
     await slowBodies(node, port, token, readHeaders);
     await hugeBody(node, port, token, readHeaders);

@@ -20,7 +20,8 @@ import { createRestApi, createRestApp, type RestApiOptions } from '../services/r
 import { bareListener } from './bare-http.js';
 
 const [kind, portText, connectString, rootKey] = process.argv.slice(2);
-if (kind !== 'express' && kind !== 'express-swapped' && kind !== 'bare') throw new Error(`usage: http-layer-server.ts express|express-swapped|bare PORT ZK_CONNECT ROOT_KEY (got ${kind})`);
+if (kind !== 'express' && kind !== 'express-swapped' && kind !== 'bare')
+  throw new Error(`usage: http-layer-server.ts express|express-swapped|bare PORT ZK_CONNECT ROOT_KEY (got ${kind})`);
 configureLogging({ format: 'json' });
 const hostId = randomUUID();
 const metrics = new NodeMetrics({ hostId, version: 'bench' });

@@ -48,12 +48,21 @@ try {
   const start = performance.now();
   for (let i = 0; i < ENTRIES; i++) {
     const mac = `fa:16:3e:02:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
-    const entry = neutronRemoteMacEntry(devId, { id: randomUUID(), mac_address: mac, vtep_address: `10.2.${(i >> 8) & 255}.${i & 255}`, segmentation_id: VNI + (i % CONNECTIONS) });
+    const entry = neutronRemoteMacEntry(devId, {
+      id: randomUUID(),
+      mac_address: mac,
+      vtep_address: `10.2.${(i >> 8) & 255}.${i & 255}`,
+      segmentation_id: VNI + (i % CONNECTIONS),
+    });
     entries.push(await timed('remote MAC entry', () => gc.createRemoteMacEntry(entry), 201));
   }
   const seconds = (performance.now() - start) / 1000;
-  console.log(`POST /neutron/l2_gateway_connections (router VTEP), ${CONNECTIONS} sequential: p50 ${ms(percentile(conns, 0.5))}, p95 ${ms(percentile(conns, 0.95))}`);
-  console.log(`POST /neutron/remote_mac_entries, ${ENTRIES} sequential over ${CONNECTIONS} VNIs: p50 ${ms(percentile(entries, 0.5))}, p95 ${ms(percentile(entries, 0.95))}, ${(ENTRIES / seconds).toFixed(0)} req/s`);
+  console.log(
+    `POST /neutron/l2_gateway_connections (router VTEP), ${CONNECTIONS} sequential: p50 ${ms(percentile(conns, 0.5))}, p95 ${ms(percentile(conns, 0.95))}`,
+  );
+  console.log(
+    `POST /neutron/remote_mac_entries, ${ENTRIES} sequential over ${CONNECTIONS} VNIs: p50 ${ms(percentile(entries, 0.5))}, p95 ${ms(percentile(entries, 0.95))}, ${(ENTRIES / seconds).toFixed(0)} req/s`,
+  );
 } finally {
   await t.stop();
 }

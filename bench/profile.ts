@@ -53,7 +53,11 @@ try {
     op = async () => void (await http.send('POST', `/midonet-api/bridges/${bridge}/ports`, { 'Content-Type': MT.port }, { type: 'Bridge' }));
   } else if (scenario === 'list') {
     for (let i = 0; i < size; i += 50) {
-      await Promise.all(Array.from({ length: Math.min(50, size - i) }, () => http.send('POST', `/midonet-api/bridges/${bridge}/ports`, { 'Content-Type': MT.port }, { type: 'Bridge' })));
+      await Promise.all(
+        Array.from({ length: Math.min(50, size - i) }, () =>
+          http.send('POST', `/midonet-api/bridges/${bridge}/ports`, { 'Content-Type': MT.port }, { type: 'Bridge' }),
+        ),
+      );
     }
     op = async () => void (await http.send('GET', `/midonet-api/bridges/${bridge}/ports`, { Accept: MT.ports }));
   } else if (scenario === 'writers') {
@@ -64,7 +68,12 @@ try {
     op = async () => {
       const k = seq++;
       const a = `10.${(k >> 16) & 255}.${(k >> 8) & 255}.${k & 255}`;
-      const p = await http.send('POST', `/midonet-api/routers/${router}/ports`, { 'Content-Type': MT.port }, { type: 'Router', portAddress: a, networkAddress: a, networkLength: 32 });
+      const p = await http.send(
+        'POST',
+        `/midonet-api/routers/${router}/ports`,
+        { 'Content-Type': MT.port },
+        { type: 'Router', portAddress: a, networkAddress: a, networkLength: 32 },
+      );
       if (p.status !== 201) throw new Error(`POST ${p.status}`);
       const d = await http.send('DELETE', new URL(String(p.headers['location'])).pathname);
       if (d.status !== 204) throw new Error(`DELETE ${d.status}`);
@@ -84,16 +93,29 @@ try {
       const i = seq++;
       const mac = `fa:16:3e:${[16, 8, 0].map((b) => ((i >> b) & 255).toString(16).padStart(2, '0')).join(':')}`;
       const ip = `10.30.${(i >> 8) & 255}.${i & 255}`;
-      await post('ports', 'Port', { id: randomUUID(), network_id: network, admin_state_up: true, mac_address: mac, fixed_ips: [{ subnet_id: subnet, ip_address: ip }], security_groups: [sg] });
+      await post('ports', 'Port', {
+        id: randomUUID(),
+        network_id: network,
+        admin_state_up: true,
+        mac_address: mac,
+        fixed_ips: [{ subnet_id: subnet, ip_address: ip }],
+        security_groups: [sg],
+      });
     };
   } else {
     throw new Error(`unknown scenario ${scenario}`);
   }
   const s = await closedLoop(c, seconds * 1000, op);
-  process.stdout.write(`${scenario}, concurrency ${c}: ${s.ops} ops, ${s.errors} errors, ${s.rps.toFixed(0)}/s, p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms\n`);
+  process.stdout.write(
+    `${scenario}, concurrency ${c}: ${s.ops} ops, ${s.errors} errors, ${s.rps.toFixed(0)}/s, p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms\n`,
+  );
   // the node's own counters, when it serves /metrics
-  const m = await fetch(new URL('/metrics', node.url)).then((r) => (r.ok ? r.text() : ''), () => '');
-  for (const line of m.split('\n')) if (/^midonet_cluster_(nsdb_transaction|zookeeper_operation_duration_seconds_count)/.test(line)) process.stdout.write(`  ${line}\n`);
+  const m = await fetch(new URL('/metrics', node.url)).then(
+    (r) => (r.ok ? r.text() : ''),
+    () => '',
+  );
+  for (const line of m.split('\n'))
+    if (/^midonet_cluster_(nsdb_transaction|zookeeper_operation_duration_seconds_count)/.test(line)) process.stdout.write(`  ${line}\n`);
 } finally {
   http.close();
   await node.stop();

@@ -83,7 +83,10 @@ async function rounds(fn: () => Promise<Summary>): Promise<Summary> {
 
 /** The node's ZooKeeper operation counters (its /metrics), by operation. */
 async function zkOps(apiUrl: string): Promise<Record<string, number>> {
-  const text = await fetch(new URL('/metrics', apiUrl)).then((r) => (r.ok ? r.text() : ''), () => '');
+  const text = await fetch(new URL('/metrics', apiUrl)).then(
+    (r) => (r.ok ? r.text() : ''),
+    () => '',
+  );
   const out: Record<string, number> = {};
   for (const m of text.matchAll(/^midonet_cluster_zookeeper_operation_duration_seconds_count\{op="(\w+)"\} (\d+)/gm)) out[m[1]] = Number(m[2]);
   return out;
@@ -111,7 +114,7 @@ function expectStatus(status: number, wanted: number, what: string): void {
 async function seedBridgeWithPorts(storage: NsdbStorage, count: number): Promise<string> {
   const bridge = randomUuid();
   await storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => tx.create('Network', { id: bridge, name: `bench-${count}`, admin_state_up: true }));
-  for (let done = 0; done < count; ) {
+  for (let done = 0; done < count;) {
     const n = Math.min(250, count - done);
     await storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => {
       for (let i = 0; i < n; i++) await tx.create('Port', { id: randomUuid(), network_id: bridge, admin_state_up: true });
@@ -141,7 +144,11 @@ async function main(): Promise<void> {
     return s;
   };
 
-  notes.push(`load average at the start (1, 5, 15 min): ${loadavg().map((x) => fmt(x)).join(', ')} on ${availableParallelism()} CPUs.`);
+  notes.push(
+    `load average at the start (1, 5, 15 min): ${loadavg()
+      .map((x) => fmt(x))
+      .join(', ')} on ${availableParallelism()} CPUs.`,
+  );
   try {
     // ---- 1. GET one object ---------------------------------------------------------------
     if (want('get') || want('create')) {
@@ -220,7 +227,14 @@ async function main(): Promise<void> {
         );
         if (c === 1) {
           const overhead = api.p50 - base.p50;
-          rows.push({ scenario: `GET /bridges/{id}, c=1`, api, baseline: base, ratio: `p50 +${fmt(overhead)} ms`, goal: 'p50 overhead ≤ 0.5 ms', met: overhead <= 0.5 });
+          rows.push({
+            scenario: `GET /bridges/{id}, c=1`,
+            api,
+            baseline: base,
+            ratio: `p50 +${fmt(overhead)} ms`,
+            goal: 'p50 overhead ≤ 0.5 ms',
+            met: overhead <= 0.5,
+          });
         } else {
           const ac = await autocannon({
             url: `${n.url}/bridges/${id}`,
@@ -228,7 +242,9 @@ async function main(): Promise<void> {
             duration: P.seconds,
             headers: { Accept: MT.bridge, 'X-Auth-Token': 'bench' },
           });
-          notes.push(`GET c=32 with autocannon: ${fmt(ac.requests.average, 0)} req/s, p50 ${ac.latency.p50} ms, p99 ${ac.latency.p99} ms (whole-ms resolution), non-2xx ${ac.non2xx}, errors ${ac.errors}.`);
+          notes.push(
+            `GET c=32 with autocannon: ${fmt(ac.requests.average, 0)} req/s, p50 ${ac.latency.p50} ms, p99 ${ac.latency.p99} ms (whole-ms resolution), non-2xx ${ac.non2xx}, errors ${ac.errors}.`,
+          );
           // The machine has two CPUs shared by the node, ZooKeeper and the load generator: what the
           // node controls is its CPU per request, next to the bare node:http floor doing the same read.
           const share = api.rps / base.rps;
@@ -252,7 +268,12 @@ async function main(): Promise<void> {
         // warm-up on a bridge of its own, not measured
         const w = await http.send('POST', '/midonet-api/bridges', { 'Content-Type': MT.bridge }, { name: 'warm-up' });
         for (let i = 0; i < 50; i++) {
-          await http.send('POST', `/midonet-api/bridges/${String(w.headers['location']).split('/').pop() as string}/ports`, { 'Content-Type': MT.port }, { type: 'Bridge' });
+          await http.send(
+            'POST',
+            `/midonet-api/bridges/${String(w.headers['location']).split('/').pop() as string}/ports`,
+            { 'Content-Type': MT.port },
+            { type: 'Bridge' },
+          );
         }
         const cpu0 = cpuMs(n.pid);
         const ops0 = await zkOps(n.url);
@@ -296,7 +317,9 @@ async function main(): Promise<void> {
             },
             { op: 'create', path: layout.object('Port', port), data: prov },
             { op: 'setData', path: layout.model('Network', bridgeOf), data: Buffer.from(printText('Network', bridge)), version: model.stat.version },
-            ...(records ? [{ op: 'setData' as const, path: layout.object('Network', bridgeOf), data: encodeZoomObject(records), version: provenance.stat.version }] : []),
+            ...(records
+              ? [{ op: 'setData' as const, path: layout.object('Network', bridgeOf), data: encodeZoomObject(records), version: provenance.stat.version }]
+              : []),
             { op: 'create', path: tables },
             { op: 'create', path: `${tables}/peering_table` },
           ]);
@@ -306,7 +329,14 @@ async function main(): Promise<void> {
         const measured = await rawBridge();
         const base = await fixedCount(1, P.creates, () => rawCreate(measured));
         const r = api.p50 / base.p50;
-        rows.push({ scenario: `POST /bridges/{id}/ports (${P.creates} sequential)`, api, baseline: base, ratio: `${fmt(r)}x raw p50`, goal: '≤ 1.5x raw', met: r <= 1.5 });
+        rows.push({
+          scenario: `POST /bridges/{id}/ports (${P.creates} sequential)`,
+          api,
+          baseline: base,
+          ratio: `${fmt(r)}x raw p50`,
+          goal: '≤ 1.5x raw',
+          met: r <= 1.5,
+        });
       }
       http.close();
       await n.stop();
@@ -353,8 +383,22 @@ async function main(): Promise<void> {
       const goal = size >= 10_000 ? '≤ 2x raw' : '-';
       const rb = apiBridge.p50 / rawBridge.p50;
       const ra = apiAll.p50 / rawAll.p50;
-      rows.push({ scenario: `GET /bridges/{id}/ports, ${size} ports`, api: apiBridge, baseline: rawBridge, ratio: `${fmt(rb)}x raw p50`, goal, met: size >= 10_000 ? rb <= 2 : null });
-      rows.push({ scenario: `GET /ports, ${size} ports`, api: apiAll, baseline: rawAll, ratio: `${fmt(ra)}x raw p50`, goal, met: size >= 10_000 ? ra <= 2 : null });
+      rows.push({
+        scenario: `GET /bridges/{id}/ports, ${size} ports`,
+        api: apiBridge,
+        baseline: rawBridge,
+        ratio: `${fmt(rb)}x raw p50`,
+        goal,
+        met: size >= 10_000 ? rb <= 2 : null,
+      });
+      rows.push({
+        scenario: `GET /ports, ${size} ports`,
+        api: apiAll,
+        baseline: rawAll,
+        ratio: `${fmt(ra)}x raw p50`,
+        goal,
+        met: size >= 10_000 ? ra <= 2 : null,
+      });
       notes.push(`list ${size}: time to first body byte ${fmt(ttfb)} ms of ${fmt(apiBridge.p50)} ms total (p50).`);
       const bridgeBytes = (await raw.getData(layout.model('Network', bridge))).data.length;
       notes.push(`list ${size}: bridge znode ${bridgeBytes} bytes (${fmt((bridgeBytes - 60) / size, 1)} bytes per port back-reference).`);
@@ -386,7 +430,9 @@ async function main(): Promise<void> {
         const layout = layoutOf(rootKey);
         const paths = { bridge: `/midonet-api/bridges/${bridge}/ports`, all: '/midonet-api/ports' };
         // warm-up: the first list fills the cache (and the JIT), not measured
-        for (const h of [hc, hd]) for (const path of Object.values(paths)) for (let i = 0; i < 3; i++) expectStatus((await h.send('GET', path, { Accept: MT.ports })).status, 200, 'warm-up list');
+        for (const h of [hc, hd])
+          for (const path of Object.values(paths))
+            for (let i = 0; i < 3; i++) expectStatus((await h.send('GET', path, { Accept: MT.ports })).status, 200, 'warm-up list');
         const list = async (h: HttpBenchClient, path: string, pid: number): Promise<{ s: Summary; cpu: number }> => {
           const cpu0 = cpuMs(pid);
           const s = await fixedCount(1, reps, async () => expectStatus((await h.send('GET', path, { Accept: MT.ports })).status, 200, `GET ${path}`));
@@ -405,7 +451,10 @@ async function main(): Promise<void> {
         });
         const goal = size >= 10_000 ? 'p50 ≤ 100 ms' : size >= 1000 ? 'p50 ≤ 10 ms' : '-';
         const limit = size >= 10_000 ? 100 : 10;
-        for (const [what, path, rawS] of [['GET /bridges/{id}/ports', paths.bridge, rawBridge], ['GET /ports', paths.all, rawAll]] as const) {
+        for (const [what, path, rawS] of [
+          ['GET /bridges/{id}/ports', paths.bridge, rawBridge],
+          ['GET /ports', paths.all, rawAll],
+        ] as const) {
           const c = await list(hc, path, cached.pid);
           const d = await list(hd, path, direct.pid);
           rows.push({
@@ -416,7 +465,9 @@ async function main(): Promise<void> {
             goal,
             met: size >= 1000 ? c.s.p50 <= limit : null,
           });
-          notes.push(`cache, ${what} of ${size}: node CPU per list ${fmt(c.cpu, 1)} ms cached, ${fmt(d.cpu, 1)} ms uncached; p99 ${fmt(c.s.p99)} ms cached, ${fmt(d.s.p99)} ms uncached.`);
+          notes.push(
+            `cache, ${what} of ${size}: node CPU per list ${fmt(c.cpu, 1)} ms cached, ${fmt(d.cpu, 1)} ms uncached; p99 ${fmt(c.s.p99)} ms cached, ${fmt(d.s.p99)} ms uncached.`,
+          );
         }
         hc.close();
         hd.close();
@@ -439,7 +490,8 @@ async function main(): Promise<void> {
           { name: 'bare', server: bare, path: '/' },
         ] as const;
         const clients = targets.map((t) => new HttpBenchClient(new URL(t.server.url)));
-        for (const [i, t] of targets.entries()) for (let k = 0; k < 500; k++) expectStatus((await (clients[i]).send('GET', t.path, { Accept: MT.bridge })).status, 200, `warm-up GET ${t.name}`);
+        for (const [i, t] of targets.entries())
+          for (let k = 0; k < 500; k++) expectStatus((await clients[i].send('GET', t.path, { Accept: MT.bridge })).status, 200, `warm-up GET ${t.name}`);
         for (const c of [1, 32]) {
           log(`8. topology cache: GET one, concurrency ${c}`);
           const out: Record<string, { s: Summary; cpu: number }> = {};
@@ -483,7 +535,11 @@ async function main(): Promise<void> {
         for (let i = 0; i < count; i += 1000) {
           const ops = Array.from({ length: Math.min(1000, count - i) }, (_x, k) => {
             const id = randomUuid();
-            return { op: 'create' as const, path: layout.model('Port', id), data: Buffer.from(printText('Port', { id, admin_state_up: true, tunnel_key: BigInt(i + k + 1) })) };
+            return {
+              op: 'create' as const,
+              path: layout.model('Port', id),
+              data: Buffer.from(printText('Port', { id, admin_state_up: true, tunnel_key: BigInt(i + k + 1) })),
+            };
           });
           await raw.multi(ops);
         }
@@ -553,7 +609,13 @@ async function main(): Promise<void> {
           },
         ],
       });
-      writers[variant] = { rps: result.requests.average, non2xx: result.non2xx, errors: result.errors + result.timeouts, p50: result.latency.p50, p99: result.latency.p99 };
+      writers[variant] = {
+        rps: result.requests.average,
+        non2xx: result.non2xx,
+        errors: result.errors + result.timeouts,
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+      };
       await n.stop();
     }
     if (want('writers')) {
@@ -585,7 +647,15 @@ async function main(): Promise<void> {
         const subnet = randomUuid();
         const sg = randomUuid();
         await post('networks', MT.nNetwork, { id: network, name: 'bench', tenant_id: 't', admin_state_up: true, 'provider:network_type': 'midonet' });
-        await post('subnets', MT.nSubnet, { id: subnet, network_id: network, ip_version: 4, cidr: '10.30.0.0/16', gateway_ip: '10.30.0.1', enable_dhcp: true, tenant_id: 't' });
+        await post('subnets', MT.nSubnet, {
+          id: subnet,
+          network_id: network,
+          ip_version: 4,
+          cidr: '10.30.0.0/16',
+          gateway_ip: '10.30.0.1',
+          enable_dhcp: true,
+          tenant_id: 't',
+        });
         const rule = (ethertype: string) => ({ id: randomUuid(), security_group_id: sg, direction: 'egress', ethertype, tenant_id: 't' });
         await post('security_groups', MT.nSecurityGroup, { id: sg, name: 'bench', tenant_id: 't', security_group_rules: [rule('IPv4'), rule('IPv6')] });
         return { network, subnet, sg };
@@ -634,7 +704,14 @@ async function main(): Promise<void> {
       const n = await node('/bench-neutron-l3');
       const http = new HttpBenchClient(new URL(n.url));
       for (const r of await neutronL3Bench(http, P.neutronL3, log)) {
-        rows.push({ scenario: `${r.scenario}, ${r.clients === 1 ? 'sequential' : `${r.clients} clients`}`, api: r.api, baseline: {}, ratio: `${fmt(r.api.rps, 0)} req/s`, goal: '(informational)', met: r.api.errors === 0 ? null : false });
+        rows.push({
+          scenario: `${r.scenario}, ${r.clients === 1 ? 'sequential' : `${r.clients} clients`}`,
+          api: r.api,
+          baseline: {},
+          ratio: `${fmt(r.api.rps, 0)} req/s`,
+          goal: '(informational)',
+          met: r.api.errors === 0 ? null : false,
+        });
       }
       http.close();
       await n.stop();
@@ -665,7 +742,8 @@ async function main(): Promise<void> {
         targets[k] = { get: `/midonet-api/bridges/${ids[0]}`, ports: `/midonet-api/bridges/${ids[1]}/ports` };
         // warm-up (JIT, connections), not measured
         for (let i = 0; i < 500; i++) expectStatus((await http.send('GET', targets[k].get, { Accept: MT.bridge })).status, 200, `GET (${k})`);
-        for (let i = 0; i < 50; i++) expectStatus((await http.send('POST', targets[k].ports, { 'Content-Type': MT.port }, { type: 'Bridge' })).status, 201, `POST (${k})`);
+        for (let i = 0; i < 50; i++)
+          expectStatus((await http.send('POST', targets[k].ports, { 'Content-Type': MT.port }, { type: 'Bridge' })).status, 201, `POST (${k})`);
       }
       const posts = quick ? 200 : 500;
       const samples = {} as Record<Kind, { c1: Summary[]; c32: Summary[]; post: Summary[]; cpuGet: number[]; cpuPost: number[] }>;
@@ -678,7 +756,9 @@ async function main(): Promise<void> {
           const http = clients[k];
           const { get, ports } = targets[k];
           const pid = servers[k].pid;
-          samples[k].c1.push(await closedLoop(1, P.seconds * 1000, async () => expectStatus((await http.send('GET', get, { Accept: MT.bridge })).status, 200, 'GET')));
+          samples[k].c1.push(
+            await closedLoop(1, P.seconds * 1000, async () => expectStatus((await http.send('GET', get, { Accept: MT.bridge })).status, 200, 'GET')),
+          );
           let gets = 0;
           let cpu0 = cpuMs(pid);
           samples[k].c32.push(
@@ -689,7 +769,11 @@ async function main(): Promise<void> {
           );
           samples[k].cpuGet.push(((cpuMs(pid) - cpu0) * 1000) / gets);
           cpu0 = cpuMs(pid);
-          samples[k].post.push(await fixedCount(1, posts, async () => expectStatus((await http.send('POST', ports, { 'Content-Type': MT.port }, { type: 'Bridge' })).status, 201, 'POST')));
+          samples[k].post.push(
+            await fixedCount(1, posts, async () =>
+              expectStatus((await http.send('POST', ports, { 'Content-Type': MT.port }, { type: 'Bridge' })).status, 201, 'POST'),
+            ),
+          );
           samples[k].cpuPost.push(((cpuMs(pid) - cpu0) * 1000) / posts);
         }
       }
@@ -699,14 +783,41 @@ async function main(): Promise<void> {
       }
       const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
       const e = { c1: medianOf(samples.express.c1), c32: medianOf(samples.express.c32), post: medianOf(samples.express.post) };
-      const sw = { c1: medianOf(samples['express-swapped'].c1), c32: medianOf(samples['express-swapped'].c32), post: medianOf(samples['express-swapped'].post) };
+      const sw = {
+        c1: medianOf(samples['express-swapped'].c1),
+        c32: medianOf(samples['express-swapped'].c32),
+        post: medianOf(samples['express-swapped'].post),
+      };
       const b = { c1: medianOf(samples.bare.c1), c32: medianOf(samples.bare.c32), post: medianOf(samples.bare.post) };
       const what = 'Express app vs the same stages on bare node:http';
-      rows.push({ scenario: `HTTP layer, GET /bridges/{id} c=1: ${what}`, api: e.c1, baseline: b.c1, ratio: `p50 +${fmt(e.c1.p50 - b.c1.p50, 3)} ms (${fmt(e.c1.p50 / b.c1.p50)}x)`, goal: '(informational)', met: null });
-      rows.push({ scenario: `HTTP layer, GET /bridges/{id} c=32: ${what}`, api: e.c32, baseline: b.c32, ratio: `${fmt((e.c32.rps / b.c32.rps) * 100, 0)}% of the bare rate`, goal: '(informational)', met: null });
-      rows.push({ scenario: `HTTP layer, POST /bridges/{id}/ports (${posts} sequential): ${what}`, api: e.post, baseline: b.post, ratio: `p50 +${fmt(e.post.p50 - b.post.p50, 3)} ms (${fmt(e.post.p50 / b.post.p50)}x)`, goal: '(informational)', met: null });
+      rows.push({
+        scenario: `HTTP layer, GET /bridges/{id} c=1: ${what}`,
+        api: e.c1,
+        baseline: b.c1,
+        ratio: `p50 +${fmt(e.c1.p50 - b.c1.p50, 3)} ms (${fmt(e.c1.p50 / b.c1.p50)}x)`,
+        goal: '(informational)',
+        met: null,
+      });
+      rows.push({
+        scenario: `HTTP layer, GET /bridges/{id} c=32: ${what}`,
+        api: e.c32,
+        baseline: b.c32,
+        ratio: `${fmt((e.c32.rps / b.c32.rps) * 100, 0)}% of the bare rate`,
+        goal: '(informational)',
+        met: null,
+      });
+      rows.push({
+        scenario: `HTTP layer, POST /bridges/{id}/ports (${posts} sequential): ${what}`,
+        api: e.post,
+        baseline: b.post,
+        ratio: `p50 +${fmt(e.post.p50 - b.post.p50, 3)} ms (${fmt(e.post.p50 / b.post.p50)}x)`,
+        goal: '(informational)',
+        met: null,
+      });
       const perRound = (k: Kind): string =>
-        samples[k].c1.map((c1, i) => `${fmt(c1.p50, 3)} ms / ${fmt(samples[k].c32[i]?.rps ?? NaN, 0)} req/s / ${fmt(samples[k].post[i]?.p50 ?? NaN)} ms`).join('; ');
+        samples[k].c1
+          .map((c1, i) => `${fmt(c1.p50, 3)} ms / ${fmt(samples[k].c32[i]?.rps ?? NaN, 0)} req/s / ${fmt(samples[k].post[i]?.p50 ?? NaN)} ms`)
+          .join('; ');
       notes.push(
         `HTTP layer, node CPU per request (median of ${layerRounds} rounds): GET c=32 Express ${fmt(median(samples.express.cpuGet), 0)} µs, ` +
           `Express with swapped prototypes ${fmt(median(samples['express-swapped'].cpuGet), 0)} µs, bare ${fmt(median(samples.bare.cpuGet), 0)} µs; ` +
@@ -742,7 +853,11 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    notes.push(`load average at the end (1, 5, 15 min): ${loadavg().map((x) => fmt(x)).join(', ')}.`);
+    notes.push(
+      `load average at the end (1, 5, 15 min): ${loadavg()
+        .map((x) => fmt(x))
+        .join(', ')}.`,
+    );
     for (const n of nodes) await n.stop().catch(() => undefined);
     await raw.close();
     await zk.cleanup();

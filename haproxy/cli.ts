@@ -158,7 +158,11 @@ function emit(text: string, file: string | undefined, out: (s: string) => void):
   return 0;
 }
 
-function stderrLogger(err: (s: string) => void): { info(m: string, meta?: object): void; warn(m: string, meta?: object): void; error(m: string, meta?: object): void } {
+function stderrLogger(err: (s: string) => void): {
+  info(m: string, meta?: object): void;
+  warn(m: string, meta?: object): void;
+  error(m: string, meta?: object): void;
+} {
   const line = (level: string) => (msg: string, meta?: object) => err(`${JSON.stringify({ level, msg, ...meta })}\n`);
   return { info: line('info'), warn: line('warn'), error: line('error') };
 }

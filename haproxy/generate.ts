@@ -101,7 +101,12 @@ export class HaproxyConfigError extends Error {
 }
 
 /** The complete configuration text. Throws HaproxyConfigError on invalid input. */
-export function generateHaproxyConfig(vip: Endpoint, nodes: readonly HaproxyNode[], options: HaproxyOptions = {}, template: string = defaultTemplate()): string {
+export function generateHaproxyConfig(
+  vip: Endpoint,
+  nodes: readonly HaproxyNode[],
+  options: HaproxyOptions = {},
+  template: string = defaultTemplate(),
+): string {
   checkEndpoint(vip, 'vip');
   const t = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const backend = options.backendName ?? 'midonet_api';
@@ -182,7 +187,7 @@ export function parseNodeList(text: string): HaproxyNode[] {
   return items.map((item, i) => {
     const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})(?::(\d{1,5}))?$/.exec(item);
     if (!m) throw new HaproxyConfigError(`expected HOST:PORT[:SSLPORT], got '${item}'`);
-    const node: HaproxyNode = { id: `n${i + 1}`, address: (m[1] ?? m[2]), port: Number(m[3]), sslPort: m[4] ? Number(m[4]) : null };
+    const node: HaproxyNode = { id: `n${i + 1}`, address: m[1] ?? m[2], port: Number(m[3]), sslPort: m[4] ? Number(m[4]) : null };
     checkPort(node.port, item);
     if (node.sslPort !== null) checkPort(node.sslPort as number, item);
     return node;
@@ -204,7 +209,7 @@ export function renderTemplate(template: string, values: Readonly<Record<string,
     const key = m[1];
     if (!(key in values)) throw new HaproxyConfigError(`template: no value for block '${key}'`);
     const v = values[key];
-    text = text.slice(0, m.index) + (v ? (m[2]) : '') + text.slice(m.index + m[0].length);
+    text = text.slice(0, m.index) + (v ? m[2] : '') + text.slice(m.index + m[0].length);
   }
   return text.replace(/\{\{([#/]?)(\w+)\}\}/g, (_all, mark: string, key: string) => {
     if (mark) throw new HaproxyConfigError(`template: unbalanced block marker '{{${mark}${key}}}'`);
@@ -241,7 +246,8 @@ function hostPort(address: string, port: number): string {
 }
 
 function checkEndpoint(ep: Endpoint, what: string): void {
-  if (typeof ep.address !== 'string' || ep.address === '' || /[\s[\]#]/.test(ep.address)) throw new HaproxyConfigError(`${what}: invalid address '${ep.address}'`);
+  if (typeof ep.address !== 'string' || ep.address === '' || /[\s[\]#]/.test(ep.address))
+    throw new HaproxyConfigError(`${what}: invalid address '${ep.address}'`);
   checkPort(ep.port, what);
 }
 

@@ -44,7 +44,11 @@ function run(bin: string, args: string[], timeoutMs = 15_000): Promise<{ code: n
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', (e) => {
       clearTimeout(timer);
-      reject(new HaproxyError(`cannot run ${bin}: ${e.message}${(e as NodeJS.ErrnoException).code === 'ENOENT' ? ' (install Debian\'s package: apt-get install haproxy)' : ''}`));
+      reject(
+        new HaproxyError(
+          `cannot run ${bin}: ${e.message}${(e as NodeJS.ErrnoException).code === 'ENOENT' ? " (install Debian's package: apt-get install haproxy)" : ''}`,
+        ),
+      );
     });
     child.on('close', (code) => {
       clearTimeout(timer);

@@ -132,13 +132,20 @@ export class HaproxyWatcher extends EventEmitter<HaproxyWatchEvents> {
       const socket = this.opts.options?.statsSocket ?? DEFAULT_STATS_SOCKET;
       const stateFile = this.opts.options?.serverStateFile;
       if (stateFile && running) {
-        await saveServerState(socket, stateFile).catch((e: unknown) => this.log.warn('haproxy: could not save server states before the reload', { error: (e as Error).message }));
+        await saveServerState(socket, stateFile).catch((e: unknown) =>
+          this.log.warn('haproxy: could not save server states before the reload', { error: (e as Error).message }),
+        );
       }
       const run = { bin: this.opts.bin, configFile, pidFile, statsSocket: socket };
       const { pid, oldPids } = running ? await reloadHaproxy(run) : { pid: await startHaproxy(run), oldPids: [] };
       this.reloadCount++;
       const info: ReloadInfo = { nodes, pid, oldPids, ms: Date.now() - started };
-      this.log.info(running ? 'haproxy: reloaded with the new node list' : 'haproxy: started', { pid, oldPids, nodes: nodes.map((n) => `${n.address}:${n.port}`), ms: info.ms });
+      this.log.info(running ? 'haproxy: reloaded with the new node list' : 'haproxy: started', {
+        pid,
+        oldPids,
+        nodes: nodes.map((n) => `${n.address}:${n.port}`),
+        ms: info.ms,
+      });
       this.emit('reloaded', info);
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));

@@ -120,10 +120,13 @@ export function sleep(ms: number, signal?: AbortSignal, opts: { unref?: boolean 
       clearTimeout(timer);
       reject(new RetryAborted('aborted', { cause: signal?.reason }));
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
     if (opts.unref) timer.unref();
     signal?.addEventListener('abort', onAbort, { once: true });
   });

@@ -197,9 +197,7 @@ function report(r) {
   let out = r.lines;
   if (!tty) {
     // one TAP stream: drop each file's header and plan, number its top-level tests in sequence
-    out = out
-      .filter((l) => l !== 'TAP version 13' && !/^1\.\.\d+$/.test(l))
-      .map((l) => l.replace(/^(not ok|ok) \d+/, (_, s) => `${s} ${++tapNumber}`));
+    out = out.filter((l) => l !== 'TAP version 13' && !/^1\.\.\d+$/.test(l)).map((l) => l.replace(/^(not ok|ok) \d+/, (_, s) => `${s} ${++tapNumber}`));
   }
   if (out.length > 0) process.stdout.write(out.join('\n') + '\n');
 }

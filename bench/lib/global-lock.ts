@@ -23,9 +23,11 @@ export class GlobalLock {
         if (at === 0) break;
         const predecessor = `${this.dir}/${children[at - 1]}`;
         const gone = new Promise<void>((resolve) => {
-          void this.zk.exists(predecessor, () => resolve()).then((stat) => {
-            if (!stat) resolve();
-          });
+          void this.zk
+            .exists(predecessor, () => resolve())
+            .then((stat) => {
+              if (!stat) resolve();
+            });
         });
         await gone;
       }

@@ -32,12 +32,33 @@ export async function neutronL3Bench(http: HttpBenchClient, count: number, log: 
     const net = randomUuid();
     const sub = randomUuid();
     await send('POST', 'networks', T('Network'), { id: net, name: 'bench', tenant_id: 't', admin_state_up: true, 'router:external': external }, 201);
-    await send('POST', 'subnets', T('Subnet'), { id: sub, network_id: net, ip_version: 4, cidr, gateway_ip: gateway, enable_dhcp: !external, tenant_id: 't' }, 201);
+    await send(
+      'POST',
+      'subnets',
+      T('Subnet'),
+      { id: sub, network_id: net, ip_version: 4, cidr, gateway_ip: gateway, enable_dhcp: !external, tenant_id: 't' },
+      201,
+    );
     return { net, sub };
   };
   const port = async (on: { net: string; sub: string }, ip: string, owner: string, deviceId: string): Promise<string> => {
     const id = randomUuid();
-    await send('POST', 'ports', T('Port'), { id, network_id: on.net, tenant_id: 't', admin_state_up: true, mac_address: mac(), device_owner: owner, device_id: deviceId, fixed_ips: [{ subnet_id: on.sub, ip_address: ip }] }, 201);
+    await send(
+      'POST',
+      'ports',
+      T('Port'),
+      {
+        id,
+        network_id: on.net,
+        tenant_id: 't',
+        admin_state_up: true,
+        mac_address: mac(),
+        device_owner: owner,
+        device_id: deviceId,
+        fixed_ips: [{ subnet_id: on.sub, ip_address: ip }],
+      },
+      201,
+    );
     return id;
   };
   const rows: L3Row[] = [];
@@ -55,7 +76,13 @@ export async function neutronL3Bench(http: HttpBenchClient, count: number, log: 
     const api = await fixedCount(c, count, async (i) => {
       const f = ifaces[i];
       if (!f) return;
-      await send('PUT', `routers/${routerId}/add_router_interface`, T('RouterInterface'), { id: routerId, tenant_id: 't', port_id: f.port, subnet_id: f.sub, subnet_ids: [f.sub] }, 204);
+      await send(
+        'PUT',
+        `routers/${routerId}/add_router_interface`,
+        T('RouterInterface'),
+        { id: routerId, tenant_id: 't', port_id: f.port, subnet_id: f.sub, subnet_ids: [f.sub] },
+        204,
+      );
     });
     rows.push({ scenario: `PUT /neutron/routers/{id}/add_router_interface, ${count} interfaces on one router`, clients: c, api });
   }
@@ -65,7 +92,13 @@ export async function neutronL3Bench(http: HttpBenchClient, count: number, log: 
     const ext = await network(`172.${20 + c}.0.0/16`, `172.${20 + c}.0.1`, true);
     const routerId = randomUuid();
     const gw = await port(ext, `172.${20 + c}.0.2`, 'network:router_gateway', routerId);
-    await send('POST', 'routers', T('Router'), { id: routerId, name: 'bench', tenant_id: 't', admin_state_up: true, gw_port_id: gw, external_gateway_info: { network_id: ext.net, enable_snat: true } }, 201);
+    await send(
+      'POST',
+      'routers',
+      T('Router'),
+      { id: routerId, name: 'bench', tenant_id: 't', admin_state_up: true, gw_port_id: gw, external_gateway_info: { network_id: ext.net, enable_snat: true } },
+      201,
+    );
     const tenant = await network('10.50.0.0/16', '10.50.0.1');
     const rif = await port(tenant, '10.50.0.1', 'network:router_interface', routerId);
     await send('PUT', `routers/${routerId}/add_router_interface`, T('RouterInterface'), { id: routerId, port_id: rif, subnet_ids: [tenant.sub] }, 204);

@@ -33,7 +33,5 @@ export function createAuthProvider(className: string, settings: Settings | undef
       throw e;
     }
   }
-  throw new AuthConfigError(
-    `cluster.auth.provider_class: unknown provider '${className}' (expected ${PROVIDER_CLASSES.join(', ')})`,
-  );
+  throw new AuthConfigError(`cluster.auth.provider_class: unknown provider '${className}' (expected ${PROVIDER_CLASSES.join(', ')})`);
 }

@@ -27,7 +27,11 @@ export interface Tenant {
 /** An authentication failure; `status` is 401 unless the provider says otherwise. */
 export class AuthError extends Error {
   override name = 'AuthError';
-  constructor(message: string, readonly status = 401, readonly headers: Record<string, string> = {}) {
+  constructor(
+    message: string,
+    readonly status = 401,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
   }
 }

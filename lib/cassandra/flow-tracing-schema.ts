@@ -28,8 +28,7 @@ export const FLOW_TRACING_KEYSPACE = 'midonetflowtracing';
 const FLOW_COLUMNS = 'traceRequestId, flowTraceId, ethSrc, ethDst, etherType, networkSrc, networkDst, networkProto, srcPort, dstPort';
 
 const FLOWS_IN_WINDOW =
-  `SELECT ${FLOW_COLUMNS} FROM MidonetFlowTracing.flows ` +
-  'WHERE traceRequestId = ? AND flowTraceId >= minTimeuuid(?) AND flowTraceId < maxTimeuuid(?)';
+  `SELECT ${FLOW_COLUMNS} FROM MidonetFlowTracing.flows ` + 'WHERE traceRequestId = ? AND flowTraceId >= minTimeuuid(?) AND flowTraceId < maxTimeuuid(?)';
 
 const EVENTS_IN_WINDOW =
   'SELECT time, host, data FROM MidonetFlowTracing.flow_events ' +

@@ -82,7 +82,11 @@ export class CassandraSession {
       const config = this.opts.config();
       servers = config.servers;
       client = await this.connected(config);
-      const result = await withDeadline(fn(this.runner(client), config), this.readTimeoutMs, () => new CassandraUnavailableError(`Cassandra did not answer within ${this.readTimeoutMs} ms`, servers));
+      const result = await withDeadline(
+        fn(this.runner(client), config),
+        this.readTimeoutMs,
+        () => new CassandraUnavailableError(`Cassandra did not answer within ${this.readTimeoutMs} ms`, servers),
+      );
       this.recovered(servers);
       this.report(op, started);
       return result;
@@ -151,7 +155,10 @@ export class CassandraSession {
       },
       // the socket options bound each step of connecting to one server (the TCP connect, STARTUP,
       // the system queries); statements get readTimeout of their own
-      socketOptions: { connectTimeout: attemptTimeout(this.connectTimeoutMs, config.hosts.length), readTimeout: attemptTimeout(this.connectTimeoutMs, config.hosts.length) },
+      socketOptions: {
+        connectTimeout: attemptTimeout(this.connectTimeoutMs, config.hosts.length),
+        readTimeout: attemptTimeout(this.connectTimeoutMs, config.hosts.length),
+      },
       queryOptions: { consistency: types.consistencies.one, prepare: true },
     });
     const log = this.opts.log;
@@ -163,7 +170,11 @@ export class CassandraSession {
     const connecting = client.connect();
     connecting.catch(() => undefined);
     try {
-      await withDeadline(connecting, this.connectTimeoutMs, () => new CassandraUnavailableError(`Cassandra could not be connected within ${this.connectTimeoutMs} ms`, config.servers));
+      await withDeadline(
+        connecting,
+        this.connectTimeoutMs,
+        () => new CassandraUnavailableError(`Cassandra could not be connected within ${this.connectTimeoutMs} ms`, config.servers),
+      );
     } catch (e) {
       if (this.connecting?.servers === key) this.connecting = undefined;
       void client.shutdown().catch(() => undefined);

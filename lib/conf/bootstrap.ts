@@ -81,9 +81,7 @@ export function loadBootstrap(opts: { file?: string; env?: NodeJS.ProcessEnv; re
     throw new BootstrapError(`bootstrap file ${explicit} has no [zookeeper] zookeeper_hosts`);
   }
   if (opts.required && !hosts) {
-    throw new BootstrapError(
-      `no ZooKeeper configured: set [zookeeper] zookeeper_hosts in ${file} or MIDO_ZOOKEEPER_HOSTS`,
-    );
+    throw new BootstrapError(`no ZooKeeper configured: set [zookeeper] zookeeper_hosts in ${file} or MIDO_ZOOKEEPER_HOSTS`);
   }
   const legacy = read.find((r) => r.file === file);
   return { zookeeperHosts: hosts?.trim() || undefined, rootKey, source: read[0]?.file, legacy };

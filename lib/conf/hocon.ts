@@ -314,7 +314,17 @@ class Parser {
         let j = this.pos;
         while (isSpace(this.text[j])) j++;
         const d = this.text[j];
-        if (d === undefined || d === '\n' || d === ':' || d === '=' || d === '{' || d === '+' || FORBIDDEN.has(d) && d !== '"' || this.text.startsWith('//', j)) break;
+        if (
+          d === undefined ||
+          d === '\n' ||
+          d === ':' ||
+          d === '=' ||
+          d === '{' ||
+          d === '+' ||
+          (FORBIDDEN.has(d) && d !== '"') ||
+          this.text.startsWith('//', j)
+        )
+          break;
         segs[segs.length - 1] += this.text.slice(this.pos, j);
         this.pos = j;
       } else {
@@ -723,7 +733,8 @@ class Resolver {
       }
       case 'delayed': {
         const [top, ...rest] = v.stack as [HValue, ...HValue[]];
-        const restValue: HValue | undefined = rest.length === 0 ? undefined : rest.length === 1 ? rest[0] : { t: 'delayed', stack: rest, origin: rest[0]?.origin };
+        const restValue: HValue | undefined =
+          rest.length === 0 ? undefined : rest.length === 1 ? rest[0] : { t: 'delayed', stack: rest, origin: rest[0]?.origin };
         const k = this.key(path);
         const saved = this.below.get(k);
         if (restValue) this.below.set(k, restValue);

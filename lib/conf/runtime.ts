@@ -162,7 +162,8 @@ export class RuntimeConfig extends EventEmitter<RuntimeConfigEvents> {
           maxDelayMs: MAX_RECONNECT_MS,
           signal: this.stopping.signal,
           unref: true,
-          onRetry: ({ error, delayMs }) => this.opts.log.warn('configuration session: connecting failed, retrying', { error: (error as Error).message, retryInMs: delayMs }),
+          onRetry: ({ error, delayMs }) =>
+            this.opts.log.warn('configuration session: connecting failed, retrying', { error: (error as Error).message, retryInMs: delayMs }),
         },
       );
     } catch (e) {

@@ -184,7 +184,9 @@ export function validateKey(schema: HObject, conf: HObject, path: readonly strin
   const want = valueType(schemaValue);
   const got = valueType(value);
   if (want !== got) {
-    throw new ValidationError(`${where(value.origin)}Value for ${key} (${render(value)}) does not follow schema type (${render(schemaValue)}): expected ${want.toLowerCase()}, got ${got.toLowerCase()}`);
+    throw new ValidationError(
+      `${where(value.origin)}Value for ${key} (${render(value)}) does not follow schema type (${render(schemaValue)}): expected ${want.toLowerCase()}, got ${got.toLowerCase()}`,
+    );
   }
   if (schemaValue.t === 'number' && value.t === 'number' && Number.isInteger(schemaValue.v) && !/[.eE]/.test(schemaValue.text) && !Number.isInteger(value.v)) {
     throw new ValidationError(`${where(value.origin)}Value for ${key} (${value.text}) must be an integer like the schema's (${schemaValue.text})`);

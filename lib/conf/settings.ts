@@ -375,7 +375,9 @@ export function restApiLimits(s: Settings): RestApiLimits {
     bodyIdleTimeoutMs: positive('body_idle_timeout'),
   };
   if (limits.receiveTimeoutMs < limits.headersTimeoutMs) {
-    throw new SettingsError(`'cluster.rest_api.receive_timeout' (${limits.receiveTimeoutMs} ms) must be at least 'cluster.rest_api.headers_timeout' (${limits.headersTimeoutMs} ms)`);
+    throw new SettingsError(
+      `'cluster.rest_api.receive_timeout' (${limits.receiveTimeoutMs} ms) must be at least 'cluster.rest_api.headers_timeout' (${limits.headersTimeoutMs} ms)`,
+    );
   }
   return limits;
 }

@@ -223,11 +223,7 @@ export class ConfigStore {
    * over `default` over the deployed schemas, unresolved.
    */
   async centralConfig(hostId: string): Promise<HObject> {
-    const [own, template, schemas] = await Promise.all([
-      this.read(this.nodePath(hostId)),
-      this.templateNameForNode(hostId),
-      this.mergedSchemas(),
-    ]);
+    const [own, template, schemas] = await Promise.all([this.read(this.nodePath(hostId)), this.templateNameForNode(hostId), this.mergedSchemas()]);
     const layers = [own.conf];
     if (template !== DEFAULT_TEMPLATE) layers.push((await this.read(this.templatePath(template))).conf);
     layers.push((await this.read(this.templatePath(DEFAULT_TEMPLATE))).conf, schemas);

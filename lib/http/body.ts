@@ -36,7 +36,10 @@ export class ClientGoneError extends Error {
 export function unsupportedFraming(req: IncomingMessage): HttpError | undefined {
   const te = req.headers['transfer-encoding'];
   if (te === undefined) return undefined;
-  const codings = te.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '');
+  const codings = te
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== '');
   if (codings.length === 1 && codings[0] === 'chunked') return undefined;
   return new HttpError(501, `Transfer-Encoding '${te}' is not supported: only chunked is.`, { headers: CLOSE });
 }
@@ -64,7 +67,9 @@ function tooLarge(limit: number): HttpError {
 
 function overBudget(): HttpError {
   const after = '3';
-  return new HttpError(503, 'The node is receiving too many request bodies at once; retry later.', { headers: { ...CLOSE, 'Retry-After': after, RetryAfter: after } });
+  return new HttpError(503, 'The node is receiving too many request bodies at once; retry later.', {
+    headers: { ...CLOSE, 'Retry-After': after, RetryAfter: after },
+  });
 }
 
 function bodyIdle(ms: number): HttpError {

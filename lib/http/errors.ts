@@ -63,11 +63,9 @@ export class HttpError extends Error {
 }
 
 export const badRequest = (message: string): HttpError => new HttpError(400, message);
-export const notFound = (message: string | null = null, emptyBody = false): HttpError =>
-  new HttpError(404, message, { emptyBody });
+export const notFound = (message: string | null = null, emptyBody = false): HttpError => new HttpError(404, message, { emptyBody });
 export const conflict = (message: string, emptyBody = false): HttpError => new HttpError(409, message, { emptyBody });
-export const methodNotAllowed = (allow: string[]): HttpError =>
-  new HttpError(405, null, { emptyBody: true, headers: { Allow: allow.join(', ') } });
+export const methodNotAllowed = (allow: string[]): HttpError => new HttpError(405, null, { emptyBody: true, headers: { Allow: allow.join(', ') } });
 export const notAcceptable = (): HttpError => new HttpError(406, null, { emptyBody: true });
 export const unsupportedMediaType = (): HttpError => new HttpError(415, null, { emptyBody: true });
 

@@ -11,10 +11,8 @@ export const MESSAGES = {
   BridgeHasVlan: 'The specified bridge has no ports assigned to VLAN %d.',
   BridgeDhcpHasSubnet: 'The specified DHCP subnet(%s) already exists on this bridge.',
   ContainerUnschedulable: 'Container %s scheduling cannot be changed because it is not connected to a port.',
-  FragPolicyInvalidForL4Rule:
-    "For a rule with tpDst or tpSrc constraints, the fragmentPolicy must be 'header' or 'unfragmented'.",
-  FragPolicyInvalidForNatRule:
-    "For a NAT rule with port constraints or multiple targets, the fragmentPolicy must be 'unfragmented'.",
+  FragPolicyInvalidForL4Rule: "For a rule with tpDst or tpSrc constraints, the fragmentPolicy must be 'header' or 'unfragmented'.",
+  FragPolicyInvalidForNatRule: "For a NAT rule with port constraints or multiple targets, the fragmentPolicy must be 'unfragmented'.",
   FragPolicyUndefined: "The valid options for fragmentPolicy are: 'any', 'header', 'nonheader', and 'unfragmented'.",
   HostDeletionNotAllowedActive: 'Cannot delete host %s because it is active.',
   HostDeletionNotAllowedBindings: 'Cannot delete host %s because it has %d binding(s).',

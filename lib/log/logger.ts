@@ -41,7 +41,10 @@ export const ROOT_LOGGER = 'root';
  * TRACE, ALL; any case; WARNING and FATAL accepted too). Undefined if it is none of them.
  */
 export function parseLevel(value: string): LevelSetting | undefined {
-  const v = String(value).trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+  const v = String(value)
+    .trim()
+    .replace(/^"(.*)"$/, '$1')
+    .toLowerCase();
   switch (v) {
     case 'off':
       return 'off';

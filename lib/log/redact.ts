@@ -54,7 +54,10 @@ const TEXT_RULES: Rule[] = [
   // "password": "x" (JSON text), 'x-auth-token': 'x' (util.inspect)
   {
     hint: /password|passwd|passphrase|secret|token|authorization|cookie|credential|api[_-]?key|private[_-]?key/i,
-    re: new RegExp(`(${NAME_RE_SRC})(["']?\\s*[=:]\\s*)(?!\\[REDACTED\\]|"\\[REDACTED\\]"|(?:Basic|Bearer|Negotiate|Digest)\\s+\\[REDACTED\\])((?:Basic|Bearer|Negotiate|Digest)\\s+[^\\s&;,"'}\\]]+|[^\\s&;,"'}\\]]*\\[REDACTED\\]|"(?:[^"\\\\]|\\\\.)*"|'(?:[^'\\\\]|\\\\.)*'|[^\\s&;,"'}\\]]+)`, 'gi'),
+    re: new RegExp(
+      `(${NAME_RE_SRC})(["']?\\s*[=:]\\s*)(?!\\[REDACTED\\]|"\\[REDACTED\\]"|(?:Basic|Bearer|Negotiate|Digest)\\s+\\[REDACTED\\])((?:Basic|Bearer|Negotiate|Digest)\\s+[^\\s&;,"'}\\]]+|[^\\s&;,"'}\\]]*\\[REDACTED\\]|"(?:[^"\\\\]|\\\\.)*"|'(?:[^'\\\\]|\\\\.)*'|[^\\s&;,"'}\\]]+)`,
+      'gi',
+    ),
     replace: (match, name, sep, value) => {
       // file names in stack traces (auth/token.ts:12:3) are not credentials
       if (/\.(?:ts|js|mjs|cjs|java|scala|py|proto|conf)$/i.test(name ?? '')) return match;

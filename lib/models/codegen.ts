@@ -9,14 +9,7 @@
  * Messages are type aliases of object types, not interfaces: an object type is assignable to the
  * codec's generic `Msg` (an index signature), an interface is not.
  */
-import {
-  enumTypeNames,
-  enumValues,
-  MODELS_PACKAGE,
-  messageType,
-  messageTypeNames,
-  type FieldDescriptor,
-} from './schema.js';
+import { enumTypeNames, enumValues, MODELS_PACKAGE, messageType, messageTypeNames, type FieldDescriptor } from './schema.js';
 
 /** The path of the generated file, relative to the repository root. */
 export const GENERATED_FILE = 'lib/models/generated.ts';
@@ -32,9 +25,19 @@ function relative(fullName: string): string {
 
 function scalarType(f: FieldDescriptor): string {
   switch (f.kind) {
-    case 'int64': case 'sint64': case 'sfixed64': case 'uint64': case 'fixed64':
+    case 'int64':
+    case 'sint64':
+    case 'sfixed64':
+    case 'uint64':
+    case 'fixed64':
       return 'bigint';
-    case 'int32': case 'sint32': case 'sfixed32': case 'uint32': case 'fixed32': case 'double': case 'float':
+    case 'int32':
+    case 'sint32':
+    case 'sfixed32':
+    case 'uint32':
+    case 'fixed32':
+    case 'double':
+    case 'float':
       return 'number';
     case 'bool':
       return 'boolean';
@@ -144,7 +147,9 @@ export function renderModelTypes(classes: readonly string[]): string {
   line('/** The UUID fields (single or repeated) of each registered class: what a binding may name. */');
   line('export interface UuidFields {');
   for (const c of models) {
-    const names = messageType(c).fields.filter((f) => f.isUuid).map((f) => `'${f.name}'`);
+    const names = messageType(c)
+      .fields.filter((f) => f.isUuid)
+      .map((f) => `'${f.name}'`);
     line(`  ${c}: ${names.length > 0 ? names.join(' | ') : 'never'};`);
   }
   line('}');
@@ -152,7 +157,9 @@ export function renderModelTypes(classes: readonly string[]): string {
   line('/** The repeated UUID fields of each registered class: lists of references. */');
   line('export interface UuidListFields {');
   for (const c of models) {
-    const names = messageType(c).fields.filter((f) => f.isUuid && f.repeated).map((f) => `'${f.name}'`);
+    const names = messageType(c)
+      .fields.filter((f) => f.isUuid && f.repeated)
+      .map((f) => `'${f.name}'`);
     line(`  ${c}: ${names.length > 0 ? names.join(' | ') : 'never'};`);
   }
   line('}');
@@ -160,7 +167,12 @@ export function renderModelTypes(classes: readonly string[]): string {
   line('/** The registered classes that are protobuf messages, in registration order. */');
   line('export const MODEL_CLASSES: readonly ModelClass[] = [');
   for (let i = 0; i < models.length; i += 8) {
-    line(`  ${models.slice(i, i + 8).map((c) => `'${c}'`).join(', ')},`);
+    line(
+      `  ${models
+        .slice(i, i + 8)
+        .map((c) => `'${c}'`)
+        .join(', ')},`,
+    );
   }
   line('];');
   return `${out.join('\n')}\n`;

@@ -196,9 +196,7 @@ export function enumValues(name: string): readonly EnumValue[] {
 }
 
 function buildMessage(type: PbType, fullName: string): MessageDescriptor {
-  const fields = type.fieldsArray
-    .map((f) => buildField(f, fullName))
-    .sort((a, b) => a.number - b.number);
+  const fields = type.fieldsArray.map((f) => buildField(f, fullName)).sort((a, b) => a.number - b.number);
   const byName = new Map(fields.map((f) => [f.name, f]));
   return Object.freeze({
     name: fullName.slice(MODELS_PACKAGE.length + 1),
@@ -209,8 +207,21 @@ function buildMessage(type: PbType, fullName: string): MessageDescriptor {
 }
 
 const SCALARS: ReadonlySet<string> = new Set<ScalarKind>([
-  'int32', 'sint32', 'sfixed32', 'uint32', 'fixed32', 'int64', 'sint64', 'sfixed64', 'uint64', 'fixed64',
-  'bool', 'string', 'bytes', 'double', 'float',
+  'int32',
+  'sint32',
+  'sfixed32',
+  'uint32',
+  'fixed32',
+  'int64',
+  'sint64',
+  'sfixed64',
+  'uint64',
+  'fixed64',
+  'bool',
+  'string',
+  'bytes',
+  'double',
+  'float',
 ]);
 
 function buildField(f: PbField, owner: string): FieldDescriptor {
@@ -255,9 +266,19 @@ function convertDefault(v: unknown, f: FieldDescriptor, resolved: PbType | PbEnu
       if (typeof v === 'number' && e.valuesById[v] !== undefined) return e.valuesById[v];
       throw new Error(`schema: ${where} declares an unknown enum default '${String(v)}'`);
     }
-    case 'int64': case 'sint64': case 'sfixed64': case 'uint64': case 'fixed64':
+    case 'int64':
+    case 'sint64':
+    case 'sfixed64':
+    case 'uint64':
+    case 'fixed64':
       return BigInt(String(v));
-    case 'int32': case 'sint32': case 'sfixed32': case 'uint32': case 'fixed32': case 'double': case 'float':
+    case 'int32':
+    case 'sint32':
+    case 'sfixed32':
+    case 'uint32':
+    case 'fixed32':
+    case 'double':
+    case 'float':
       return Number(v);
     case 'bool':
       return v === true || v === 'true';

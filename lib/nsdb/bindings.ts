@@ -10,9 +10,7 @@ export type DeleteAction = 'CASCADE' | 'CLEAR' | 'ERROR';
 type Row = readonly [ModelClass, string, DeleteAction, ModelClass, string, DeleteAction];
 
 /** One row; the compiler checks that each field is a UUID field of its class. */
-function bind<A extends ModelClass, B extends ModelClass>(
-  a: A, fa: UuidFields[A], da: DeleteAction, b: B, fb: UuidFields[B], db: DeleteAction,
-): Row {
+function bind<A extends ModelClass, B extends ModelClass>(a: A, fa: UuidFields[A], da: DeleteAction, b: B, fb: UuidFields[B], db: DeleteAction): Row {
   return [a, fa, da, b, fb, db];
 }
 

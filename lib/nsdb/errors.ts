@@ -9,14 +9,20 @@ export class StorageError extends Error {
 
 export class NotFoundError extends StorageError {
   override name = 'NotFoundError';
-  constructor(readonly clazz: string, readonly id: string) {
+  constructor(
+    readonly clazz: string,
+    readonly id: string,
+  ) {
     super(`There is no ${clazz} with ID ${id}.`);
   }
 }
 
 export class ObjectExistsError extends StorageError {
   override name = 'ObjectExistsError';
-  constructor(readonly clazz: string, readonly id: string) {
+  constructor(
+    readonly clazz: string,
+    readonly id: string,
+  ) {
     super(`A(n) ${clazz} with ID ${id} already exists.`);
   }
 }
@@ -30,10 +36,7 @@ export class ObjectReferencedError extends StorageError {
     readonly referencingId: string,
   ) {
     // The original prints the referencing id in both slots (a bug); we print both ids correctly.
-    super(
-      `Cannot delete the ${clazz} with ID ${id} because it is still referenced by the ` +
-        `${referencingClass} with ID ${referencingId}.`,
-    );
+    super(`Cannot delete the ${clazz} with ID ${id} because it is still referenced by the ` + `${referencingClass} with ID ${referencingId}.`);
   }
 }
 
@@ -83,9 +86,7 @@ export class RequestTooLargeError extends StorageError {
     readonly largest?: { clazz: string; id: string; bytes: number; field?: TooLargeField },
   ) {
     super(
-      (largest
-        ? `The ${largest.clazz} with ID ${largest.id} would take ${largest.bytes} bytes in ZooKeeper: `
-        : '') +
+      (largest ? `The ${largest.clazz} with ID ${largest.id} would take ${largest.bytes} bytes in ZooKeeper: ` : '') +
         `the change is ${bytes} bytes, above ZooKeeper's limit of ${limit} bytes per request (jute.maxbuffer); ` +
         (largest ? cause(largest.field) : `split it into smaller changes.`),
     );

@@ -45,12 +45,7 @@ export function updatedProvenance(
   product: ProductInfo,
 ): ZoomProvenance[] | undefined {
   const last = current[current.length - 1];
-  if (
-    last &&
-    (last.changeOwner ?? 0) === owner &&
-    (last.productVersion ?? '') === product.version &&
-    (last.productCommit ?? '') === product.commit
-  ) {
+  if (last && (last.changeOwner ?? 0) === owner && (last.productVersion ?? '') === product.version && (last.productCommit ?? '') === product.commit) {
     const bits = last.changeType ?? 0;
     if ((bits & type) === type) return undefined;
     return [...current.slice(0, -1), { ...last, changeType: bits | type }];

@@ -233,7 +233,13 @@ export class TransactionScheduler {
     }
     const outcome = tx.commit();
     outcome.catch(() => undefined);
-    await Promise.race([onWire, outcome.then(() => undefined, () => undefined)]);
+    await Promise.race([
+      onWire,
+      outcome.then(
+        () => undefined,
+        () => undefined,
+      ),
+    ]);
     const settle = async (): Promise<void> => {
       try {
         await outcome;

@@ -201,10 +201,7 @@ export class Transaction {
   private async readSnapshot(clazz: string, id: string): Promise<Snapshot> {
     const { zk, layout } = this.ctx;
     const started = this.start();
-    const [model, prov] = await Promise.allSettled([
-      zk.getData(layout.model(clazz, id)),
-      zk.getData(layout.object(clazz, id)),
-    ]);
+    const [model, prov] = await Promise.allSettled([zk.getData(layout.model(clazz, id)), zk.getData(layout.object(clazz, id))]);
     // answered after the sync (same session, in order), so normally already there
     const startZxid = await started;
     if (model.status === 'rejected') {
@@ -365,13 +362,7 @@ export class Transaction {
     return this.deletedMarks.has(key(clazz, id));
   }
 
-  private async addBackReference(
-    clazz: string,
-    id: string,
-    field: string,
-    referrer: string,
-    referrerClass: string,
-  ): Promise<void> {
+  private async addBackReference(clazz: string, id: string, field: string, referrer: string, referrerClass: string): Promise<void> {
     if (this.isDeleted(clazz, id)) return;
     const current = await this.current(clazz, id);
     if (!current) throw new NotFoundError(clazz, id);
@@ -524,7 +515,13 @@ export class Transaction {
    * are never modified in place (every change replaces them), so copies of the maps suffice.
    */
   savepoint(): Savepoint {
-    return { ops: new Map(this.ops), nodeOps: new Map(this.nodeOps), deleted: new Set(this.deletedMarks), guards: new Map(this.guards), probes: this.probes.length };
+    return {
+      ops: new Map(this.ops),
+      nodeOps: new Map(this.nodeOps),
+      deleted: new Set(this.deletedMarks),
+      guards: new Map(this.guards),
+      probes: this.probes.length,
+    };
   }
 
   /**
@@ -598,10 +595,7 @@ export class Transaction {
         const data = serialize(op.clazz, op.obj);
         written.push({ index: zkOps.length, path: modelPath, data, obj: op.obj });
         push({ op: 'create', path: modelPath, data }, { what: 'objCreate', ...origin });
-        push(
-          { op: 'create', path: objectPath, data: encodeZoomObject(createdProvenance(owner, ChangeType.data, product)) },
-          { what: 'objCreate', ...origin },
-        );
+        push({ op: 'create', path: objectPath, data: encodeZoomObject(createdProvenance(owner, ChangeType.data, product)) }, { what: 'objCreate', ...origin });
         if (STATE_TABLES[op.clazz]) createdWithTables.push({ clazz: op.clazz, id: op.id });
         continue;
       }
@@ -614,16 +608,10 @@ export class Transaction {
         if (snap.prov) {
           const next = updatedProvenance(snap.prov.records, owner, op.changeType, snap.version + 1, product);
           if (next) {
-            push(
-              { op: 'setData', path: objectPath, data: encodeZoomObject(next), version: snap.prov.version },
-              { what: 'provenance', ...origin },
-            );
+            push({ op: 'setData', path: objectPath, data: encodeZoomObject(next), version: snap.prov.version }, { what: 'provenance', ...origin });
           }
         } else {
-          push(
-            { op: 'create', path: objectPath, data: encodeZoomObject(createdProvenance(owner, op.changeType, product)) },
-            { what: 'provenance', ...origin },
-          );
+          push({ op: 'create', path: objectPath, data: encodeZoomObject(createdProvenance(owner, op.changeType, product)) }, { what: 'provenance', ...origin });
         }
       } else {
         push({ op: 'remove', path: modelPath, version: snap.version }, { what: 'objDelete', ...origin });

@@ -189,4 +189,3 @@ export class RpcConnection {
     this.opts.onClose(why);
   }
 }
-

@@ -5,16 +5,7 @@
  * naming table, row and column; callers report it and carry on with the other rows.
  */
 import { isIP, isIPv4 } from 'node:net';
-import {
-  integerOf,
-  mapOf,
-  optionalOf,
-  OvsdbValueError,
-  setOf,
-  stringOf,
-  uuidOf,
-  type OvsdbRow,
-} from './values.js';
+import { integerOf, mapOf, optionalOf, OvsdbValueError, setOf, stringOf, uuidOf, type OvsdbRow } from './values.js';
 
 export const VTEP_DB = 'hardware_vtep';
 

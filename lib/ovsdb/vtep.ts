@@ -14,15 +14,7 @@
 import { isIPv4 } from 'node:net';
 import { getLogger, type Logger } from '../log/logger.js';
 import type { MonitorHandle, OvsdbClient } from './client.js';
-import {
-  OvsdbTransactionError,
-  type Condition,
-  type DatabaseSchema,
-  type Mutation,
-  type Operation,
-  type OperationResult,
-  type SelectOp,
-} from './protocol.js';
+import { OvsdbTransactionError, type Condition, type DatabaseSchema, type Mutation, type Operation, type OperationResult, type SelectOp } from './protocol.js';
 import { TableReplica, type RowChange } from './replica.js';
 import { namedUuid, ovsMap, ovsSet, uuid, uuidOf, type OvsdbRow } from './values.js';
 import {
@@ -421,7 +413,9 @@ export class Vtep {
       ]);
       const loc = this.decodeAll(locRows ?? [], (r) => decodePhysicalLocator(r))[0];
       // Only a set of exactly this locator: a larger one would also flood to its other members.
-      const set = loc ? this.decodeAll(setRows ?? [], (r) => decodePhysicalLocatorSet(r)).find((s) => s.locators.length === 1 && s.locators[0] === loc.uuid) : undefined;
+      const set = loc
+        ? this.decodeAll(setRows ?? [], (r) => decodePhysicalLocatorSet(r)).find((s) => s.locators.length === 1 && s.locators[0] === loc.uuid)
+        : undefined;
       const same = this.decodeAll(macRows ?? [], (r) => decodeMcastMac('Mcast_Macs_Remote', r)).filter((e) => e.mac === mac);
       if (set && same.length === 1 && same[0]?.ipAddr === ipAddr && same[0]?.locatorSet === set.uuid) return false;
       const ops: Operation[] = [];
@@ -509,11 +503,27 @@ export class Vtep {
         if (table === 'Ucast_Macs_Local') {
           const m = decodeUcastMac(table, row, uuidStr);
           const ip = locatorIps.get(m.locator);
-          return { table, uuid: m.uuid, mac: m.mac, logicalSwitch: m.logicalSwitch, logicalSwitchName: lsNames.get(m.logicalSwitch), ipAddr: m.ipAddr, locatorIps: ip ? [ip] : [] };
+          return {
+            table,
+            uuid: m.uuid,
+            mac: m.mac,
+            logicalSwitch: m.logicalSwitch,
+            logicalSwitchName: lsNames.get(m.logicalSwitch),
+            ipAddr: m.ipAddr,
+            locatorIps: ip ? [ip] : [],
+          };
         }
         const m = decodeMcastMac(table, row, uuidStr);
         const ips = (locatorSets.get(m.locatorSet) ?? []).flatMap((l) => locatorIps.get(l) ?? []);
-        return { table, uuid: m.uuid, mac: m.mac, logicalSwitch: m.logicalSwitch, logicalSwitchName: lsNames.get(m.logicalSwitch), ipAddr: m.ipAddr, locatorIps: ips };
+        return {
+          table,
+          uuid: m.uuid,
+          mac: m.mac,
+          logicalSwitch: m.logicalSwitch,
+          logicalSwitchName: lsNames.get(m.logicalSwitch),
+          ipAddr: m.ipAddr,
+          locatorIps: ips,
+        };
       } catch (e) {
         if (!(e instanceof VtepRowError)) throw e;
         this.onBadRow(e);
@@ -618,9 +628,9 @@ function locatorInsert(tunnelIp: string): Operation {
 
 function checkRemoteMac(m: RemoteMac, multicast: boolean): { ls: string; mac: string; ipAddr: string | undefined; tunnelIp: string } {
   const mac = m.mac.toLowerCase();
-  if (!isMac(mac) && !(multicast && mac === UNKNOWN_DST)) throw new VtepArgumentError(`not a MAC address${multicast ? ` nor ${UNKNOWN_DST}` : ''}: ${JSON.stringify(m.mac)}`);
+  if (!isMac(mac) && !(multicast && mac === UNKNOWN_DST))
+    throw new VtepArgumentError(`not a MAC address${multicast ? ` nor ${UNKNOWN_DST}` : ''}: ${JSON.stringify(m.mac)}`);
   if (m.ipAddr !== undefined && !isIPv4(m.ipAddr)) throw new VtepArgumentError(`not an IPv4 address: ${JSON.stringify(m.ipAddr)}`);
   if (!isIPv4(m.tunnelIp)) throw new VtepArgumentError(`not an IPv4 tunnel endpoint: ${JSON.stringify(m.tunnelIp)}`);
   return { ls: uuid(m.logicalSwitch)[1], mac, ipAddr: m.ipAddr, tunnelIp: m.tunnelIp };
 }
-

@@ -54,9 +54,7 @@ export const MODERN_TLS12_CIPHERS = [
 const TLS13_CIPHERS = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
 
 export type HttpsOutcome =
-  | { state: 'on'; server: Server; address: AddressInfo; url: string; format: string }
-  | { state: 'off'; reason: string }
-  | { state: 'failed'; reason: string };
+  { state: 'on'; server: Server; address: AddressInfo; url: string; format: string } | { state: 'off'; reason: string } | { state: 'failed'; reason: string };
 
 export async function startHttps(o: HttpsOptions): Promise<HttpsOutcome> {
   if (!(o.port > 0)) {

@@ -91,7 +91,7 @@ function tlv(buf: Buffer, pos: number): { tag: number; start: number; end: numbe
     const n = len & 0x7f;
     if (n === 0 || n > 4 || start + n > buf.length) throw new KeystoreError('malformed DER in JKS key entry', 'corrupt');
     len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + (buf[start + i]);
+    for (let i = 0; i < n; i++) len = len * 256 + buf[start + i];
     start += n;
   }
   const end = start + len;
@@ -138,7 +138,7 @@ function recoverKey(protectedKey: Buffer, pw: Buffer, alias: string): Buffer {
   let digest: Buffer = salt;
   for (let off = 0; off < encrypted.length; off += 20) {
     digest = createHash('sha1').update(pw).update(digest).digest();
-    for (let i = 0; i < 20 && off + i < encrypted.length; i++) plain[off + i] = (encrypted[off + i]) ^ (digest[i]);
+    for (let i = 0; i < 20 && off + i < encrypted.length; i++) plain[off + i] = encrypted[off + i] ^ digest[i];
   }
   const expected = createHash('sha1').update(pw).update(plain).digest();
   if (!timingSafeEqual(expected, check)) {

@@ -275,7 +275,16 @@ const zookeeper = createRequire(import.meta.url)('node-zookeeper-client') as Raw
 const jute = createRequire(import.meta.url)('node-zookeeper-client/lib/jute/index.js') as RawJute;
 
 /** ConnectionManager.STATES */
-const CM = { DISCONNECTED: 0, CONNECTING: 1, CONNECTED: 2, CONNECTED_READ_ONLY: 3, CLOSING: -1, CLOSED: -2, SESSION_EXPIRED: -3, AUTHENTICATION_FAILED: -4 } as const;
+const CM = {
+  DISCONNECTED: 0,
+  CONNECTING: 1,
+  CONNECTED: 2,
+  CONNECTED_READ_ONLY: 3,
+  CLOSING: -1,
+  CLOSED: -2,
+  SESSION_EXPIRED: -3,
+  AUTHENTICATION_FAILED: -4,
+} as const;
 /** jute OP_CODES */
 const OP = { CREATE: 1, DELETE: 2, SET_DATA: 5, CHECK: 13, ERROR: -1 } as const;
 const CREATE_MODES: Record<CreateMode, number> = { persistent: 0, ephemeral: 1, persistent_sequential: 2, ephemeral_sequential: 3 };
@@ -737,10 +746,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
           else reject(new ZkError(code, path, detail));
         },
       };
-      const timer = setTimeout(
-        () => waiter.settle(ZK_CODES.CONNECTION_LOSS, why),
-        Math.max(0, deadline - Date.now()),
-      );
+      const timer = setTimeout(() => waiter.settle(ZK_CODES.CONNECTION_LOSS, why), Math.max(0, deadline - Date.now()));
       this.waiters.add(waiter);
     });
   }
@@ -753,7 +759,11 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
    * Runs one library call within operationTimeoutMs: waits for the connection, then for the
    * answer. Library errors (and its synchronous argument assertions) become ZkErrors with the path.
    */
-  private async call<A extends unknown[]>(op: ZkOperation | undefined, path: string | undefined, invoke: (raw: RawClient, cb: Callback<A>) => void): Promise<A> {
+  private async call<A extends unknown[]>(
+    op: ZkOperation | undefined,
+    path: string | undefined,
+    invoke: (raw: RawClient, cb: Callback<A>) => void,
+  ): Promise<A> {
     const deadline = Date.now() + this.opts.operationTimeoutMs;
     if (!op) return this.rawCall(path, invoke, deadline);
     const started = performance.now();
@@ -769,7 +779,12 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
           // outcome is unknown and stays the caller's problem). Bounded by the same deadline
           // and connection wait as the first try, and by a few attempts.
           const retry =
-            READ_OPS.has(op) && attempt < MAX_READ_ATTEMPTS && e instanceof ZkError && e.codeName === 'CONNECTION_LOSS' && this.phase === 'disconnected' && Date.now() < deadline;
+            READ_OPS.has(op) &&
+            attempt < MAX_READ_ATTEMPTS &&
+            e instanceof ZkError &&
+            e.codeName === 'CONNECTION_LOSS' &&
+            this.phase === 'disconnected' &&
+            Date.now() < deadline;
           if (!retry) throw e;
         }
       }
@@ -786,10 +801,13 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     if (!raw) throw new ZkError(ZK_CODES.CONNECTION_LOSS, path, 'not connected');
     return new Promise<A>((resolve, reject) => {
       let settled = false;
-      const timer = setTimeout(() => {
-        settled = true;
-        reject(new ZkError(ZK_CODES.CONNECTION_LOSS, path, `no answer from ZooKeeper within ${this.opts.operationTimeoutMs} ms; the outcome is unknown`));
-      }, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          settled = true;
+          reject(new ZkError(ZK_CODES.CONNECTION_LOSS, path, `no answer from ZooKeeper within ${this.opts.operationTimeoutMs} ms; the outcome is unknown`));
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       const cb: Callback<A> = (err, ...results) => {
         if (settled) return;
         settled = true;
@@ -1106,10 +1124,7 @@ function createFlags(mode: CreateMode, path: string): number {
 }
 
 function validatePath(path: string): void {
-  const ok =
-    typeof path === 'string' &&
-    path.startsWith('/') &&
-    (path === '/' || (!path.endsWith('/') && !path.includes('//') && !/\/\.\.?(\/|$)/.test(path)));
+  const ok = typeof path === 'string' && path.startsWith('/') && (path === '/' || (!path.endsWith('/') && !path.includes('//') && !/\/\.\.?(\/|$)/.test(path)));
   if (!ok) throw new ZkError(ZK_CODES.BAD_ARGUMENTS, String(path), 'invalid ZooKeeper path');
 }
 
@@ -1117,7 +1132,13 @@ function toRawOp(op: ZkOp): RawTxOp {
   validatePath(op.path);
   switch (op.op) {
     case 'create':
-      return { type: OP.CREATE, path: op.path, data: op.data ?? Buffer.alloc(0), acls: zookeeper.ACL.OPEN_ACL_UNSAFE, mode: createFlags(op.mode ?? 'persistent', op.path) };
+      return {
+        type: OP.CREATE,
+        path: op.path,
+        data: op.data ?? Buffer.alloc(0),
+        acls: zookeeper.ACL.OPEN_ACL_UNSAFE,
+        mode: createFlags(op.mode ?? 'persistent', op.path),
+      };
     case 'setData':
       return { type: OP.SET_DATA, path: op.path, data: op.data, version: op.version };
     case 'remove':

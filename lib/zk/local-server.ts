@@ -61,9 +61,7 @@ const PORT_ATTEMPTS = 3;
 
 export async function startLocalZooKeeper(opts: LocalZooKeeperOptions): Promise<LocalZooKeeper> {
   if (!existsSync(ZOOKEEPER_JAR)) {
-    throw new LocalZooKeeperError(
-      `ZooKeeper is not installed: ${ZOOKEEPER_JAR} is missing. Install Debian's package: apt-get install zookeeper`,
-    );
+    throw new LocalZooKeeperError(`ZooKeeper is not installed: ${ZOOKEEPER_JAR} is missing. Install Debian's package: apt-get install zookeeper`);
   }
   const wantedPort = opts.port ?? 0;
   // a free port picked here may be taken by someone else before ZooKeeper binds it: pick another
@@ -284,7 +282,13 @@ async function startOnce(opts: LocalZooKeeperOptions, port: number): Promise<Loc
  * Writes the log4j configuration next to zoo.cfg and starts the server JVM on `<confDir>/zoo.cfg`
  * in its own process group, its output appended to logFile. `exited.value` is set when it exits.
  */
-async function launch(o: { dir: string; confDir: string; logFile: string; heapMb: number; java?: string }): Promise<{ pid: number; exited: { value?: number | string } }> {
+async function launch(o: {
+  dir: string;
+  confDir: string;
+  logFile: string;
+  heapMb: number;
+  java?: string;
+}): Promise<{ pid: number; exited: { value?: number | string } }> {
   const log4j = join(o.confDir, 'log4j.properties');
   writeFileSync(
     log4j,
@@ -326,7 +330,9 @@ async function launch(o: { dir: string; confDir: string; logFile: string; heapMb
   const pid = await new Promise<number>((res, rej) => {
     child.once('spawn', () => (child.pid !== undefined ? res(child.pid) : rej(new LocalZooKeeperError('java was spawned without a pid'))));
     child.once('error', (e) =>
-      rej(new LocalZooKeeperError(`could not run '${o.java ?? 'java'}' for ZooKeeper: ${e.message} (is a JRE installed? apt-get install zookeeper pulls one in)`)),
+      rej(
+        new LocalZooKeeperError(`could not run '${o.java ?? 'java'}' for ZooKeeper: ${e.message} (is a JRE installed? apt-get install zookeeper pulls one in)`),
+      ),
     );
   });
   // Later 'error' events (failed signals through the handle) must not become uncaught exceptions.

@@ -162,8 +162,8 @@ export function parseInstance(data: Buffer): ServiceInstance {
   const v: unknown = JSON.parse(data.toString('utf8'));
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('service instance: not a JSON object');
   const o = v as Record<string, unknown>;
-  const optString = (k: string): string | null => (typeof o[k] === 'string' ? (o[k]) : null);
-  const optInt = (k: string): number | null => (typeof o[k] === 'number' && Number.isInteger(o[k]) ? (o[k]) : null);
+  const optString = (k: string): string | null => (typeof o[k] === 'string' ? o[k] : null);
+  const optInt = (k: string): number | null => (typeof o[k] === 'number' && Number.isInteger(o[k]) ? o[k] : null);
   const name = optString('name');
   const id = optString('id');
   if (name === null || id === null) throw new Error('service instance: name and id are required');
@@ -185,7 +185,7 @@ export function parseInstance(data: Buffer): ServiceInstance {
     port: optInt('port'),
     sslPort: optInt('sslPort'),
     payload: o['payload'] ?? null,
-    registrationTimeUTC: typeof o['registrationTimeUTC'] === 'number' ? (o['registrationTimeUTC']) : 0,
+    registrationTimeUTC: typeof o['registrationTimeUTC'] === 'number' ? o['registrationTimeUTC'] : 0,
     serviceType: typeof type === 'string' && SERVICE_TYPES.has(type as ServiceType) ? (type as ServiceType) : 'DYNAMIC',
     uriSpec,
   };
@@ -524,7 +524,10 @@ export class ServiceDiscovery extends EventEmitter<ServiceDiscoveryEvents> {
       } catch (e) {
         if (e instanceof InstanceTakenError) {
           // not fought over: registered again when the other one's node goes (reg.watcher)
-          this.log.error('service discovery: another session holds an instance of ours; not replacing it', { path: reg.path, owner: `0x${e.owner.toString(16)}` });
+          this.log.error('service discovery: another session holds an instance of ours; not replacing it', {
+            path: reg.path,
+            owner: `0x${e.owner.toString(16)}`,
+          });
           this.emit('conflict', e);
           await this.client.exists(reg.path, reg.watcher).catch(() => undefined);
           continue;

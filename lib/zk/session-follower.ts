@@ -109,7 +109,8 @@ export class SessionFollower {
           signal: this.closing.signal,
           // a recipe's background reconnection must not keep the process alive
           unref: true,
-          onRetry: ({ error, delayMs }) => log.warn(`${this.opts.what}: could not open a new ZooKeeper session, retrying`, { error: (error as Error).message, retryInMs: delayMs }),
+          onRetry: ({ error, delayMs }) =>
+            log.warn(`${this.opts.what}: could not open a new ZooKeeper session, retrying`, { error: (error as Error).message, retryInMs: delayMs }),
         },
       );
     } catch (e) {

@@ -75,7 +75,13 @@ export function readinessReport(i: ReadinessInputs): ReadinessReport {
     reasons,
     hostId: i.hostId,
     checks: {
-      zookeeper: { ok: zkOk, state: i.zookeeper.state, ...(i.zookeeper.sessionId ? { sessionId: i.zookeeper.sessionId } : {}), sessions: i.zookeeper.sessions, failedAttempts: i.zookeeper.failedAttempts },
+      zookeeper: {
+        ok: zkOk,
+        state: i.zookeeper.state,
+        ...(i.zookeeper.sessionId ? { sessionId: i.zookeeper.sessionId } : {}),
+        sessions: i.zookeeper.sessions,
+        failedAttempts: i.zookeeper.failedAttempts,
+      },
       config: { ok: i.configLoaded, source: i.configSource },
       rest: { ok: i.restStarted },
       draining: { ok: !i.draining, ...(i.drainReason ? { reason: i.drainReason } : {}) },
@@ -125,7 +131,8 @@ export function healthRouter(opts: HealthOptions): Router {
       req.resume();
       opts.readiness().then(
         (r) => sendJson(res, r.ready ? 200 : 503, r),
-        (e: unknown) => sendJson(res, 503, { status: 'not ready', ready: false, reasons: [`readiness check failed: ${(e as Error).message}`], hostId: opts.hostId }),
+        (e: unknown) =>
+          sendJson(res, 503, { status: 'not ready', ready: false, reasons: [`readiness check failed: ${(e as Error).message}`], hostId: opts.hostId }),
       );
     })
     .all(notAllowed);

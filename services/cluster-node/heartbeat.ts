@@ -39,11 +39,14 @@ export class Heartbeat {
         // a metric must not stop the beat
       }
     };
-    this.timer = setTimeout(() => {
-      beat();
-      this.timer = setInterval(beat, period);
-      this.timer.unref();
-    }, Math.max(0, this.opts.delayMs));
+    this.timer = setTimeout(
+      () => {
+        beat();
+        this.timer = setInterval(beat, period);
+        this.timer.unref();
+      },
+      Math.max(0, this.opts.delayMs),
+    );
     this.timer.unref();
   }
 

@@ -46,7 +46,10 @@ function describe(holder: ServiceInstance | undefined, owner: bigint): string {
 
 const WHAT_TO_DO = 'every node needs its own host id: stop the other one, or give this one another host id file (--host-id-file FILE)';
 
-export async function claimHostId(discovery: ServiceDiscovery, opts: { hostId: string; sessionTimeoutMs: number; log: Logger; signal?: AbortSignal }): Promise<void> {
+export async function claimHostId(
+  discovery: ServiceDiscovery,
+  opts: { hostId: string; sessionTimeoutMs: number; log: Logger; signal?: AbortSignal },
+): Promise<void> {
   const timeoutMs = claimWaitMs(opts.sessionTimeoutMs);
   const started = Date.now();
   let waited = false;
@@ -57,11 +60,14 @@ export async function claimHostId(discovery: ServiceDiscovery, opts: { hostId: s
       isAlive: (holder) => answersAs(holder, opts.hostId),
       onWait: (holder, owner) => {
         waited = true;
-        opts.log.warn(`host id ${opts.hostId} is ${describe(holder, owner)}; waiting up to ${Math.round(timeoutMs / 1000)} s for that session to expire (a node of this host that stopped without closing it)`, {
-          hostId: opts.hostId,
-          owner: `0x${owner.toString(16)}`,
-          waitMs: timeoutMs,
-        });
+        opts.log.warn(
+          `host id ${opts.hostId} is ${describe(holder, owner)}; waiting up to ${Math.round(timeoutMs / 1000)} s for that session to expire (a node of this host that stopped without closing it)`,
+          {
+            hostId: opts.hostId,
+            owner: `0x${owner.toString(16)}`,
+            waitMs: timeoutMs,
+          },
+        );
       },
     });
   } catch (e) {

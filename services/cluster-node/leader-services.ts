@@ -162,7 +162,11 @@ export class LeaderServices {
     this.opts.logger.warn('leaving a leader latch', { slot: slot.name, path: slot.latch.path });
     await slot.latch.close();
     await this.enqueue(slot, () => this.stopAll(slot));
-    this.opts.onLeadership?.(slot.name, slot.tasks.map((t) => t.name), false);
+    this.opts.onLeadership?.(
+      slot.name,
+      slot.tasks.map((t) => t.name),
+      false,
+    );
   }
 
   /** Joins every slot's election (in the background: a join waits for ZooKeeper if needed). */

@@ -182,7 +182,8 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (e: unknown) => {
-    const known = e instanceof BootstrapError || e instanceof SettingsError || e instanceof StartupError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const known =
+      e instanceof BootstrapError || e instanceof SettingsError || e instanceof StartupError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     process.stderr.write(`midonet-cluster: ${(e as Error).message}\n${known ? '' : `${(e as Error).stack ?? ''}\n`}`);
     if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) process.stderr.write(`${USAGE}\n`);
     process.exit(1);

@@ -205,7 +205,13 @@ function followChanges(config: RuntimeConfig, loggers: boolean): void {
 }
 
 /** Connects the configuration session and reads the central configuration (mn-conf). */
-async function startCentralConfig(opts: ClusterNodeOptions, central: CentralConfigOptions, local: Settings, log: Logger, signal?: AbortSignal): Promise<RuntimeConfig> {
+async function startCentralConfig(
+  opts: ClusterNodeOptions,
+  central: CentralConfigOptions,
+  local: Settings,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<RuntimeConfig> {
   const confLog = getLogger('org.midonet.cluster.conf');
   const config = await RuntimeConfig.start({
     // retried until it works (or the start is interrupted): a node started while ZooKeeper is
@@ -289,7 +295,8 @@ function connectUntilDone(make: () => Promise<ZkClient>, s: Settings, log: Logge
       baseMs: s.number('zookeeper.base_retry'),
       maxDelayMs: 10_000,
       signal,
-      onRetry: ({ attempt, error, delayMs }) => log.warn(`${what}: cannot connect to ZooKeeper, retrying`, { attempt, error: (error as Error).message, retryInMs: delayMs }),
+      onRetry: ({ attempt, error, delayMs }) =>
+        log.warn(`${what}: cannot connect to ZooKeeper, retrying`, { attempt, error: (error as Error).message, retryInMs: delayMs }),
     }).catch((e: unknown) => {
       throw isRetryAborted(e) ? new StartAborted('stopped while connecting to ZooKeeper') : e;
     });
@@ -353,7 +360,10 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     earlyListening = listen(server, port, host).then(
       (addr) => {
         early = { server, host, port };
-        log.info(`waiting for ZooKeeper; meanwhile /readyz answers 503 on http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`, { address: addr.address, port: addr.port });
+        log.info(`waiting for ZooKeeper; meanwhile /readyz answers 503 on http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`, {
+          address: addr.address,
+          port: addr.port,
+        });
       },
       (e: unknown) => log.warn('cannot listen on the local REST address while waiting for ZooKeeper', { host, port, error: (e as Error).message }),
     );
@@ -376,7 +386,8 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     clearTimeout(earlyTimer);
     await earlyListening;
     const s = config?.settings ?? opts.settings ?? new Settings();
-    const reuse = early && early.host === s.string('cluster.rest_api.http_host') && early.port === s.number('cluster.rest_api.http_port') ? early.server : undefined;
+    const reuse =
+      early && early.host === s.string('cluster.rest_api.http_host') && early.port === s.number('cluster.rest_api.http_port') ? early.server : undefined;
     if (!reuse) await closeEarly();
     return await startServices(opts, s, log, config, state, front, reuse);
   } catch (e) {
@@ -513,7 +524,12 @@ async function startServices(
     discovery.on('reregistered', () => (state.registered = true));
     discovery.on('conflict', () => (state.registered = false));
     await unlessAborted(
-      claimHostId(discovery, { hostId: opts.hostId, sessionTimeoutMs: (session.client ?? zk).sessionTimeoutMs || s.number('zookeeper.session_timeout'), log, signal }),
+      claimHostId(discovery, {
+        hostId: opts.hostId,
+        sessionTimeoutMs: (session.client ?? zk).sessionTimeoutMs || s.number('zookeeper.session_timeout'),
+        log,
+        signal,
+      }),
       signal,
       'waiting for an earlier session of this host id to expire',
     );
@@ -545,7 +561,8 @@ async function startServices(
     const hosted = services;
 
     const restLog = getLogger('org.midonet.cluster.rest-api');
-    if (!s.bool('cluster.rest_api.enabled')) restLog.warn('cluster.rest_api.enabled is false: ignored, the REST API is the node\'s front door (/healthz, /readyz, service discovery)');
+    if (!s.bool('cluster.rest_api.enabled'))
+      restLog.warn("cluster.rest_api.enabled is false: ignored, the REST API is the node's front door (/healthz, /readyz, service discovery)");
     const rootUri = s.string('cluster.rest_api.root_uri');
     const limits = listenerLimits(s);
     // refusals are logged at most once a minute: a flood must not become a flood of log lines
@@ -553,7 +570,9 @@ async function startServices(
     const cap: ConnectionCap = new ConnectionCap(limits.maxConnections, () => {
       if (Date.now() - warnedAt < 60_000) return;
       warnedAt = Date.now();
-      restLog.warn(`connection refused: the node holds cluster.rest_api.max_connections (${limits.maxConnections}) connections`, { refusedSinceStart: cap.refused });
+      restLog.warn(`connection refused: the node holds cluster.rest_api.max_connections (${limits.maxConnections}) connections`, {
+        refusedSinceStart: cap.refused,
+      });
     });
     const api = createRestApi({
       storage,

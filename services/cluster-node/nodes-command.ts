@@ -44,7 +44,11 @@ export function formatNodes(nodes: readonly ServiceInstance[], leaders: Readonly
       .join(',');
     const when = n.registrationTimeUTC ? new Date(n.registrationTimeUTC).toISOString().replace('T', ' ').slice(0, 19) : '-';
     const health = servicesOf(n);
-    const services = health ? Object.entries(health).map(([name, h]) => `${name}:${h.state}`).join(' ') : '-';
+    const services = health
+      ? Object.entries(health)
+          .map(([name, h]) => `${name}:${h.state}`)
+          .join(' ')
+      : '-';
     for (const [name, h] of Object.entries(health ?? {})) {
       if (h.state === 'failed') failures.push(`  ${n.id} ${name}: ${h.detail ?? 'no detail'}`);
     }
@@ -105,7 +109,8 @@ export async function nodesCommand(argv: string[], io: NodesIo = {}): Promise<nu
       await latch.close();
     }
     await discovery.close();
-    if (values.json) out(`${JSON.stringify({ nodes: nodes.map((n) => ({ ...n, uri: buildUri(n) || null, services: servicesOf(n) ?? null })), leaders }, null, 2)}\n`);
+    if (values.json)
+      out(`${JSON.stringify({ nodes: nodes.map((n) => ({ ...n, uri: buildUri(n) || null, services: servicesOf(n) ?? null })), leaders }, null, 2)}\n`);
     else out(formatNodes(nodes, leaders));
     return 0;
   } catch (e) {

@@ -156,7 +156,10 @@ export class ServiceHost extends EventEmitter<ServiceHostEvents> {
           {
             name: e.svc.name,
             start: (leader) => this.enqueue(e, () => this.startEntry(e, leader)),
-            stop: () => this.enqueue(e, () => (this.stopping ? this.stopEntry(e, 'stopped', 'the node stopped') : this.stopEntry(e, 'standby', `not the leader of ${e.latch}`))),
+            stop: () =>
+              this.enqueue(e, () =>
+                this.stopping ? this.stopEntry(e, 'stopped', 'the node stopped') : this.stopEntry(e, 'standby', `not the leader of ${e.latch}`),
+              ),
           },
           e.svc.name,
         );
@@ -267,7 +270,11 @@ export class ServiceHost extends EventEmitter<ServiceHostEvents> {
     }
     this.set(e, 'stopping', detail);
     const outcome = await this.release(e);
-    this.set(e, next, outcome === 'timeout' ? `abandoned: did not stop within ${this.stopTimeoutMs} ms` : outcome === 'error' ? `${detail}; stopping failed` : detail);
+    this.set(
+      e,
+      next,
+      outcome === 'timeout' ? `abandoned: did not stop within ${this.stopTimeoutMs} ms` : outcome === 'error' ? `${detail}; stopping failed` : detail,
+    );
   }
 
   /** Calls the service's stop(), bounded; logs what went wrong. */
@@ -295,7 +302,9 @@ export class ServiceHost extends EventEmitter<ServiceHostEvents> {
     if (e.live) await this.release(e);
     if (e.svc.runsOn.kind === 'leader' && !this.stopping) {
       // let another node lead (and run) it; not awaited: we may be inside the slot's queue
-      void this.opts.leaders.withdraw(e.svc.name).catch((x: unknown) => this.log.warn('leaving a leader latch failed', { service: e.svc.name, error: message(x) }));
+      void this.opts.leaders
+        .withdraw(e.svc.name)
+        .catch((x: unknown) => this.log.warn('leaving a leader latch failed', { service: e.svc.name, error: message(x) }));
     }
   }
 

@@ -119,7 +119,11 @@ export class NodeSession extends EventEmitter<NodeSessionEvents> {
           }
           this.current = zk;
           this.unfollow = zk.followSession(this.handlers);
-          log.info('ZooKeeper session established', { sessionId: `0x${zk.sessionId.toString(16)}`, sessionTimeoutMs: zk.sessionTimeoutMs, sessions: this.sessions });
+          log.info('ZooKeeper session established', {
+            sessionId: `0x${zk.sessionId.toString(16)}`,
+            sessionTimeoutMs: zk.sessionTimeoutMs,
+            sessions: this.sessions,
+          });
           this.emit('client', zk);
           this.emit('state', zk.state);
           return zk;

@@ -505,7 +505,12 @@ export async function runMnConf(argv: string[], io: MnConfIo): Promise<number> {
           const bootstrap = loadBootstrap({ file: g.conf, env: io.env });
           hosts = bootstrap.zookeeperHosts ?? '127.0.0.1:2181';
           // the original's mn-conf: 1 s to connect, one retry after 100 ms
-          zk = await ZkClient.connect({ connectString: hosts, connectTimeoutMs: 1000, retry: { baseMs: 100, maxRetries: 1, maxDelayMs: 100 }, operationTimeoutMs: 5000 });
+          zk = await ZkClient.connect({
+            connectString: hosts,
+            connectTimeoutMs: 1000,
+            retry: { baseMs: 100, maxRetries: 1, maxDelayMs: 100 },
+            operationTimeoutMs: 5000,
+          });
           const store = new ConfigStore(zk, bootstrap.rootKey);
           await store.ensurePaths();
           storeCache = store;
@@ -542,6 +547,6 @@ export async function runMnConf(argv: string[], io: MnConfIo): Promise<number> {
     io.stderr(`[mn-conf] Failed: ${String(e)}\n`);
     return EXIT.OTHER;
   } finally {
-    await (zk)?.close();
+    await zk?.close();
   }
 }

@@ -231,7 +231,8 @@ export function restStages(opts: RestApiOptions): RestStages {
       name: 'authenticate',
       run(ex, next) {
         passportAuth(ex.req, ex.res, ({ identity, error }) => {
-          if (error !== undefined) next(error); // the provider's AuthError: 401 / 503, mapped by answerError
+          if (error !== undefined)
+            next(error); // the provider's AuthError: 401 / 503, mapped by answerError
           else if (!identity) next(new HttpError(401, 'Authentication failed.', { headers: BASIC_CHALLENGE }));
           else {
             ex.identity = identity;

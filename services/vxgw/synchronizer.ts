@@ -25,15 +25,7 @@ import type { NsdbStorage } from '../../lib/nsdb/storage.js';
 import { PERSISTENT_VERSION, StateTable } from '../../lib/nsdb/state-tables.js';
 import { OvsdbClient, type OvsdbClientState } from '../../lib/ovsdb/client.js';
 import { exponentialBackoff, type ReconnectPolicy } from '../../lib/ovsdb/backoff.js';
-import {
-  bridgeIdOf,
-  isMac,
-  logicalSwitchName,
-  UNKNOWN_DST,
-  Vtep,
-  type LocalMacWatch,
-  type LogicalSwitch,
-} from '../../lib/ovsdb/vtep.js';
+import { bridgeIdOf, isMac, logicalSwitchName, UNKNOWN_DST, Vtep, type LocalMacWatch, type LogicalSwitch } from '../../lib/ovsdb/vtep.js';
 import type { ZkClient } from '../../lib/zk/client.js';
 import { readFloodingProxy } from './flooding-proxy.js';
 import { MIN_VNI, vxlanPortId } from './ids.js';
@@ -269,12 +261,19 @@ export class VtepSynchronizer {
     if (!network) return;
     const vni = network.vni;
     if (vni === undefined || vni < MIN_VNI) {
-      this.reportOnce(`vni:${networkId}:${String(vni)}`, 'network has no VNI MidoNet allocated (unsupported VNI); not bound on the VTEP', { network: networkId, vni });
+      this.reportOnce(`vni:${networkId}:${String(vni)}`, 'network has no VNI MidoNet allocated (unsupported VNI); not bound on the VTEP', {
+        network: networkId,
+        vni,
+      });
       return;
     }
     const ls = await vtep.ensureLogicalSwitch(logicalSwitchName(networkId), vni);
-    const result = await vtep.setBindings(ls, bindings.map((b) => ({ portName: b.portName, vlan: b.vlan })));
-    for (const p of result.unknownPorts) this.reportOnce(`port:${networkId}:${p}`, 'bound port not on the VTEP; binding skipped', { network: networkId, port: p });
+    const result = await vtep.setBindings(
+      ls,
+      bindings.map((b) => ({ portName: b.portName, vlan: b.vlan })),
+    );
+    for (const p of result.unknownPorts)
+      this.reportOnce(`port:${networkId}:${p}`, 'bound port not on the VTEP; binding skipped', { network: networkId, port: p });
 
     // flooding: unknown destinations go to the zone's flooding proxy
     const mcast = await vtep.mcastMacs('Mcast_Macs_Remote', ls);
@@ -357,7 +356,11 @@ export class VtepSynchronizer {
       const networkId = m.logicalSwitchName !== undefined ? bridgeIdOf(m.logicalSwitchName) : undefined;
       const w = networkId !== undefined ? wanted.get(networkId) : undefined;
       if (!w) {
-        this.reportOnce(`local:${m.uuid}`, 'local MAC on a logical switch MidoNet does not bind here; skipped', { table: m.table, mac: m.mac, logicalSwitch: m.logicalSwitchName ?? m.logicalSwitch });
+        this.reportOnce(`local:${m.uuid}`, 'local MAC on a logical switch MidoNet does not bind here; skipped', {
+          table: m.table,
+          mac: m.mac,
+          logicalSwitch: m.logicalSwitchName ?? m.logicalSwitch,
+        });
         continue;
       }
       w.macs.add(m.mac);

@@ -33,7 +33,10 @@ async function responseError(p: Promise<unknown>): Promise<driverErrors.Response
 }
 
 /** A bare protocol v4 client: one request, one response frame. */
-async function rawExchange(server: CqlServer, frames: Array<{ version?: number; opcode: number; body: Buffer }>): Promise<Array<{ version: number; opcode: number; body: Buffer }>> {
+async function rawExchange(
+  server: CqlServer,
+  frames: Array<{ version?: number; opcode: number; body: Buffer }>,
+): Promise<Array<{ version: number; opcode: number; body: Buffer }>> {
   const socket: Socket = connect(server.port, server.host);
   await new Promise<void>((r, j) => socket.once('connect', r).once('error', j));
   let buf = Buffer.alloc(0);
@@ -73,12 +76,13 @@ async function rawExchange(server: CqlServer, frames: Array<{ version?: number; 
 function stringMap(m: Record<string, string>): Buffer {
   const parts = [Buffer.alloc(2)];
   parts[0].writeUInt16BE(Object.keys(m).length);
-  for (const [k, v] of Object.entries(m)) for (const s of [k, v]) {
-    const b = Buffer.from(s);
-    const len = Buffer.alloc(2);
-    len.writeUInt16BE(b.length);
-    parts.push(len, b);
-  }
+  for (const [k, v] of Object.entries(m))
+    for (const s of [k, v]) {
+      const b = Buffer.from(s);
+      const len = Buffer.alloc(2);
+      len.writeUInt16BE(b.length);
+      parts.push(len, b);
+    }
   return Buffer.concat(parts);
 }
 

@@ -97,10 +97,21 @@ describe('flow traces from Cassandra', () => {
       }),
     );
     // as an agent writes an ARP flow: no network addresses, zeros for the numbers
-    for (const id of flowsB) fx.flows.push({ traceRequestId: traceB, flowTraceId: id, ethSrc: 'bb:bb:bb:00:00:01', ethDst: 'ff:ff:ff:ff:ff:ff', etherType: 0x0806, networkProto: 0, srcPort: 0, dstPort: 0 });
+    for (const id of flowsB)
+      fx.flows.push({
+        traceRequestId: traceB,
+        flowTraceId: id,
+        ethSrc: 'bb:bb:bb:00:00:01',
+        ethDst: 'ff:ff:ff:ff:ff:ff',
+        etherType: 0x0806,
+        networkProto: 0,
+        srcPort: 0,
+        dstPort: 0,
+      });
     // events of trace A's third flow on two hosts, inserted out of order; one of another flow
     const flow = flowsA[2];
-    const ev = (ms: number, host: string, data: string): void => void fx.events.push({ traceRequestId: traceA, flowTraceId: flow, time: timeuuid(ms), host, data });
+    const ev = (ms: number, host: string, data: string): void =>
+      void fx.events.push({ traceRequestId: traceA, flowTraceId: flow, time: timeuuid(ms), host, data });
     ev(T0 + 2003, HOST_B, 'ingress on host B');
     ev(T0 + 2001, HOST_A, 'simulating on host A');
     ev(T0 + 2002, HOST_A, 'forwarding to host B');
@@ -472,11 +483,7 @@ describe('flow traces from a node that reports Cassandra 2.2 (the release the or
         [[HOST_A, 'on host A']],
       );
       assert.ok(server.count('QUERY', 'SELECT * FROM system.schema_keyspaces') >= 1, 'the driver read the 2.x schema table');
-      assert.equal(
-        server.requests.filter((r) => r.query?.includes('system_schema')).length,
-        0,
-        'and never the 3.x ones',
-      );
+      assert.equal(server.requests.filter((r) => r.query?.includes('system_schema')).length, 0, 'and never the 3.x ones');
     } finally {
       await reader.close();
       await server.stop();
@@ -501,7 +508,10 @@ describe('flow traces written as agents write them', () => {
         VALUES(?,?, now(), ?, ?)`;
     try {
       await agent.connect();
-      await assert.rejects(agent.execute(insertEvent, [uuid(), uuid(), HOST_A, 'x'], { prepare: true }), (e: unknown) => e instanceof driverErrors.ResponseError && /No keyspace has been specified/.test(e.message));
+      await assert.rejects(
+        agent.execute(insertEvent, [uuid(), uuid(), HOST_A, 'x'], { prepare: true }),
+        (e: unknown) => e instanceof driverErrors.ResponseError && /No keyspace has been specified/.test(e.message),
+      );
       await agent.execute('USE MidonetFlowTracing;');
 
       const start = Date.now();
@@ -523,10 +533,18 @@ describe('flow traces written as agents write them', () => {
       assert.equal(page.flows.length, 1, 'one row per flow, however often the agent wrote it');
       const { time, ...fields } = page.flows[0];
       assert.ok(time.getTime() >= start && time.getTime() <= end, 'the time of the flow is that of its id');
-      assert.deepEqual(
-        fields,
-        { traceRequestId: trace, flowTraceId: flow, ethSrc: 'aa:aa:aa:00:00:01', ethDst: 'ff:ff:ff:ff:ff:ff', etherType: 0x0806, networkSrc: null, networkDst: null, networkProto: 0, srcPort: 0, dstPort: 0 },
-      );
+      assert.deepEqual(fields, {
+        traceRequestId: trace,
+        flowTraceId: flow,
+        ethSrc: 'aa:aa:aa:00:00:01',
+        ethDst: 'ff:ff:ff:ff:ff:ff',
+        etherType: 0x0806,
+        networkSrc: null,
+        networkDst: null,
+        networkProto: 0,
+        srcPort: 0,
+        dstPort: 0,
+      });
       const detail = await reader.getFlow(trace, flow);
       assert.deepEqual(
         detail?.events.map((e) => [e.host, e.data]),

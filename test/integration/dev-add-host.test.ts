@@ -14,7 +14,19 @@ import { ZkClient } from '../../lib/zk/client.js';
 import { message } from '../../lib/http/messages.js';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
 import {
-  assertEmpty, assertError, assertStatus, del, get, modelText, post, provenance, UUID_RE, uuidText, zkExists, zoom, type Json,
+  assertEmpty,
+  assertError,
+  assertStatus,
+  del,
+  get,
+  modelText,
+  post,
+  provenance,
+  UUID_RE,
+  uuidText,
+  zkExists,
+  zoom,
+  type Json,
 } from '../support/rest-helpers.js';
 
 const PROJECT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

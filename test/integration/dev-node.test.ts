@@ -57,7 +57,8 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mido-dev-node-'));
   checkout = join(dir, 'checkout');
   mkdirSync(checkout);
-  for (const part of ['lib', 'services', 'haproxy', 'deploy', 'package.json', 'tsconfig.json']) cpSync(join(PROJECT, part), join(checkout, part), { recursive: true });
+  for (const part of ['lib', 'services', 'haproxy', 'deploy', 'package.json', 'tsconfig.json'])
+    cpSync(join(PROJECT, part), join(checkout, part), { recursive: true });
   symlinkSync(join(PROJECT, 'node_modules'), join(checkout, 'node_modules'));
   env = { ...process.env, MIDO_ZOOKEEPER_HOSTS: connectString, MIDO_ZOOKEEPER_ROOT_KEY: rootKey, HOME: dir };
   delete env['MIDONET_HOST_ID_FILE'];
@@ -95,7 +96,7 @@ describe('the dev node', () => {
     const set = await mnConf(['set', '-h', 'local', 'cluster.loggers.root : DEBUG']);
     assert.deepEqual([set.code, set.stderr], [0, '']);
     await node.waitForRecord((r) => r['message'] === 'logger levels changed', 'the per-host logger level applied');
-    assert.ok(await zk.exists(`${rootKey}/config/nodes/${hostId}`), 'written under the node\'s host id');
+    assert.ok(await zk.exists(`${rootKey}/config/nodes/${hostId}`), "written under the node's host id");
     const get = await mnConf(['get', '-H', 'cluster.loggers.root']);
     assert.deepEqual([get.code, get.stdout, get.stderr], [0, 'cluster.loggers.root = DEBUG\n', '']);
     const dump = await mnConf(['dump', '-h', 'local', '-j']);
@@ -103,7 +104,11 @@ describe('the dev node', () => {
     assert.equal(dump.stderr, '');
     assert.match(dump.stdout, /"root" : "DEBUG"/);
     assert.equal((await mnConf(['unset', '-h', 'local', 'cluster.loggers.root'])).code, 0);
-    assert.deepEqual(MACHINE_HOST_ID_FILES.filter((f) => existsSync(f)), machineFiles, 'mn-conf created no host id file');
+    assert.deepEqual(
+      MACHINE_HOST_ID_FILES.filter((f) => existsSync(f)),
+      machineFiles,
+      'mn-conf created no host id file',
+    );
     await node.stop();
   });
 
@@ -119,11 +124,17 @@ describe('the dev node', () => {
     const section = readme.slice(readme.indexOf('## Configuration: mn-conf'));
     const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
     const lines = block.split('\n').filter((l) => l.trim() !== '');
-    assert.ok(lines.some((l) => l.includes('mn-conf set')), `the examples:\n${block}`);
+    assert.ok(
+      lines.some((l) => l.includes('mn-conf set')),
+      `the examples:\n${block}`,
+    );
     const shellEnv = { ...env, PATH: `${join(checkout, 'deploy/bin')}:${env['PATH'] ?? ''}` };
     assert.equal((await mnConf(['deploy'])).code, 0);
     // what a node gets (unset leaves empty objects in the template, as the original's does)
-    const effective = async (): Promise<string[]> => [(await mnConf(['dump', '-h', 'local'])).stdout, (await mnConf(['get', 'cluster.rest_api.http_port'])).stdout];
+    const effective = async (): Promise<string[]> => [
+      (await mnConf(['dump', '-h', 'local'])).stdout,
+      (await mnConf(['get', 'cluster.rest_api.http_port'])).stdout,
+    ];
     const before = await effective();
     for (const line of lines) {
       const r = await run('sh', ['-c', line], { env: shellEnv });

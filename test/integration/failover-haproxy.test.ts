@@ -119,7 +119,9 @@ describe('failover: three nodes behind HAProxy', { skip }, () => {
       const v = await load.verify(`http://127.0.0.1:${nodes[0]?.port}/midonet-api`);
       figures(`rolling restart: ${cycles.join('; ')}`);
       figures(`rolling restart load: ${summary(r)}`);
-      figures(`rolling restart data: ${v.checked} acknowledged writes checked, ${v.problems.length} problems; uncertain writes applied ${v.uncertainApplied}, not applied ${v.uncertainNotApplied}`);
+      figures(
+        `rolling restart data: ${v.checked} acknowledged writes checked, ${v.problems.length} problems; uncertain writes applied ${v.uncertainApplied}, not applied ${v.uncertainNotApplied}`,
+      );
       assert.equal(r.failed, 0, `failed requests:\n${failuresText(r)}`);
       assert.deepEqual(v.problems, []);
     } finally {
@@ -150,7 +152,9 @@ describe('failover: three nodes behind HAProxy', { skip }, () => {
       const v = await load.verify(`http://127.0.0.1:${nodes[0]?.port}/midonet-api`);
       figures(`kill -9: node removed from HAProxy ${tGone} ms after the kill (session ${SESSION_MS} ms), restarted and back ${tBack} ms after`);
       figures(`kill -9 load: ${summary(r)}`);
-      figures(`kill -9 data: ${v.checked} acknowledged writes checked, ${v.problems.length} problems; failed non-idempotent requests ${r.failedNonIdempotent} (uncertain writes applied ${v.uncertainApplied}, not applied ${v.uncertainNotApplied})`);
+      figures(
+        `kill -9 data: ${v.checked} acknowledged writes checked, ${v.problems.length} problems; failed non-idempotent requests ${r.failedNonIdempotent} (uncertain writes applied ${v.uncertainApplied}, not applied ${v.uncertainNotApplied})`,
+      );
       assert.equal(r.failedIdempotent, 0, `failed idempotent requests:\n${failuresText(r)}`);
       assert.deepEqual(v.problems, []);
       // POSTs in flight on the killed node cannot be replayed safely; the goal is 0, reported above
@@ -188,11 +192,17 @@ describe('failover: three nodes behind HAProxy', { skip }, () => {
       50,
     );
     const elapsed = Date.now() - t0;
-    const seenBy = await until('the others agree', async () => {
-      const rs = await Promise.all(others.map((n) => readyz(n.port)));
-      return rs.every((r) => r.body?.leaders['housekeeping']?.leader === next.hostId) ? rs.length : undefined;
-    }, 5000);
-    figures(`housekeeping leader kill -9: ${next.name} reported itself leader ${elapsed} ms after the kill (session ${SESSION_MS} ms, tick ${TICK_MS} ms; ${samples} /readyz samples, at most ${maxSelves} leader at a time; ${seenBy} nodes agree)`);
+    const seenBy = await until(
+      'the others agree',
+      async () => {
+        const rs = await Promise.all(others.map((n) => readyz(n.port)));
+        return rs.every((r) => r.body?.leaders['housekeeping']?.leader === next.hostId) ? rs.length : undefined;
+      },
+      5000,
+    );
+    figures(
+      `housekeeping leader kill -9: ${next.name} reported itself leader ${elapsed} ms after the kill (session ${SESSION_MS} ms, tick ${TICK_MS} ms; ${samples} /readyz samples, at most ${maxSelves} leader at a time; ${seenBy} nodes agree)`,
+    );
     assert.equal(maxSelves, 1);
     // The server expires the dead session its timeout after the last contact (before the kill),
     // checking once per tick: bound = session + tick, plus slack for a busy machine and polling.

@@ -24,8 +24,7 @@ import { getTestZooKeeper, uniqueRootKey } from '../support/zk.js';
 const HAVE_HAPROXY = spawnSync('haproxy', ['-v']).status === 0;
 const skip = HAVE_HAPROXY ? false : 'haproxy is not installed (apt-get install haproxy)';
 
-const until = (what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> =>
-  untilEvery(what, cond, timeoutMs, 25);
+const until = (what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> => untilEvery(what, cond, timeoutMs, 25);
 
 let dir: string;
 const pidFiles: string[] = [];
@@ -99,19 +98,22 @@ interface Reply {
 /** One request on a new connection (no keep-alive), 5 s bound. */
 function call(port: number, method = 'GET', path = '/midonet-api/x'): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, agent: false, timeout: 5000, headers: method === 'POST' ? { 'content-type': 'application/json' } : {} }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => {
-        let server: string | undefined;
-        try {
-          server = (JSON.parse(body) as { server?: string }).server;
-        } catch {
-          // HAProxy's own error pages are HTML
-        }
-        resolve({ status: res.statusCode ?? 0, server });
-      });
-    });
+    const req = request(
+      { host: '127.0.0.1', port, method, path, agent: false, timeout: 5000, headers: method === 'POST' ? { 'content-type': 'application/json' } : {} },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => {
+          let server: string | undefined;
+          try {
+            server = (JSON.parse(body) as { server?: string }).server;
+          } catch {
+            // HAProxy's own error pages are HTML
+          }
+          resolve({ status: res.statusCode ?? 0, server });
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
     req.end(method === 'POST' ? '{}' : undefined);
@@ -159,7 +161,11 @@ describe('haproxy', { skip }, () => {
       ['defaults', {}, nodes],
       ['no nodes', {}, []],
       ['tls passthrough + stats page + state file', { tlsPort: 8443, statsBind: { address: '127.0.0.1', port: 8404 }, serverStateFile: state }, nodes],
-      ['leastconn, no log, custom timeouts', { balance: 'leastconn', log: null, timeouts: { server: 120_000, connect: '1s' }, check: { inter: '1s', rise: 3, fall: 5 } }, nodes],
+      [
+        'leastconn, no log, custom timeouts',
+        { balance: 'leastconn', log: null, timeouts: { server: 120_000, connect: '1s' }, check: { inter: '1s', rise: 3, fall: 5 } },
+        nodes,
+      ],
       ['stdout logging', { log: 'stdout format raw local0 info' }, nodes],
     ];
     for (const [what, options, list] of variants) {
@@ -182,13 +188,20 @@ describe('haproxy', { skip }, () => {
     const served: string[] = [];
     for (let i = 0; i < 10; i++) served.push((await call(vip)).server ?? '?');
     assert.deepEqual(new Set(served), new Set(['a', 'b']), `round robin over both: ${served.join(',')}`);
-    assert.ok(served.every((s, i) => i === 0 || s !== served[i - 1]), `alternating: ${served.join(',')}`);
+    assert.ok(
+      served.every((s, i) => i === 0 || s !== served[i - 1]),
+      `alternating: ${served.join(',')}`,
+    );
     assert.equal(a.lastHeaders['x-forwarded-proto'], 'http');
     assert.equal(a.lastHeaders['x-forwarded-for'], '127.0.0.1');
 
     // Not ready: out of rotation after `fall` failed checks, back after `rise` good ones.
     a.ready = false;
-    await until('a marked down', async () => (await serverStatus(opts.statsSocket as string)).some((s) => s.server === 'a' && s.status.startsWith('DOWN')), 5000);
+    await until(
+      'a marked down',
+      async () => (await serverStatus(opts.statsSocket as string)).some((s) => s.server === 'a' && s.status.startsWith('DOWN')),
+      5000,
+    );
     const hitsA = a.hits;
     for (let i = 0; i < 6; i++) assert.equal((await call(vip)).server, 'b');
     assert.equal(a.hits, hitsA, 'no request reached the node that is not ready');
@@ -201,7 +214,9 @@ describe('haproxy', { skip }, () => {
     const replies: Reply[] = [];
     for (let i = 0; i < 20; i++) replies.push(await call(vip, i % 2 === 0 ? 'GET' : 'POST'));
     const failed = replies.filter((r) => !ok(r));
-    process.stdout.write(`[figures] haproxy: node killed while marked UP: ${replies.length - failed.length}/${replies.length} requests OK (GET+POST), all on b\n`);
+    process.stdout.write(
+      `[figures] haproxy: node killed while marked UP: ${replies.length - failed.length}/${replies.length} requests OK (GET+POST), all on b\n`,
+    );
     assert.deepEqual(failed, []);
     assert.ok(replies.every((r) => r.server === 'b'));
   });
@@ -222,7 +237,14 @@ describe('haproxy', { skip }, () => {
     const pidFile = join(dir, 'watch.pid');
     pidFiles.push(pidFile);
     const opts = testOptions({ serverStateFile: join(dir, 'watch.state') });
-    const watcher = new HaproxyWatcher({ discovery: watchDiscovery, vip: { address: '127.0.0.1', port: vip }, options: opts, configFile, pidFile, debounceMs: 100 });
+    const watcher = new HaproxyWatcher({
+      discovery: watchDiscovery,
+      vip: { address: '127.0.0.1', port: vip },
+      options: opts,
+      configFile,
+      pidFile,
+      debounceMs: 100,
+    });
     const reloads: ReloadInfo[] = [];
     watcher.on('reloaded', (i) => reloads.push(i));
     const failures: Error[] = [];

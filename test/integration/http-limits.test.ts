@@ -73,7 +73,11 @@ describe('listener limits on HTTP and HTTPS', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mido-http-limits-'));
     const pem = join(dir, 'pair.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', pem, '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', pem, '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'],
+      { stdio: 'ignore' },
+    );
     execFileSync('sh', ['-c', `cat "${join(dir, 'cert.pem')}" >> "${pem}"`]);
     const s = new Settings();
     s.set('cluster.rest_api.headers_timeout', '2s');
@@ -108,7 +112,7 @@ describe('listener limits on HTTP and HTTPS', () => {
   it('one cap for both listeners: with it full, a new connection to either is dropped unanswered; one going frees a place on the other', async () => {
     assert.equal(await httpGet(httpPort), 200);
     assert.equal(await httpsGet(httpsPort), 200);
-    await until('the probes\' connections closed', () => cap.count === 0, 10_000);
+    await until("the probes' connections closed", () => cap.count === 0, 10_000);
     const held: Socket[] = [];
     try {
       // all on HTTP: HTTPS has no place left of its own
@@ -118,9 +122,12 @@ describe('listener limits on HTTP and HTTPS', () => {
       assert.equal(await httpGet(httpPort), 0);
       assert.equal(await httpsGet(httpsPort), 0);
       assert.equal(cap.refused - refusedBefore, 2);
-      assert.ok(held.every((s) => !s.destroyed), 'the held connections stay');
+      assert.ok(
+        held.every((s) => !s.destroyed),
+        'the held connections stay',
+      );
       // an HTTP connection goes: the place is the node's, HTTPS gets it
-      (held[0]).destroy();
+      held[0].destroy();
       await until('a place free', () => cap.count === CAP - 1, 10_000);
       assert.equal(await httpsGet(httpsPort), 200);
     } finally {

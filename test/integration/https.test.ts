@@ -51,10 +51,35 @@ function makeKeyStores(d: string): void {
   sh('openssl', ['req', '-sha256', '-new', '-key', 'midonet.key', '-out', 'midonet.csr', '-subj', '/CN=localhost']);
   sh('openssl', ['x509', '-req', '-days', '365', '-in', 'midonet.csr', '-signkey', 'midonet.key', '-out', 'midonet.crt']);
   sh('openssl', ['pkcs12', '-inkey', 'midonet.key', '-in', 'midonet.crt', '-export', '-out', 'midonet.pkcs12', '-passout', `pass:${PW}`]);
-  sh('keytool', ['-importkeystore', '-srckeystore', 'midonet.pkcs12', '-srcstoretype', 'PKCS12', '-destkeystore', 'midonet.jks', '-srcstorepass', PW, '-deststorepass', PW, '-noprompt']);
   sh('keytool', [
-    '-importkeystore', '-srckeystore', 'midonet.pkcs12', '-srcstoretype', 'PKCS12', '-destkeystore', 'real.jks', '-deststoretype', 'JKS',
-    '-srcstorepass', PW, '-deststorepass', PW, '-noprompt',
+    '-importkeystore',
+    '-srckeystore',
+    'midonet.pkcs12',
+    '-srcstoretype',
+    'PKCS12',
+    '-destkeystore',
+    'midonet.jks',
+    '-srcstorepass',
+    PW,
+    '-deststorepass',
+    PW,
+    '-noprompt',
+  ]);
+  sh('keytool', [
+    '-importkeystore',
+    '-srckeystore',
+    'midonet.pkcs12',
+    '-srcstoretype',
+    'PKCS12',
+    '-destkeystore',
+    'real.jks',
+    '-deststoretype',
+    'JKS',
+    '-srcstorepass',
+    PW,
+    '-deststorepass',
+    PW,
+    '-noprompt',
   ]);
   sh('openssl', ['pkcs12', '-inkey', 'midonet.key', '-in', 'midonet.crt', '-export', '-legacy', '-out', 'legacy.p12', '-passout', `pass:${PW}`]);
   writeFileSync(join(d, 'pair.pem'), readFileSync(join(d, 'midonet.key'), 'utf8') + readFileSync(join(d, 'midonet.crt'), 'utf8'));
@@ -69,7 +94,12 @@ function makeKeyStores(d: string): void {
 
 async function startNode(set: Record<string, string>, keystore?: { path: string; password?: string }): Promise<ClusterNode> {
   const { connectString } = await getTestZooKeeper();
-  const settings = new Settings({ 'cluster.rest_api.http_host': '127.0.0.1', 'cluster.rest_api.http_port': '0', 'cluster.rest_api.https_host': '127.0.0.1', ...set });
+  const settings = new Settings({
+    'cluster.rest_api.http_host': '127.0.0.1',
+    'cluster.rest_api.http_port': '0',
+    'cluster.rest_api.https_host': '127.0.0.1',
+    ...set,
+  });
   // one NSDB root for the whole suite: nothing is written, and a built layout starts faster
   return startClusterNode({ zookeeperHosts: connectString, rootKey: ROOT_KEY, hostId: randomUUID(), settings, keystore });
 }
@@ -95,13 +125,18 @@ const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status
 
 /** The TLS 1.2 suites with RSA authentication that the local OpenSSL knows (the test key is RSA). */
 function rsaTls12Suites(): string[] {
-  return execFileSync('openssl', ['ciphers', 'aRSA:@SECLEVEL=0'], { encoding: 'utf8' }).trim().split(':').filter((c) => !c.startsWith('TLS_'));
+  return execFileSync('openssl', ['ciphers', 'aRSA:@SECLEVEL=0'], { encoding: 'utf8' })
+    .trim()
+    .split(':')
+    .filter((c) => !c.startsWith('TLS_'));
 }
 
 /** Whether `openssl s_client` completes a handshake with these options (asynchronously: the server runs here). */
 function handshake(port: number, args: string[]): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', ...args], { timeout: 20_000 }, (err) => resolve(!err));
+    const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', ...args], { timeout: 20_000 }, (err) =>
+      resolve(!err),
+    );
     child.stdin?.end();
   });
 }
@@ -111,7 +146,20 @@ function curl(port: number, path: string): Promise<{ status: number; out: string
   return new Promise((resolve) => {
     execFile(
       'curl',
-      ['-sS', '--max-time', '20', '--cacert', join(dir, 'midonet.crt'), '--resolve', `localhost:${port}:127.0.0.1`, '-H', 'X-Auth-Token: 00000000', '-w', '\n%{http_code}', `https://localhost:${port}${path}`],
+      [
+        '-sS',
+        '--max-time',
+        '20',
+        '--cacert',
+        join(dir, 'midonet.crt'),
+        '--resolve',
+        `localhost:${port}:127.0.0.1`,
+        '-H',
+        'X-Auth-Token: 00000000',
+        '-w',
+        '\n%{http_code}',
+        `https://localhost:${port}${path}`,
+      ],
       { encoding: 'utf8' },
       (_err, stdout, stderr) => {
         const lines = (stdout ?? '').trimEnd().split('\n');
@@ -183,50 +231,58 @@ describe('HTTPS from a key store', { skip: hasKeytool ? false : 'keytool (a JRE)
     }
   });
 
-  it('TLS 1.2 accepts forward-secret AEAD suites only (openssl s_client -cipher, every RSA suite OpenSSL knows); TLS 1.3 as is', { skip: hasOpenssl ? false : 'openssl is not installed' }, async () => {
-    const port = await freePort();
-    const node = await startNode({ 'cluster.rest_api.https_port': String(port) }, { path: stores['PEM key + certificate'], password: PW });
-    try {
-      assert.equal(node.https.state, 'on', JSON.stringify(node.https));
-      const accepted: string[] = [];
-      for (const suite of rsaTls12Suites()) if (await handshake(port, ['-tls1_2', '-cipher', `${suite}:@SECLEVEL=0`])) accepted.push(suite);
-      assert.deepEqual(accepted.sort(), ['ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-RSA-CHACHA20-POLY1305']);
-      for (const suite of ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256']) {
-        assert.ok(await handshake(port, ['-tls1_3', '-ciphersuites', suite]), suite);
+  it(
+    'TLS 1.2 accepts forward-secret AEAD suites only (openssl s_client -cipher, every RSA suite OpenSSL knows); TLS 1.3 as is',
+    { skip: hasOpenssl ? false : 'openssl is not installed' },
+    async () => {
+      const port = await freePort();
+      const node = await startNode({ 'cluster.rest_api.https_port': String(port) }, { path: stores['PEM key + certificate'], password: PW });
+      try {
+        assert.equal(node.https.state, 'on', JSON.stringify(node.https));
+        const accepted: string[] = [];
+        for (const suite of rsaTls12Suites()) if (await handshake(port, ['-tls1_2', '-cipher', `${suite}:@SECLEVEL=0`])) accepted.push(suite);
+        assert.deepEqual(accepted.sort(), ['ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-RSA-CHACHA20-POLY1305']);
+        for (const suite of ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256']) {
+          assert.ok(await handshake(port, ['-tls1_3', '-ciphersuites', suite]), suite);
+        }
+        assert.equal(await handshake(port, ['-tls1_1', '-cipher', 'ALL:@SECLEVEL=0']), false, 'TLS 1.1');
+      } finally {
+        await node.stop();
       }
-      assert.equal(await handshake(port, ['-tls1_1', '-cipher', 'ALL:@SECLEVEL=0']), false, 'TLS 1.1');
-    } finally {
-      await node.stop();
-    }
-  });
+    },
+  );
 
-  it('cluster.rest_api.https_ciphers sets the TLS 1.2 list; one OpenSSL rejects leaves HTTPS off with an error', { skip: hasOpenssl ? false : 'openssl is not installed' }, async () => {
-    const port = await freePort();
-    const node = await startNode(
-      { 'cluster.rest_api.https_port': String(port), 'cluster.rest_api.https_ciphers': 'ECDHE-RSA-AES256-GCM-SHA384' },
-      { path: stores['PEM key + certificate'], password: PW },
-    );
-    try {
-      assert.equal(node.https.state, 'on', JSON.stringify(node.https));
-      assert.ok(await handshake(port, ['-tls1_2', '-cipher', 'ECDHE-RSA-AES256-GCM-SHA384']));
-      assert.equal(await handshake(port, ['-tls1_2', '-cipher', 'ECDHE-RSA-AES128-GCM-SHA256']), false);
-    } finally {
-      await node.stop();
-    }
-    logs.clear();
-    const bad = await startNode(
-      { 'cluster.rest_api.https_port': String(await freePort()), 'cluster.rest_api.https_ciphers': 'NO-SUCH-CIPHER' },
-      { path: stores['PEM key + certificate'], password: PW },
-    );
-    try {
-      assert.equal(bad.https.state, 'failed');
-      const line = await logs.waitFor((l) => l.includes('HTTPS disabled: cluster.rest_api.https_ciphers'));
-      assert.equal((JSON.parse(line) as { level: string }).level, 'error');
-      assert.equal((await fetch(`${bad.apiUrl}/`, { headers: { 'X-Auth-Token': '0' } })).status, 200);
-    } finally {
-      await bad.stop();
-    }
-  });
+  it(
+    'cluster.rest_api.https_ciphers sets the TLS 1.2 list; one OpenSSL rejects leaves HTTPS off with an error',
+    { skip: hasOpenssl ? false : 'openssl is not installed' },
+    async () => {
+      const port = await freePort();
+      const node = await startNode(
+        { 'cluster.rest_api.https_port': String(port), 'cluster.rest_api.https_ciphers': 'ECDHE-RSA-AES256-GCM-SHA384' },
+        { path: stores['PEM key + certificate'], password: PW },
+      );
+      try {
+        assert.equal(node.https.state, 'on', JSON.stringify(node.https));
+        assert.ok(await handshake(port, ['-tls1_2', '-cipher', 'ECDHE-RSA-AES256-GCM-SHA384']));
+        assert.equal(await handshake(port, ['-tls1_2', '-cipher', 'ECDHE-RSA-AES128-GCM-SHA256']), false);
+      } finally {
+        await node.stop();
+      }
+      logs.clear();
+      const bad = await startNode(
+        { 'cluster.rest_api.https_port': String(await freePort()), 'cluster.rest_api.https_ciphers': 'NO-SUCH-CIPHER' },
+        { path: stores['PEM key + certificate'], password: PW },
+      );
+      try {
+        assert.equal(bad.https.state, 'failed');
+        const line = await logs.waitFor((l) => l.includes('HTTPS disabled: cluster.rest_api.https_ciphers'));
+        assert.equal((JSON.parse(line) as { level: string }).level, 'error');
+        assert.equal((await fetch(`${bad.apiUrl}/`, { headers: { 'X-Auth-Token': '0' } })).status, 200);
+      } finally {
+        await bad.stop();
+      }
+    },
+  );
 
   it('a corrupt key store is a loud error too', async () => {
     const bad = join(dir, 'corrupt.jks');
@@ -290,7 +346,7 @@ describe('HTTPS from a key store', { skip: hasKeytool ? false : 'keytool (a JRE)
     }
   });
 
-  it('X-Forwarded-Proto / -Host over plain HTTP give the load balancer\'s scheme and host in uris', async () => {
+  it("X-Forwarded-Proto / -Host over plain HTTP give the load balancer's scheme and host in uris", async () => {
     const node = await startNode({ 'cluster.rest_api.https_port': '0' });
     try {
       const r = await fetch(`${node.apiUrl}/`, { headers: { 'X-Auth-Token': '0', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'vip.example.net' } });
@@ -318,10 +374,23 @@ describe('HTTPS from a key store', { skip: hasKeytool ? false : 'keytool (a JRE)
     const child = spawn(
       process.execPath,
       [
-        '--import', 'tsx', join(import.meta.dirname, '../../services/cluster-node/main.ts'),
-        '--conf', conf, '--host-id-file', join(dir, 'host_id.properties'), '--env-file', envFile,
-        '--set', 'cluster.rest_api.http_host=127.0.0.1', '--set', 'cluster.rest_api.http_port=0',
-        '--set', 'cluster.rest_api.https_host=127.0.0.1', '--set', `cluster.rest_api.https_port=${httpsPort}`,
+        '--import',
+        'tsx',
+        join(import.meta.dirname, '../../services/cluster-node/main.ts'),
+        '--conf',
+        conf,
+        '--host-id-file',
+        join(dir, 'host_id.properties'),
+        '--env-file',
+        envFile,
+        '--set',
+        'cluster.rest_api.http_host=127.0.0.1',
+        '--set',
+        'cluster.rest_api.http_port=0',
+        '--set',
+        'cluster.rest_api.https_host=127.0.0.1',
+        '--set',
+        `cluster.rest_api.https_port=${httpsPort}`,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv },
     );

@@ -93,9 +93,22 @@ describe('Keystone token cache and tenant scoping (real Keystone, two projects)'
     routerB = idOf(await post(`${t.api}/routers`, MT.router, { name: 'rb' }, { token: erin }));
     portGroupB = idOf(await post(`${t.api}/port_groups`, MT2.portGroup, { name: 'pgb' }, { token: erin }));
     const rPortB = idOf(await post(`${t.api}/routers/${routerB}/ports`, MT.port, { type: 'Router', portSubnet: ['10.2.0.1/24'] }, { token: erin }));
-    routeB = idOf(await post(`${t.api}/routers/${routerB}/routes`, MT.route, {
-      type: 'Normal', srcNetworkAddr: '0.0.0.0', srcNetworkLength: 0, dstNetworkAddr: '10.3.0.0', dstNetworkLength: 16, weight: 1, nextHopPort: rPortB,
-    }, { token: erin }));
+    routeB = idOf(
+      await post(
+        `${t.api}/routers/${routerB}/routes`,
+        MT.route,
+        {
+          type: 'Normal',
+          srcNetworkAddr: '0.0.0.0',
+          srcNetworkLength: 0,
+          dstNetworkAddr: '10.3.0.0',
+          dstNetworkLength: 16,
+          weight: 1,
+          nextHopPort: rPortB,
+        },
+        { token: erin },
+      ),
+    );
 
     chainA = idOf(await post(`${t.api}/chains`, MT2.chain, { name: 'ca' }, { token: carol }));
     bridgeA = idOf(await post(`${t.api}/bridges`, MT.bridge, { name: 'ba' }, { token: carol }));
@@ -126,7 +139,7 @@ describe('Keystone token cache and tenant scoping (real Keystone, two projects)'
       return new KeystoneAuthProvider({ config: keystoneConfig(settings), now });
     }
 
-    it('a token is cached no longer than it lives on Keystone\'s clock, even when this node\'s clock is behind', async () => {
+    it("a token is cached no longer than it lives on Keystone's clock, even when this node's clock is behind", async () => {
       // Keystone's tokens live 1 h (test/support/keystone.ts); this node's clock is 2 h behind
       const now = (): number => Date.now() - 2 * 3600_000;
       const p = provider(now, '3h');
@@ -154,8 +167,8 @@ describe('Keystone token cache and tenant scoping (real Keystone, two projects)'
     });
   });
 
-  describe('finding 9: ids in a body must be the caller\'s project\'s', () => {
-    it('a bridge, router or port may not name another project\'s chain: 404 as a missing one, nothing written', async () => {
+  describe("finding 9: ids in a body must be the caller's project's", () => {
+    it("a bridge, router or port may not name another project's chain: 404 as a missing one, nothing written", async () => {
       const before = await chainBText();
       const missing = randomUUID();
       const asMissing = assertError(await post(`${t.api}/bridges`, MT.bridge, { name: 'x', inboundFilterId: missing }, { token: carol }), 404);
@@ -168,13 +181,16 @@ describe('Keystone token cache and tenant scoping (real Keystone, two projects)'
       assertError(await put(`${t.api}/ports/${portA}`, MT.port, { type: 'Bridge', inboundFilterId: chainB }, { token: carol }), 404);
       assert.equal(await chainBText(), before);
       const bridges = (await get(`${t.api}/bridges`, MT.bridges, { token: carol })).json as { id: string }[];
-      assert.deepEqual(bridges.map((b) => b.id), [bridgeA]);
+      assert.deepEqual(
+        bridges.map((b) => b.id),
+        [bridgeA],
+      );
       // the own chain is fine
       const ok = await put(`${t.api}/bridges/${bridgeA}`, MT.bridge, { name: 'ba', inboundFilterId: chainA }, { token: carol });
       assert.equal(ok.status, 204, ok.text);
     });
 
-    it('a rule may not jump to, or match on, another project\'s chain, port or port group', async () => {
+    it("a rule may not jump to, or match on, another project's chain, port or port group", async () => {
       const before = await chainBText();
       const missing = randomUUID();
       const asMissing = assertError(await post(`${t.api}/chains/${chainA}/rules`, RULE, { type: 'jump', jumpChainId: missing }, { token: carol }), 404);
@@ -194,15 +210,23 @@ describe('Keystone token cache and tenant scoping (real Keystone, two projects)'
       assert.equal((await get(`${t.api}/rules/${jump}`, RULE, { token: carol })).status, 200);
     });
 
-    it('a route may not name another project\'s port as its next hop', async () => {
-      const route = { type: 'BlackHole', srcNetworkAddr: '0.0.0.0', srcNetworkLength: 0, dstNetworkAddr: '10.4.0.0', dstNetworkLength: 16, weight: 1, nextHopPort: portB };
+    it("a route may not name another project's port as its next hop", async () => {
+      const route = {
+        type: 'BlackHole',
+        srcNetworkAddr: '0.0.0.0',
+        srcNetworkLength: 0,
+        dstNetworkAddr: '10.4.0.0',
+        dstNetworkLength: 16,
+        weight: 1,
+        nextHopPort: portB,
+      };
       assertError(await post(`${t.api}/routers/${routerA}/routes`, MT.route, route, { token: carol }), 404);
       const port = (await get(`${t.api}/ports/${portB}`, MT.port, { token: erin })).json as { id: string };
       assert.equal(port.id, portB);
       assert.doesNotMatch(await modelText(t, 'Port', portB), /route_ids/);
     });
 
-    it('a PUT may keep an id it already has (set by an admin), not add another project\'s', async () => {
+    it("a PUT may keep an id it already has (set by an admin), not add another project's", async () => {
       const pg = idOf(await post(`${t.api}/port_groups`, MT2.portGroup, { name: 'pga' }, { token: carol }));
       const r = await post(`${t.api}/chains/${chainA}/rules`, RULE, { type: 'accept', portGroup: pg }, { token: carol });
       assert.equal(r.status, 201, r.text);
@@ -210,7 +234,10 @@ describe('Keystone token cache and tenant scoping (real Keystone, two projects)'
       const br = idOf(await post(`${t.api}/bridges`, MT.bridge, { name: 'shared', tenantId: ids['proj-a'], inboundFilterId: chainB }, { token: admin }));
       const renamed = await put(`${t.api}/bridges/${br}`, MT.bridge, { name: 'shared2', inboundFilterId: chainB }, { token: carol });
       assert.equal(renamed.status, 204, renamed.text);
-      assertError(await put(`${t.api}/bridges/${br}`, MT.bridge, { name: 'shared2', inboundFilterId: chainB, outboundFilterId: chainB }, { token: carol }), 404);
+      assertError(
+        await put(`${t.api}/bridges/${br}`, MT.bridge, { name: 'shared2', inboundFilterId: chainB, outboundFilterId: chainB }, { token: carol }),
+        404,
+      );
       assert.equal((await del(`${t.api}/bridges/${br}`, { token: admin })).status, 204);
     });
   });
@@ -218,9 +245,22 @@ describe('Keystone token cache and tenant scoping (real Keystone, two projects)'
   describe('finding 10: routes with a next-hop port', () => {
     it('the owner GETs and DELETEs its own route with a next-hop port', async () => {
       const port = idOf(await post(`${t.api}/routers/${routerA}/ports`, MT.port, { type: 'Router', portSubnet: ['10.9.0.1/24'] }, { token: carol }));
-      const route = idOf(await post(`${t.api}/routers/${routerA}/routes`, MT.route, {
-        type: 'Normal', srcNetworkAddr: '0.0.0.0', srcNetworkLength: 0, dstNetworkAddr: '10.8.0.0', dstNetworkLength: 16, weight: 1, nextHopPort: port,
-      }, { token: carol }));
+      const route = idOf(
+        await post(
+          `${t.api}/routers/${routerA}/routes`,
+          MT.route,
+          {
+            type: 'Normal',
+            srcNetworkAddr: '0.0.0.0',
+            srcNetworkLength: 0,
+            dstNetworkAddr: '10.8.0.0',
+            dstNetworkLength: 16,
+            weight: 1,
+            nextHopPort: port,
+          },
+          { token: carol },
+        ),
+      );
       const got = await get(`${t.api}/routes/${route}`, MT.route, { token: carol });
       assert.equal(got.status, 200, got.text);
       assert.equal((got.json as { routerId: string }).routerId, routerA);
@@ -232,9 +272,12 @@ describe('Keystone token cache and tenant scoping (real Keystone, two projects)'
     });
   });
 
-  describe('finding 11: a PUT keeps the object in the caller\'s project', () => {
+  describe("finding 11: a PUT keeps the object in the caller's project", () => {
     it('a PUT without tenantId leaves the tenant as it was', async () => {
-      for (const [path, type] of [[`bridges/${bridgeA}`, MT.bridge], [`routers/${routerA}`, MT.router]] as const) {
+      for (const [path, type] of [
+        [`bridges/${bridgeA}`, MT.bridge],
+        [`routers/${routerA}`, MT.router],
+      ] as const) {
         const r = await put(`${t.api}/${path}`, type, { name: 'renamed' }, { token: carol });
         assert.equal(r.status, 204, r.text);
         const got = await get(`${t.api}/${path}`, type, { token: carol });
@@ -247,7 +290,7 @@ describe('Keystone token cache and tenant scoping (real Keystone, two projects)'
     });
   });
 
-  describe('finding 13: mapping Keystone\'s own roles (docs/security.md)', () => {
+  describe("finding 13: mapping Keystone's own roles (docs/security.md)", () => {
     it('tenant_admin_role = member, tenant_user_role = reader: a member writes (its token also carries reader), a reader only reads', async () => {
       const node = await startTestNode({
         set: {
@@ -284,8 +327,11 @@ describe('Keystone token cache and tenant scoping (real Keystone, two projects)'
   });
 
   describe('finding 12: existence oracles', () => {
-    it('deleting another project\'s port group or route answers as a missing one (204), and deletes nothing', async () => {
-      for (const [path, clazz, id] of [['port_groups', 'PortGroup', portGroupB], ['routes', 'Route', routeB]] as const) {
+    it("deleting another project's port group or route answers as a missing one (204), and deletes nothing", async () => {
+      for (const [path, clazz, id] of [
+        ['port_groups', 'PortGroup', portGroupB],
+        ['routes', 'Route', routeB],
+      ] as const) {
         const random = await del(`${t.api}/${path}/${randomUUID()}`, { token: carol });
         assert.equal(random.status, 204, random.text);
         const foreign = await del(`${t.api}/${path}/${id}`, { token: carol });

@@ -45,7 +45,12 @@ function providerOf(t: TestNode): KeystoneAuthProvider {
 }
 
 async function login(api: string, user: string, password: string, project?: string): Promise<Res> {
-  return post(`${api}/login`, undefined, {}, { token: null, headers: { Authorization: basic(user, password), ...(project ? { 'X-Auth-Project': project } : {}) } });
+  return post(
+    `${api}/login`,
+    undefined,
+    {},
+    { token: null, headers: { Authorization: basic(user, password), ...(project ? { 'X-Auth-Project': project } : {}) } },
+  );
 }
 
 async function loginToken(api: string, user: string, password: string, project?: string): Promise<string> {
@@ -134,11 +139,20 @@ describe('Keystone provider against a real Keystone', { skip }, () => {
     });
 
     it('an unauthenticated write gets its 401 before its body is read', async () => {
-      for (const [token, message] of [[null, 'No token was passed in.'], ['gAAAAA-not-a-token', /^Invalid Keystone credentials: /]] as const) {
+      for (const [token, message] of [
+        [null, 'No token was passed in.'],
+        ['gAAAAA-not-a-token', /^Invalid Keystone credentials: /],
+      ] as const) {
         const c = await RawHttp.open(plain.api);
         try {
           const declared = 900 * 1024;
-          await c.write(requestHead('POST', `${plain.api}/bridges`, { ...(token ? { 'X-Auth-Token': token } : {}), 'Content-Type': MT.bridge, 'Content-Length': String(declared) }));
+          await c.write(
+            requestHead('POST', `${plain.api}/bridges`, {
+              ...(token ? { 'X-Auth-Token': token } : {}),
+              'Content-Type': MT.bridge,
+              'Content-Length': String(declared),
+            }),
+          );
           await c.write('{"name": "never-read');
           const res = await c.response();
           assert.equal(res.status, 401);
@@ -234,11 +248,17 @@ describe('Keystone provider against a real Keystone', { skip }, () => {
       assertError(await post(`${scoped.api}/bridges`, MT.bridge, { name: 'x', tenantId: ids['proj-b'] }, { token: carol }), 403);
     });
 
-    it('lists are filtered on the server; another project\'s objects are 404', async () => {
+    it("lists are filtered on the server; another project's objects are 404", async () => {
       const la = await get(`${scoped.api}/bridges`, MT.bridges, { token: carol });
-      assert.deepEqual((la.json as { id: string }[]).map((b) => b.id), [bridgeA]);
+      assert.deepEqual(
+        (la.json as { id: string }[]).map((b) => b.id),
+        [bridgeA],
+      );
       const lb = await get(`${scoped.api}/bridges`, MT.bridges, { token: erin });
-      assert.deepEqual((lb.json as { id: string }[]).map((b) => b.id), [bridgeB]);
+      assert.deepEqual(
+        (lb.json as { id: string }[]).map((b) => b.id),
+        [bridgeB],
+      );
       const all = await get(`${scoped.api}/bridges`, MT.bridges, { token: adminToken });
       assert.deepEqual((all.json as { id: string }[]).map((b) => b.id).sort(), [bridgeA, bridgeB].sort());
       assertError(await get(`${scoped.api}/bridges/${bridgeB}`, MT.bridge, { token: carol }), 404);
@@ -255,13 +275,16 @@ describe('Keystone provider against a real Keystone', { skip }, () => {
       assert.equal(pb.status, 201, pb.text);
       const portB = String(pb.headers.get('location')).split('/').pop() as string;
       const mine = await get(`${scoped.api}/ports`, MT.ports, { token: carol });
-      assert.deepEqual((mine.json as { id: string }[]).map((x) => x.id), [portA]);
+      assert.deepEqual(
+        (mine.json as { id: string }[]).map((x) => x.id),
+        [portA],
+      );
       assert.equal((await get(`${scoped.api}/ports/${portA}`, MT.port, { token: carol })).status, 200);
       assertError(await get(`${scoped.api}/ports/${portB}`, MT.port, { token: carol }), 404);
       assertError(await post(`${scoped.api}/bridges/${bridgeB}/ports`, MT.port, { type: 'Bridge' }, { token: carol }), 404);
     });
 
-    it('a route belongs to its router, or through its next-hop port to the port\'s router', async () => {
+    it("a route belongs to its router, or through its next-hop port to the port's router", async () => {
       const r = await post(`${scoped.api}/routers`, MT.router, { name: 'ra' }, { token: carol });
       assert.equal(r.status, 201, r.text);
       const router = String(r.headers.get('location')).split('/').pop() as string;
@@ -281,14 +304,19 @@ describe('Keystone provider against a real Keystone', { skip }, () => {
       assertError(await get(`${scoped.api}/routers/${router}/routes`, MT.routes, { token: erin }), 404);
     });
 
-    it('BGP peers and networks follow their router; load balancing and trace requests stay the admins\'', async () => {
+    it("BGP peers and networks follow their router; load balancing and trace requests stay the admins'", async () => {
       const r = await post(`${scoped.api}/routers`, MT.router, { name: 'bgp-a' }, { token: carol });
       assert.equal(r.status, 201, r.text);
       const router = String(r.headers.get('location')).split('/').pop() as string;
       const PEER = 'application/vnd.org.midonet.BgpPeer-v1+json';
       const peer = await post(`${scoped.api}/routers/${router}/bgp_peers`, PEER, { asNumber: 65001, address: '10.0.0.2' }, { token: carol });
       assert.equal(peer.status, 201, peer.text);
-      const net = await post(`${scoped.api}/routers/${router}/bgp_networks`, 'application/vnd.org.midonet.BgpNetwork-v1+json', { subnetAddress: '10.1.0.0', subnetLength: 16 }, { token: carol });
+      const net = await post(
+        `${scoped.api}/routers/${router}/bgp_networks`,
+        'application/vnd.org.midonet.BgpNetwork-v1+json',
+        { subnetAddress: '10.1.0.0', subnetLength: 16 },
+        { token: carol },
+      );
       assert.equal(net.status, 201, net.text);
       const peerUri = String(peer.headers.get('location'));
       assert.equal((await get(peerUri, PEER, { token: carol })).status, 200);
@@ -326,7 +354,10 @@ describe('Keystone provider against a real Keystone', { skip }, () => {
       assert.equal(r.status, 201, r.text);
       const id = String(r.headers.get('location')).split('/').pop() as string;
       assert.equal(((await get(`${scoped.api}/qos_policies/${id}`, QOS, { token: carol })).json as { tenant_id: string }).tenant_id, ids['proj-a']);
-      assert.deepEqual(((await get(`${scoped.api}/qos_policies`, QOSS, { token: carol })).json as { id: string }[]).map((p) => p.id), [id]);
+      assert.deepEqual(
+        ((await get(`${scoped.api}/qos_policies`, QOSS, { token: carol })).json as { id: string }[]).map((p) => p.id),
+        [id],
+      );
       assert.deepEqual((await get(`${scoped.api}/qos_policies`, QOSS, { token: erin })).json, []);
       assertError(await get(`${scoped.api}/qos_policies/${id}`, QOS, { token: erin }), 404);
       assertError(await post(`${scoped.api}/qos_policies`, QOS, { name: 'qb', tenant_id: ids['proj-b'] }, { token: carol }), 403);
@@ -335,7 +366,10 @@ describe('Keystone provider against a real Keystone', { skip }, () => {
     it('/tenants shows a tenant role its own project only', async () => {
       const r = await get(`${scoped.api}/tenants`, MT.tenants, { token: carol });
       assert.equal(r.status, 200, r.text);
-      assert.deepEqual((r.json as { id: string }[]).map((x) => x.id), [ids['proj-a']]);
+      assert.deepEqual(
+        (r.json as { id: string }[]).map((x) => x.id),
+        [ids['proj-a']],
+      );
       assert.equal((await get(`${scoped.api}/tenants/${ids['proj-a']}`, MT.tenant, { token: carol })).status, 200);
       assertError(await get(`${scoped.api}/tenants/${ids['proj-b']}`, MT.tenant, { token: carol }), 404);
     });

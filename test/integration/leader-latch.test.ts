@@ -57,7 +57,12 @@ class Worker {
   private waiters: { ev: string; resolve: (e: WorkerEvent) => void }[] = [];
   readonly proc: ChildProcessWithoutNullStreams;
 
-  constructor(latchPath: string, actionsPath: string, readonly id: string, sessionMs: number) {
+  constructor(
+    latchPath: string,
+    actionsPath: string,
+    readonly id: string,
+    sessionMs: number,
+  ) {
     this.proc = spawn(process.execPath, ['--import', 'tsx', 'test/support/latch-worker.ts', connectString, latchPath, actionsPath, id, String(sessionMs)], {
       cwd: PROJECT,
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -182,10 +187,20 @@ describe('leader latch', () => {
 
   test('close of the leader hands over in order; closing a follower re-links the watch', async () => {
     const path = joinPath(root, 'handover');
-    const [a, b, c, d] = [latch(await client(), path, 'a'), latch(await client(), path, 'b'), latch(await client(), path, 'c'), latch(await client(), path, 'd')];
+    const [a, b, c, d] = [
+      latch(await client(), path, 'a'),
+      latch(await client(), path, 'b'),
+      latch(await client(), path, 'c'),
+      latch(await client(), path, 'd'),
+    ];
     for (const l of [a, b, c, d]) await l.start();
     const events: string[] = [];
-    for (const [name, l] of [['a', a], ['b', b], ['c', c], ['d', d]] as const) {
+    for (const [name, l] of [
+      ['a', a],
+      ['b', b],
+      ['c', c],
+      ['d', d],
+    ] as const) {
       l.on('isLeader', () => events.push(`${name}+`));
       l.on('notLeader', () => events.push(`${name}-`));
     }
@@ -217,11 +232,14 @@ describe('leader latch', () => {
     await a.fencedMulti([{ op: 'create', path: data, data: Buffer.from('1') }]);
     // Someone deletes our node behind our back (as session expiry does): the stale fence fails.
     await admin.remove(a.ourPath!);
-    await assert.rejects(zkA.multi([fence, { op: 'setData', path: data, data: Buffer.from('2'), version: -1 }]), (e: Error & { opIndex?: number; codeName?: string }) => {
-      assert.equal(e.opIndex, 0);
-      assert.equal(e.codeName, 'NONODE');
-      return true;
-    });
+    await assert.rejects(
+      zkA.multi([fence, { op: 'setData', path: data, data: Buffer.from('2'), version: -1 }]),
+      (e: Error & { opIndex?: number; codeName?: string }) => {
+        assert.equal(e.opIndex, 0);
+        assert.equal(e.codeName, 'NONODE');
+        return true;
+      },
+    );
     assert.equal((await admin.getData(data)).data.toString(), '1');
     // The leader watches its own node: a steps down and re-joins behind b, which leads.
     assert.ok(await b.waitForLeadership(3000));
@@ -371,6 +389,8 @@ describe('leader latch', () => {
     const order = await actors(actions);
     assert.deepEqual(runs(order), ['w', 'p'], `actions interleaved: ${runs(order).join(',')}`);
     assert.equal(pFailed, 0);
-    figures(`latch SIGSTOP: ${order.filter((a) => a === 'w').length} worker actions, then ${order.filter((a) => a === 'p').length} by the new leader, no overlap`);
+    figures(
+      `latch SIGSTOP: ${order.filter((a) => a === 'w').length} worker actions, then ${order.filter((a) => a === 'p').length} by the new leader, no overlap`,
+    );
   });
 });

@@ -77,9 +77,17 @@ describe('access log', () => {
       ['r-201', () => post(`${t.api}/bridges`, MT.bridge, { name: 'log1', tenantId: 'logs' }, { headers: { 'X-Request-Id': 'r-201' } }), 201],
       ['r-404', () => get(`${t.api}/nothing_here`, MT.json, { headers: { 'X-Request-Id': 'r-404' } }), 404],
       ['r-405', () => post(`${t.api}/ports`, MT.port, { type: 'Bridge' }, { headers: { 'X-Request-Id': 'r-405' } }), 405],
-      ['r-413', () => rq('POST', `${t.api}/bridges`, { headers: { 'X-Request-Id': 'r-413', 'Content-Type': MT.bridge }, rawBody: Buffer.alloc(1100 * 1024, 0x20) }), 413],
+      [
+        'r-413',
+        () => rq('POST', `${t.api}/bridges`, { headers: { 'X-Request-Id': 'r-413', 'Content-Type': MT.bridge }, rawBody: Buffer.alloc(1100 * 1024, 0x20) }),
+        413,
+      ],
       ['r-opt', () => rq('OPTIONS', `${t.api}/bridges`, { headers: { 'X-Request-Id': 'r-opt' } }), 200],
-      ['r-login', () => rq('POST', `${t.api}/login`, { token: null, headers: { 'X-Request-Id': 'r-login', Authorization: basic('admin', 'pw') }, rawBody: '{}' }), 200],
+      [
+        'r-login',
+        () => rq('POST', `${t.api}/login`, { token: null, headers: { 'X-Request-Id': 'r-login', Authorization: basic('admin', 'pw') }, rawBody: '{}' }),
+        200,
+      ],
     ];
     for (const [rid, send, status] of cases) {
       assertStatus(await send(), status);
@@ -146,7 +154,13 @@ describe('no secrets in the logs', () => {
       's-5',
       post(`${t.api}/bridges`, MT.bridge, { name: 'x', tenantId: 't', password: secrets.bodyPassword }, { token: secrets.token, headers: h('s-5') }),
     );
-    await send('s-6', rq('GET', `${t.api}/bridges/not-a-uuid?token=${secrets.queryToken}`, { token: secrets.token, headers: h('s-6', { Cookie: `sessionId=${secrets.cookie}` }) }));
+    await send(
+      's-6',
+      rq('GET', `${t.api}/bridges/not-a-uuid?token=${secrets.queryToken}`, {
+        token: secrets.token,
+        headers: h('s-6', { Cookie: `sessionId=${secrets.cookie}` }),
+      }),
+    );
     // a client-chosen request id cannot smuggle a secret into the log either
     await send('s-7', get(`${t.api}/bridges`, MT.bridges, { headers: h(`password=${secrets.password}`) }));
     for (const rid of sent.slice(0, -1)) assert.equal((await accessLines(rid)).length, 1, rid);
@@ -166,7 +180,11 @@ describe('no secrets in the logs', () => {
         const token = 'tok-trace-9999';
         const password = 'pw-trace-9999';
         await get(`${t.api}/bridges?password=${password}`, MT.bridges, { token, headers: { 'X-Request-Id': `tr-${format}`, Cookie: `sessionId=${token}` } });
-        await rq('POST', `${t.api}/login`, { token: null, headers: { 'X-Request-Id': `tr2-${format}`, Authorization: basic('admin', password) }, rawBody: '{}' });
+        await rq('POST', `${t.api}/login`, {
+          token: null,
+          headers: { 'X-Request-Id': `tr2-${format}`, Authorization: basic('admin', password) },
+          rawBody: '{}',
+        });
         await local.waitFor((l) => l.includes(`tr2-${format}`));
         assert.ok(local.lines().length >= 2);
         assert.ok(!local.text().includes(token), local.text());
@@ -206,11 +224,17 @@ describe('midonet-cluster --log-format', () => {
       const child = spawn(
         process.execPath,
         [
-          '--import', 'tsx', join(PROJECT, 'services/cluster-node/main.ts'),
-          '--conf', conf,
-          '--host-id-file', join(dir, 'host_id.properties'),
-          '--set', 'cluster.rest_api.http_host=127.0.0.1',
-          '--set', 'cluster.rest_api.http_port=0',
+          '--import',
+          'tsx',
+          join(PROJECT, 'services/cluster-node/main.ts'),
+          '--conf',
+          conf,
+          '--host-id-file',
+          join(dir, 'host_id.properties'),
+          '--set',
+          'cluster.rest_api.http_host=127.0.0.1',
+          '--set',
+          'cluster.rest_api.http_port=0',
           ...args,
         ],
         { cwd: PROJECT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
@@ -257,7 +281,10 @@ describe('midonet-cluster --log-format', () => {
     const { stdout, stderr, code } = await runNode(['--log-format', 'text']);
     assert.equal(code, 0, `${stdout}\n${stderr}`);
     const listening = stdout.split('\n').find((l) => l.includes('REST API listening'));
-    assert.match(listening ?? '', /^\d{4}-\d\d-\d\dT[\d:.]+Z INFO {2}\[org\.midonet\.cluster\.rest-api\] REST API listening on http:\/\/127\.0\.0\.1:\d+\/midonet-api /);
+    assert.match(
+      listening ?? '',
+      /^\d{4}-\d\d-\d\dT[\d:.]+Z INFO {2}\[org\.midonet\.cluster\.rest-api\] REST API listening on http:\/\/127\.0\.0\.1:\d+\/midonet-api /,
+    );
   });
 
   it('anything else is refused with exit code 1', async () => {
@@ -271,7 +298,10 @@ describe('the request id follows the request', () => {
   it('lines logged while a request with a body is processed carry its id', async () => {
     setLoggerLevel('org.midonet.nsdb', 'DEBUG');
     try {
-      const id = assertCreated(await post(`${t.api}/bridges`, MT.bridge, { name: 'ctx', tenantId: 'logs' }, { headers: { 'X-Request-Id': 'ctx-1' } }), `${t.api}/bridges`);
+      const id = assertCreated(
+        await post(`${t.api}/bridges`, MT.bridge, { name: 'ctx', tenantId: 'logs' }, { headers: { 'X-Request-Id': 'ctx-1' } }),
+        `${t.api}/bridges`,
+      );
       assert.ok(id);
     } finally {
       applyLoggerLevels({});
@@ -280,7 +310,10 @@ describe('the request id follows the request', () => {
     // the storage's commit line, written after the body was read asynchronously
     const committed = cap.records().filter((r) => r['logger'] === 'org.midonet.nsdb' && r['message'] === 'transaction committed');
     assert.ok(committed.length >= 1, cap.text());
-    assert.ok(committed.every((r) => r['requestId'] === 'ctx-1'), JSON.stringify(committed));
+    assert.ok(
+      committed.every((r) => r['requestId'] === 'ctx-1'),
+      JSON.stringify(committed),
+    );
   });
 });
 
@@ -304,10 +337,16 @@ describe('failures', () => {
     const local = captureLogs({ format: 'json', level: 'debug' });
     try {
       const c = await RawHttp.open(t.api);
-      await c.write(requestHead('POST', `${t.api}/bridges`, { 'X-Auth-Token': 't', 'X-Request-Id': 'gone-1', 'Content-Type': MT.bridge, 'Content-Length': '1000' }));
+      await c.write(
+        requestHead('POST', `${t.api}/bridges`, { 'X-Auth-Token': 't', 'X-Request-Id': 'gone-1', 'Content-Type': MT.bridge, 'Content-Length': '1000' }),
+      );
       await c.write('{"name": "half');
       // the node has the request once its in-flight gauge counts it besides the scrape itself
-      await eventually(async () => /^midonet_cluster_http_requests_in_flight 2$/m.test((await rq('GET', `${t.node.httpAddress}/metrics`, { token: null })).text), 5000, 'the request in flight');
+      await eventually(
+        async () => /^midonet_cluster_http_requests_in_flight 2$/m.test((await rq('GET', `${t.node.httpAddress}/metrics`, { token: null })).text),
+        5000,
+        'the request in flight',
+      );
       c.destroy();
       // the access line (the response closed) and the debug line (the body read failed) come from
       // two events in either order
@@ -319,9 +358,18 @@ describe('failures', () => {
       assert.equal(access[0]?.['status'], 499);
       assert.equal(access[0]?.['aborted'], true);
       const others = lines.filter((r) => r['logger'] !== 'org.midonet.cluster.rest-api.access');
-      assert.ok(others.every((r) => r['level'] === 'debug' || r['level'] === 'info'), local.text());
-      assert.ok(others.every((r) => r['stack'] === undefined), local.text());
-      assert.ok(others.some((r) => String(r['message']).includes('closed the connection')), local.text());
+      assert.ok(
+        others.every((r) => r['level'] === 'debug' || r['level'] === 'info'),
+        local.text(),
+      );
+      assert.ok(
+        others.every((r) => r['stack'] === undefined),
+        local.text(),
+      );
+      assert.ok(
+        others.some((r) => String(r['message']).includes('closed the connection')),
+        local.text(),
+      );
     } finally {
       cap = captureLogs({ format: 'json', level: 'info' });
     }

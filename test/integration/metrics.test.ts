@@ -120,7 +120,10 @@ function parseExposition(text: string): Map<string, Family> {
     for (const samples of series.values()) {
       const buckets = samples.filter((s) => s.name === `${f.name}_bucket`);
       const count = samples.find((s) => s.name === `${f.name}_count`);
-      assert.ok(samples.some((s) => s.name === `${f.name}_sum`), `${f.name} without _sum`);
+      assert.ok(
+        samples.some((s) => s.name === `${f.name}_sum`),
+        `${f.name} without _sum`,
+      );
       assert.ok(count, `${f.name} without _count`);
       assert.equal(buckets.at(-1)?.labels['le'], '+Inf', `${f.name}: last bucket is +Inf`);
       assert.equal(buckets.at(-1)?.value, count.value, `${f.name}: +Inf bucket == count`);
@@ -220,10 +223,7 @@ describe('request metrics', () => {
     for (let i = 0; i < 3; i++) assertStatus(await get(`${t.api}/bridges`, MT.bridges), 200);
     const after = await scrape(t);
     assert.equal(value(after, `${P}http_requests_total`, labels) - value(before, `${P}http_requests_total`, labels), 3);
-    assert.equal(
-      value(after, `${P}http_request_duration_seconds_count`, labels) - value(before, `${P}http_request_duration_seconds_count`, labels),
-      3,
-    );
+    assert.equal(value(after, `${P}http_request_duration_seconds_count`, labels) - value(before, `${P}http_request_duration_seconds_count`, labels), 3);
     assert.ok(value(after, `${P}http_request_duration_seconds_sum`, labels) > value(before, `${P}http_request_duration_seconds_sum`, labels));
   });
 

@@ -74,7 +74,9 @@ const set = async (args: string[], stdin?: string): Promise<void> => {
 
 describe('a node configured through mn-conf', () => {
   it('serves on the port set with `mn-conf set -t default` before it started', async () => {
-    const r = await run('sh', ['-c', `echo "cluster.rest_api.http_port = $NEW_PORT" | ${MN_CONF} set -t default`], { env: { ...env, NEW_PORT: String(port1) } });
+    const r = await run('sh', ['-c', `echo "cluster.rest_api.http_port = $NEW_PORT" | ${MN_CONF} set -t default`], {
+      env: { ...env, NEW_PORT: String(port1) },
+    });
     assert.equal(r.code, 0, r.stderr);
     const n = startNode();
     await n.waitForRecord((l) => typeof l['message'] === 'string' && l['message'].startsWith('REST API listening on'), 'the REST API listening');
@@ -115,7 +117,10 @@ describe('a node configured through mn-conf', () => {
     assert.equal(await request(port1, '/midonet-api/', quiet), 200);
     // a marker written after the request: a restart-only change, announced by another logger
     await set(['set', '-t', 'default'], 'cluster.rest_api.https_port : 8444\n');
-    await n.waitForRecord((r) => String(r['message']).includes('cluster.rest_api.https_port changed from 8443 to 8444: takes effect after restart'), 'the https_port change announced');
+    await n.waitForRecord(
+      (r) => String(r['message']).includes('cluster.rest_api.https_port changed from 8443 to 8444: takes effect after restart'),
+      'the https_port change announced',
+    );
     assert.equal(accessLine(n, quiet), undefined, 'no access line at ERROR');
     await set(['unset', '-t', 'default', 'cluster.loggers']);
   });
@@ -123,7 +128,10 @@ describe('a node configured through mn-conf', () => {
   it('a port changed on a running node is announced for after restart, and served after it', async () => {
     let n = node as NodeProcess;
     await set(['set', '-t', 'default', `cluster.rest_api.http_port = ${port2}`]);
-    await n.waitForRecord((r) => r['message'] === `configuration cluster.rest_api.http_port changed from ${port1} to ${port2}: takes effect after restart` && r['level'] === 'warn', 'the port change announced');
+    await n.waitForRecord(
+      (r) => r['message'] === `configuration cluster.rest_api.http_port changed from ${port1} to ${port2}: takes effect after restart` && r['level'] === 'warn',
+      'the port change announced',
+    );
     assert.equal(await answers(port1), true, 'still on the old port');
     await n.stop();
     n = startNode();
@@ -145,11 +153,17 @@ describe('a node configured through mn-conf', () => {
     const path = `${rootKey}/config/templates/default`;
     // a value of the wrong type, written behind mn-conf's back
     await zk.setData(path, Buffer.from('{ "cluster" : { "rest_api" : { "root_uri" : 5 }, "loggers" : { "root" : "LOUD" } } }'));
-    await n.waitForRecord((r) => r['level'] === 'error' && r['key'] === 'cluster.loggers.root' && String(r['message']).includes('ignoring malformed configuration value'), 'the bad level reported');
+    await n.waitForRecord(
+      (r) => r['level'] === 'error' && r['key'] === 'cluster.loggers.root' && String(r['message']).includes('ignoring malformed configuration value'),
+      'the bad level reported',
+    );
     await n.waitForRecord((r) => r['level'] === 'error' && r['key'] === 'cluster.rest_api.root_uri', 'the bad root_uri reported');
     // a document that is not HOCON at all
     await zk.setData(path, Buffer.from('cluster { rest_api {'));
-    await n.waitForRecord((r) => r['level'] === 'error' && String(r['message']).startsWith('ignoring malformed configuration:'), 'the unparsable document reported');
+    await n.waitForRecord(
+      (r) => r['level'] === 'error' && String(r['message']).startsWith('ignoring malformed configuration:'),
+      'the unparsable document reported',
+    );
     assert.equal(await answers(port1), true);
     // still watching: a good document applies again
     await zk.setData(path, Buffer.from('{ "cluster" : { "loggers" : { "root" : "DEBUG" } } }'));
@@ -179,18 +193,31 @@ describe('a node configured through mn-conf', () => {
     };
     assert.equal(await heartbeat(), 'disabled', 'off by default');
     await set(['set', '-h', 'local'], 'cluster.heartbeat.enabled : true\ncluster.heartbeat.period : 200ms\ncluster.drain.delay : 0s\n');
-    await n.waitForRecord((r) => r['message'] === 'configuration cluster.heartbeat.enabled changed from false to true: takes effect after restart', 'the switch announced');
+    await n.waitForRecord(
+      (r) => r['message'] === 'configuration cluster.heartbeat.enabled changed from false to true: takes effect after restart',
+      'the switch announced',
+    );
     assert.equal(await heartbeat(), 'disabled', 'not before a restart');
-    assert.equal(n.records().some((r) => r['message'] === 'Beat'), false);
+    assert.equal(
+      n.records().some((r) => r['message'] === 'Beat'),
+      false,
+    );
     await n.stop();
     n = startNode();
     await until('the heartbeat running after the restart', async () => ((await heartbeat().catch(() => undefined)) === 'running' ? true : undefined), 30_000);
     await n.waitForRecord((r) => r['message'] === 'Beat' && r['logger'] === 'org.midonet.cluster.services.heartbeat', 'a beat');
     await set(['set', '-h', 'local'], 'cluster.heartbeat.enabled : false\n');
-    await n.waitForRecord((r) => r['message'] === 'configuration cluster.heartbeat.enabled changed from true to false: takes effect after restart', 'the switch off announced');
+    await n.waitForRecord(
+      (r) => r['message'] === 'configuration cluster.heartbeat.enabled changed from true to false: takes effect after restart',
+      'the switch off announced',
+    );
     assert.equal(await heartbeat(), 'running', 'runs on until the restart');
     await n.stop();
     n = startNode();
-    await until('the heartbeat disabled after the next restart', async () => ((await heartbeat().catch(() => undefined)) === 'disabled' ? true : undefined), 30_000);
+    await until(
+      'the heartbeat disabled after the next restart',
+      async () => ((await heartbeat().catch(() => undefined)) === 'disabled' ? true : undefined),
+      30_000,
+    );
   });
 });

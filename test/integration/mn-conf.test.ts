@@ -65,7 +65,10 @@ describe('mn-conf', () => {
     assert.equal(await ok(['get', 'cluster.rest_api.http_port']), 'cluster.rest_api.http_port = 8282\n');
     assert.equal(await ok(['get', 'cluster.rest_api.request_timeout']), 'cluster.rest_api.request_timeout = "30s"\n', 'schema default, quoted like Typesafe');
     assert.equal(await ok(['dump', '-t', 'default']), 'cluster {\n    "rest_api" {\n        "http_port"=8282\n    }\n}\n\n');
-    assert.equal(await ok(['dump', '-t', 'default', '-j']), '{\n    "cluster" : {\n        "rest_api" : {\n            "http_port" : 8282\n        }\n    }\n}\n\n');
+    assert.equal(
+      await ok(['dump', '-t', 'default', '-j']),
+      '{\n    "cluster" : {\n        "rest_api" : {\n            "http_port" : 8282\n        }\n    }\n}\n\n',
+    );
     const full = await ok(['dump']);
     assert.match(full, /"http_port"=8282/);
     assert.match(full, /"https_port"=8443/);
@@ -89,7 +92,10 @@ describe('mn-conf', () => {
     assert.equal(await ok(['get', '-h', host, 'cluster.rest_api.https_port']), 'cluster.rest_api.https_port = 8443\n');
     assert.equal(await ok(['get', '-h', other, 'cluster.rest_api.http_port']), 'cluster.rest_api.http_port = 8282\n');
     assert.equal(await ok(['get', '-t', 'gateways', 'cluster.rest_api.http_port']), 'cluster.rest_api.http_port = 9002\n');
-    assert.equal(await ok(['get', '-s', 'cluster.rest_api.http_port']).then((s) => s.split('\n').pop() === '' && s.trim().split('\n').pop()), 'cluster.rest_api.http_port = 8181');
+    assert.equal(
+      await ok(['get', '-s', 'cluster.rest_api.http_port']).then((s) => s.split('\n').pop() === '' && s.trim().split('\n').pop()),
+      'cluster.rest_api.http_port = 8181',
+    );
     assert.equal(await ok(['dump', '-h', host, '-H']), 'cluster {\n    "rest_api" {\n        "http_port"=9003\n    }\n}\n\n');
     const hostOnly = await mnConf(['get', '-h', host, '-H', 'cluster.rest_api.root_uri'], env);
     assert.equal(hostOnly.code, 11, 'not in the host-only selection');
@@ -116,7 +122,10 @@ describe('mn-conf', () => {
 
   it('a key in no schema namespace is installed with the original notice; a missing key exits 11', async () => {
     assert.equal(await ok(['set', '-t', 'default'], 'agent.loggers.root : DEBUG\n'), '');
-    assert.equal(await ok(['set', '-t', 'default'], 'agent.midolman.bgp_holdtime : 120s\n'), 'Installing config key that was not found in the schema: agent.midolman.bgp_holdtime\n');
+    assert.equal(
+      await ok(['set', '-t', 'default'], 'agent.midolman.bgp_holdtime : 120s\n'),
+      'Installing config key that was not found in the schema: agent.midolman.bgp_holdtime\n',
+    );
     const r = await mnConf(['get', 'cluster.rest_api.nope'], env);
     assert.deepEqual([r.code, r.stdout, r.stderr], [11, '', '']);
   });
@@ -130,7 +139,11 @@ describe('mn-conf', () => {
       [['set', '-t', 'default'], 'cluster.rest_api.http_port 8282\n', /STDIN: 1: expected ':' or '='/],
       [['set', '-t', 'default', '-c'], 'cluster.loggers.root = LOUD', /not a logger level/],
       [['set', '-h', localId], 'cluster.rest_api.http_port = 8282\ncluster.rest_api.enabled = maybe', /cluster\.rest_api\.enabled/],
-      [['set', '-t', 'new-template', 'zookeeper.session_timeout = 3 fortnights'], undefined, /zookeeper\.session_timeout: "3 fortnights" is not a valid duration/],
+      [
+        ['set', '-t', 'new-template', 'zookeeper.session_timeout = 3 fortnights'],
+        undefined,
+        /zookeeper\.session_timeout: "3 fortnights" is not a valid duration/,
+      ],
     ];
     for (const [args, stdin, message] of cases) {
       const r = await mnConf(args, env, stdin);
@@ -156,7 +169,10 @@ describe('mn-conf', () => {
     const ini = join(dir, 'midolman.conf');
     writeFileSync(ini, '[zookeeper]\nzookeeper_hosts = 127.0.0.1:2181\nsession_timeout = 10000\n[midolman]\nbgp_holdtime = 180\n');
     const out = await ok(['import', '-t', 'imported', '-f', ini]);
-    assert.equal(out, 'Importing legacy configuration:\n{\n    "agent" : {\n        "midolman" : {\n            "bgp_holdtime" : "180s"\n        }\n    },\n    "zookeeper" : {\n        "session_timeout" : "10000ms"\n    }\n}\n\n');
+    assert.equal(
+      out,
+      'Importing legacy configuration:\n{\n    "agent" : {\n        "midolman" : {\n            "bgp_holdtime" : "180s"\n        }\n    },\n    "zookeeper" : {\n        "session_timeout" : "10000ms"\n    }\n}\n\n',
+    );
     assert.equal(await ok(['get', '-t', 'imported', 'zookeeper.session_timeout']), 'zookeeper.session_timeout = "10000ms"\n');
   });
 
@@ -174,7 +190,10 @@ describe('mn-conf', () => {
     assert.equal(down.code, 3);
     assert.match(down.stderr, /^\[mn-conf\] Could not connect to zookeeper at '127\.0\.0\.1:1'\n/);
     writeFileSync(join(dir, 'plain'), '');
-    const noId = await mnConf(['set', '-h', 'local', 'cluster.rest_api.http_port : 9999'], { ...env, MIDONET_HOST_ID_FILE: join(dir, 'plain', 'sub', 'host_id.properties') });
+    const noId = await mnConf(['set', '-h', 'local', 'cluster.rest_api.http_port : 9999'], {
+      ...env,
+      MIDONET_HOST_ID_FILE: join(dir, 'plain', 'sub', 'host_id.properties'),
+    });
     assert.equal(noId.code, 2);
     assert.match(noId.stderr, /Please retry as root/);
   });

@@ -12,7 +12,22 @@ import { parseText, printText } from '../../lib/nsdb/codec/text-format.js';
 import * as ids from '../../services/neutron/ids.js';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
 import { NMT, NeutronClient, neutronMac, neutronNetwork, neutronPort, neutronSecurityGroup, neutronSgRule, neutronSubnet } from '../support/neutron-client.js';
-import { assertError, assertMediaType, assertStatus, createStored, del, get, modelText, post, provenance, put, zkChildren, zkCounts, zoom, type Json } from '../support/rest-helpers.js';
+import {
+  assertError,
+  assertMediaType,
+  assertStatus,
+  createStored,
+  del,
+  get,
+  modelText,
+  post,
+  provenance,
+  put,
+  zkChildren,
+  zkCounts,
+  zoom,
+  type Json,
+} from '../support/rest-helpers.js';
 
 let t: TestNode;
 let api: string;
@@ -37,13 +52,28 @@ async function l2(cidr = '10.0.0.0/24', gateway = '10.0.0.1'): Promise<{ net: Js
   assertStatus(await nc.createNetwork(net), 201);
   const subnet = neutronSubnet(net['id'] as string, { cidr, gateway_ip: gateway, allocation_pools: [] });
   assertStatus(await nc.createSubnet(subnet), 201);
-  const sg = neutronSecurityGroup({}, (id) => [neutronSgRule(id, { protocol: 'tcp', port_range_min: 22, port_range_max: 22 }), neutronSgRule(id, { remote_group_id: id })]);
+  const sg = neutronSecurityGroup({}, (id) => [
+    neutronSgRule(id, { protocol: 'tcp', port_range_min: 22, port_range_max: 22 }),
+    neutronSgRule(id, { remote_group_id: id }),
+  ]);
   assertStatus(await nc.createSecurityGroup(sg), 201);
   return { net, subnet, sg };
 }
 
 /** Counts of the objects a failed request must not have written. */
-const WATCHED = ['NeutronNetwork', 'NeutronSubnet', 'NeutronPort', 'SecurityGroup', 'SecurityGroupRule', 'Network', 'Dhcp', 'Port', 'Chain', 'Rule', 'IPAddrGroup'];
+const WATCHED = [
+  'NeutronNetwork',
+  'NeutronSubnet',
+  'NeutronPort',
+  'SecurityGroup',
+  'SecurityGroupRule',
+  'Network',
+  'Dhcp',
+  'Port',
+  'Chain',
+  'Rule',
+  'IPAddrGroup',
+];
 
 describe('GET /neutron', () => {
   test('the root document links it; it lists every collection and template the client reads', async () => {
@@ -199,7 +229,9 @@ describe('subnets', () => {
 
 describe('security groups', () => {
   test('a group is an IP address group with two chains holding its rules; rules come and go', async () => {
-    const sg = neutronSecurityGroup({ name: 'sg1', description: 'stargate 1' }, (id) => [neutronSgRule(id, { protocol: 'tcp', port_range_min: 80, port_range_max: 81, remote_ip_prefix: '10.10.0.0/16' })]);
+    const sg = neutronSecurityGroup({ name: 'sg1', description: 'stargate 1' }, (id) => [
+      neutronSgRule(id, { protocol: 'tcp', port_range_min: 80, port_range_max: 81, remote_ip_prefix: '10.10.0.0/16' }),
+    ]);
     const id = sg['id'] as string;
     const res = await nc.createSecurityGroup(sg);
     assertStatus(res, 201);
@@ -209,15 +241,21 @@ describe('security groups', () => {
     assert.equal(group.json.name, 'sg1');
     const rules = (chain: string) => get(`${api}/chains/${chain}/rules`, C('Rule', 2));
     const egress = await rules(ids.inChainId(id));
-    assert.deepEqual(egress.json.map((r: Json) => [r.dlType, r.fragmentPolicy]), [
-      [2048, 'any'],
-      [34525, 'any'],
-    ]);
+    assert.deepEqual(
+      egress.json.map((r: Json) => [r.dlType, r.fragmentPolicy]),
+      [
+        [2048, 'any'],
+        [34525, 'any'],
+      ],
+    );
     const ingress = await rules(ids.outChainId(id));
-    assert.deepEqual(ingress.json.map((r: Json) => [r.type, r.nwProto, r.nwSrcAddress, r.nwSrcLength, r.tpDst, r.fragmentPolicy]), [
-      ['accept', 6, '10.10.0.0', 16, { start: 80, end: 81 }, 'header'],
-      ['accept', 6, '10.10.0.0', 16, null, 'nonheader'],
-    ]);
+    assert.deepEqual(
+      ingress.json.map((r: Json) => [r.type, r.nwProto, r.nwSrcAddress, r.nwSrcLength, r.tpDst, r.fragmentPolicy]),
+      [
+        ['accept', 6, '10.10.0.0', 16, { start: 80, end: 81 }, 'header'],
+        ['accept', 6, '10.10.0.0', 16, null, 'nonheader'],
+      ],
+    );
     const got = await nc.getSecurityGroup(id);
     assert.equal(got.json.description, 'stargate 1');
     assert.deepEqual(
@@ -256,7 +294,11 @@ describe('security groups', () => {
     const before = await zkCounts(t, WATCHED);
     const missing = randomUUID();
     assertError(await nc.createSecurityGroupRule(neutronSgRule(missing)), 404, `There is no SecurityGroup with ID ${missing}.`);
-    assertError(await nc.createSecurityGroupRule(neutronSgRule(sg['id'] as string, { remote_group_id: missing })), 404, `There is no SecurityGroup with ID ${missing}.`);
+    assertError(
+      await nc.createSecurityGroupRule(neutronSgRule(sg['id'] as string, { remote_group_id: missing })),
+      404,
+      `There is no SecurityGroup with ID ${missing}.`,
+    );
     assertError(await nc.createSecurityGroupRule(neutronSgRule(sg['id'] as string, { protocol: 'bogus' })), 400, 'No RuleProtocol for string bogus');
     assertError(await nc.createSecurityGroupRule({ ...neutronSgRule(sg['id'] as string), id: (sg['security_group_rules'] as Json[])[0].id }), 409);
     assert.deepEqual(await zkCounts(t, WATCHED), before);
@@ -293,21 +335,36 @@ describe('ports', () => {
     assert.equal(bp.json.outboundFilterId, ids.outChainId(id));
     assert.ok(bp.json.tunnelKey > 0);
     const inbound = (await get(`${api}/chains/${ids.inChainId(id)}/rules`, C('Rule', 2))).json;
-    assert.deepEqual(inbound.map((r: Json) => [r.id === ids.antiSpoofChainJumpRuleId(id) ? 'antispoof' : r.type, r.jumpChainId ?? null]), [
-      ['antispoof', ids.antiSpoofChainId(id)],
-      ['accept', null],
-      ['jump', ids.inChainId(sgId)],
-      ['drop', null],
-    ]);
+    assert.deepEqual(
+      inbound.map((r: Json) => [r.id === ids.antiSpoofChainJumpRuleId(id) ? 'antispoof' : r.type, r.jumpChainId ?? null]),
+      [
+        ['antispoof', ids.antiSpoofChainId(id)],
+        ['accept', null],
+        ['jump', ids.inChainId(sgId)],
+        ['drop', null],
+      ],
+    );
     assert.equal((await get(`${api}/chains/${ids.antiSpoofChainId(id)}/rules`, C('Rule', 2))).json.length, 1 + 2 + 2 + 1);
     const hosts = await get(`${api}/bridges/${netId}/dhcp/10.0.0.0_24/hosts`, C('DhcpHost', 2));
-    assert.deepEqual(hosts.json.map((h: Json) => [h.macAddr, h.ipAddr, h.extraDhcpOpts]), [[mac, '10.0.0.5', [{ optName: 'mtu', optValue: '1450' }]]]);
+    assert.deepEqual(
+      hosts.json.map((h: Json) => [h.macAddr, h.ipAddr, h.extraDhcpOpts]),
+      [[mac, '10.0.0.5', [{ optName: 'mtu', optValue: '1450' }]]],
+    );
     const macs = await get(`${api}/bridges/${netId}/mac_table`, C('MacPort', 2));
-    assert.deepEqual(macs.json.map((m: Json) => [m.macAddr, m.portId]), [[mac, id]]);
+    assert.deepEqual(
+      macs.json.map((m: Json) => [m.macAddr, m.portId]),
+      [[mac, id]],
+    );
     const arps = await get(`${api}/bridges/${netId}/arp_table`, C('IP4Mac', 1));
-    assert.deepEqual(arps.json.map((a: Json) => [a.ip, a.mac]), [['10.0.0.5', mac]]);
+    assert.deepEqual(
+      arps.json.map((a: Json) => [a.ip, a.mac]),
+      [['10.0.0.5', mac]],
+    );
     const addrs = await get(`${api}/ip_addr_groups/${sgId}/ip_addrs`, C('IpAddrGroupAddr', 1));
-    assert.deepEqual(addrs.json.map((a: Json) => a.addr), ['10.0.0.5']);
+    assert.deepEqual(
+      addrs.json.map((a: Json) => a.addr),
+      ['10.0.0.5'],
+    );
     // straight from ZooKeeper: the Neutron object next to its translation
     assert.match(await modelText(t, 'NeutronPort', id), /device_owner: COMPUTE/);
     assert.deepEqual(await zkChildren(t, `${zoom(t)}/tables/Network/${netId}/mac_table/0`), [`${mac},${id},2147483647`]);
@@ -324,8 +381,14 @@ describe('ports', () => {
     assertStatus(upd, 200);
     assert.equal(upd.json.port_security_enabled, false);
     assert.deepEqual((await get(`${api}/chains/${ids.inChainId(id)}/rules`, C('Rule', 2))).json, []);
-    assert.deepEqual((await get(`${api}/bridges/${netId}/arp_table`, C('IP4Mac', 1))).json.map((a: Json) => a.ip), ['10.0.0.6']);
-    assert.deepEqual((await get(`${api}/bridges/${netId}/dhcp/10.0.0.0_24/hosts`, C('DhcpHost', 2))).json.map((h: Json) => h.ipAddr), ['10.0.0.6']);
+    assert.deepEqual(
+      (await get(`${api}/bridges/${netId}/arp_table`, C('IP4Mac', 1))).json.map((a: Json) => a.ip),
+      ['10.0.0.6'],
+    );
+    assert.deepEqual(
+      (await get(`${api}/bridges/${netId}/dhcp/10.0.0.0_24/hosts`, C('DhcpHost', 2))).json.map((h: Json) => h.ipAddr),
+      ['10.0.0.6'],
+    );
     assert.deepEqual((await get(`${api}/ip_addr_groups/${sgId}/ip_addrs`, C('IpAddrGroupAddr', 1))).json, []);
 
     assertStatus(await nc.deletePort(id), 204);
@@ -341,7 +404,11 @@ describe('ports', () => {
   test('the DHCP port serves its subnet; a port without owner reads as a VM port', async () => {
     const { net, subnet } = await l2('10.1.0.0/24', '10.1.0.1');
     const netId = net['id'] as string;
-    const dhcpPort = neutronPort(netId, { device_owner: 'network:dhcp', device_id: `dhcp-${randomUUID()}`, fixed_ips: [{ subnet_id: subnet['id'], ip_address: '10.1.0.2' }] });
+    const dhcpPort = neutronPort(netId, {
+      device_owner: 'network:dhcp',
+      device_id: `dhcp-${randomUUID()}`,
+      fixed_ips: [{ subnet_id: subnet['id'], ip_address: '10.1.0.2' }],
+    });
     assertStatus(await nc.createPort(dhcpPort), 201);
     const d = await get(`${api}/bridges/${netId}/dhcp/10.1.0.0_24`, V('DhcpSubnet', 2));
     assert.equal(d.json.serverAddr, '10.1.0.2');
@@ -382,7 +449,11 @@ describe('ports', () => {
       400,
       new RegExp(`; Port address 10\\.4\\.0\\.5 does not belong to subnet ${String(subnet['id'])} with CIDR 10\\.3\\.0\\.0/24$`),
     );
-    assertError(await nc.createPort(neutronPort(netId, { 'binding:host_id': 'nowhere', 'binding:profile': { interface_name: 'tap9' } })), 404, 'There is no Host with ID nowhere.');
+    assertError(
+      await nc.createPort(neutronPort(netId, { 'binding:host_id': 'nowhere', 'binding:profile': { interface_name: 'tap9' } })),
+      404,
+      'There is no Host with ID nowhere.',
+    );
     const sg = randomUUID();
     assertError(await nc.createPort(neutronPort(netId, { security_groups: [sg] })), 404, `There is no IPAddrGroup with ID ${sg}.`);
     assertError(await nc.createPort(neutronPort(netId, { mac_address: 'not-a-mac' })), 400, /MAC address string must be 6 words/);
@@ -391,7 +462,11 @@ describe('ports', () => {
     assertStatus(await nc.createPort(p), 201);
     assertError(await nc.createPort(p), 409);
     assertError(await nc.updatePort(randomUUID(), p), 404);
-    assertError(await nc.updatePort(p['id'] as string, { ...p, device_owner: 'network:dhcp' }), 500, /device_owner update from COMPUTE to DHCP isn't supported$/);
+    assertError(
+      await nc.updatePort(p['id'] as string, { ...p, device_owner: 'network:dhcp' }),
+      500,
+      /device_owner update from COMPUTE to DHCP isn't supported$/,
+    );
   });
 });
 
@@ -424,7 +499,19 @@ describe('the stored objects and the protobuf schema', () => {
         seen.set(clazz, (seen.get(clazz) ?? 0) + 1);
       }
     }
-    for (const clazz of ['NeutronNetwork', 'NeutronSubnet', 'NeutronPort', 'SecurityGroup', 'SecurityGroupRule', 'Network', 'Dhcp', 'Port', 'Chain', 'Rule', 'IPAddrGroup']) {
+    for (const clazz of [
+      'NeutronNetwork',
+      'NeutronSubnet',
+      'NeutronPort',
+      'SecurityGroup',
+      'SecurityGroupRule',
+      'Network',
+      'Dhcp',
+      'Port',
+      'Chain',
+      'Rule',
+      'IPAddrGroup',
+    ]) {
       assert.ok((seen.get(clazz) ?? 0) > 0, `no ${clazz} was checked`);
     }
   });

@@ -45,17 +45,26 @@ test('20 concurrent port creations on one network and one security group, throug
   assert.deepEqual(
     results.map((r) => r.status),
     ports.map(() => 201),
-    results.filter((r) => r.status !== 201).map((r) => r.text).join('\n'),
+    results
+      .filter((r) => r.status !== 201)
+      .map((r) => r.text)
+      .join('\n'),
   );
 
   const api = a.api;
   const want = ports.map((p) => `${String(p['mac_address'])} ${String((p['fixed_ips'] as Json[])[0].ip_address)} ${String(p['id'])}`).sort();
   const hosts = await get(`${api}/bridges/${netId}/dhcp/10.20.0.0_16/hosts`, C('DhcpHost', 2));
-  assert.deepEqual(hosts.json.map((h: Json) => `${h.macAddr} ${h.ipAddr}`).sort(), want.map((w) => w.split(' ').slice(0, 2).join(' ')));
+  assert.deepEqual(
+    hosts.json.map((h: Json) => `${h.macAddr} ${h.ipAddr}`).sort(),
+    want.map((w) => w.split(' ').slice(0, 2).join(' ')),
+  );
   const macs = await get(`${api}/bridges/${netId}/mac_table`, C('MacPort', 2));
   assert.deepEqual(macs.json.map((m: Json) => `${m.macAddr} ${m.portId}`).sort(), want.map((w) => `${w.split(' ')[0]} ${w.split(' ')[2]}`).sort());
   const arps = await get(`${api}/bridges/${netId}/arp_table`, C('IP4Mac', 1));
-  assert.deepEqual(arps.json.map((e: Json) => `${e.mac} ${e.ip}`).sort(), want.map((w) => w.split(' ').slice(0, 2).join(' ')));
+  assert.deepEqual(
+    arps.json.map((e: Json) => `${e.mac} ${e.ip}`).sort(),
+    want.map((w) => w.split(' ').slice(0, 2).join(' ')),
+  );
   const members = await get(`${api}/ip_addr_groups/${sgId}/ip_addrs`, C('IpAddrGroupAddr', 1));
   assert.equal(members.json.length, 20);
   const group = await a.node.storage.get('IPAddrGroup', sgId);

@@ -13,7 +13,22 @@ import { startTestNode, type TestNode } from '../support/node-harness.js';
 import { NeutronClient, neutronNetwork, neutronPort } from '../support/neutron-client.js';
 import { gatewayClient, GMT, neutronGatewayDevice, neutronL2gwConn, neutronRemoteMacEntry } from '../support/neutron-gateway-client.js';
 import { assertParsesWithSchema } from '../support/protoc.js';
-import { assertError, assertMediaType, assertStatus, createStored, get, modelText, post, provenance, put, zkChildren, zkCounts, zkExists, zoom, type Json } from '../support/rest-helpers.js';
+import {
+  assertError,
+  assertMediaType,
+  assertStatus,
+  createStored,
+  get,
+  modelText,
+  post,
+  provenance,
+  put,
+  zkChildren,
+  zkCounts,
+  zkExists,
+  zoom,
+  type Json,
+} from '../support/rest-helpers.js';
 
 let t: TestNode;
 let api: string;
@@ -36,7 +51,18 @@ const C = (name: string, v: number): string => `application/vnd.org.midonet.coll
 const MAC_IP = 'application/vnd.org.midonet.MacIp-v1+json';
 
 /** Counts of the objects a refused request must not have written. */
-const WATCHED = ['GatewayDevice', 'RemoteMacEntry', 'L2GatewayConnection', 'NeutronConfig', 'AgentMembership', 'PortBinding', 'Port', 'TunnelZone', 'Network', 'NeutronNetwork'];
+const WATCHED = [
+  'GatewayDevice',
+  'RemoteMacEntry',
+  'L2GatewayConnection',
+  'NeutronConfig',
+  'AgentMembership',
+  'PortBinding',
+  'Port',
+  'TunnelZone',
+  'Network',
+  'NeutronNetwork',
+];
 
 /** A MidoNet router made through the MidoNet API (the router VTEP's router). */
 async function midonetRouter(): Promise<string> {
@@ -82,7 +108,15 @@ describe('gateway devices', () => {
     assertStatus(res, 201);
     assert.equal(res.headers.get('location'), `${api}/neutron/gateway_devices/${id}`);
     assertMediaType(res, GMT.gatewayDevice);
-    const expected = { id, type: 'ROUTER_VTEP', resource_id: routerId, tunnel_ips: ['30.0.0.1'], management_ip: '1.1.1.1', management_port: 37000, management_protocol: 'OVSDB' };
+    const expected = {
+      id,
+      type: 'ROUTER_VTEP',
+      resource_id: routerId,
+      tunnel_ips: ['30.0.0.1'],
+      management_ip: '1.1.1.1',
+      management_port: 37000,
+      management_protocol: 'OVSDB',
+    };
     assert.deepEqual(res.json, expected);
     assert.deepEqual((await gc.getGatewayDevice(id)).json, expected);
     assert.ok(((await gc.getGatewayDevices()).json as Json[]).some((g) => g.id === id));
@@ -106,7 +140,15 @@ describe('gateway devices', () => {
   test('the original test: a device with only tunnel and management IPs is a router VTEP stored with no type', async () => {
     const id = randomUUID();
     assertStatus(await gc.createGatewayDevice({ id, tunnel_ips: ['30.0.0.1'], management_ip: '1.1.1.1' }), 201);
-    assert.deepEqual((await gc.getGatewayDevice(id)).json, { id, type: null, resource_id: null, tunnel_ips: ['30.0.0.1'], management_ip: '1.1.1.1', management_port: null, management_protocol: null });
+    assert.deepEqual((await gc.getGatewayDevice(id)).json, {
+      id,
+      type: null,
+      resource_id: null,
+      tunnel_ips: ['30.0.0.1'],
+      management_ip: '1.1.1.1',
+      management_port: null,
+      management_protocol: null,
+    });
     assertStatus(await gc.deleteGatewayDevice(id), 204);
   });
 
@@ -114,9 +156,21 @@ describe('gateway devices', () => {
     const routerId = await midonetRouter();
     const before = await zkCounts(t, WATCHED);
     const hw = neutronGatewayDevice(routerId, { type: 'hw_vtep' });
-    assertError(await gc.createGatewayDevice(hw), 400, `Failed to Create(GatewayDevice ${String(hw['id'])}); Only router_vtep and network_vlan gateway devices are supported.`);
-    assertError(await gc.createGatewayDevice(neutronGatewayDevice(routerId, { type: 'switch' })), 400, 'Invalid value "switch" for field "type": expected one of ROUTER_VTEP, HW_VTEP, NETWORK_VLAN.');
-    assertError(await gc.createGatewayDevice(neutronGatewayDevice(routerId, { tunnel_ips: ['2001::1'] })), 400, 'Invalid value "2001::1" for field "tunnel_ips[0]": expected an IPv4 address.');
+    assertError(
+      await gc.createGatewayDevice(hw),
+      400,
+      `Failed to Create(GatewayDevice ${String(hw['id'])}); Only router_vtep and network_vlan gateway devices are supported.`,
+    );
+    assertError(
+      await gc.createGatewayDevice(neutronGatewayDevice(routerId, { type: 'switch' })),
+      400,
+      'Invalid value "switch" for field "type": expected one of ROUTER_VTEP, HW_VTEP, NETWORK_VLAN.',
+    );
+    assertError(
+      await gc.createGatewayDevice(neutronGatewayDevice(routerId, { tunnel_ips: ['2001::1'] })),
+      400,
+      'Invalid value "2001::1" for field "tunnel_ips[0]": expected an IPv4 address.',
+    );
     assertError(await gc.createGatewayDevice(neutronGatewayDevice(routerId, { management_port: -1 })), 400);
     assertError(await gc.createGatewayDevice({ type: 'router_vtep' }), 400, 'The GatewayDevice has no id.');
     assert.deepEqual(await zkCounts(t, WATCHED), before);
@@ -208,7 +262,7 @@ describe('router VTEP L2 gateway connections', () => {
     assertStatus(await gc.deleteL2gwConn(cnxnId), 204);
     assertStatus(await get(`${api}/ports/${nwPortId}`, V('Port', 3)), 404);
     assertStatus(await get(`${api}/ports/${rtrPortId}`, V('Port', 3)), 404);
-    assert.deepEqual(await zkExists(t, tablePath) ? await zkChildren(t, tablePath) : [], []);
+    assert.deepEqual((await zkExists(t, tablePath)) ? await zkChildren(t, tablePath) : [], []);
     assertStatus(await gc.getL2gwConn(cnxnId), 404);
     assertStatus(await gc.deleteL2gwConn(cnxnId), 204);
 
@@ -231,7 +285,10 @@ describe('router VTEP L2 gateway connections', () => {
     assert.equal(vlanPort.json.peerId, l2gwNetworkPortId(netId));
     assert.equal((await get(`${api}/ports/${l2gwNetworkPortId(netId)}`, V('Port', 3))).json.deviceId, netId);
     const bridgePorts = (await get(`${api}/bridges/${gwNetId}/ports`, C('Port', 3))).json as Json[];
-    assert.deepEqual(bridgePorts.map((p) => p.id), [l2gwGatewayPortId(netId)]);
+    assert.deepEqual(
+      bridgePorts.map((p) => p.id),
+      [l2gwGatewayPortId(netId)],
+    );
     assertStatus(await gc.deleteL2gwConn(cnxn['id'] as string), 204);
     assert.deepEqual((await get(`${api}/bridges/${gwNetId}/ports`, C('Port', 3))).json, []);
   });
@@ -255,9 +312,17 @@ describe('router VTEP L2 gateway connections', () => {
     const ghostNet = randomUUID();
     assertError(await gc.createL2gwConn(neutronL2gwConn(ghostNet, [devId])), 404, `There is no Network with ID ${ghostNet}.`);
     const noTunnel = neutronL2gwConn(netId, [bare['id'] as string]);
-    assertError(await gc.createL2gwConn(noTunnel), 400, `Failed to Create(L2GatewayConnection ${String(noTunnel['id'])}); Gateway device ${String(bare['id'])} has no tunnel IP.`);
+    assertError(
+      await gc.createL2gwConn(noTunnel),
+      400,
+      `Failed to Create(L2GatewayConnection ${String(noTunnel['id'])}); Gateway device ${String(bare['id'])} has no tunnel IP.`,
+    );
     assertError(await gc.createRemoteMacEntry(neutronRemoteMacEntry(ghostDev)), 404, `There is no GatewayDevice with ID ${ghostDev}.`);
-    assertError(await gc.createRemoteMacEntry(neutronRemoteMacEntry(devId, { mac_address: 'fa:16:3e:zz:00:01' })), 400, 'Invalid value "fa:16:3e:zz:00:01" for field "mac_address": expected a MAC address.');
+    assertError(
+      await gc.createRemoteMacEntry(neutronRemoteMacEntry(devId, { mac_address: 'fa:16:3e:zz:00:01' })),
+      400,
+      'Invalid value "fa:16:3e:zz:00:01" for field "mac_address": expected a MAC address.',
+    );
     assertError(await gc.createRemoteMacEntry(neutronRemoteMacEntry(devId, { vtep_address: '10.0.0.256' })), 400);
     assertError(await gc.createRemoteMacEntry(neutronRemoteMacEntry(devId, { mac_address: null })), 400, /has no mac_address/);
     assert.deepEqual(await zkCounts(t, WATCHED), before);
@@ -298,16 +363,24 @@ describe('concurrency', () => {
     const dev = neutronGatewayDevice(routerId);
     assertStatus(await gc.createGatewayDevice(dev), 201);
     assertStatus(await gc.createL2gwConn(neutronL2gwConn(netId, [dev['id'] as string])), 201);
-    const entries = Array.from({ length: 12 }, (_, i) => neutronRemoteMacEntry(dev['id'] as string, { mac_address: `fa:16:3e:01:00:${(i + 16).toString(16)}`, vtep_address: `10.1.0.${i + 1}` }));
+    const entries = Array.from({ length: 12 }, (_, i) =>
+      neutronRemoteMacEntry(dev['id'] as string, { mac_address: `fa:16:3e:01:00:${(i + 16).toString(16)}`, vtep_address: `10.1.0.${i + 1}` }),
+    );
     const results = await Promise.all(entries.map((e) => gc.createRemoteMacEntry(e)));
-    assert.deepEqual(results.map((r) => r.status), entries.map(() => 201));
+    assert.deepEqual(
+      results.map((r) => r.status),
+      entries.map(() => 201),
+    );
     const expected = entries.map((e) => `${String(e['mac_address'])},${String(e['vtep_address'])}`).sort();
     assert.deepEqual(await peering(routerId, l2gwGatewayPortId(netId)), expected);
     const stored = await gc.getGatewayDevice(dev['id'] as string);
     assertStatus(stored, 200);
     assert.equal((await modelText(t, 'GatewayDevice', dev['id'] as string)).match(/remote_mac_entry_ids/g)?.length, 12);
     const deleted = await Promise.all(entries.map((e) => gc.deleteRemoteMacEntry(e['id'] as string)));
-    assert.deepEqual(deleted.map((r) => r.status), entries.map(() => 204));
+    assert.deepEqual(
+      deleted.map((r) => r.status),
+      entries.map(() => 204),
+    );
     assert.deepEqual(await peering(routerId, l2gwGatewayPortId(netId)), []);
   });
 });
@@ -316,7 +389,11 @@ describe('configuration and agent memberships (decision 0022)', () => {
   test('no configuration: a membership is 409; then the DEFAULT zone, members in and out, config delete 500', async () => {
     const hostId = await createStored(t, 'Host', { name: 'compute-9' });
     const before = await zkCounts(t, WATCHED);
-    assertError(await gc.createAgentMembership({ id: hostId, ip_address: '192.168.0.1' }), 409, `Failed to Create(AgentMembership ${hostId}); Cannot find a Neutron configuration`);
+    assertError(
+      await gc.createAgentMembership({ id: hostId, ip_address: '192.168.0.1' }),
+      409,
+      `Failed to Create(AgentMembership ${hostId}); Cannot find a Neutron configuration`,
+    );
     assert.deepEqual(await zkCounts(t, WATCHED), before);
 
     const cfgId = randomUUID();
@@ -344,7 +421,11 @@ describe('configuration and agent memberships (decision 0022)', () => {
     assertParsesWithSchema('AgentMembership', await modelText(t, 'AgentMembership', hostId));
 
     // the same host again: the zone has it already
-    assertError(await gc.createAgentMembership({ id: hostId, ip_address: '192.168.0.2' }), 409, `Failed to Create(AgentMembership ${hostId}); Tunnel zone membership already exists.`);
+    assertError(
+      await gc.createAgentMembership({ id: hostId, ip_address: '192.168.0.2' }),
+      409,
+      `Failed to Create(AgentMembership ${hostId}); Tunnel zone membership already exists.`,
+    );
     const ghost = randomUUID();
     assertError(await gc.createAgentMembership({ id: ghost, ip_address: '192.168.0.3' }), 404, `There is no Host with ID ${ghost}.`);
     assertStatus(await put(`${api}/neutron/agent_memberships/${hostId}`, GMT.agentMembership, { id: hostId }), 405);
@@ -352,11 +433,17 @@ describe('configuration and agent memberships (decision 0022)', () => {
     // ten hosts join at once: every one is in the zone once
     const hosts = await Promise.all(Array.from({ length: 10 }, (_, i) => createStored(t, 'Host', { name: `compute-c${i}` })));
     const joined = await Promise.all(hosts.map((h, i) => gc.createAgentMembership({ id: h, ip_address: `192.168.1.${i + 1}` })));
-    assert.deepEqual(joined.map((r) => r.status), hosts.map(() => 201));
+    assert.deepEqual(
+      joined.map((r) => r.status),
+      hosts.map(() => 201),
+    );
     const all = (await get(`${api}/tunnel_zones/${cfgId}/hosts`, C('TunnelZoneHost', 1))).json as Json[];
     assert.deepEqual(all.map((h) => String(h.hostId)).sort(), [hostId, ...hosts].sort());
     const left = await Promise.all(hosts.map((h) => gc.deleteAgentMembership(h)));
-    assert.deepEqual(left.map((r) => r.status), hosts.map(() => 204));
+    assert.deepEqual(
+      left.map((r) => r.status),
+      hosts.map(() => 204),
+    );
 
     assertStatus(await gc.deleteAgentMembership(hostId), 204);
     assert.deepEqual((await get(`${api}/tunnel_zones/${cfgId}/hosts`, C('TunnelZoneHost', 1))).json, []);
@@ -365,7 +452,11 @@ describe('configuration and agent memberships (decision 0022)', () => {
 
     assertError(await gc.deleteConfig(cfgId), 500, `Failed to Delete(NeutronConfig ${cfgId}); Config Delete is not supported.`);
     assertStatus(await get(`${api}/tunnel_zones/${cfgId}`, V('TunnelZone', 1)), 200);
-    assertError(await gc.createConfig({ id: randomUUID(), tunnel_protocol: 'geneve' }), 400, 'Invalid value "geneve" for field "tunnel_protocol": expected one of GRE, VXLAN.');
+    assertError(
+      await gc.createConfig({ id: randomUUID(), tunnel_protocol: 'geneve' }),
+      400,
+      'Invalid value "geneve" for field "tunnel_protocol": expected one of GRE, VXLAN.',
+    );
   });
 });
 

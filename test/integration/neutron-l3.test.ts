@@ -56,7 +56,13 @@ async function tenant(cidr: string, gateway: string) {
 /** What the L3 plugin does for a router with a gateway: the gateway port first, then the router. */
 async function routerWithGateway(ext: { netId: string; subnetId: string }, ip: string, enableSnat = true) {
   const routerId = randomUUID();
-  const gw = neutronPort(ext.netId, { device_owner: 'network:router_gateway', device_id: routerId, fixed_ips: [{ subnet_id: ext.subnetId, ip_address: ip }], tenant_id: '', project_id: '' });
+  const gw = neutronPort(ext.netId, {
+    device_owner: 'network:router_gateway',
+    device_id: routerId,
+    fixed_ips: [{ subnet_id: ext.subnetId, ip_address: ip }],
+    tenant_id: '',
+    project_id: '',
+  });
   assertStatus(await nc.createPort(gw), 201);
   const router = neutronRouter({ id: routerId, gw_port_id: gw['id'], external_gateway_info: gatewayInfo(ext.netId, ext.subnetId, ip, enableSnat) });
   const res = await nc.createRouter(router);
@@ -66,7 +72,11 @@ async function routerWithGateway(ext: { netId: string; subnetId: string }, ip: s
 
 /** add_router_interface as the L3 plugin does it: the interface port, then the interface. */
 async function addInterface(routerId: string, net: { netId: string; subnetId: string }, ip: string) {
-  const port = neutronPort(net.netId, { device_owner: 'network:router_interface', device_id: routerId, fixed_ips: [{ subnet_id: net.subnetId, ip_address: ip }] });
+  const port = neutronPort(net.netId, {
+    device_owner: 'network:router_interface',
+    device_id: routerId,
+    fixed_ips: [{ subnet_id: net.subnetId, ip_address: ip }],
+  });
   assertStatus(await nc.createPort(port), 201);
   const res = await nc.addRouterInterface(routerId, interfaceInfo(routerId, str(port, 'id'), net.subnetId, net.netId));
   assertStatus(res, 204);
@@ -93,7 +103,16 @@ describe('routers', () => {
     assertStatus(res, 201);
     assert.equal(res.headers.get('location'), `${api}/neutron/routers/${id}`);
     assertMediaType(res, L3MT.router);
-    const echo = { id, name: 'r1', status: 'ACTIVE', tenant_id: r['tenant_id'], admin_state_up: true, gw_port_id: null, external_gateway_info: null, routes: [] };
+    const echo = {
+      id,
+      name: 'r1',
+      status: 'ACTIVE',
+      tenant_id: r['tenant_id'],
+      admin_state_up: true,
+      gw_port_id: null,
+      external_gateway_info: null,
+      routes: [],
+    };
     assert.deepEqual(res.json, echo);
     assert.deepEqual((await nc.getRouter(id)).json, echo);
     const list = await nc.getRouters();
@@ -107,7 +126,10 @@ describe('routers', () => {
     assert.equal(m.json.outboundFilterId, ids.outChainId(id));
     assert.equal((await get(`${api}/chains/${ids.outChainId(id)}`, V('Chain', 1))).json.name, `OS_POST_ROUTING_${id}`);
     const post = await rulesOf(ids.outChainId(id));
-    assert.deepEqual(post.map((x) => x.jumpChainId), [ids.floatNat64ChainId(id), ids.skipSnatChainId(id), ids.floatSnatExactChainId(id), ids.floatSnatChainId(id)]);
+    assert.deepEqual(
+      post.map((x) => x.jumpChainId),
+      [ids.floatNat64ChainId(id), ids.skipSnatChainId(id), ids.floatSnatExactChainId(id), ids.floatSnatChainId(id)],
+    );
     assertStatus(await get(`${api}/port_groups/${ids.portGroupId(id)}`, V('PortGroup', 1)), 200);
 
     const renamed = await nc.updateRouter(id, { ...r, id: randomUUID(), name: 'renamed', admin_state_up: false });
@@ -135,7 +157,10 @@ describe('routers', () => {
     assert.equal((await nc.getPort(gwId)).json['device_owner'], 'network:router_gateway');
     const ports = await get(`${api}/routers/${routerId}/ports`, C('Port', 3));
     assertStatus(ports, 200);
-    assert.deepEqual((ports.json as Json[]).map((p) => p.id), [rp]);
+    assert.deepEqual(
+      (ports.json as Json[]).map((p) => p.id),
+      [rp],
+    );
     const port = (ports.json as Json[])[0];
     assert.equal(port.peerId, gwId);
     assert.equal(port.portAddress, '200.0.1.10');
@@ -145,9 +170,15 @@ describe('routers', () => {
     const summary = routes.map((x) => `${x.dstNetworkAddr}/${x.dstNetworkLength} ${x.type} ${x.nextHopGateway ?? '-'}`).sort();
     assert.deepEqual(summary, ['0.0.0.0/0 Normal 200.0.1.1', '200.0.1.0/24 Normal -', '200.0.1.10/32 Local -'].sort());
     const pre = await rulesOf(ids.inChainId(routerId));
-    assert.deepEqual(pre.map((x) => x.type), ['rev_snat', 'drop']);
+    assert.deepEqual(
+      pre.map((x) => x.type),
+      ['rev_snat', 'drop'],
+    );
     const post = await rulesOf(ids.outChainId(routerId));
-    assert.deepEqual(post.map((x) => x.type), ['jump', 'jump', 'jump', 'jump', 'snat', 'snat', 'drop']);
+    assert.deepEqual(
+      post.map((x) => x.type),
+      ['jump', 'jump', 'jump', 'jump', 'snat', 'snat', 'drop'],
+    );
     assert.deepEqual(post[4].natTargets, [{ addressFrom: '200.0.1.10', addressTo: '200.0.1.10', portFrom: 1024, portTo: 65535 }]);
     assert.deepEqual(await zkChildren(t, `${zoom(t)}/tables/Network/${ext.netId}/ip4_mac_table`), [`200.0.1.10,${str(gw, 'mac_address')},2147483647`]);
 
@@ -162,7 +193,11 @@ describe('routers', () => {
     const rid = ids.extraRouteId(routerId, { address: '10.99.0.0', prefix: 16 }, '200.0.1.254');
     assertStatus(await get(`${api}/routes/${rid}`, V('Route', 1)), 200);
     const counts = await zkCounts(t, WATCHED);
-    assertError(await nc.updateRouter(routerId, { ...router, routes: [{ destination: '10.98.0.0/16', nexthop: '172.31.0.1' }] }), 400, `Failed to Update(NeutronRouter ${routerId}); No valid port was found to add route: destination 10.98.0.0/16 nexthop 172.31.0.1`);
+    assertError(
+      await nc.updateRouter(routerId, { ...router, routes: [{ destination: '10.98.0.0/16', nexthop: '172.31.0.1' }] }),
+      400,
+      `Failed to Update(NeutronRouter ${routerId}); No valid port was found to add route: destination 10.98.0.0/16 nexthop 172.31.0.1`,
+    );
     assert.deepEqual(await zkCounts(t, WATCHED), counts);
     assertStatus(await get(`${api}/routes/${rid}`, V('Route', 1)), 200);
 
@@ -204,10 +239,15 @@ describe('router interfaces', () => {
     assert.equal(mp.json.portAddress, '10.1.0.1');
     assert.equal(mp.json.portMac, port['mac_address']);
     assert.equal((await get(`${api}/ports/${portId}`, V('Port', 3))).json.peerId, rp);
-    const routes = ((await get(`${api}/routers/${routerId}/routes`, C('Route', 1))).json as Json[]).map((x) => `${x.dstNetworkAddr}/${x.dstNetworkLength} ${x.type}`).sort();
+    const routes = ((await get(`${api}/routers/${routerId}/routes`, C('Route', 1))).json as Json[])
+      .map((x) => `${x.dstNetworkAddr}/${x.dstNetworkLength} ${x.type}`)
+      .sort();
     assert.deepEqual(routes, ['10.1.0.1/24 Normal', '10.1.0.1/32 Local']);
     const pre = await rulesOf(ids.inChainId(routerId));
-    assert.deepEqual(pre.map((x) => [x.id, x.type]), [[ids.sameSubnetSnatRuleId(ids.inChainId(routerId), rp), 'rev_snat']]);
+    assert.deepEqual(
+      pre.map((x) => [x.id, x.type]),
+      [[ids.sameSubnetSnatRuleId(ids.inChainId(routerId), rp), 'rev_snat']],
+    );
     assert.equal((await rulesOf(ids.outChainId(routerId))).length, 5);
     // the subnet's DHCP names the interface as its gateway port
     assertStatus(await get(`${api}/port_groups/${ids.routerInterfacePortGroupId(routerId)}`, V('PortGroup', 1)), 200);
@@ -253,7 +293,10 @@ describe('router interfaces', () => {
     assert.equal(rp.peerId, null);
     assert.equal(rp.portAddress, '172.16.9.2');
     const pg = (await get(`${api}/port_groups/${ids.portGroupId(routerId)}/ports`, C('PortGroupPort', 1))).json as Json[];
-    assert.deepEqual(pg.map((x) => x.portId), [rp.id]);
+    assert.deepEqual(
+      pg.map((x) => x.portId),
+      [rp.id],
+    );
     assertStatus(await nc.deletePort(str(port, 'id')), 204);
     assertStatus(await get(`${api}/ports/${String(rp.id)}`, V('Port', 3)), 404);
     assertStatus(await nc.deleteRouter(routerId), 204);
@@ -271,7 +314,11 @@ describe('router interfaces', () => {
     assertStatus(await nc.createPort(port), 201);
     const before = await zkCounts(t, WATCHED);
     const missing = randomUUID();
-    assertError(await nc.addRouterInterface(routerId, interfaceInfo(routerId, missing, str(subnet, 'id'), str(net, 'id'))), 404, `There is no NeutronPort with ID ${missing}.`);
+    assertError(
+      await nc.addRouterInterface(routerId, interfaceInfo(routerId, missing, str(subnet, 'id'), str(net, 'id'))),
+      404,
+      `There is no NeutronPort with ID ${missing}.`,
+    );
     assertError(
       await nc.addRouterInterface(routerId, interfaceInfo(routerId, str(port, 'id'), str(subnet, 'id'), str(net, 'id'))),
       400,
@@ -294,13 +341,24 @@ describe('floating IPs', () => {
     const res = await nc.createFloatingIp(f);
     assertStatus(res, 201);
     assert.equal(res.headers.get('location'), `${api}/neutron/floating_ips/${fipId}`);
-    assert.deepEqual(res.json, { id: fipId, floating_ip_address: '200.0.3.50', floating_network_id: ext.netId, router_id: null, port_id: null, fixed_ip_address: null, tenant_id: f['tenant_id'] });
+    assert.deepEqual(res.json, {
+      id: fipId,
+      floating_ip_address: '200.0.3.50',
+      floating_network_id: ext.netId,
+      router_id: null,
+      port_id: null,
+      fixed_ip_address: null,
+      tenant_id: f['tenant_id'],
+    });
     const arp = `${zoom(t)}/tables/Network/${ext.netId}/ip4_mac_table`;
     assert.deepEqual(await zkChildren(t, arp), [`200.0.3.2,${str(gw, 'mac_address')},2147483647`]);
 
     const assoc1 = { ...f, port_id: vm1.portId, fixed_ip_address: '10.4.0.5', router_id: routerId, status: 'ACTIVE' };
     assertStatus(await nc.updateFloatingIp(fipId, assoc1), 200);
-    assert.deepEqual((await zkChildren(t, arp)).sort(), [`200.0.3.2,${str(gw, 'mac_address')},2147483647`, `200.0.3.50,${str(gw, 'mac_address')},2147483647`].sort());
+    assert.deepEqual(
+      (await zkChildren(t, arp)).sort(),
+      [`200.0.3.2,${str(gw, 'mac_address')},2147483647`, `200.0.3.50,${str(gw, 'mac_address')},2147483647`].sort(),
+    );
     const pre = await rulesOf(ids.inChainId(routerId));
     assert.equal(pre[0].id, ids.fipDnatRuleId(fipId));
     assert.equal(pre[0].type, 'dnat');
@@ -309,7 +367,10 @@ describe('floating IPs', () => {
     const snat = (await rulesOf(ids.floatSnatChainId(routerId)))[0];
     assert.equal(snat.id, ids.fipSnatRuleId(fipId));
     assert.equal(snat.nwSrcAddress, '10.4.0.5');
-    assert.deepEqual((await rulesOf(ids.floatSnatExactChainId(routerId))).map((x) => x.id), [ids.fipSnatExactRuleId(fipId)]);
+    assert.deepEqual(
+      (await rulesOf(ids.floatSnatExactChainId(routerId))).map((x) => x.id),
+      [ids.fipSnatExactRuleId(fipId)],
+    );
     assert.deepEqual((await nc.getFloatingIp(fipId)).json.port_id, vm1.portId);
     assert.deepEqual((await nc.getPort(vm1.portId)).json['device_owner'], 'compute:nova');
 
@@ -348,8 +409,16 @@ describe('floating IPs', () => {
       409,
       new RegExp(`^Failed to Create\\(FloatingIp [0-9a-f-]+\\); Router ${routerId} has no port whose subnet contains 10.6.0.50$`),
     );
-    assertError(await nc.createFloatingIp(neutronFloatingIp(ext.netId, '200.9.9.9', { ...assoc, router_id: routerId })), 409, /has no port whose subnet contains 200.9.9.9$/);
-    assertError(await nc.createFloatingIp(neutronFloatingIp(ext.netId, '200.0.4.50', { ...assoc, router_id: bare['id'] })), 409, new RegExp(`Router ${str(bare, 'id')} has no port whose subnet contains 200.0.4.50$`));
+    assertError(
+      await nc.createFloatingIp(neutronFloatingIp(ext.netId, '200.9.9.9', { ...assoc, router_id: routerId })),
+      409,
+      /has no port whose subnet contains 200.9.9.9$/,
+    );
+    assertError(
+      await nc.createFloatingIp(neutronFloatingIp(ext.netId, '200.0.4.50', { ...assoc, router_id: bare['id'] })),
+      409,
+      new RegExp(`Router ${str(bare, 'id')} has no port whose subnet contains 200.0.4.50$`),
+    );
     assert.deepEqual(await zkCounts(t, WATCHED), before);
   });
 
@@ -370,7 +439,11 @@ describe('floating IPs', () => {
     const results = await Promise.all(
       fips.map((f, i) => nc.updateFloatingIp(str(f, 'id'), { ...f, port_id: vms[i]?.portId, fixed_ip_address: `10.7.0.${10 + i}`, router_id: routerId })),
     );
-    assert.deepEqual(results.map((r) => r.status), Array(n).fill(200), results.map((r) => r.text).join('\n'));
+    assert.deepEqual(
+      results.map((r) => r.status),
+      Array(n).fill(200),
+      results.map((r) => r.text).join('\n'),
+    );
     const count = (xs: string[]) => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>());
     const chainIds = async (chain: string) => (await rulesOf(chain)).map((x) => String(x.id));
     const pre = count(await chainIds(ids.inChainId(routerId)));
@@ -453,14 +526,21 @@ describe('a small cloud, end to end', () => {
     const ext = await external('198.51.100.0/24', '198.51.100.1');
     const { router, routerId, gwId } = await routerWithGateway(ext, '198.51.100.2');
     const nets = [await tenant('192.168.10.0/24', '192.168.10.1'), await tenant('192.168.20.0/24', '192.168.20.1')];
-    const sg = neutronSecurityGroup({}, (id) => [neutronSgRule(id, { protocol: 'tcp', port_range_min: 22, port_range_max: 22 }), neutronSgRule(id, { remote_group_id: id })]);
+    const sg = neutronSecurityGroup({}, (id) => [
+      neutronSgRule(id, { protocol: 'tcp', port_range_min: 22, port_range_max: 22 }),
+      neutronSgRule(id, { remote_group_id: id }),
+    ]);
     assertStatus(await nc.createSecurityGroup(sg), 201);
     const sgId = str(sg, 'id');
     const dhcp = [] as string[];
     const ifaces = [] as { portId: string; net: (typeof nets)[number] }[];
     const vms = [] as { portId: string }[];
     for (const [i, net] of nets.entries()) {
-      const d = neutronPort(net.netId, { device_owner: 'network:dhcp', device_id: `dhcp-${i}`, fixed_ips: [{ subnet_id: net.subnetId, ip_address: `192.168.${(i + 1) * 10}.2` }] });
+      const d = neutronPort(net.netId, {
+        device_owner: 'network:dhcp',
+        device_id: `dhcp-${i}`,
+        fixed_ips: [{ subnet_id: net.subnetId, ip_address: `192.168.${(i + 1) * 10}.2` }],
+      });
       assertStatus(await nc.createPort(d), 201);
       dhcp.push(str(d, 'id'));
       const iface = await addInterface(routerId, net, `192.168.${(i + 1) * 10}.1`);
@@ -478,13 +558,21 @@ describe('a small cloud, end to end', () => {
     assert.equal(mr.inboundFilterId, ids.inChainId(routerId));
     const rports = ((await get(`${api}/routers/${routerId}/ports`, C('Port', 3))).json as Json[]).map((p) => p.id).sort();
     assert.deepEqual(rports, [ids.tenantGwPortId(gwId), ...ifaces.map((x) => ids.routerInterfacePortPeerId(x.portId))].sort());
-    const routes = ((await get(`${api}/routers/${routerId}/routes`, C('Route', 1))).json as Json[]).map((x) => `${x.dstNetworkAddr}/${x.dstNetworkLength} ${x.type}`).sort();
+    const routes = ((await get(`${api}/routers/${routerId}/routes`, C('Route', 1))).json as Json[])
+      .map((x) => `${x.dstNetworkAddr}/${x.dstNetworkLength} ${x.type}`)
+      .sort();
     assert.deepEqual(
       routes,
       [
-        '0.0.0.0/0 Normal', '198.51.100.0/24 Normal', '198.51.100.2/32 Local',
-        '192.168.10.1/24 Normal', '192.168.10.1/32 Local', '169.254.169.254/32 Normal',
-        '192.168.20.1/24 Normal', '192.168.20.1/32 Local', '169.254.169.254/32 Normal',
+        '0.0.0.0/0 Normal',
+        '198.51.100.0/24 Normal',
+        '198.51.100.2/32 Local',
+        '192.168.10.1/24 Normal',
+        '192.168.10.1/32 Local',
+        '169.254.169.254/32 Normal',
+        '192.168.20.1/24 Normal',
+        '192.168.20.1/32 Local',
+        '169.254.169.254/32 Normal',
       ].sort(),
     );
     for (const [i, net] of nets.entries()) {
@@ -497,7 +585,13 @@ describe('a small cloud, end to end', () => {
       assert.equal(vm.inboundFilterId, ids.inChainId(vms[i]?.portId ?? ''));
     }
     const pre = await rulesOf(ids.inChainId(routerId));
-    assert.deepEqual(pre.filter((x) => x.type === 'dnat').map((x) => x.nwDstAddress).sort(), ['198.51.100.50', '198.51.100.51']);
+    assert.deepEqual(
+      pre
+        .filter((x) => x.type === 'dnat')
+        .map((x) => x.nwDstAddress)
+        .sort(),
+      ['198.51.100.50', '198.51.100.51'],
+    );
     assert.equal((await rulesOf(ids.floatSnatChainId(routerId))).length, 2);
     const ipg = (await get(`${api}/ip_addr_groups/${sgId}/ip_addrs`, C('IpAddrGroupAddr', 1))).json as Json[];
     assert.deepEqual(ipg.map((x) => x.addr).sort(), ['192.168.10.5', '192.168.20.5']);
@@ -520,11 +614,14 @@ describe('a small cloud, end to end', () => {
     }
     // the tables of deleted objects are removed after their commit
     let after: string[] = [];
-    await eventually(async () => {
-      after = await snapshot();
-      return after.length === before.length;
-    }, 10_000, 'deleted tables');
+    await eventually(
+      async () => {
+        after = await snapshot();
+        return after.length === before.length;
+      },
+      10_000,
+      'deleted tables',
+    );
     assert.deepEqual(after, before);
   });
 });
-

@@ -31,7 +31,14 @@ const procs: NodeProc[] = [];
 const SESSION = { 'zookeeper.session_timeout': '10000' };
 
 async function node(name: string, extra: { hostIdFile?: string; set?: Record<string, string>; port?: number } = {}): Promise<NodeProc> {
-  const p = new NodeProc(name, { zk: zkConnect, rootKey, dir: join(dir, name), port: extra.port ?? (await freePort()), set: { ...SESSION, ...extra.set }, hostIdFile: extra.hostIdFile });
+  const p = new NodeProc(name, {
+    zk: zkConnect,
+    rootKey,
+    dir: join(dir, name),
+    port: extra.port ?? (await freePort()),
+    set: { ...SESSION, ...extra.set },
+    hostIdFile: extra.hostIdFile,
+  });
   procs.push(p);
   return p;
 }
@@ -110,14 +117,21 @@ describe('one node per host id', () => {
     const restarted = await node('restarted', { hostIdFile: old.hostIdFile, set: { 'zookeeper.session_timeout': '6000' } });
     restarted.start();
     await until('the new node waits', () => restarted.tail(200).includes('waiting up to 8 s'), 60_000);
-    assert.match(restarted.tail(200), new RegExp(`host id ${old.hostId} is registered at 127\\.0\\.0\\.2:${old.port} by ZooKeeper session 0x${held.owner.toString(16)}; waiting up to 8 s`));
+    assert.match(
+      restarted.tail(200),
+      new RegExp(`host id ${old.hostId} is registered at 127\\.0\\.0\\.2:${old.port} by ZooKeeper session 0x${held.owner.toString(16)}; waiting up to 8 s`),
+    );
     await old.kill9();
     await restarted.ready(60_000);
     assert.match(restarted.tail(200), /the earlier session of this host id expired: going on/);
-    const now = await until('registered again', async () => {
-      const e = await entry(old.hostId);
-      return e && e.owner !== held.owner ? e : undefined;
-    }, 30_000);
+    const now = await until(
+      'registered again',
+      async () => {
+        const e = await entry(old.hostId);
+        return e && e.owner !== held.owner ? e : undefined;
+      },
+      30_000,
+    );
     assert.notEqual(now.owner, held.owner);
     assert.equal(now.port, restarted.port);
     await restarted.terminate();
@@ -134,7 +148,12 @@ describe('one node per host id', () => {
     b.start();
     assert.equal(await b.exited(30_000), 1, b.tail());
     assert.match(b.tail(200), new RegExp(`host id ${a.hostId} is registered at 127\\.0\\.0\\.2:${a.port} by ZooKeeper session 0x[0-9a-f]+; waiting up to 4 s`));
-    assert.match(errorLine(b), new RegExp(`^midonet-cluster: host id ${a.hostId} is still registered at 127\\.0\\.0\\.2:${a.port} by ZooKeeper session 0x[0-9a-f]+ after [45] s: another node with this host id is running; every node needs its own host id`));
+    assert.match(
+      errorLine(b),
+      new RegExp(
+        `^midonet-cluster: host id ${a.hostId} is still registered at 127\\.0\\.0\\.2:${a.port} by ZooKeeper session 0x[0-9a-f]+ after [45] s: another node with this host id is running; every node needs its own host id`,
+      ),
+    );
     assert.deepEqual(await entry(a.hostId), before);
     await a.ready();
     await a.terminate();

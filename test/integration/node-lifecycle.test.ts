@@ -57,7 +57,11 @@ interface Answer {
 
 async function call(url: string, init: RequestInit = {}): Promise<Answer> {
   const t0 = Date.now();
-  const res = await fetch(url, { ...init, headers: { ...TOKEN, ...(init.headers as Record<string, string> | undefined) }, signal: AbortSignal.timeout(30_000) });
+  const res = await fetch(url, {
+    ...init,
+    headers: { ...TOKEN, ...(init.headers as Record<string, string> | undefined) },
+    signal: AbortSignal.timeout(30_000),
+  });
   const text = await res.text();
   let json: Record<string, unknown> | undefined;
   try {
@@ -133,7 +137,11 @@ describe('node lifecycle', () => {
   test('ZooKeeper connection lost: /readyz 503 at once, API 503 + Retry-After without hanging; back to 200 when it returns', async () => {
     const proxy = await startTcpProxy(connectString);
     proxies.push(proxy);
-    const node = await start({ rootKey: uniqueRootKey(), zk: proxy.address, set: { 'zookeeper.session_timeout': '8000', 'cluster.rest_api.zookeeper_wait': '700ms' } });
+    const node = await start({
+      rootKey: uniqueRootKey(),
+      zk: proxy.address,
+      set: { 'zookeeper.session_timeout': '8000', 'cluster.rest_api.zookeeper_wait': '700ms' },
+    });
     const api = node.apiUrl;
     assert.equal((await call(`${api}/bridges`)).status, 200);
     proxy.setMode('refuse');
@@ -155,7 +163,9 @@ describe('node lifecycle', () => {
     assert.equal(later.status, 503);
     assert.equal(write.status, 503);
     assert.equal(write.headers.get('retry-after'), '3');
-    figures(`connection lost: /readyz 503 after ${tReady} ms; API 503 after ${first.ms} ms (zookeeper_wait 700 ms), then GET ${later.ms} ms, POST ${write.ms} ms`);
+    figures(
+      `connection lost: /readyz 503 after ${tReady} ms; API 503 after ${first.ms} ms (zookeeper_wait 700 ms), then GET ${later.ms} ms, POST ${write.ms} ms`,
+    );
     proxy.setMode('pass');
     const t1 = Date.now();
     await until('/readyz 200 again', async () => (await call(`${node.httpAddress}/readyz`)).status === 200);
@@ -187,13 +197,19 @@ describe('node lifecycle', () => {
     assert.ok(node.session.sessionCount >= 2);
     assert.notEqual(node.zk.sessionId, firstSession);
     // the store writes through the new session
-    const created = await call(`${api}/bridges`, { method: 'POST', headers: { 'Content-Type': BRIDGE }, body: JSON.stringify({ name: 'after-expiry', tenantId: 't' }) });
+    const created = await call(`${api}/bridges`, {
+      method: 'POST',
+      headers: { 'Content-Type': BRIDGE },
+      body: JSON.stringify({ name: 'after-expiry', tenantId: 't' }),
+    });
     assert.equal(created.status, 201);
     // registered again, owned by the new session
     const path = `${rootKey}/service-discovery/${CLUSTER_SERVICE_NAME}/${node.hostId}`;
     await until('registration on the new session', async () => (await admin.exists(path))?.ephemeralOwner === node.zk.sessionId);
     await until('leader again', () => node.leaders.isLeader());
-    figures(`session expiry (2000 ms requested): expired ${tExpired} ms after the partition, during it API ${during.status} in ${during.ms} ms; ready on a new session ${tBack} ms after it healed`);
+    figures(
+      `session expiry (2000 ms requested): expired ${tExpired} ms after the partition, during it API ${during.status} in ${during.ms} ms; ready on a new session ${tBack} ms after it healed`,
+    );
   });
 
   test('heartbeat: a beat per period, logged and counted', async () => {
@@ -204,7 +220,7 @@ describe('node lifecycle', () => {
     const beats = Number(/midonet_cluster_heartbeat_beats_total (\d+)/.exec(text)?.[1]);
     assert.ok(beats >= 3, `metric ${beats}`);
     const off = await start({ rootKey: uniqueRootKey() });
-    assert.equal(off.heartbeat, undefined, 'off by default (the original\'s default)');
+    assert.equal(off.heartbeat, undefined, "off by default (the original's default)");
   });
 
   test('leader slots: a task runs on one node only, moves when the leader stops, and writes behind the fence', async () => {
@@ -235,7 +251,9 @@ describe('node lifecycle', () => {
     await leader.stop();
     await until('the task moved', () => running.has(other.hostId) && !running.has(leader.hostId));
     figures(`leader slot hand-over on stop: ${Date.now() - t0} ms`);
-    const writers = await Promise.all((await admin.getChildren(marks)).children.sort().map(async (c) => (await admin.getData(`${marks}/${c}`)).data.toString()));
+    const writers = await Promise.all(
+      (await admin.getChildren(marks)).children.sort().map(async (c) => (await admin.getData(`${marks}/${c}`)).data.toString()),
+    );
     assert.deepEqual(writers, [leader.hostId, other.hostId]);
   });
 

@@ -72,7 +72,10 @@ async function nodesOf(rootKey: string): Promise<{ json: NodesJson; table: strin
   const run = async (args: string[]): Promise<string> => {
     let out = '';
     let err = '';
-    const code = await nodesCommand([...args, '--zookeeper-hosts', connectString, '--root-key', rootKey], { stdout: (s) => (out += s), stderr: (s) => (err += s) });
+    const code = await nodesCommand([...args, '--zookeeper-hosts', connectString, '--root-key', rootKey], {
+      stdout: (s) => (out += s),
+      stderr: (s) => (err += s),
+    });
     assert.equal(code, 0, err);
     return out;
   };
@@ -145,11 +148,16 @@ describe('hosted services', () => {
 
   test('a service that fails to start: `failed` in /readyz and in `midonet-cluster nodes`, the node serves on', async () => {
     const rootKey = uniqueRootKey();
-    const broken = new StandIn('containers', 'cluster.containers.enabled', { kind: 'every-node' }, {
-      start: () => {
-        throw new Error('no scheduler here (test)');
+    const broken = new StandIn(
+      'containers',
+      'cluster.containers.enabled',
+      { kind: 'every-node' },
+      {
+        start: () => {
+          throw new Error('no scheduler here (test)');
+        },
       },
-    });
+    );
     const node = await start({ rootKey, set: { 'cluster.heartbeat.enabled': 'true', 'cluster.heartbeat.period': '100ms' }, services: [broken] });
     const r = await ready(node);
     assert.equal(r.status, 200, 'a failed service does not make the node unready');
@@ -234,9 +242,20 @@ describe('hosted services', () => {
     const proxy = await startTcpProxy(connectString);
     proxies.push(proxy);
     const sessions: bigint[] = [];
-    const svc = new StandIn('state-proxy', 'cluster.state_proxy.enabled', { kind: 'every-node' }, { start: (ctx) => void sessions.push(ctx.client.sessionId) }, 'restart');
+    const svc = new StandIn(
+      'state-proxy',
+      'cluster.state_proxy.enabled',
+      { kind: 'every-node' },
+      { start: (ctx) => void sessions.push(ctx.client.sessionId) },
+      'restart',
+    );
     const hb = new StandIn('topology-cache', 'cluster.topology_cache.enabled', { kind: 'every-node' }, {}, 'ignore');
-    const node = await start({ rootKey: uniqueRootKey(), zk: proxy.address, set: { 'zookeeper.session_timeout': '2000', 'zookeeper.base_retry': '200ms' }, services: [svc, hb] });
+    const node = await start({
+      rootKey: uniqueRootKey(),
+      zk: proxy.address,
+      set: { 'zookeeper.session_timeout': '2000', 'zookeeper.base_retry': '200ms' },
+      services: [svc, hb],
+    });
     assert.equal(node.services.health()['state-proxy']?.state, 'running');
     proxy.setMode('blackhole');
     await until('stopped with the session', () => node.services.health()['state-proxy']?.state === 'standby', 15_000);
@@ -264,7 +283,9 @@ describe('a leader-only service with real processes', () => {
     p2.start();
     await Promise.all([p1.ready(), p2.ready()]);
     const states = async (ps: NodeProc[]): Promise<(string | undefined)[]> =>
-      Promise.all(ps.map(async (p) => ((await readyz(p.port)).body as { services?: Record<string, ServiceHealth> } | undefined)?.services?.['housekeeping']?.state));
+      Promise.all(
+        ps.map(async (p) => ((await readyz(p.port)).body as { services?: Record<string, ServiceHealth> } | undefined)?.services?.['housekeeping']?.state),
+      );
     const first = await until('one runs housekeeping, the other stands by', async () => {
       const s = await states([p1, p2]);
       return s.filter((x) => x === 'running').length === 1 && s.filter((x) => x === 'standby').length === 1 ? s : undefined;
@@ -289,10 +310,14 @@ describe('a leader-only service with real processes', () => {
       30_000,
     );
     const moved = Date.now() - t0;
-    const after = await until('`midonet-cluster nodes` shows the move', async () => {
-      const n = await nodesOf(rootKey);
-      return n.json.nodes.length === 1 && n.json.nodes[0]?.services?.['housekeeping']?.state === 'running' ? n : undefined;
-    }, 30_000);
+    const after = await until(
+      '`midonet-cluster nodes` shows the move',
+      async () => {
+        const n = await nodesOf(rootKey);
+        return n.json.nodes.length === 1 && n.json.nodes[0]?.services?.['housekeeping']?.state === 'running' ? n : undefined;
+      },
+      30_000,
+    );
     assert.equal(after.json.nodes[0]?.id, other.hostId);
     assert.equal(after.json.leaders[HOUSEKEEPING_SLOT], other.hostId);
     figures(`housekeeping moved to the other node ${moved} ms after kill -9 of its leader (session 4000 ms; ${samples} samples)`);

@@ -71,23 +71,14 @@ function assertReferenced(e: unknown, clazz: string, id: string, refClass: strin
   assert.equal(e.id, id);
   assert.equal(e.referencingClass, refClass);
   assert.equal(e.referencingId, refId);
-  assert.equal(
-    e.message,
-    `Cannot delete the ${clazz} with ID ${id} because it is still referenced by the ${refClass} with ID ${refId}.`,
-  );
+  assert.equal(e.message, `Cannot delete the ${clazz} with ID ${id} because it is still referenced by the ${refClass} with ID ${refId}.`);
 }
 
 /**
  * `holder.field` references `target`, whose `backField` points back; deleting the holder applies
  * `action` to the target.
  */
-async function checkDirection(
-  holderClass: ModelClass,
-  field: string,
-  action: DeleteAction,
-  targetClass: ModelClass,
-  backField: string,
-): Promise<void> {
+async function checkDirection(holderClass: ModelClass, field: string, action: DeleteAction, targetClass: ModelClass, backField: string): Promise<void> {
   const holder = randomUuid();
   const target = randomUuid();
   await create(targetClass, { id: target });
@@ -385,7 +376,13 @@ describe('binding engine', () => {
     assert.deepEqual(refs(await get('Chain', chain), 'port_inbound_ids'), [p, keep]);
 
     await del('Router', r);
-    for (const [c, id] of [['Router', r], ['Port', p], ['Route', rt1], ['Route', rt2], ['Route', rt3]] as const) {
+    for (const [c, id] of [
+      ['Router', r],
+      ['Port', p],
+      ['Route', rt1],
+      ['Route', rt2],
+      ['Route', rt3],
+    ] as const) {
       assert.equal(await storage.exists(c, id), false, `${c} ${id} must be gone`);
       assert.equal(await zk.exists(storage.layout.object(c, id)), null, `provenance of ${c} ${id} must be gone`);
     }
@@ -408,10 +405,7 @@ describe('binding engine', () => {
     const versions = await Promise.all([version('Router', r), version('Port', p), version('Route', rt), version('Vip', v)]);
     const e = await rejection(del('Router', r));
     assertReferenced(e, 'Port', p, 'Vip', v);
-    assert.deepEqual(
-      await Promise.all([version('Router', r), version('Port', p), version('Route', rt), version('Vip', v)]),
-      versions,
-    );
+    assert.deepEqual(await Promise.all([version('Router', r), version('Port', p), version('Route', rt), version('Vip', v)]), versions);
     assert.deepEqual(refs(await get('Router', r), 'port_ids'), [p]);
 
     // the referencing object deleted first in the same transaction: no error
@@ -419,7 +413,12 @@ describe('binding engine', () => {
       await tx.delete('Vip', v);
       await tx.delete('Router', r);
     });
-    for (const [c, id] of [['Router', r], ['Port', p], ['Route', rt], ['Vip', v]] as const) {
+    for (const [c, id] of [
+      ['Router', r],
+      ['Port', p],
+      ['Route', rt],
+      ['Vip', v],
+    ] as const) {
       assert.equal(await storage.exists(c, id), false, `${c} must be gone`);
     }
   });

@@ -45,10 +45,16 @@ describe('sequences', () => {
   test('concurrent callers on two nodes get distinct values with no gap', async () => {
     const calls = [...Array.from({ length: 60 }, () => storage), ...Array.from({ length: 40 }, () => other)].map((s) => s.nextSequenceValue('seq-b', 0));
     const values = await Promise.all(calls);
-    assert.deepEqual([...values].sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i + 1));
+    assert.deepEqual(
+      [...values].sort((a, b) => a - b),
+      Array.from({ length: 100 }, (_, i) => i + 1),
+    );
     // one node's callers of one batch get their values in call order
     const mine = values.slice(0, 60);
-    assert.deepEqual(mine, [...mine].sort((a, b) => a - b));
+    assert.deepEqual(
+      mine,
+      [...mine].sort((a, b) => a - b),
+    );
     const { data } = await storage.zookeeper.getData(storage.layout.sequences('seq-b'));
     assert.equal(data.readInt32BE(0), 100);
   });
@@ -100,7 +106,10 @@ describe('sequences in blocks', () => {
       values.push(await storage.nextSequenceValue('blk-b', 0, { block: 8 }));
       versions.push((await sequenceZnode(storage, 'blk-b')).version - created);
     }
-    assert.deepEqual(values, Array.from({ length: 17 }, (_, i) => i + 2));
+    assert.deepEqual(
+      values,
+      Array.from({ length: 17 }, (_, i) => i + 2),
+    );
     // one compare-and-set per block of 8: before the 1st, the 9th and the 17th call
     assert.deepEqual(versions, [...Array<number>(8).fill(1), ...Array<number>(8).fill(2), 3]);
     assert.equal((await sequenceZnode(storage, 'blk-b')).value, 1 + 3 * 8);
@@ -117,7 +126,10 @@ describe('sequences in blocks', () => {
     const values = await Promise.all(calls.map((c) => c.value));
     assert.equal(new Set(values).size, 100, `duplicates: ${[...values].sort((a, b) => a - b).join(',')}`);
     for (const n of [0, 1] as const) {
-      assertIncreasing(values.filter((_, i) => calls[i].node === n), `node ${n}`);
+      assertIncreasing(
+        values.filter((_, i) => calls[i].node === n),
+        `node ${n}`,
+      );
     }
     // what is not handed out is at most the rest of one block per node
     const { value: top } = await sequenceZnode(storage, 'blk-c');
@@ -142,7 +154,10 @@ describe('sequences in blocks', () => {
     // reserved by a committed write: no session needed to hand it out
     assert.deepEqual(await Promise.all([2, 3, 4].map(() => s.nextSequenceValue('blk-e', 0, { block: 4 }))), [2, 3, 4]);
     const failed = await Promise.allSettled([1, 2, 3].map(() => s.nextSequenceValue('blk-e', 0, { block: 4 })));
-    assert.deepEqual(failed.map((r) => r.status), ['rejected', 'rejected', 'rejected']);
+    assert.deepEqual(
+      failed.map((r) => r.status),
+      ['rejected', 'rejected', 'rejected'],
+    );
     assert.equal((await sequenceZnode(storage, 'blk-e')).value, 4, 'nothing reserved by the failed calls');
     // a new session: the node carries on after the last value it handed out
     s.useClient(await env.client());
@@ -250,7 +265,11 @@ describe('queues of conflicting retries, served by group commits', () => {
    * attempt): writer 0's multi goes first and wins, the others conflict and are re-run from the
    * router's queue, in groups. `body(i, tx)` is each writer's change.
    */
-  async function contended(router: string, n: number, body: (i: number, tx: Transaction, attempt: number) => Promise<void>): Promise<PromiseSettledResult<void>[]> {
+  async function contended(
+    router: string,
+    n: number,
+    body: (i: number, tx: Transaction, attempt: number) => Promise<void>,
+  ): Promise<PromiseSettledResult<void>[]> {
     let arrived = 0;
     let open!: () => void;
     const barrier = new Promise<void>((r) => (open = r));
@@ -280,11 +299,17 @@ describe('queues of conflicting retries, served by group commits', () => {
       seen[i] = refs(await tx.get('Router', router), 'port_ids').length;
       await tx.create('Port', { id: ids[i], router_id: router });
     });
-    assert.deepEqual(results.filter((r) => r.status === 'rejected'), []);
+    assert.deepEqual(
+      results.filter((r) => r.status === 'rejected'),
+      [],
+    );
     const stored = refs(await storage.get('Router', router), 'port_ids');
     assert.deepEqual(sorted(stored), sorted(ids));
     // every writer saw the ports of those committed (or grouped) before it: all distinct counts
-    assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 40 }, (_, k) => k));
+    assert.deepEqual(
+      [...seen].sort((a, b) => a - b),
+      Array.from({ length: 40 }, (_, k) => k),
+    );
     assert.equal(storage.metrics.commits - before.commits, 40);
     // 40 first attempts, then the 39 losers in groups: far fewer transactions than writers
     const groups = storage.metrics.transactions - before.transactions - 40;
@@ -303,13 +328,16 @@ describe('queues of conflicting retries, served by group commits', () => {
     const five = results[5];
     assert.equal(five?.status, 'rejected');
     assert.match(String(five.reason), /writer 5 refuses/);
-    assert.deepEqual(results.filter((r, i) => i !== 5 && r.status === 'rejected'), []);
+    assert.deepEqual(
+      results.filter((r, i) => i !== 5 && r.status === 'rejected'),
+      [],
+    );
     const stored = refs(await storage.get('Router', router), 'port_ids');
     assert.deepEqual(sorted(stored), sorted(ids.filter((_, i) => i !== 5)));
     assert.equal(await storage.exists('Port', ids[5]), false);
   });
 
-  test("a group whose multi fails for another reason than a conflict: each member is re-run alone", async () => {
+  test('a group whose multi fails for another reason than a conflict: each member is re-run alone', async () => {
     const router = randomUuid();
     await storage.tryTransaction(API, (tx) => tx.create('Router', { id: router, name: 'hot' }));
     const taken = `${env.rootKey}/taken-${randomUuid()}`;
@@ -324,7 +352,10 @@ describe('queues of conflicting retries, served by group commits', () => {
     const three = results[3];
     assert.equal(three?.status, 'rejected');
     assert.ok(three.reason instanceof StorageNodeExistsError, String(three.reason));
-    assert.deepEqual(results.filter((r, i) => i !== 3 && r.status === 'rejected'), []);
+    assert.deepEqual(
+      results.filter((r, i) => i !== 3 && r.status === 'rejected'),
+      [],
+    );
     const stored = refs(await storage.get('Router', router), 'port_ids');
     assert.deepEqual(sorted(stored), sorted(ids.filter((_, i) => i !== 3)));
     assert.equal(await storage.exists('Port', ids[3]), false);

@@ -215,7 +215,10 @@ describe('atomicity under failure', () => {
     assert.ok(allCommitted.length > 0, 'the workers committed something');
     // every acknowledged commit is durable (stored routers >= acknowledged: a commit can land before its ack is printed)
     const stored = new Set((await zk.getChildren(storage.layout.models('Router'))).children);
-    assert.deepEqual(allCommitted.filter((id) => !stored.has(id)), []);
+    assert.deepEqual(
+      allCommitted.filter((id) => !stored.has(id)),
+      [],
+    );
     assert.ok(routers >= allCommitted.length);
     assert.ok(routers <= allCommitted.length + 2 * rounds.length, 'at most one unacknowledged commit per killed worker');
 

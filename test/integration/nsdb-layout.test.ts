@@ -124,11 +124,7 @@ describe('object nodes', () => {
     const model = await zk.getData(modelPath('Network', netId));
     assert.equal(
       model.data.toString('utf8'),
-      'id {\n  msb: 12345\n  lsb: 67890\n}\n' +
-        'tenant_id: "t1"\n' +
-        'name: "net"\n' +
-        'admin_state_up: true\n' +
-        'port_ids {\n  msb: 1\n  lsb: 2\n}\n',
+      'id {\n  msb: 12345\n  lsb: 67890\n}\n' + 'tenant_id: "t1"\n' + 'name: "net"\n' + 'admin_state_up: true\n' + 'port_ids {\n  msb: 1\n  lsb: 2\n}\n',
     );
     assert.equal(model.stat.version, 0);
     assert.equal(model.stat.ephemeralOwner, 0n);
@@ -138,18 +134,25 @@ describe('object nodes', () => {
     assert.equal(port.data.toString('utf8'), 'id {\n  msb: 1\n  lsb: 2\n}\nnetwork_id {\n  msb: 12345\n  lsb: 67890\n}\n');
     assert.equal(port.stat.version, 0);
 
-    for (const [c, id] of [['Network', netId], ['Port', portId]] as const) {
+    for (const [c, id] of [
+      ['Network', netId],
+      ['Port', portId],
+    ] as const) {
       const prov = await provenanceOf(zk, objectPath(c, id));
-      assert.deepEqual(prov.records, [
-        { productVersion: '5.0.0-test', productCommit: 'c0ffee', changeOwner: 0x101, changeType: 0x1, changeVersion: 0 },
-      ], `provenance of ${c}`);
+      assert.deepEqual(
+        prov.records,
+        [{ productVersion: '5.0.0-test', productCommit: 'c0ffee', changeOwner: 0x101, changeType: 0x1, changeVersion: 0 }],
+        `provenance of ${c}`,
+      );
       assert.equal(prov.version, 0);
     }
     // exact bytes of the Network's provenance node (protobuf binary, fields in number order)
     const raw = (await zk.getData(objectPath('Network', netId))).data;
     const inner = Buffer.concat([
-      Buffer.from([0x0a, 10]), Buffer.from('5.0.0-test'),
-      Buffer.from([0x12, 6]), Buffer.from('c0ffee'),
+      Buffer.from([0x0a, 10]),
+      Buffer.from('5.0.0-test'),
+      Buffer.from([0x12, 6]),
+      Buffer.from('c0ffee'),
       Buffer.from([0x18, 0x81, 0x02, 0x20, 0x01, 0x28, 0x00]),
     ]);
     assert.deepEqual(raw, Buffer.concat([Buffer.from([0x0a, inner.length]), inner]));
@@ -163,10 +166,17 @@ describe('object nodes', () => {
     }
     // plain reads see it
     assert.deepEqual(await storage.get('Network', netId), {
-      id: netId, tenant_id: 't1', name: 'net', admin_state_up: true, port_ids: [portId],
+      id: netId,
+      tenant_id: 't1',
+      name: 'net',
+      admin_state_up: true,
+      port_ids: [portId],
     });
     assert.equal(await storage.exists('Network', netId), true);
-    assert.deepEqual((await storage.getAll('Network')).map((n) => n['id']), [netId]);
+    assert.deepEqual(
+      (await storage.getAll('Network')).map((n) => n['id']),
+      [netId],
+    );
   });
 
   test('classes without state tables get no tables node', async () => {
@@ -186,9 +196,7 @@ describe('object nodes', () => {
     assert.match(model.data.toString('utf8'), /^name: "net2"$/m);
     const prov = await provenanceOf(zk, objectPath('Network', netId));
     assert.equal(prov.version, 0, 'the data bit is already in the last entry: no write');
-    assert.deepEqual(prov.records, [
-      { productVersion: '5.0.0-test', productCommit: 'c0ffee', changeOwner: 0x101, changeType: 0x1, changeVersion: 0 },
-    ]);
+    assert.deepEqual(prov.records, [{ productVersion: '5.0.0-test', productCommit: 'c0ffee', changeOwner: 0x101, changeType: 0x1, changeVersion: 0 }]);
   });
 
   test('a back-reference change by the same owner ORs its bit into the last entry', async () => {
@@ -198,9 +206,7 @@ describe('object nodes', () => {
     assert.equal(model.stat.version, 2);
     const prov = await provenanceOf(zk, objectPath('Network', netId));
     assert.equal(prov.version, 1);
-    assert.deepEqual(prov.records, [
-      { productVersion: '5.0.0-test', productCommit: 'c0ffee', changeOwner: 0x101, changeType: 0x3, changeVersion: 0 },
-    ]);
+    assert.deepEqual(prov.records, [{ productVersion: '5.0.0-test', productCommit: 'c0ffee', changeOwner: 0x101, changeType: 0x3, changeVersion: 0 }]);
     // and the next back-reference change by the same owner writes nothing to it
     const port3 = randomUuid();
     await storage.tryTransaction(ChangeOwner.clusterApi, async (tx) => tx.create('Port', { id: port3, network_id: netId }));
@@ -230,9 +236,7 @@ describe('object nodes', () => {
       await tx.update('Network', { ...n, name: 'net4' });
     });
     const prov = await provenanceOf(zk, objectPath('Network', netId));
-    assert.deepEqual(prov.records.slice(2), [
-      { productVersion: '5.0.1', productCommit: 'beef', changeOwner: 0x102, changeType: 0x1, changeVersion: 5 },
-    ]);
+    assert.deepEqual(prov.records.slice(2), [{ productVersion: '5.0.1', productCommit: 'beef', changeOwner: 0x102, changeType: 0x1, changeVersion: 5 }]);
     assert.equal(prov.records.length, 3);
     // a plain transaction defaults to owner none (0)
     const tx = await other.transaction();
@@ -240,9 +244,7 @@ describe('object nodes', () => {
     await tx.update('Network', { ...n, name: 'net5' });
     await tx.commit();
     const after = await provenanceOf(zk, objectPath('Network', netId));
-    assert.deepEqual(after.records.slice(3), [
-      { productVersion: '5.0.1', productCommit: 'beef', changeOwner: 0, changeType: 0x1, changeVersion: 6 },
-    ]);
+    assert.deepEqual(after.records.slice(3), [{ productVersion: '5.0.1', productCommit: 'beef', changeOwner: 0, changeType: 0x1, changeVersion: 6 }]);
   });
 
   test('an update of an object without provenance node creates it', async () => {
@@ -256,7 +258,11 @@ describe('object nodes', () => {
     const prov = await provenanceOf(zk, objectPath('Router', id));
     assert.equal(prov.records.length, 1);
     assert.deepEqual(prov.records[0], {
-      productVersion: '5.0.0-test', productCommit: 'c0ffee', changeOwner: 0x102, changeType: 0x1, changeVersion: 0,
+      productVersion: '5.0.0-test',
+      productCommit: 'c0ffee',
+      changeOwner: 0x102,
+      changeType: 0x1,
+      changeVersion: 0,
     });
     assert.deepEqual(await storage.get('Router', id), { id, name: 'b' });
   });
@@ -278,10 +284,7 @@ describe('object nodes', () => {
       assert.equal(await zk.exists(objectPath('Port', p)), null);
     }
     const gone = await eventually(async () => {
-      const left = await Promise.all([
-        zk.exists(tablesPath('Network', netId)),
-        ...ports.map((p) => zk.exists(tablesPath('Port', p))),
-      ]);
+      const left = await Promise.all([zk.exists(tablesPath('Network', netId)), ...ports.map((p) => zk.exists(tablesPath('Port', p)))]);
       return left.every((s) => s === null);
     });
     assert.ok(gone, 'tables subtrees of deleted objects are removed after the commit');

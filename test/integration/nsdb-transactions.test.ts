@@ -8,13 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Msg } from '../../lib/models/types.js';
 import { NsdbStorage, type StorageMetrics } from '../../lib/nsdb/storage.js';
 import { ChangeOwner } from '../../lib/nsdb/provenance.js';
-import {
-  ConcurrentModificationError,
-  NotFoundError,
-  ObjectExistsError,
-  StorageNodeExistsError,
-  StorageNodeNotFoundError,
-} from '../../lib/nsdb/errors.js';
+import { ConcurrentModificationError, NotFoundError, ObjectExistsError, StorageNodeExistsError, StorageNodeNotFoundError } from '../../lib/nsdb/errors.js';
 import { randomUuid } from '../../lib/nsdb/codec/uuid.js';
 import type { Transaction } from '../../lib/nsdb/transaction.js';
 import type { ZkClient } from '../../lib/zk/client.js';
@@ -105,7 +99,10 @@ describe('op folding (storage.md §4.2 item 3)', () => {
       assert.deepEqual(refs(await tx.get('Router', r), 'port_ids'), [port]);
       await tx.delete('Port', port);
     });
-    for (const [c, id] of [['Network', net], ['Port', port]] as const) {
+    for (const [c, id] of [
+      ['Network', net],
+      ['Port', port],
+    ] as const) {
       assert.equal(await zk.exists(storage.layout.model(c, id)), null);
       assert.equal(await zk.exists(storage.layout.object(c, id)), null);
       assert.equal(await zk.exists(storage.layout.tables(c, id)), null);
@@ -449,7 +446,10 @@ describe('20 concurrent writers on one router', () => {
         `${WRITERS * PORTS_EACH} commits, ${failures.length} failures, ${conflicts} conflicts, ${retries} retries, ` +
         `exhausted ${sum((m) => m.exhausted)}, ${elapsed} ms`,
     );
-    assert.deepEqual(failures.map((f) => String(f.reason)), []);
+    assert.deepEqual(
+      failures.map((f) => String(f.reason)),
+      [],
+    );
     assert.equal(sum((m) => m.commits) - before.commits, WRITERS * PORTS_EACH);
 
     const all = portsOf.flat();
@@ -463,7 +463,10 @@ describe('20 concurrent writers on one router', () => {
     // each writer's own ports appear in its commit order
     for (const mine of portsOf) {
       const positions = mine.map((id) => stored.indexOf(id));
-      assert.deepEqual(positions, [...positions].sort((a, b) => a - b));
+      assert.deepEqual(
+        positions,
+        [...positions].sort((a, b) => a - b),
+      );
     }
   });
 
@@ -483,10 +486,16 @@ describe('20 concurrent writers on one router', () => {
         `${failures.length} failures, ${sum((m) => m.conflicts) - before.conflicts} conflicts, ` +
         `${sum((m) => m.retries) - before.retries} retries, exhausted ${sum((m) => m.exhausted)}, ${elapsed} ms`,
     );
-    assert.deepEqual(failures.map((f) => String(f.reason)), []);
+    assert.deepEqual(
+      failures.map((f) => String(f.reason)),
+      [],
+    );
     assert.deepEqual(await storage.get('Router', router), { id: router, name: 'hot' });
     assert.deepEqual(await storage.getExisting('Port', portsOf.flat()), []);
-    assert.equal(sum((m) => m.exhausted), 0);
+    assert.equal(
+      sum((m) => m.exhausted),
+      0,
+    );
   });
 });
 
@@ -501,7 +510,10 @@ describe('update validators (storage.md §4.1)', () => {
         return { ...next, tenant_id: `from-${String(current['name'])}` };
       });
     });
-    assert.deepEqual(seen, [{ id, name: 'b' }, { id, name: 'c' }]);
+    assert.deepEqual(seen, [
+      { id, name: 'b' },
+      { id, name: 'c' },
+    ]);
     assert.deepEqual(await storage.get('Router', id), { id, name: 'c', tenant_id: 'from-b' });
   });
 
@@ -509,9 +521,13 @@ describe('update validators (storage.md §4.1)', () => {
     const id = await createRouter({ name: 'a' });
     const nope = new Error('invalid');
     assert.equal(
-      await rejection(run((tx) => tx.update('Router', { id, name: 'b' }, () => {
-        throw nope;
-      }))),
+      await rejection(
+        run((tx) =>
+          tx.update('Router', { id, name: 'b' }, () => {
+            throw nope;
+          }),
+        ),
+      ),
       nope,
     );
     assert.deepEqual(await storage.get('Router', id), { id, name: 'a' });

@@ -10,13 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { setLoggerLevel } from '../../lib/log/logger.js';
 import { OvsdbClient, type OvsdbClientState } from '../../lib/ovsdb/client.js';
 import { exponentialBackoff } from '../../lib/ovsdb/backoff.js';
-import {
-  OvsdbClosedError,
-  OvsdbProtocolError,
-  OvsdbTimeoutError,
-  OvsdbTransactionError,
-  type TableUpdates,
-} from '../../lib/ovsdb/protocol.js';
+import { OvsdbClosedError, OvsdbProtocolError, OvsdbTimeoutError, OvsdbTransactionError, type TableUpdates } from '../../lib/ovsdb/protocol.js';
 import { TableReplica, type RowChange } from '../../lib/ovsdb/replica.js';
 import { namedUuid, uuid } from '../../lib/ovsdb/values.js';
 import { startVtepServer, type VtepServer } from '../support/ovsdb.js';
@@ -46,7 +40,16 @@ describe('OVSDB client against ovsdb-server (hardware_vtep)', () => {
     const schema = await client.getSchema(DB);
     assert.equal(schema.name, DB);
     assert.match(schema.version, /^\d+\.\d+\.\d+$/);
-    for (const t of ['Global', 'Physical_Switch', 'Physical_Port', 'Logical_Switch', 'Ucast_Macs_Local', 'Mcast_Macs_Remote', 'Physical_Locator', 'Physical_Locator_Set']) {
+    for (const t of [
+      'Global',
+      'Physical_Switch',
+      'Physical_Port',
+      'Logical_Switch',
+      'Ucast_Macs_Local',
+      'Mcast_Macs_Remote',
+      'Physical_Locator',
+      'Physical_Locator_Set',
+    ]) {
       assert.ok(schema.tables[t], `table ${t}`);
     }
     assert.ok(schema.tables['Logical_Switch']?.columns['tunnel_key']);
@@ -96,7 +99,10 @@ describe('OVSDB client against ovsdb-server (hardware_vtep)', () => {
       { op: 'delete', table: 'Ucast_Macs_Remote', where: [['logical_switch', '==', uuid(ls)]] },
       { op: 'delete', table: 'Logical_Switch', where: [['_uuid', '==', uuid(ls)]] },
     ]);
-    assert.deepEqual(del.map((r) => r.count), [1, 1]);
+    assert.deepEqual(
+      del.map((r) => r.count),
+      [1, 1],
+    );
     assert.deepEqual(await vtep.dump('Logical_Switch', 'name'), []);
     assert.deepEqual(await vtep.dump('Physical_Locator', 'dst_ip'), [], 'the unreferenced locator is collected');
   });
@@ -127,14 +133,26 @@ describe('OVSDB client against ovsdb-server (hardware_vtep)', () => {
     await vtep.vtepCtl('bind-ls', 'mon-sw1', 'p1', '10', 'mon-ls');
     await vtep.vtepCtl('add-ucast-local', 'mon-ls', '00:11:22:33:44:55', '10.0.0.1');
     const names = (t: string) => [...replica.rows(t)].map(([, r]) => r['name']).sort();
-    await until('the replica to hold every change', () => names('Physical_Switch').length === 2 && replica.size('Ucast_Macs_Local') === 1 && names('Physical_Port').includes('p1'), 5000);
+    await until(
+      'the replica to hold every change',
+      () => names('Physical_Switch').length === 2 && replica.size('Ucast_Macs_Local') === 1 && names('Physical_Port').includes('p1'),
+      5000,
+    );
     assert.deepEqual(names('Physical_Switch'), ['mon-sw0', 'mon-sw1']);
     const [[, port]] = [...replica.rows('Physical_Port')] as [[string, Record<string, unknown>]];
     const [[lsUuid]] = [...replica.rows('Logical_Switch')] as [[string, unknown]];
-    await until('the binding to show in the replica', () => JSON.stringify([...replica.rows('Physical_Port')][0]?.[1]?.['vlan_bindings']) === JSON.stringify(['map', [[10, ['uuid', lsUuid]]]]), 5000);
+    await until(
+      'the binding to show in the replica',
+      () => JSON.stringify([...replica.rows('Physical_Port')][0]?.[1]?.['vlan_bindings']) === JSON.stringify(['map', [[10, ['uuid', lsUuid]]]]),
+      5000,
+    );
     assert.equal(port['name'], 'p1');
     const insertedPs = batches.flatMap((b) => (b.initial ? [] : b.changes)).filter((c) => c.table === 'Physical_Switch' && !c.old);
-    assert.deepEqual(insertedPs.map((c) => c.new?.['name']), ['mon-sw1'], 'mon-sw1 arrived as an insert');
+    assert.deepEqual(
+      insertedPs.map((c) => c.new?.['name']),
+      ['mon-sw1'],
+      'mon-sw1 arrived as an insert',
+    );
 
     // A delete arrives with the whole old row.
     await vtep.vtepCtl('del-ucast-local', 'mon-ls', '00:11:22:33:44:55');
@@ -195,7 +213,10 @@ describe('OVSDB client against ovsdb-server (hardware_vtep)', () => {
     const c = await OvsdbClient.connect({ host: '127.0.0.1', port: vtep.port, probeIntervalMs: 0 });
     try {
       vtep.pause();
-      await assert.rejects(c.transact(DB, [{ op: 'select', table: 'Global', where: [] }], 300), (e: unknown) => e instanceof OvsdbTimeoutError && /transact: no reply within 300 ms/.test(e.message));
+      await assert.rejects(
+        c.transact(DB, [{ op: 'select', table: 'Global', where: [] }], 300),
+        (e: unknown) => e instanceof OvsdbTimeoutError && /transact: no reply within 300 ms/.test(e.message),
+      );
       vtep.resume();
       const [r] = await c.transact(DB, [{ op: 'select', table: 'Global', where: [], columns: ['_uuid'] }]);
       assert.equal(r?.rows?.length, 1, 'the one Global row');
@@ -244,8 +265,15 @@ describe('OVSDB client across an ovsdb-server restart', () => {
     c.on('state', (s) => states.push(s));
     try {
       await vtep.vtepCtl('add-ls', 'before-restart');
-      const names = (u: TableUpdates) => Object.values(u['Logical_Switch'] ?? {}).map((r) => String(r.new?.['name'])).sort();
-      await c.monitor(DB, { Logical_Switch: { columns: ['name'] } }, { initial: (u, i) => initials.push({ reconnect: i.reconnect, names: names(u) }), update: (u) => updates.push(u) });
+      const names = (u: TableUpdates) =>
+        Object.values(u['Logical_Switch'] ?? {})
+          .map((r) => String(r.new?.['name']))
+          .sort();
+      await c.monitor(
+        DB,
+        { Logical_Switch: { columns: ['name'] } },
+        { initial: (u, i) => initials.push({ reconnect: i.reconnect, names: names(u) }), update: (u) => updates.push(u) },
+      );
       assert.deepEqual(initials, [{ reconnect: false, names: ['before-restart'] }]);
 
       await vtep.stop();
@@ -300,7 +328,11 @@ describe('OVSDB client against a misbehaving peer', () => {
     const c = await OvsdbClient.connect({ host: '127.0.0.1', port, retry: quickRetry(), probeIntervalMs: 0 });
     const seen: string[] = [];
     try {
-      await c.monitor('db', { T: {} }, { initial: (u) => seen.push(`initial n=${String(u['T']?.[U]?.new?.['n'])}`), update: (u) => seen.push(`update n=${String(u['T']?.[U]?.new?.['n'])}`) });
+      await c.monitor(
+        'db',
+        { T: {} },
+        { initial: (u) => seen.push(`initial n=${String(u['T']?.[U]?.new?.['n'])}`), update: (u) => seen.push(`update n=${String(u['T']?.[U]?.new?.['n'])}`) },
+      );
       await until('the update', () => seen.length === 2, 2000);
       assert.deepEqual(seen, ['initial n=1', 'update n=2']);
     } finally {

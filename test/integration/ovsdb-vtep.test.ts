@@ -22,7 +22,10 @@ setLoggerLevel('org.midonet.cluster.services.vxgw', 'ERROR');
 
 /** `vtep-ctl list-bindings` lines: "0100 ls-net1" */
 async function bindings(vtep: VtepServer, port: string): Promise<string[]> {
-  return (await vtep.vtepCtl('list-bindings', 'sw1', port)).split('\n').filter(Boolean).map((l) => l.trim());
+  return (await vtep.vtepCtl('list-bindings', 'sw1', port))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.trim());
 }
 
 describe('VTEP access over OVSDB (hardware_vtep)', () => {
@@ -95,7 +98,13 @@ describe('VTEP access over OVSDB (hardware_vtep)', () => {
     assert.deepEqual(await bindings(vtep, 'eth0'), ['0100 ls-net1', `0200 ${LS_NAME}`]);
     assert.deepEqual(await bindings(vtep, 'eth1'), [`0300 ${LS_NAME}`]);
     // Same again: nothing to change.
-    assert.deepEqual(await v.setBindings(ls, [{ portName: 'eth0', vlan: 200 }, { portName: 'eth1', vlan: 300 }]), { changedPorts: 0, unknownPorts: [] });
+    assert.deepEqual(
+      await v.setBindings(ls, [
+        { portName: 'eth0', vlan: 200 },
+        { portName: 'eth1', vlan: 300 },
+      ]),
+      { changedPorts: 0, unknownPorts: [] },
+    );
     // Taking eth0/100 from ls-net1, dropping eth1/300, keeping eth0/200.
     await v.setBindings(ls, [
       { portName: 'eth0', vlan: 200 },
@@ -130,7 +139,10 @@ describe('VTEP access over OVSDB (hardware_vtep)', () => {
     assert.deepEqual(rows.map((r) => `${String(r['MAC'])} ${String(r['ipaddr'])}`).sort(), ['aa:00:00:00:00:01 192.168.0.1', 'aa:00:00:00:00:02 ']);
     assert.deepEqual(await locators(), ['10.1.1.1', '10.1.1.2']);
     const remote = await v.ucastMacs('Ucast_Macs_Remote', ls);
-    assert.deepEqual(remote.map((m) => [m.mac, m.ipAddr]).sort(), [['aa:00:00:00:00:01', '192.168.0.1'], ['aa:00:00:00:00:02', undefined]]);
+    assert.deepEqual(remote.map((m) => [m.mac, m.ipAddr]).sort(), [
+      ['aa:00:00:00:00:01', '192.168.0.1'],
+      ['aa:00:00:00:00:02', undefined],
+    ]);
 
     // Flooding: unknown-dst to the flooding proxy, via a locator set made in the same transaction.
     assert.equal(await v.setMcastMacRemote({ logicalSwitch: ls, mac: 'unknown-dst', tunnelIp: '10.1.1.9' }), true);
@@ -142,7 +154,10 @@ describe('VTEP access over OVSDB (hardware_vtep)', () => {
     assert.equal(mcast.length, 1);
     const sets = await v.physicalLocatorSets();
     const locs = new Map((await v.physicalLocators()).map((l) => [l.uuid, l.dstIp]));
-    assert.deepEqual(sets.find((s) => s.uuid === mcast[0]?.locatorSet)?.locators.map((l) => locs.get(l)), ['10.1.1.2']);
+    assert.deepEqual(
+      sets.find((s) => s.uuid === mcast[0]?.locatorSet)?.locators.map((l) => locs.get(l)),
+      ['10.1.1.2'],
+    );
     assert.deepEqual(await locators(), ['10.1.1.1', '10.1.1.2'], '10.1.1.9 collected');
     assert.equal((await vtep.dump('Physical_Locator_Set')).length, 1);
 
@@ -169,7 +184,10 @@ describe('VTEP access over OVSDB (hardware_vtep)', () => {
       await vtep.vtepCtl('add-mcast-local', 'ls-net1', 'unknown-dst', '10.0.0.10');
       await until('two more local MACs', () => all().length === 3, 5000);
       assert.deepEqual(
-        all().slice(1).map((e) => [e.kind, e.current?.table, e.current?.mac, e.current?.locatorIps]).sort(),
+        all()
+          .slice(1)
+          .map((e) => [e.kind, e.current?.table, e.current?.mac, e.current?.locatorIps])
+          .sort(),
         [
           ['added', 'Mcast_Macs_Local', 'unknown-dst', ['10.0.0.10']],
           ['added', 'Ucast_Macs_Local', '00:11:22:33:44:02', ['10.0.0.10']],
@@ -179,19 +197,32 @@ describe('VTEP access over OVSDB (hardware_vtep)', () => {
       // A VTEP writing nonsense: a MAC that is not one. Reported, skipped; the watch goes on.
       const [ls] = (await vtep.dump('Logical_Switch', '_uuid', 'name')).filter((r) => r['name'] === 'ls-net1');
       const [loc] = await vtep.dump('Physical_Locator', '_uuid', 'dst_ip').then((r) => r.filter((x) => x['dst_ip'] === '10.0.0.10'));
-      await vtep.transact({ op: 'insert', table: 'Ucast_Macs_Local', row: { MAC: 'not-a-mac', logical_switch: ls?.['_uuid'], locator: loc?.['_uuid'], ipaddr: '' } });
+      await vtep.transact({
+        op: 'insert',
+        table: 'Ucast_Macs_Local',
+        row: { MAC: 'not-a-mac', logical_switch: ls?.['_uuid'], locator: loc?.['_uuid'], ipaddr: '' },
+      });
       await until('the bad row reported', () => badRows.some((e) => e.table === 'Ucast_Macs_Local' && e.column === 'MAC'), 5000);
       await vtep.vtepCtl('del-ucast-local', 'ls-net1', '00:11:22:33:44:01');
       await until('the removal', () => all().some((e) => e.kind === 'removed'), 5000);
       const removed = all().find((e) => e.kind === 'removed');
       assert.equal(removed?.previous?.mac, '00:11:22:33:44:01');
       assert.equal(all().length, 4, 'no event for the unreadable row');
-      assert.deepEqual(watch.snapshot().map((m) => m.mac).sort(), ['00:11:22:33:44:02', 'unknown-dst']);
+      assert.deepEqual(
+        watch
+          .snapshot()
+          .map((m) => m.mac)
+          .sort(),
+        ['00:11:22:33:44:02', 'unknown-dst'],
+      );
 
       // Reads skip it too, and say so.
       const before = badRows.length;
       const local = await v.ucastMacs('Ucast_Macs_Local');
-      assert.deepEqual(local.map((m) => m.mac), ['00:11:22:33:44:02']);
+      assert.deepEqual(
+        local.map((m) => m.mac),
+        ['00:11:22:33:44:02'],
+      );
       assert.equal(badRows.length, before + 1);
       assert.match(badRows.at(-1)?.message ?? '', /Ucast_Macs_Local row [0-9a-f-]+ column MAC: not a MAC address: "not-a-mac"/);
       await vtep.transact({ op: 'delete', table: 'Ucast_Macs_Local', where: [['MAC', '==', 'not-a-mac']] });
@@ -242,7 +273,11 @@ describe('VTEP local MAC watch across an ovsdb-server restart', () => {
 
       await vtep.stop();
       // The VTEP forgot one MAC while MidoNet could not see it.
-      execFileSync('ovsdb-tool', ['transact', vtep.dbFile, JSON.stringify(['hardware_vtep', { op: 'delete', table: 'Ucast_Macs_Local', where: [['MAC', '==', '00:00:00:00:aa:02']] }])]);
+      execFileSync('ovsdb-tool', [
+        'transact',
+        vtep.dbFile,
+        JSON.stringify(['hardware_vtep', { op: 'delete', table: 'Ucast_Macs_Local', where: [['MAC', '==', '00:00:00:00:aa:02']] }]),
+      ]);
       await vtep.restart();
       await until('the resync after the reconnect', () => batches.some((b) => b.reconnect), 15_000);
       const resync = batches.find((b) => b.reconnect);

@@ -9,7 +9,20 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
 import { RawHttp, requestHead } from '../support/raw-http.js';
 import {
-  ANY_MESSAGE, assertCreated, assertEmpty, assertError, assertStatus, assertViolations, del, get, MT, post, put, rq, zkCounts, zoom,
+  ANY_MESSAGE,
+  assertCreated,
+  assertEmpty,
+  assertError,
+  assertStatus,
+  assertViolations,
+  del,
+  get,
+  MT,
+  post,
+  put,
+  rq,
+  zkCounts,
+  zoom,
 } from '../support/rest-helpers.js';
 
 let t: TestNode;
@@ -41,10 +54,7 @@ before(async () => {
   bridgeId = assertCreated(await post(`${api}/bridges`, MT.bridge, { name: 'keep', tenantId: 't' }), `${api}/bridges`);
   routerId = assertCreated(await post(`${api}/routers`, MT.router, { name: 'keep' }), `${api}/routers`);
   bridgePortId = assertCreated(await post(`${api}/bridges/${bridgeId}/ports`, MT.port, { type: 'Bridge' }), `${api}/ports`);
-  routerPortId = assertCreated(
-    await post(`${api}/routers/${routerId}/ports`, MT.port, { type: 'Router', portSubnet: ['10.0.0.1/24'] }),
-    `${api}/ports`,
-  );
+  routerPortId = assertCreated(await post(`${api}/routers/${routerId}/ports`, MT.port, { type: 'Router', portSubnet: ['10.0.0.1/24'] }), `${api}/ports`);
 });
 
 after(async () => {
@@ -157,7 +167,11 @@ describe('invalid UUIDs in the path → 404', () => {
     assertError(await post(`${api}/bridges/not-a-uuid/ports`, MT.port, { type: 'Bridge' }), 404, ANY_MESSAGE);
     assertError(await get(`${api}/bridges/not-a-uuid/ports`, MT.ports), 404, ANY_MESSAGE);
     assertError(await post(`${api}/routers/not-a-uuid/ports`, MT.port, { type: 'Router' }), 404, ANY_MESSAGE);
-    assertError(await post(`${api}/routers/not-a-uuid/routes`, MT.route, { type: 'BlackHole', srcNetworkAddr: '0.0.0.0', dstNetworkAddr: '1.0.0.0' }), 404, ANY_MESSAGE);
+    assertError(
+      await post(`${api}/routers/not-a-uuid/routes`, MT.route, { type: 'BlackHole', srcNetworkAddr: '0.0.0.0', dstNetworkAddr: '1.0.0.0' }),
+      404,
+      ANY_MESSAGE,
+    );
     assertError(await post(`${api}/ports/not-a-uuid/link`, MT.portLink, { peerId: bridgePortId }), 404, ANY_MESSAGE);
     await assertUnchanged();
   });
@@ -400,7 +414,14 @@ describe('Expect: 100-continue', () => {
     let id: string;
     try {
       const body = Buffer.from('{"name": "continued", "tenantId": "t"}');
-      await c.write(requestHead('POST', `${api}/bridges`, { 'X-Auth-Token': 't', 'Content-Type': MT.bridge, 'Content-Length': String(body.length), Expect: '100-continue' }));
+      await c.write(
+        requestHead('POST', `${api}/bridges`, {
+          'X-Auth-Token': 't',
+          'Content-Type': MT.bridge,
+          'Content-Length': String(body.length),
+          Expect: '100-continue',
+        }),
+      );
       await c.continued();
       await c.write(body);
       const res = await c.response();
@@ -415,7 +436,13 @@ describe('Expect: 100-continue', () => {
 });
 
 describe('unsupported methods → 405 with Allow', () => {
-  const allow = (v: string | null) => new Set((v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''));
+  const allow = (v: string | null) =>
+    new Set(
+      (v ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    );
 
   it('PATCH /bridges/{id}', async () => {
     const res = await rq('PATCH', `${api}/bridges/${bridgeId}`, { headers: { 'Content-Type': MT.bridge }, body: { name: 'patched' } });

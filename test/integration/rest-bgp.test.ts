@@ -13,7 +13,20 @@ import { startTestNode, type TestNode } from '../support/node-harness.js';
 import { PyClient } from '../support/py-client.js';
 import { storedParses } from '../support/protoc.js';
 import {
-  assertCreated, assertEmpty, assertError, assertStatus, assertViolations, createStored, del, get, MT, post, put, zkCounts, zkExists, zoom,
+  assertCreated,
+  assertEmpty,
+  assertError,
+  assertStatus,
+  assertViolations,
+  createStored,
+  del,
+  get,
+  MT,
+  post,
+  put,
+  zkCounts,
+  zkExists,
+  zoom,
   type Json,
 } from '../support/rest-helpers.js';
 
@@ -23,8 +36,7 @@ const PEER = V('BgpPeer-v1');
 const PEERS = C('BgpPeer-v1');
 const NET = V('BgpNetwork-v1');
 const NETS = C('BgpNetwork-v1');
-const IPV4_MUST_MATCH =
-  'must match "^(([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])$"';
+const IPV4_MUST_MATCH = 'must match "^(([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])$"';
 
 let t: TestNode;
 let api: string;
@@ -62,14 +74,20 @@ describe('BGP peers', () => {
     });
     assert.equal((await py.list(router['bgpPeers'], PEERS)).length, 1);
     const p2 = await py.create(router['bgpPeers'], PEER, { asNumber: 1234, address: '1.2.3.5' });
-    assert.deepEqual((await py.list(router['bgpPeers'], PEERS)).map((p: Json) => p.id), [p1['id'], p2['id']]);
+    assert.deepEqual(
+      (await py.list(router['bgpPeers'], PEERS)).map((p: Json) => p.id),
+      [p1['id'], p2['id']],
+    );
     // Application.get_bgp_peer(id): the template of the root document
     const app = await py.get(api, MT.app);
     assert.deepEqual(await py.get(app['bgpPeerTemplate'].replace('{id}', p1['id']), PEER), p1);
 
     assertViolations(await post(router['bgpPeers'], PEER, {}), ['address', 'asNumber']);
-    assertError(await post(router['bgpPeers'], PEER, { asNumber: 1234, address: '1.2.3.4' }), 400,
-      'A BGP peer with address 1.2.3.4 and AS number 1234 already exists.');
+    assertError(
+      await post(router['bgpPeers'], PEER, { asNumber: 1234, address: '1.2.3.4' }),
+      400,
+      'A BGP peer with address 1.2.3.4 and AS number 1234 already exists.',
+    );
     // the same address with another AS is another session
     assertCreated(await post(router['bgpPeers'], PEER, { asNumber: 4321, address: '1.2.3.4' }), `${api}/bgp_peers`);
 
@@ -102,8 +120,13 @@ describe('BGP peers', () => {
     const router = await newRouter();
     const before = await zkCounts(t, ['BgpPeer']);
     const url = router['bgpPeers'];
-    const v = assertViolations(await post(url, PEER, { asNumber: 0, address: '1.2.3.999', keepAlive: 4, holdTime: 7201, connectRetry: 3601 }),
-      ['address', 'asNumber', 'connectRetry', 'holdTime', 'keepAlive']);
+    const v = assertViolations(await post(url, PEER, { asNumber: 0, address: '1.2.3.999', keepAlive: 4, holdTime: 7201, connectRetry: 3601 }), [
+      'address',
+      'asNumber',
+      'connectRetry',
+      'holdTime',
+      'keepAlive',
+    ]);
     assert.deepEqual(v.find((x) => x.property === 'address')?.message, IPV4_MUST_MATCH);
     assert.deepEqual(v.find((x) => x.property === 'asNumber')?.message, 'must be greater than or equal to 1');
     assert.deepEqual(v.find((x) => x.property === 'holdTime')?.message, 'must be less than or equal to 7200');
@@ -127,7 +150,10 @@ describe('BGP networks', () => {
     // stored as given, not masked
     const n2 = await py.create(router['bgpNetworks'], NET, { subnetAddress: '192.168.1.7', subnetLength: 16 });
     assert.equal(n2['subnetAddress'], '192.168.1.7');
-    assert.deepEqual((await py.list(router['bgpNetworks'], NETS)).map((n: Json) => n.id), [n1['id'], n2['id']]);
+    assert.deepEqual(
+      (await py.list(router['bgpNetworks'], NETS)).map((n: Json) => n.id),
+      [n1['id'], n2['id']],
+    );
     const app = await py.get(api, MT.app);
     assert.deepEqual(await py.get(app['bgpNetworkTemplate'].replace('{id}', n1['id']), NET), n1);
     const text = await storedParses(t, 'BgpNetwork', n1['id']);
@@ -167,9 +193,15 @@ describe('what the agents publish', () => {
   // its id as the original computes it (UUID.nameUUIDFromBytes over Route.idOf's layout, run on a JVM)
   const ROUTE_ID = '2cd7c828-c12f-3799-bfcf-a5e4d3f7387f';
 
-  it('learned routes are listed with the router\'s routes (learned: true); bgpStatus shows on the router port', async () => {
+  it("learned routes are listed with the router's routes (learned: true); bgpStatus shows on the router port", async () => {
     await py.create(`${api}/routers`, MT.router, { id: ROUTER, name: 'bgp-router' });
-    await py.create(`${api}/routers/${ROUTER}/ports`, MT.port, { id: PORT, type: 'Router', portAddress: '10.0.0.1', networkAddress: '10.0.0.0', networkLength: 24 });
+    await py.create(`${api}/routers/${ROUTER}/ports`, MT.port, {
+      id: PORT,
+      type: 'Router',
+      portAddress: '10.0.0.1',
+      networkAddress: '10.0.0.0',
+      networkLength: 24,
+    });
     let port = await py.get(`${api}/ports/${PORT}`, MT.port);
     assert.equal(port['bgpStatus'], null);
     const staticRoutes = await py.list(`${api}/routers/${ROUTER}/routes`, MT.routes);
@@ -220,6 +252,12 @@ describe('what the agents publish', () => {
     assert.equal(r2.nextHopPort, PORT);
     // the same list again: the ids are stable
     const again = await py.list(`${api}/routers/${ROUTER}/routes`, MT.routes);
-    assert.deepEqual(again.filter((r: Json) => r.learned).map((r: Json) => r.id).sort(), learned.map((r: Json) => r.id).sort());
+    assert.deepEqual(
+      again
+        .filter((r: Json) => r.learned)
+        .map((r: Json) => r.id)
+        .sort(),
+      learned.map((r: Json) => r.id).sort(),
+    );
   });
 });

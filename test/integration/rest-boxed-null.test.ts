@@ -86,31 +86,113 @@ async function host(body: Record<string, unknown>) {
 
 const CASES: NullCase[] = [
   // boxed: no value
-  { field: 'RouterPort.offRampVxlan', java: 'Boolean', json: 'offRampVxlan', create: () => routerPort({ offRampVxlan: null }), reads: null, stored: { field: 'off_ramp_vxlan' } },
-  { field: 'RouterPort.rtrPortVni', java: 'Integer', json: 'rtrPortVni', create: () => routerPort({ rtrPortVni: null }), reads: null, stored: { field: 'vni' } },
-  { field: 'DhcpSubnet.enabled', java: 'Boolean (= true)', json: 'enabled', create: () => dhcpSubnet({ enabled: null }), reads: true, stored: { field: 'enabled', value: 'true' } },
-  { field: 'DhcpSubnet.interfaceMTU', java: 'Integer', json: 'interfaceMTU', create: () => dhcpSubnet({ interfaceMTU: null }), reads: null, stored: { field: 'interface_mtu' } },
+  {
+    field: 'RouterPort.offRampVxlan',
+    java: 'Boolean',
+    json: 'offRampVxlan',
+    create: () => routerPort({ offRampVxlan: null }),
+    reads: null,
+    stored: { field: 'off_ramp_vxlan' },
+  },
+  {
+    field: 'RouterPort.rtrPortVni',
+    java: 'Integer',
+    json: 'rtrPortVni',
+    create: () => routerPort({ rtrPortVni: null }),
+    reads: null,
+    stored: { field: 'vni' },
+  },
+  {
+    field: 'DhcpSubnet.enabled',
+    java: 'Boolean (= true)',
+    json: 'enabled',
+    create: () => dhcpSubnet({ enabled: null }),
+    reads: true,
+    stored: { field: 'enabled', value: 'true' },
+  },
+  {
+    field: 'DhcpSubnet.interfaceMTU',
+    java: 'Integer',
+    json: 'interfaceMTU',
+    create: () => dhcpSubnet({ interfaceMTU: null }),
+    reads: null,
+    stored: { field: 'interface_mtu' },
+  },
   { field: 'Condition.vlan', java: 'Integer', json: 'vlan', create: () => rule({ vlan: null }), reads: null, stored: { field: 'vlan' } },
   { field: 'Condition.dlType', java: 'Integer', json: 'dlType', create: () => rule({ dlType: null }), reads: null, stored: { field: 'dl_type' } },
   { field: 'Condition.nwTos', java: 'Integer', json: 'nwTos', create: () => rule({ nwTos: null }), reads: null, stored: { field: 'nw_tos' } },
   { field: 'Condition.nwProto', java: 'Integer', json: 'nwProto', create: () => rule({ nwProto: null }), reads: null, stored: { field: 'nw_proto' } },
-  { field: 'Host.floodingProxyWeight', java: 'Integer', json: 'floodingProxyWeight', create: () => host({ floodingProxyWeight: null }), reads: 1, stored: { field: 'flooding_proxy_weight', value: '1' } },
-  { field: 'Host.containerWeight', java: 'Integer', json: 'containerWeight', create: () => host({ containerWeight: null }), reads: 1, stored: { field: 'container_weight', value: '1' } },
-  { field: 'Host.containerLimit', java: 'Integer', json: 'containerLimit', create: () => host({ containerLimit: null }), reads: -1, stored: { field: 'container_limit', value: '-1' } },
-  { field: 'Host.enforceContainerLimit', java: 'Boolean', json: 'enforceContainerLimit', create: () => host({ enforceContainerLimit: null }), reads: false, stored: { field: 'enforce_container_limit', value: 'false' } },
+  {
+    field: 'Host.floodingProxyWeight',
+    java: 'Integer',
+    json: 'floodingProxyWeight',
+    create: () => host({ floodingProxyWeight: null }),
+    reads: 1,
+    stored: { field: 'flooding_proxy_weight', value: '1' },
+  },
+  {
+    field: 'Host.containerWeight',
+    java: 'Integer',
+    json: 'containerWeight',
+    create: () => host({ containerWeight: null }),
+    reads: 1,
+    stored: { field: 'container_weight', value: '1' },
+  },
+  {
+    field: 'Host.containerLimit',
+    java: 'Integer',
+    json: 'containerLimit',
+    create: () => host({ containerLimit: null }),
+    reads: -1,
+    stored: { field: 'container_limit', value: '-1' },
+  },
+  {
+    field: 'Host.enforceContainerLimit',
+    java: 'Boolean',
+    json: 'enforceContainerLimit',
+    create: () => host({ enforceContainerLimit: null }),
+    reads: false,
+    stored: { field: 'enforce_container_limit', value: 'false' },
+  },
   // primitives: false and 0
-  { field: 'Port.adminStateUp', java: 'boolean', json: 'adminStateUp', create: () => routerPort({ adminStateUp: null }), reads: false, stored: { field: 'admin_state_up', value: 'false' } },
-  { field: 'PortGroup.stateful', java: 'boolean', json: 'stateful', reads: false, stored: { field: 'stateful', value: 'false' },
+  {
+    field: 'Port.adminStateUp',
+    java: 'boolean',
+    json: 'adminStateUp',
+    create: () => routerPort({ adminStateUp: null }),
+    reads: false,
+    stored: { field: 'admin_state_up', value: 'false' },
+  },
+  {
+    field: 'PortGroup.stateful',
+    java: 'boolean',
+    json: 'stateful',
+    reads: false,
+    stored: { field: 'stateful', value: 'false' },
     async create() {
       const id = assertCreated(await post(`${api}/port_groups`, PORT_GROUP, { name: 'boxed', stateful: null }), `${api}/port_groups`);
       return { uri: `${api}/port_groups/${id}`, accept: PORT_GROUP, clazz: 'PortGroup', id };
-    } },
-  { field: 'Condition.invNwProto', java: 'boolean', json: 'invNwProto', create: () => rule({ invNwProto: null }), reads: false, stored: { field: 'nw_proto_inv', value: 'false' } },
-  { field: 'Router.asNumber', java: 'int', json: 'asNumber', reads: 0, stored: { field: 'as_number', value: '0' },
+    },
+  },
+  {
+    field: 'Condition.invNwProto',
+    java: 'boolean',
+    json: 'invNwProto',
+    create: () => rule({ invNwProto: null }),
+    reads: false,
+    stored: { field: 'nw_proto_inv', value: 'false' },
+  },
+  {
+    field: 'Router.asNumber',
+    java: 'int',
+    json: 'asNumber',
+    reads: 0,
+    stored: { field: 'as_number', value: '0' },
     async create() {
       const id = assertCreated(await post(`${api}/routers`, MT.router, { name: 'boxed-int', asNumber: null }), `${api}/routers`);
       return { uri: `${api}/routers/${id}`, accept: MT.router, clazz: 'Router', id };
-    } },
+    },
+  },
 ];
 
 describe('JSON null in a POST: boxed fields are no value, primitives false or 0', () => {
@@ -152,6 +234,9 @@ describe('JSON null for MacPort.vlanId (Short)', () => {
     const port = assertCreated(await post(`${api}/bridges/${bridge}/ports`, MT.port, { type: 'Bridge' }), `${api}/ports`);
     assertStatus(await post(`${api}/bridges/${bridge}/mac_table`, MAC_PORT, { macAddr: '02:00:00:00:00:01', portId: port, vlanId: null }), 201);
     const entries = (await read(`${api}/bridges/${bridge}/vlans/0/mac_table`, MAC_PORTS)) as unknown as Json[];
-    assert.deepEqual(entries.map((e: Json) => [e.macAddr, e.vlanId]), [['02:00:00:00:00:01', 0]]);
+    assert.deepEqual(
+      entries.map((e: Json) => [e.macAddr, e.vlanId]),
+      [['02:00:00:00:00:01', 0]],
+    );
   });
 });

@@ -7,8 +7,29 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
 import {
-  assertCreated, assertEmpty, assertError, assertMediaType, assertStatus, createChain, createStored, del, eventually, get,
-  modelText, MT, MT2, post, provenance, put, sorted, uuidText, zkCounts, zkExists, zoom, type Json, type Res,
+  assertCreated,
+  assertEmpty,
+  assertError,
+  assertMediaType,
+  assertStatus,
+  createChain,
+  createStored,
+  del,
+  eventually,
+  get,
+  modelText,
+  MT,
+  MT2,
+  post,
+  provenance,
+  put,
+  sorted,
+  uuidText,
+  zkCounts,
+  zkExists,
+  zoom,
+  type Json,
+  type Res,
 } from '../support/rest-helpers.js';
 
 let t: TestNode;
@@ -213,7 +234,10 @@ describe('PUT is a full replacement (scenario 6)', () => {
     const read = (id: string) => (kind === 'bridges' ? getBridge(id) : getRouter(id));
 
     it(`${kind}: name null and tenantId null are stored as null; omitted fields revert to defaults`, async () => {
-      const id = assertCreated(await post(`${api}/${kind}`, single, { name: 'foo', tenantId: 'tenant1', inboundFilterId: c1, adminStateUp: false }), `${api}/${kind}`);
+      const id = assertCreated(
+        await post(`${api}/${kind}`, single, { name: 'foo', tenantId: 'tenant1', inboundFilterId: c1, adminStateUp: false }),
+        `${api}/${kind}`,
+      );
       let cur = await read(id);
       assert.equal(cur.name, 'foo');
       assert.equal(cur.adminStateUp, false);

@@ -10,8 +10,27 @@ import { after, before, describe, it } from 'node:test';
 import { message } from '../../lib/http/messages.js';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
 import {
-  assertCreated, assertEmpty, assertError, assertMediaType, assertStatus, assertViolations, createStored, del, get,
-  modelText, MT, MT2, post, put, rq, sorted, uuidText, zkExists, zoom, type Json, type Res,
+  assertCreated,
+  assertEmpty,
+  assertError,
+  assertMediaType,
+  assertStatus,
+  assertViolations,
+  createStored,
+  del,
+  get,
+  modelText,
+  MT,
+  MT2,
+  post,
+  put,
+  rq,
+  sorted,
+  uuidText,
+  zkExists,
+  zoom,
+  type Json,
+  type Res,
 } from '../support/rest-helpers.js';
 
 const RULE = 'application/vnd.org.midonet.Rule-v2+json';
@@ -78,20 +97,56 @@ function assertFields(actual: Record<string, unknown>, expected: Record<string, 
 
 /** The JSON of a rule's condition when nothing was set (§6.7). */
 const CONDITION_DEFAULTS = {
-  condInvert: false, matchForwardFlow: false, matchReturnFlow: false,
-  inPorts: [], invInPorts: false, outPorts: [], invOutPorts: false,
-  portGroup: null, invPortGroup: false, inPortGroup: null, invInPortGroup: false, outPortGroup: null, invOutPortGroup: false,
-  ipAddrGroupSrc: null, invIpAddrGroupSrc: false, ipAddrGroupDst: null, invIpAddrGroupDst: false,
-  traversedDevice: null, invTraversedDevice: false,
-  noVlan: false, vlan: null,
-  dlType: null, invDlType: false,
-  dlSrc: null, dlSrcMask: null, invDlSrc: false, dlDst: null, dlDstMask: null, invDlDst: false,
-  nwTos: null, invNwTos: false, nwProto: null, invNwProto: false,
-  nwSrcAddress: null, nwSrcLength: 0, invNwSrc: false, nwDstAddress: null, nwDstLength: 0, invNwDst: false,
+  condInvert: false,
+  matchForwardFlow: false,
+  matchReturnFlow: false,
+  inPorts: [],
+  invInPorts: false,
+  outPorts: [],
+  invOutPorts: false,
+  portGroup: null,
+  invPortGroup: false,
+  inPortGroup: null,
+  invInPortGroup: false,
+  outPortGroup: null,
+  invOutPortGroup: false,
+  ipAddrGroupSrc: null,
+  invIpAddrGroupSrc: false,
+  ipAddrGroupDst: null,
+  invIpAddrGroupDst: false,
+  traversedDevice: null,
+  invTraversedDevice: false,
+  noVlan: false,
+  vlan: null,
+  dlType: null,
+  invDlType: false,
+  dlSrc: null,
+  dlSrcMask: null,
+  invDlSrc: false,
+  dlDst: null,
+  dlDstMask: null,
+  invDlDst: false,
+  nwTos: null,
+  invNwTos: false,
+  nwProto: null,
+  invNwProto: false,
+  nwSrcAddress: null,
+  nwSrcLength: 0,
+  invNwSrc: false,
+  nwDstAddress: null,
+  nwDstLength: 0,
+  invNwDst: false,
   matchNwDstRewritten: false,
-  tpSrc: null, invTpSrc: false, tpDst: null, invTpDst: false,
-  icmpDataSrcIpAddress: null, icmpDataSrcIpLength: 0, invIcmpDataSrcIp: false,
-  icmpDataDstIpAddress: null, icmpDataDstIpLength: 0, invIcmpDataDstIp: false,
+  tpSrc: null,
+  invTpSrc: false,
+  tpDst: null,
+  invTpDst: false,
+  icmpDataSrcIpAddress: null,
+  icmpDataSrcIpLength: 0,
+  invIcmpDataSrcIp: false,
+  icmpDataDstIpAddress: null,
+  icmpDataDstIpLength: 0,
+  invIcmpDataDstIp: false,
   fragmentPolicy: 'any',
 } as const;
 
@@ -272,7 +327,7 @@ describe('chains and rules: media types (§2.3, regime G)', () => {
     assertEmpty(await post(`${api}/chains`, undefined, { name: 'ct' }), 406);
   });
 
-  it('rules: Rule-v2 | json for one rule, coll.Rule-v2 | json for a chain\'s list; others → 406', async () => {
+  it("rules: Rule-v2 | json for one rule, coll.Rule-v2 | json for a chain's list; others → 406", async () => {
     for (const accept of [RULE, MT.json]) assertStatus(await get(`${api}/rules/${r}`, accept), 200);
     for (const accept of [RULES, CHAIN, 'application/vnd.org.midonet.Rule-v1+json']) assertEmpty(await get(`${api}/rules/${r}`, accept), 406);
     assertEmpty(await get(`${api}/rules/${r}`), 406);
@@ -316,20 +371,32 @@ describe('rule ordering (scenario 15)', () => {
     assert.deepEqual(await rulesOf(c), []);
     const first = await rule(c, { type: 'accept', position: 1 });
     assert.equal((await getRule(first)).position, 1);
-    assert.deepEqual((await rulesOf(c)).map((x) => x.id), [first]);
+    assert.deepEqual(
+      (await rulesOf(c)).map((x) => x.id),
+      [first],
+    );
     const second = await rule(c, { type: 'accept', position: 1 });
     assert.equal((await getRule(second)).position, 1);
     assert.equal((await getRule(first)).position, 2);
     const list = await rulesOf(c);
-    assert.deepEqual(list.map((x) => [x.id, x.position]), [[second, 1], [first, 2]]);
+    assert.deepEqual(
+      list.map((x) => [x.id, x.position]),
+      [
+        [second, 1],
+        [first, 2],
+      ],
+    );
     assertEmpty(await del(`${api}/rules/${first}`), 204);
     assertError(await get(`${api}/rules/${first}`, RULE), 404);
-    assert.deepEqual((await rulesOf(c)).map((x) => [x.id, x.position]), [[second, 1]]);
+    assert.deepEqual(
+      (await rulesOf(c)).map((x) => [x.id, x.position]),
+      [[second, 1]],
+    );
     assertEmpty(await del(`${api}/rules/${second}`), 204);
     assert.deepEqual(await rulesOf(c), []);
   });
 
-  it('positions: default 1, 0 means 1, count+1 appends, the middle inserts; stored order is the chain\'s rule_ids', async () => {
+  it("positions: default 1, 0 means 1, count+1 appends, the middle inserts; stored order is the chain's rule_ids", async () => {
     const c = await chain({ name: 'positions' });
     const a = await rule(c, { type: 'accept' }); // [a]
     const b = await rule(c, { type: 'drop', position: 2 }); // [a b]
@@ -338,16 +405,38 @@ describe('rule ordering (scenario 15)', () => {
     const f = await rule(c, { type: 'accept', position: 3, id: randomUUID() }); // [d a f b e]
     const g = await rule(c, { type: 'drop', position: null }); // [g d a f b e] (null = default)
     const order = [g, d, a, f, b, e];
-    assert.deepEqual((await rulesOf(c)).map((x) => x.id), order);
-    assert.deepEqual((await rulesOf(c)).map((x) => x.position), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(
+      (await rulesOf(c)).map((x) => x.id),
+      order,
+    );
+    assert.deepEqual(
+      (await rulesOf(c)).map((x) => x.position),
+      [1, 2, 3, 4, 5, 6],
+    );
     for (const [i, id] of order.entries()) assert.equal((await getRule(id)).position, i + 1);
     const text = await modelText(t, 'Chain', c);
     const at = order.map((id) => text.indexOf(uuidText('rule_ids', id)));
-    assert.ok(at.every((x) => x >= 0), text);
-    assert.deepEqual(at, [...at].sort((x, y) => x - y), 'rule_ids in list order');
+    assert.ok(
+      at.every((x) => x >= 0),
+      text,
+    );
+    assert.deepEqual(
+      at,
+      [...at].sort((x, y) => x - y),
+      'rule_ids in list order',
+    );
     // deleting from the middle closes the gap
     assertEmpty(await del(`${api}/rules/${f}`), 204);
-    assert.deepEqual((await rulesOf(c)).map((x) => [x.id, x.position]), [[g, 1], [d, 2], [a, 3], [b, 4], [e, 5]]);
+    assert.deepEqual(
+      (await rulesOf(c)).map((x) => [x.id, x.position]),
+      [
+        [g, 1],
+        [d, 2],
+        [a, 3],
+        [b, 4],
+        [e, 5],
+      ],
+    );
     assert.ok(!(await modelText(t, 'Chain', c)).includes(uuidText('rule_ids', f)));
   });
 
@@ -360,7 +449,10 @@ describe('rule ordering (scenario 15)', () => {
     const ids = results.map((res) => assertCreated(res, `${api}/rules`));
     const list = await rulesOf(c);
     assert.deepEqual(sorted(list.map((x) => x.id)), sorted(ids));
-    assert.deepEqual(list.map((x) => x.position), [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.deepEqual(
+      list.map((x) => x.position),
+      [1, 2, 3, 4, 5, 6, 7, 8],
+    );
     const targetText = await modelText(t, 'Chain', target);
     for (const [i, id] of ids.entries()) {
       if (i % 2 === 1) assert.ok(targetText.includes(uuidText('jump_rule_ids', id)), `jump ${id} recorded`);
@@ -434,7 +526,11 @@ describe('rule validation (scenario 16)', () => {
 
   it('valid MACs and masks round-trip unchanged (one-digit groups and upper case included); masks are shown lower case', async () => {
     const id = await rule(c, {
-      type: 'accept', dlSrc: '01:02:03:04:05:06', dlSrcMask: 'ffff.ffff.0000', dlDst: '10:20:30:40:50:60', dlDstMask: '0000.ffff.ffff',
+      type: 'accept',
+      dlSrc: '01:02:03:04:05:06',
+      dlSrcMask: 'ffff.ffff.0000',
+      dlDst: '10:20:30:40:50:60',
+      dlDstMask: '0000.ffff.ffff',
     });
     assertFields(await getRule(id), { dlSrc: '01:02:03:04:05:06', dlSrcMask: 'ffff.ffff.0000', dlDst: '10:20:30:40:50:60', dlDstMask: '0000.ffff.ffff' });
     const loose = await rule(c, { type: 'drop', dlSrc: '1:2:3:a:B:c', dlDstMask: 'FFFF.00Ff.0000' });
@@ -470,8 +566,14 @@ describe('rule validation (scenario 16)', () => {
 
   it('wrong JSON types and malformed ids → 400 without violations; unknown keys are ignored', async () => {
     for (const body of [
-      { inPorts: ['not-a-uuid'] }, { inPorts: 'x' }, { portGroup: 'pg' }, { traversedDevice: 12 }, { condInvert: 'yes' },
-      { nwProto: 'tcp' }, { tpSrc: [1, 2] }, { id: '1234' },
+      { inPorts: ['not-a-uuid'] },
+      { inPorts: 'x' },
+      { portGroup: 'pg' },
+      { traversedDevice: 12 },
+      { condInvert: 'yes' },
+      { nwProto: 'tcp' },
+      { tpSrc: [1, 2] },
+      { id: '1234' },
     ]) {
       const res = await postRule(c, { type: 'accept', ...body });
       const e = assertError(res, 400);
@@ -503,7 +605,9 @@ describe('fragment policy (scenario 17)', () => {
     assert.equal(v[0].message, message(key), JSON.stringify(body));
   };
   const dnat = (targets = [{ addressFrom: '10.10.10.10', addressTo: '10.10.10.10', portFrom: 0, portTo: 0 }]) => ({
-    type: 'dnat', flowAction: 'accept', natTargets: targets,
+    type: 'dnat',
+    flowAction: 'accept',
+    natTargets: targets,
   });
 
   it('accept: any without L4 fields, header with tpDst; any/nonheader with L4 → 400 [FragPolicyInvalidForL4Rule]', async () => {
@@ -585,7 +689,12 @@ describe('rule types (§6.7): create, get, list, delete', () => {
   }
 
   it('accept, drop, reject, return: literal rules with their action, no extra fields', async () => {
-    for (const [type, action] of [['accept', 'ACCEPT'], ['drop', 'DROP'], ['reject', 'REJECT'], ['return', 'RETURN']] as const) {
+    for (const [type, action] of [
+      ['accept', 'ACCEPT'],
+      ['drop', 'DROP'],
+      ['reject', 'REJECT'],
+      ['return', 'RETURN'],
+    ] as const) {
       await roundTrip({ type }, {}, ['type: LITERAL_RULE', `action: ${action}`]);
     }
   });
@@ -595,13 +704,23 @@ describe('rule types (§6.7): create, get, list, delete', () => {
       { addressFrom: '192.168.100.1', addressTo: '192.168.100.6', portFrom: 80, portTo: 8080 },
       { addressFrom: '192.168.100.7', addressTo: '192.168.100.10', portFrom: 8081, portTo: 8089 },
     ];
-    for (const [type, dnatFlag] of [['dnat', true], ['snat', false]] as const) {
-      for (const [flowAction, action] of [['accept', 'ACCEPT'], ['continue', 'CONTINUE'], ['return', 'RETURN']] as const) {
-        await roundTrip(
-          { type, flowAction, natTargets },
-          { flowAction, natTargets, fragmentPolicy: 'unfragmented' },
-          ['type: NAT_RULE', `action: ${action}`, `dnat: ${dnatFlag}`, 'reverse: false', 'address: "192.168.100.6"', 'tp_end: 8089'],
-        );
+    for (const [type, dnatFlag] of [
+      ['dnat', true],
+      ['snat', false],
+    ] as const) {
+      for (const [flowAction, action] of [
+        ['accept', 'ACCEPT'],
+        ['continue', 'CONTINUE'],
+        ['return', 'RETURN'],
+      ] as const) {
+        await roundTrip({ type, flowAction, natTargets }, { flowAction, natTargets, fragmentPolicy: 'unfragmented' }, [
+          'type: NAT_RULE',
+          `action: ${action}`,
+          `dnat: ${dnatFlag}`,
+          'reverse: false',
+          'address: "192.168.100.6"',
+          'tp_end: 8089',
+        ]);
       }
     }
     // ports default to 0
@@ -618,7 +737,9 @@ describe('rule types (§6.7): create, get, list, delete', () => {
       assertViolations(await postRule(c, { type, flowAction: 'accept' }), ['natTargets']);
       assertViolations(await postRule(c, { type, flowAction: 'accept', natTargets: [] }), ['natTargets']);
       for (const bad of [
-        { ...target, addressFrom: null }, { ...target, addressTo: '1.1.1' }, { ...target, portFrom: 70000 },
+        { ...target, addressFrom: null },
+        { ...target, addressTo: '1.1.1' },
+        { ...target, portFrom: 70000 },
         { ...target, portFrom: 90, portTo: 80 },
       ]) {
         assertViolations(await postRule(c, { type, flowAction: 'accept', natTargets: [bad] }), ['natTargets']);
@@ -629,12 +750,16 @@ describe('rule types (§6.7): create, get, list, delete', () => {
   });
 
   it('rev_dnat and rev_snat: flowAction only (natTargets ignored)', async () => {
-    for (const [type, dnatFlag] of [['rev_dnat', true], ['rev_snat', false]] as const) {
-      await roundTrip(
-        { type, flowAction: 'continue', natTargets: [{ addressFrom: '1.1.1.1', addressTo: '1.1.1.1' }] },
-        { flowAction: 'continue' },
-        ['type: NAT_RULE', 'action: CONTINUE', `dnat: ${dnatFlag}`, 'reverse: true'],
-      );
+    for (const [type, dnatFlag] of [
+      ['rev_dnat', true],
+      ['rev_snat', false],
+    ] as const) {
+      await roundTrip({ type, flowAction: 'continue', natTargets: [{ addressFrom: '1.1.1.1', addressTo: '1.1.1.1' }] }, { flowAction: 'continue' }, [
+        'type: NAT_RULE',
+        'action: CONTINUE',
+        `dnat: ${dnatFlag}`,
+        'reverse: true',
+      ]);
       assertViolations(await postRule(c, { type }), ['flowAction']);
       assertViolations(await postRule(c, { type, flowAction: 'redirect' }), ['flowAction']);
     }
@@ -644,7 +769,10 @@ describe('rule types (§6.7): create, get, list, delete', () => {
     const target = await chain({ name: 'jump-target' });
     const id = await rule(c, { type: 'jump', jumpChainId: target, jumpChainName: 'whatever name' });
     assertExactly(await getRule(id), {
-      ...ruleBase(id, c, 'jump', 1), ...CONDITION_DEFAULTS, jumpChainId: target, jumpChainName: 'whatever name',
+      ...ruleBase(id, c, 'jump', 1),
+      ...CONDITION_DEFAULTS,
+      jumpChainId: target,
+      jumpChainName: 'whatever name',
     });
     const text = await modelText(t, 'Rule', id);
     assert.ok(text.includes('type: JUMP_RULE') && text.includes('action: JUMP'), text);
@@ -677,11 +805,19 @@ describe('rule types (§6.7): create, get, list, delete', () => {
   });
 
   it('l2_transform: every field round-trips; accept and redirect set the stored action', async () => {
-    for (const [flowAction, action] of [['accept', 'ACCEPT'], ['redirect', 'REDIRECT']] as const) {
+    for (const [flowAction, action] of [
+      ['accept', 'ACCEPT'],
+      ['redirect', 'REDIRECT'],
+    ] as const) {
       const targetPortId = randomUUID(); // opaque: not checked
       const fields = { flowAction, popVlan: true, pushVlan: 0x7000, targetPortId, ingress: true, failOpen: true };
       await roundTrip({ type: 'l2_transform', ...fields }, fields, [
-        'type: L2TRANSFORM_RULE', `action: ${action}`, 'pop_vlan: true', `push_vlan: ${0x7000}`, 'ingress: true', 'fail_open: true',
+        'type: L2TRANSFORM_RULE',
+        `action: ${action}`,
+        'pop_vlan: true',
+        `push_vlan: ${0x7000}`,
+        'ingress: true',
+        'fail_open: true',
         uuidText('target_port_id', targetPortId, '  '),
       ]);
     }
@@ -717,21 +853,56 @@ describe('rule conditions (§6.7): every field', () => {
     const c = await chain({ name: 'conditions' });
     const [p1, p2, p3, pg, pgIn, pgOut, ipSrc, ipDst, dev] = Array.from({ length: 9 }, () => randomUUID());
     const condition = {
-      condInvert: true, matchForwardFlow: true, matchReturnFlow: true,
-      inPorts: [p1, p2], invInPorts: true, outPorts: [p3], invOutPorts: true,
-      portGroup: pg, invPortGroup: true, inPortGroup: pgIn, invInPortGroup: true, outPortGroup: pgOut, invOutPortGroup: true,
-      ipAddrGroupSrc: ipSrc, invIpAddrGroupSrc: true, ipAddrGroupDst: ipDst, invIpAddrGroupDst: true,
-      traversedDevice: dev, invTraversedDevice: true,
-      noVlan: true, vlan: 100,
-      dlType: 0x0800, invDlType: true,
-      dlSrc: 'aa:bb:cc:dd:ee:ff', dlSrcMask: 'ffff.ffff.ff00', invDlSrc: true,
-      dlDst: '11:22:33:44:55:66', dlDstMask: 'ffff.0000.0000', invDlDst: true,
-      nwTos: 20, invNwTos: true, nwProto: 6, invNwProto: true,
-      nwSrcAddress: '10.0.0.2', nwSrcLength: 24, invNwSrc: true, nwDstAddress: '192.168.100.10', nwDstLength: 32, invNwDst: true,
+      condInvert: true,
+      matchForwardFlow: true,
+      matchReturnFlow: true,
+      inPorts: [p1, p2],
+      invInPorts: true,
+      outPorts: [p3],
+      invOutPorts: true,
+      portGroup: pg,
+      invPortGroup: true,
+      inPortGroup: pgIn,
+      invInPortGroup: true,
+      outPortGroup: pgOut,
+      invOutPortGroup: true,
+      ipAddrGroupSrc: ipSrc,
+      invIpAddrGroupSrc: true,
+      ipAddrGroupDst: ipDst,
+      invIpAddrGroupDst: true,
+      traversedDevice: dev,
+      invTraversedDevice: true,
+      noVlan: true,
+      vlan: 100,
+      dlType: 0x0800,
+      invDlType: true,
+      dlSrc: 'aa:bb:cc:dd:ee:ff',
+      dlSrcMask: 'ffff.ffff.ff00',
+      invDlSrc: true,
+      dlDst: '11:22:33:44:55:66',
+      dlDstMask: 'ffff.0000.0000',
+      invDlDst: true,
+      nwTos: 20,
+      invNwTos: true,
+      nwProto: 6,
+      invNwProto: true,
+      nwSrcAddress: '10.0.0.2',
+      nwSrcLength: 24,
+      invNwSrc: true,
+      nwDstAddress: '192.168.100.10',
+      nwDstLength: 32,
+      invNwDst: true,
       matchNwDstRewritten: true,
-      tpSrc: { start: 1024, end: 3000 }, invTpSrc: true, tpDst: { start: 80, end: 80 }, invTpDst: true,
-      icmpDataSrcIpAddress: '172.16.0.0', icmpDataSrcIpLength: 12, invIcmpDataSrcIp: true,
-      icmpDataDstIpAddress: '172.17.0.1', icmpDataDstIpLength: 32, invIcmpDataDstIp: true,
+      tpSrc: { start: 1024, end: 3000 },
+      invTpSrc: true,
+      tpDst: { start: 80, end: 80 },
+      invTpDst: true,
+      icmpDataSrcIpAddress: '172.16.0.0',
+      icmpDataSrcIpLength: 12,
+      invIcmpDataSrcIp: true,
+      icmpDataDstIpAddress: '172.17.0.1',
+      icmpDataDstIpLength: 32,
+      invIcmpDataDstIp: true,
       fragmentPolicy: 'unfragmented',
     };
     assert.deepEqual(sorted(Object.keys(condition)), sorted(Object.keys(CONDITION_DEFAULTS)), 'the test covers every condition field');
@@ -740,26 +911,63 @@ describe('rule conditions (§6.7): every field', () => {
 
     const text = await modelText(t, 'Rule', id);
     for (const line of [
-      'conjunction_inv: true', 'match_forward_flow: true', 'match_return_flow: true', 'in_port_inv: true', 'out_port_inv: true',
-      'inv_port_group: true', 'inv_in_port_group: true', 'inv_out_port_group: true', 'inv_ip_addr_group_id_src: true',
-      'inv_ip_addr_group_id_dst: true', 'traversed_device_inv: true', 'no_vlan: true', 'vlan: 100', 'dl_type: 2048',
-      'inv_dl_type: true', 'dl_src: "aa:bb:cc:dd:ee:ff"', `dl_src_mask: ${0xffffffffff00}`, 'inv_dl_src: true',
-      'dl_dst: "11:22:33:44:55:66"', `dl_dst_mask: ${0xffff00000000}`, 'inv_dl_dst: true', 'nw_tos: 20', 'nw_tos_inv: true',
-      'nw_proto: 6', 'nw_proto_inv: true', 'address: "10.0.0.2"', 'prefix_length: 24', 'nw_src_inv: true', 'nw_dst_inv: true',
-      'match_nw_dst_rewritten: true', 'start: 1024', 'end: 3000', 'tp_src_inv: true', 'tp_dst_inv: true',
-      'address: "172.16.0.0"', 'icmp_data_src_ip_inv: true', 'icmp_data_dst_ip_inv: true', 'fragment_policy: UNFRAGMENTED',
+      'conjunction_inv: true',
+      'match_forward_flow: true',
+      'match_return_flow: true',
+      'in_port_inv: true',
+      'out_port_inv: true',
+      'inv_port_group: true',
+      'inv_in_port_group: true',
+      'inv_out_port_group: true',
+      'inv_ip_addr_group_id_src: true',
+      'inv_ip_addr_group_id_dst: true',
+      'traversed_device_inv: true',
+      'no_vlan: true',
+      'vlan: 100',
+      'dl_type: 2048',
+      'inv_dl_type: true',
+      'dl_src: "aa:bb:cc:dd:ee:ff"',
+      `dl_src_mask: ${0xffffffffff00}`,
+      'inv_dl_src: true',
+      'dl_dst: "11:22:33:44:55:66"',
+      `dl_dst_mask: ${0xffff00000000}`,
+      'inv_dl_dst: true',
+      'nw_tos: 20',
+      'nw_tos_inv: true',
+      'nw_proto: 6',
+      'nw_proto_inv: true',
+      'address: "10.0.0.2"',
+      'prefix_length: 24',
+      'nw_src_inv: true',
+      'nw_dst_inv: true',
+      'match_nw_dst_rewritten: true',
+      'start: 1024',
+      'end: 3000',
+      'tp_src_inv: true',
+      'tp_dst_inv: true',
+      'address: "172.16.0.0"',
+      'icmp_data_src_ip_inv: true',
+      'icmp_data_dst_ip_inv: true',
+      'fragment_policy: UNFRAGMENTED',
     ]) {
       assert.ok(text.includes(`  ${line}\n`), `${line} in\n${text}`);
     }
     for (const [field, value] of [
-      ['in_port_ids', p1], ['in_port_ids', p2], ['out_port_ids', p3], ['port_group_id', pg], ['in_port_group_id', pgIn],
-      ['out_port_group_id', pgOut], ['ip_addr_group_id_src', ipSrc], ['ip_addr_group_id_dst', ipDst], ['traversed_device', dev],
+      ['in_port_ids', p1],
+      ['in_port_ids', p2],
+      ['out_port_ids', p3],
+      ['port_group_id', pg],
+      ['in_port_group_id', pgIn],
+      ['out_port_group_id', pgOut],
+      ['ip_addr_group_id_src', ipSrc],
+      ['ip_addr_group_id_dst', ipDst],
+      ['traversed_device', dev],
     ] as const) {
       assert.ok(text.includes(uuidText(field, value, '  ')), `${field} in\n${text}`);
     }
   });
 
-  it('the python client\'s nulls for unset fields mean defaults', async () => {
+  it("the python client's nulls for unset fields mean defaults", async () => {
     const c = await chain({ name: 'py-nulls' });
     const nulls = Object.fromEntries(Object.keys(CONDITION_DEFAULTS).map((k) => [k, null]));
     const id = await rule(c, { ...nulls, type: 'accept', position: null, id: null, chainId: null, meterName: null, properties: null });
@@ -779,9 +987,7 @@ describe('rule conditions (§6.7): every field', () => {
   it('condition ids are opaque: a rule keeps port-group and IP-group ids after those groups are deleted', async () => {
     const c = await chain({ name: 'dangling' });
     const pg = assertCreated(await post(`${api}/port_groups`, MT2.portGroup, { name: 'pg' }), `${api}/port_groups`);
-    const ipg = assertCreated(
-      await post(`${api}/ip_addr_groups`, 'application/vnd.org.midonet.IpAddrGroup-v1+json', { name: 'ipg' }), `${api}/ip_addr_groups`,
-    );
+    const ipg = assertCreated(await post(`${api}/ip_addr_groups`, 'application/vnd.org.midonet.IpAddrGroup-v1+json', { name: 'ipg' }), `${api}/ip_addr_groups`);
     const id = await rule(c, { type: 'accept', portGroup: pg, inPortGroup: pg, ipAddrGroupSrc: ipg, ipAddrGroupDst: ipg });
     assertEmpty(await del(`${api}/port_groups/${pg}`), 204);
     assertEmpty(await del(`${api}/ip_addr_groups/${ipg}`), 204);
@@ -796,25 +1002,46 @@ describe('chain delete cleanup (scenario 14)', () => {
     const IN = await chain({ name: 'INBOUND', tenantId: 'tenant1' });
     const OUT = await chain({ name: 'OUTBOUND', tenantId: 'tenant1' });
     const r = assertCreated(
-      await post(`${api}/routers`, MT.router, { name: 'R', tenantId: 'tenant1', inboundFilterId: IN, outboundFilterId: OUT }), `${api}/routers`,
+      await post(`${api}/routers`, MT.router, { name: 'R', tenantId: 'tenant1', inboundFilterId: IN, outboundFilterId: OUT }),
+      `${api}/routers`,
     );
     const b = assertCreated(
-      await post(`${api}/bridges`, MT.bridge, { name: 'B', tenantId: 'tenant1', inboundFilterId: IN, outboundFilterId: OUT }), `${api}/bridges`,
+      await post(`${api}/bridges`, MT.bridge, { name: 'B', tenantId: 'tenant1', inboundFilterId: IN, outboundFilterId: OUT }),
+      `${api}/bridges`,
     );
     const p = assertCreated(
       await post(`${api}/routers/${r}/ports`, MT.port, {
-        type: 'Router', networkAddress: '10.0.0.0', networkLength: 24, portAddress: '10.0.0.2', inboundFilterId: IN, outboundFilterId: OUT,
+        type: 'Router',
+        networkAddress: '10.0.0.0',
+        networkLength: 24,
+        portAddress: '10.0.0.2',
+        inboundFilterId: IN,
+        outboundFilterId: OUT,
       }),
       `${api}/ports`,
     );
     // the Java client's stock jump rule carries a flowAction, which a jump rule ignores
     const jump = await rule(OUT, { type: 'jump', jumpChainId: IN, jumpChainName: 'INBOUND', flowAction: 'jump' });
-    const devices: [string, string, string][] = [[`${api}/routers/${r}`, MT.router, 'Router'], [`${api}/bridges/${b}`, MT.bridge, 'Network'], [`${api}/ports/${p}`, MT.port, 'Port']];
+    const devices: [string, string, string][] = [
+      [`${api}/routers/${r}`, MT.router, 'Router'],
+      [`${api}/bridges/${b}`, MT.bridge, 'Network'],
+      [`${api}/ports/${p}`, MT.port, 'Port'],
+    ];
     for (const [url, type] of devices) {
-      assertFields(await getJson(url, type), { inboundFilterId: IN, outboundFilterId: OUT, inboundFilter: `${api}/chains/${IN}`, outboundFilter: `${api}/chains/${OUT}` });
+      assertFields(await getJson(url, type), {
+        inboundFilterId: IN,
+        outboundFilterId: OUT,
+        inboundFilter: `${api}/chains/${IN}`,
+        outboundFilter: `${api}/chains/${OUT}`,
+      });
     }
     const inText = await modelText(t, 'Chain', IN);
-    for (const [field, id] of [['router_inbound_ids', r], ['network_inbound_ids', b], ['port_inbound_ids', p], ['jump_rule_ids', jump]] as const) {
+    for (const [field, id] of [
+      ['router_inbound_ids', r],
+      ['network_inbound_ids', b],
+      ['port_inbound_ids', p],
+      ['jump_rule_ids', jump],
+    ] as const) {
       assert.ok(inText.includes(uuidText(field, id)), `${field} on IN:\n${inText}`);
     }
 
@@ -850,9 +1077,13 @@ describe('chain delete cleanup (scenario 14)', () => {
 });
 
 describe('chain delete effects (§5)', () => {
-  it('the chain\'s own rules go with it (cascade)', async () => {
+  it("the chain's own rules go with it (cascade)", async () => {
     const c = await chain({ name: 'with-rules' });
-    const rs = [await rule(c, { type: 'accept' }), await rule(c, { type: 'drop' }), await rule(c, { type: 'snat', flowAction: 'accept', natTargets: [{ addressFrom: '1.1.1.1', addressTo: '1.1.1.1' }] })];
+    const rs = [
+      await rule(c, { type: 'accept' }),
+      await rule(c, { type: 'drop' }),
+      await rule(c, { type: 'snat', flowAction: 'accept', natTargets: [{ addressFrom: '1.1.1.1', addressTo: '1.1.1.1' }] }),
+    ];
     assertEmpty(await del(`${api}/chains/${c}`), 204);
     for (const id of rs) {
       assertError(await get(`${api}/rules/${id}`, RULE), 404);
@@ -882,7 +1113,13 @@ describe('chain delete effects (§5)', () => {
     const bj2 = await rule(b, { type: 'jump', jumpChainId: target });
     assertEmpty(await del(`${api}/chains/${target}`), 204);
     for (const id of [aj, bj1, bj2]) assertError(await get(`${api}/rules/${id}`, RULE), 404);
-    assert.deepEqual((await rulesOf(a)).map((x) => [x.id, x.position]), [[a1, 1], [a3, 2]]);
+    assert.deepEqual(
+      (await rulesOf(a)).map((x) => [x.id, x.position]),
+      [
+        [a1, 1],
+        [a3, 2],
+      ],
+    );
     assert.deepEqual(await rulesOf(b), []);
   });
 
@@ -895,7 +1132,7 @@ describe('chain delete effects (§5)', () => {
     assert.ok((await modelGone('Rule', jump)) && (await modelGone('Chain', c)));
   });
 
-  it('a router\'s localRedirectChainId is cleared, its forwardChainId (not bound) is kept', async () => {
+  it("a router's localRedirectChainId is cleared, its forwardChainId (not bound) is kept", async () => {
     const redirect = await chain({ name: 'redirect' });
     const forward = await chain({ name: 'forward' });
     const r = assertCreated(await post(`${api}/routers`, MT.router, { name: 'lr', localRedirectChainId: redirect, forwardChainId: forward }), `${api}/routers`);
@@ -904,7 +1141,10 @@ describe('chain delete effects (§5)', () => {
     assertEmpty(await del(`${api}/chains/${redirect}`), 204);
     assertEmpty(await del(`${api}/chains/${forward}`), 204);
     assertFields(await getJson(`${api}/routers/${r}`, MT.router), {
-      localRedirectChainId: null, localRedirectChain: null, forwardChainId: forward, forwardChain: `${api}/chains/${forward}`,
+      localRedirectChainId: null,
+      localRedirectChain: null,
+      forwardChainId: forward,
+      forwardChain: `${api}/chains/${forward}`,
     });
   });
 

@@ -53,26 +53,31 @@ describe('/conf', () => {
     assert.ok(getPath(schemas, ['zookeeper', 'root_key']), 'the nsdb schema is there too');
   });
 
-  it('a node\'s configuration: POST HOCON merges (200, no body), GET shows it, mn-conf sees it; DELETE clears it', async () => {
+  it("a node's configuration: POST HOCON merges (200, no body), GET shows it, mn-conf sees it; DELETE clears it", async () => {
     const node = randomUUID();
     assert.equal(await getText(`${api}/conf/nodes/${node}`), '{}\n');
     const r = await postText(`${api}/conf/nodes/${node}`, 'cluster.rest_api.http_port = 8282');
     assertEmpty(r, 200);
     assertEmpty(await postText(`${api}/conf/nodes/${node}`, 'cluster { loggers.root : DEBUG }'), 200);
-    assert.equal(await getText(`${api}/conf/nodes/${node}`),
-      '{\n    "cluster" : {\n        "loggers" : {\n            "root" : "DEBUG"\n        },\n        "rest_api" : {\n            "http_port" : 8282\n        }\n    }\n}\n');
+    assert.equal(
+      await getText(`${api}/conf/nodes/${node}`),
+      '{\n    "cluster" : {\n        "loggers" : {\n            "root" : "DEBUG"\n        },\n        "rest_api" : {\n            "http_port" : 8282\n        }\n    }\n}\n',
+    );
     const got = await mnConf(['get', '-H', '-h', node, 'cluster.rest_api.http_port'], env);
     assert.equal(got.code, 0, got.stderr);
     assert.equal(got.stdout, 'cluster.rest_api.http_port = 8282\n');
     // and what mn-conf writes, the API shows
     const set = await mnConf(['set', '-h', node, 'cluster.rest_api.max_body_bytes = 2048'], env);
     assert.equal(set.code, 0, set.stderr);
-    assert.deepEqual(((await getConf(`${api}/conf/nodes/${node}`)) as { cluster: { rest_api: unknown } }).cluster.rest_api, { http_port: 8282, max_body_bytes: 2048 });
+    assert.deepEqual(((await getConf(`${api}/conf/nodes/${node}`)) as { cluster: { rest_api: unknown } }).cluster.rest_api, {
+      http_port: 8282,
+      max_body_bytes: 2048,
+    });
     assertEmpty(await del(`${api}/conf/nodes/${node}`), 200);
     assert.equal(await getText(`${api}/conf/nodes/${node}`), '{}\n');
   });
 
-  it('runtime: the node\'s own keys over its template over default over the schemas', async () => {
+  it("runtime: the node's own keys over its template over default over the schemas", async () => {
     const node = randomUUID();
     assertEmpty(await postText(`${api}/conf/templates/default`, 'cluster.rest_api.http_port = 8001\ncluster.rest_api.max_body_bytes = 1000'), 200);
     assertEmpty(await postText(`${api}/conf/templates/big`, 'cluster.rest_api.max_body_bytes = 5000'), 200);
@@ -91,7 +96,7 @@ describe('/conf', () => {
     assert.equal(list.stdout, `${node}  big\n`);
     assert.deepEqual(await getConf(`${api}/conf/templates`), { templates: ['big', 'default'] });
     assert.deepEqual(await getConf(`${api}/conf/templates/big`), { cluster: { rest_api: { max_body_bytes: 5000 } } });
-    assert.deepEqual((await getConf(`${api}/conf/template-mappings`)), { [node]: 'big' });
+    assert.deepEqual(await getConf(`${api}/conf/template-mappings`), { [node]: 'big' });
     assertEmpty(await del(`${api}/conf/template-mappings/${node}`), 200);
     assert.deepEqual(await getConf(`${api}/conf/template-mappings`), {});
     assertEmpty(await del(`${api}/conf/templates/big`), 200);

@@ -9,8 +9,25 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
 import {
-  assertCreated, assertEmpty, assertError, assertMediaType, assertStatus, assertViolations, del, eventually, get, modelText,
-  MT, post, put, rq, uuidText, zkExists, zoom, type Json, type Res,
+  assertCreated,
+  assertEmpty,
+  assertError,
+  assertMediaType,
+  assertStatus,
+  assertViolations,
+  del,
+  eventually,
+  get,
+  modelText,
+  MT,
+  post,
+  put,
+  rq,
+  uuidText,
+  zkExists,
+  zoom,
+  type Json,
+  type Res,
 } from '../support/rest-helpers.js';
 
 const D = {
@@ -57,7 +74,7 @@ async function getJson(url: string, accept: string): Promise<Record<string, Json
 }
 
 async function subnetIds(b: string, field: 'dhcp_ids' | 'dhcpv6_ids' = 'dhcp_ids'): Promise<string[]> {
-  return ((await t.node.storage.get('Network', b))[field]) ?? [];
+  return (await t.node.storage.get('Network', b))[field] ?? [];
 }
 
 function subnetJson(b: string, key: string, v: Partial<Record<string, Json>>): Record<string, Json> {
@@ -98,8 +115,11 @@ describe('scenario 24: DHCP', () => {
     assertEmpty(await put(uri, D.subnet, { ...created, enabled: false }), 204);
     assert.equal((await getJson(uri, D.subnet))['enabled'], false);
 
-    assertError(await post(dhcp, D.subnet, { subnetPrefix: '172.31.0.0', subnetLength: 24 }), 409,
-      'The specified DHCP subnet(172.31.0.0/24) already exists on this bridge.');
+    assertError(
+      await post(dhcp, D.subnet, { subnetPrefix: '172.31.0.0', subnetLength: 24 }),
+      409,
+      'The specified DHCP subnet(172.31.0.0/24) already exists on this bridge.',
+    );
 
     assertViolations(await post(dhcp, D.subnet, { subnetPrefix: '10.0.0.0', subnetLength: 33 }), ['subnetLength']);
     assertViolations(await post(dhcp, D.subnet, { subnetPrefix: '10.0.0', subnetLength: 24 }), ['subnetPrefix']);
@@ -122,8 +142,11 @@ describe('scenario 24: DHCP', () => {
     const hosts = `${uri}/hosts`;
     const hostUri = `${hosts}/02:33:44:55:00:00`;
     assertCreatedAt(await post(hosts, D.host, { macAddr: '02:33:44:55:00:00', ipAddr: '172.31.0.10', name: 'h' }), hostUri);
-    assertError(await post(hosts, D.host, { macAddr: '02:33:44:55:00:00', ipAddr: '172.31.0.11' }), 409,
-      `Subnet 172.31.0.0/24 on bridge ${b} already has a host with MAC address 02:33:44:55:00:00.`);
+    assertError(
+      await post(hosts, D.host, { macAddr: '02:33:44:55:00:00', ipAddr: '172.31.0.11' }),
+      409,
+      `Subnet 172.31.0.0/24 on bridge ${b} already has a host with MAC address 02:33:44:55:00:00.`,
+    );
     const host = await getJson(hostUri, D.host);
     assertEmpty(await put(hostUri, D.host, { ...host, ipAddr: '172.31.0.12' }), 204);
     assert.equal((await getJson(hostUri, D.host))['ipAddr'], '172.31.0.12');
@@ -164,15 +187,18 @@ describe('DHCP v4 subnets', () => {
   it('stores a Dhcp object bound to the bridge, fields in the original text format', async () => {
     const b = await bridge();
     const dhcp = `${api}/bridges/${b}/dhcp`;
-    assertStatus(await post(dhcp, D.subnet, {
-      subnetPrefix: '10.1.0.0',
-      subnetLength: 16,
-      defaultGateway: '10.1.0.1',
-      serverAddr: '10.1.0.2',
-      dnsServerAddrs: ['8.8.8.8', '8.8.4.4'],
-      interfaceMTU: 1450,
-      opt121Routes: [{ destinationPrefix: '169.254.169.254', destinationLength: 32, gatewayAddr: '10.1.0.3' }],
-    }), 201);
+    assertStatus(
+      await post(dhcp, D.subnet, {
+        subnetPrefix: '10.1.0.0',
+        subnetLength: 16,
+        defaultGateway: '10.1.0.1',
+        serverAddr: '10.1.0.2',
+        dnsServerAddrs: ['8.8.8.8', '8.8.4.4'],
+        interfaceMTU: 1450,
+        opt121Routes: [{ destinationPrefix: '169.254.169.254', destinationLength: 32, gatewayAddr: '10.1.0.3' }],
+      }),
+      201,
+    );
     const [id] = await subnetIds(b);
     assert.ok(id);
     assert.ok((await modelText(t, 'Network', b)).includes(uuidText('dhcp_ids', id)));
@@ -191,12 +217,15 @@ describe('DHCP v4 subnets', () => {
       '}\n';
     assert.equal(await modelText(t, 'Dhcp', id), `${head}enabled: true\n`);
 
-    assertStatus(await post(`${dhcp}/10.1.0.0_16/hosts`, D.host, {
-      macAddr: '02:33:44:55:00:01',
-      ipAddr: '10.1.0.10',
-      name: 'h1',
-      extraDhcpOpts: [{ optName: 'mtu', optValue: '1400' }],
-    }), 201);
+    assertStatus(
+      await post(`${dhcp}/10.1.0.0_16/hosts`, D.host, {
+        macAddr: '02:33:44:55:00:01',
+        ipAddr: '10.1.0.10',
+        name: 'h1',
+        extraDhcpOpts: [{ optName: 'mtu', optValue: '1400' }],
+      }),
+      201,
+    );
     const host =
       'hosts {\n' +
       '  mac: "02:33:44:55:00:01"\n' +
@@ -210,10 +239,17 @@ describe('DHCP v4 subnets', () => {
   it('python client shapes: integers as strings, a {} body on GET and DELETE', async () => {
     const b = await bridge();
     const dhcp = `${api}/bridges/${b}/dhcp`;
-    const created = await py('POST', dhcp, { 'Content-Type': D.subnet }, {
-      subnetPrefix: '10.2.0.0', subnetLength: '24', interfaceMTU: '1400',
-      opt121Routes: [{ destinationPrefix: '10.3.0.0', destinationLength: '16', gatewayAddr: '10.2.0.1' }],
-    });
+    const created = await py(
+      'POST',
+      dhcp,
+      { 'Content-Type': D.subnet },
+      {
+        subnetPrefix: '10.2.0.0',
+        subnetLength: '24',
+        interfaceMTU: '1400',
+        opt121Routes: [{ destinationPrefix: '10.3.0.0', destinationLength: '16', gatewayAddr: '10.2.0.1' }],
+      },
+    );
     assertCreatedAt(created, `${dhcp}/10.2.0.0_24`);
     const got = await py('GET', `${dhcp}/10.2.0.0_24`, { 'Content-Type': D.subnet, Accept: D.subnet });
     assertStatus(got, 200);
@@ -253,12 +289,26 @@ describe('DHCP v4 subnets', () => {
     await v({ ...ok, dnsServerAddrs: ['8.8.8.8', 'dns'] }, ['dnsServerAddrs'], 'is not a valid IP address');
     await v({ ...ok, interfaceMTU: -1 }, ['interfaceMTU'], 'must be greater than or equal to 0');
     await v({ ...ok, interfaceMTU: 65537 }, ['interfaceMTU'], 'must be less than or equal to 65536');
-    await v({ ...ok, opt121Routes: [{ destinationPrefix: '10.9.0', destinationLength: 16, gatewayAddr: '10.4.0.1' }] },
-      ['opt121Routes[0].destinationPrefix'], INVALID_IPV4);
-    await v({ ...ok, opt121Routes: [{ destinationPrefix: '10.9.0.0', destinationLength: 40, gatewayAddr: '10.4.0.1' }] },
-      ['opt121Routes[0].destinationLength'], 'must be less than or equal to 32');
-    await v({ ...ok, opt121Routes: [{ destinationPrefix: '10.9.0.0', destinationLength: 16 }, { destinationPrefix: '10.8.0.0', gatewayAddr: 'gw' }] },
-      ['opt121Routes[0].gatewayAddr', 'opt121Routes[1].gatewayAddr']);
+    await v(
+      { ...ok, opt121Routes: [{ destinationPrefix: '10.9.0', destinationLength: 16, gatewayAddr: '10.4.0.1' }] },
+      ['opt121Routes[0].destinationPrefix'],
+      INVALID_IPV4,
+    );
+    await v(
+      { ...ok, opt121Routes: [{ destinationPrefix: '10.9.0.0', destinationLength: 40, gatewayAddr: '10.4.0.1' }] },
+      ['opt121Routes[0].destinationLength'],
+      'must be less than or equal to 32',
+    );
+    await v(
+      {
+        ...ok,
+        opt121Routes: [
+          { destinationPrefix: '10.9.0.0', destinationLength: 16 },
+          { destinationPrefix: '10.8.0.0', gatewayAddr: 'gw' },
+        ],
+      },
+      ['opt121Routes[0].gatewayAddr', 'opt121Routes[1].gatewayAddr'],
+    );
     await v({ subnetPrefix: 'x', subnetLength: 99, defaultGateway: 'y' }, ['subnetPrefix', 'subnetLength', 'defaultGateway']);
     // a value of the wrong JSON type is a mapping error: 400 without violations
     const wrong = await post(dhcp, D.subnet, { ...ok, subnetLength: 'twenty' });
@@ -296,8 +346,11 @@ describe('DHCP v4 subnets', () => {
     assertEmpty(await get(`${dhcp}/10.6.0.0_25`, D.subnet), 404);
     assertEmpty(await get(`${dhcp}/10.6.0.0`, D.subnet), 404);
     assertEmpty(await get(`${dhcp}/nonsense`, D.subnet), 404);
-    assertError(await put(`${dhcp}/10.6.0.0_25`, D.subnet, { subnetPrefix: '10.6.0.0', subnetLength: 25 }), 404,
-      `Network ${b} does not have a subnet with address 10.6.0.0_25.`);
+    assertError(
+      await put(`${dhcp}/10.6.0.0_25`, D.subnet, { subnetPrefix: '10.6.0.0', subnetLength: 25 }),
+      404,
+      `Network ${b} does not have a subnet with address 10.6.0.0_25.`,
+    );
     assertError(await del(`${dhcp}/bogus`), 404, `Network ${b} does not have a subnet with address bogus.`);
     // a missing bridge: 404 from storage, for the list, a subnet and a create
     const nb = randomUUID();
@@ -316,10 +369,18 @@ describe('DHCP v4 subnets', () => {
   it('PUT is a full replacement; hosts stay; the identity follows the body', async () => {
     const b = await bridge();
     const dhcp = `${api}/bridges/${b}/dhcp`;
-    assertStatus(await post(dhcp, D.subnet, {
-      subnetPrefix: '10.7.0.0', subnetLength: 24, defaultGateway: '10.7.0.1', serverAddr: '10.7.0.2',
-      dnsServerAddrs: ['1.1.1.1'], interfaceMTU: 1500, enabled: false,
-    }), 201);
+    assertStatus(
+      await post(dhcp, D.subnet, {
+        subnetPrefix: '10.7.0.0',
+        subnetLength: 24,
+        defaultGateway: '10.7.0.1',
+        serverAddr: '10.7.0.2',
+        dnsServerAddrs: ['1.1.1.1'],
+        interfaceMTU: 1500,
+        enabled: false,
+      }),
+      201,
+    );
     assertStatus(await post(`${dhcp}/10.7.0.0_24/hosts`, D.host, { macAddr: '02:00:00:00:07:01', ipAddr: '10.7.0.9' }), 201);
     const [id] = await subnetIds(b);
 
@@ -339,8 +400,11 @@ describe('DHCP v4 subnets', () => {
 
     // but not onto another subnet of the bridge
     assertStatus(await post(dhcp, D.subnet, { subnetPrefix: '10.8.0.0', subnetLength: 24 }), 201);
-    assertError(await put(`${dhcp}/10.7.0.0_25`, D.subnet, { subnetPrefix: '10.8.0.0', subnetLength: 24 }), 409,
-      'The specified DHCP subnet(10.8.0.0/24) already exists on this bridge.');
+    assertError(
+      await put(`${dhcp}/10.7.0.0_25`, D.subnet, { subnetPrefix: '10.8.0.0', subnetLength: 24 }),
+      409,
+      'The specified DHCP subnet(10.8.0.0/24) already exists on this bridge.',
+    );
     // the same subnet on another bridge is fine
     const b2 = await bridge();
     assertStatus(await post(`${api}/bridges/${b2}/dhcp`, D.subnet, { subnetPrefix: '10.8.0.0', subnetLength: 24 }), 201);
@@ -425,14 +489,20 @@ describe('DHCP v4 hosts', () => {
     const list = await get(hosts, D.hosts);
     assertStatus(list, 200);
     assertMediaType(list, D.hosts);
-    assert.deepEqual(list.json.map((h: Json) => h.macAddr), ['02:20:00:00:00:01', '02:20:00:00:00:02']);
+    assert.deepEqual(
+      list.json.map((h: Json) => h.macAddr),
+      ['02:20:00:00:00:01', '02:20:00:00:00:02'],
+    );
     assert.deepEqual(list.json[0], one);
 
     // PUT replaces the entry in place (same position), omitted fields revert
     const opts = [{ optName: 'domain-name', optValue: 'example.org' }];
     assertEmpty(await put(uri, D.host, { macAddr: '02:20:00:00:00:01', ipAddr: '10.20.0.21', extraDhcpOpts: opts }), 204);
     assert.deepEqual(await getJson(uri, D.host), { ...one, ipAddr: '10.20.0.21', name: null, extraDhcpOpts: opts });
-    assert.deepEqual((await get(hosts, D.hosts)).json.map((h: Json) => h.macAddr), ['02:20:00:00:00:01', '02:20:00:00:00:02']);
+    assert.deepEqual(
+      (await get(hosts, D.hosts)).json.map((h: Json) => h.macAddr),
+      ['02:20:00:00:00:01', '02:20:00:00:00:02'],
+    );
     // a body without the MAC keeps the one the path names
     assertEmpty(await put(uri, D.host, { ipAddr: '10.20.0.22' }), 204);
     assert.equal((await getJson(uri, D.host))['macAddr'], '02:20:00:00:00:01');
@@ -443,7 +513,10 @@ describe('DHCP v4 hosts', () => {
     assertError(await del(uri), 404, `Network ${b} does not have a subnet with address 10.20.0.0/24.`);
     assertError(await get(uri, D.host), 404, `Network ${b} does not have a subnet with address 10.20.0.0/24.`);
     assertError(await put(uri, D.host, { macAddr: '02:20:00:00:00:01' }), 404);
-    assert.deepEqual((await get(hosts, D.hosts)).json.map((h: Json) => h.macAddr), ['02:20:00:00:00:02']);
+    assert.deepEqual(
+      (await get(hosts, D.hosts)).json.map((h: Json) => h.macAddr),
+      ['02:20:00:00:00:02'],
+    );
   });
 
   it('MACs are compared as values: case and one-digit groups; the path may use - or :', async () => {
@@ -516,8 +589,10 @@ describe('DHCPv6', () => {
     assert.equal((await get(dhcp, D.subnets6)).json.length, 2);
     const [id] = await subnetIds(b, 'dhcpv6_ids');
     assert.ok(id);
-    assert.equal(await modelText(t, 'DhcpV6', id),
-      uuidText('id', id) + uuidText('network_id', b) + `subnet_address {\n  version: V6\n  address: "${PREFIX}"\n  prefix_length: 64\n}\n`);
+    assert.equal(
+      await modelText(t, 'DhcpV6', id),
+      uuidText('id', id) + uuidText('network_id', b) + `subnet_address {\n  version: V6\n  address: "${PREFIX}"\n  prefix_length: 64\n}\n`,
+    );
 
     // PUT moves it
     assertEmpty(await put(uri, D.subnet6, { prefix: '2001:db8:0:0:0:0:0:1', prefixLength: 128 }), 204);
@@ -550,8 +625,7 @@ describe('DHCPv6', () => {
     assertEmpty(await get(`${dhcp}/${PREFIX}_48`, D.subnet6), 404);
     assertEmpty(await get(`${dhcp}/${PREFIX}_48/hostsV6`, D.hosts6), 404);
     assertEmpty(await get(`${dhcp}/${PREFIX}_48/hostsV6/00-01`, D.host6), 404);
-    assertError(await post(`${dhcp}/${PREFIX}_48/hostsV6`, D.host6, { clientId: 'c' }), 404,
-      `Network ${b} does not have a subnet with address ${PREFIX}/48.`);
+    assertError(await post(`${dhcp}/${PREFIX}_48/hostsV6`, D.host6, { clientId: 'c' }), 404, `Network ${b} does not have a subnet with address ${PREFIX}/48.`);
   });
 
   it('hosts: client id with : written - in URIs, duplicates 409, PUT in place, DELETE twice', async () => {
@@ -569,8 +643,11 @@ describe('DHCPv6', () => {
 
     const [id] = await subnetIds(b, 'dhcpv6_ids');
     assert.ok(id);
-    assert.ok((await modelText(t, 'DhcpV6', id)).endsWith(
-      `hosts {\n  client_id: "${clientId}"\n  ip_address {\n    version: V6\n    address: "2001:db8:0:0:0:0:0:10"\n  }\n  name: "v6"\n}\n`));
+    assert.ok(
+      (await modelText(t, 'DhcpV6', id)).endsWith(
+        `hosts {\n  client_id: "${clientId}"\n  ip_address {\n    version: V6\n    address: "2001:db8:0:0:0:0:0:10"\n  }\n  name: "v6"\n}\n`,
+      ),
+    );
 
     assertEmpty(await put(uri, D.host6, { clientId, fixedAddress: '2001:db8::20' }), 204);
     assert.deepEqual(await getJson(uri, D.host6), { ...want, fixedAddress: '2001:db8:0:0:0:0:0:20', name: null });

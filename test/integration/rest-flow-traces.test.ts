@@ -34,7 +34,14 @@ let flows: string[];
 async function createTrace(node: TestNode): Promise<string> {
   const py = new PyClient('00000000');
   const bridge = await py.create(`${node.api}/bridges`, MT.bridge, { name: 'traced' });
-  const tr = await py.create(`${node.api}/traces`, TR, { id: randomUUID(), name: 'web', deviceType: 'BRIDGE', deviceId: bridge['id'], condition: { nwProto: 6 }, enabled: true });
+  const tr = await py.create(`${node.api}/traces`, TR, {
+    id: randomUUID(),
+    name: 'web',
+    deviceType: 'BRIDGE',
+    deviceId: bridge['id'],
+    condition: { nwProto: 6 },
+    enabled: true,
+  });
   return tr['id'];
 }
 
@@ -53,8 +60,16 @@ before(async () => {
   flows = [0, 1, 2, 3].map((i) => timeuuid(T0 + i * 1000));
   flows.forEach((flowTraceId, i) =>
     fx.flows.push({
-      traceRequestId: traceId, flowTraceId, ethSrc: '02:00:00:00:00:01', ethDst: '02:00:00:00:00:02', etherType: 0x0800,
-      networkSrc: '10.0.0.1', networkDst: '10.0.0.2', networkProto: 6, srcPort: 40000 + i, dstPort: 80,
+      traceRequestId: traceId,
+      flowTraceId,
+      ethSrc: '02:00:00:00:00:01',
+      ethDst: '02:00:00:00:00:02',
+      etherType: 0x0800,
+      networkSrc: '10.0.0.1',
+      networkDst: '10.0.0.2',
+      networkProto: 6,
+      srcPort: 40000 + i,
+      dstPort: 80,
     }),
   );
   fx.flows.push({ traceRequestId: randomUUID(), flowTraceId: timeuuid(T0 + 1500), etherType: 0x0806, networkProto: 0, srcPort: 0, dstPort: 0 });
@@ -75,7 +90,10 @@ describe('flow traces through the REST API', () => {
     const res = await get(`${t.api}/traces/${traceId}/flows`, FLOWS);
     assertStatus(res, 200);
     assertMediaType(res, FLOWS);
-    assert.deepEqual(res.json.map((f: Json) => f.flowTraceId), [...flows].reverse());
+    assert.deepEqual(
+      res.json.map((f: Json) => f.flowTraceId),
+      [...flows].reverse(),
+    );
     assert.deepEqual(res.json[0], {
       uri: `${t.api}/traces/${traceId}/flows/${flows[3]}`,
       traceRequestId: traceId,
@@ -102,15 +120,28 @@ describe('flow traces through the REST API', () => {
 
   it('takes a limit (with a next-page link) and a time window in milliseconds or ISO-8601', async () => {
     const two = await get(`${t.api}/traces/${traceId}/flows?limit=2`, FLOWS);
-    assert.deepEqual(two.json.map((f: Json) => f.flowTraceId), [flows[3], flows[2]]);
+    assert.deepEqual(
+      two.json.map((f: Json) => f.flowTraceId),
+      [flows[3], flows[2]],
+    );
     const link = two.headers.get('link');
     assert.equal(link, `<${t.api}/traces/${traceId}/flows?limit=2&until=${T0 + 2000}>; rel="next"`);
     const next = await get(link.slice(1, link.indexOf('>')), FLOWS);
-    assert.deepEqual(next.json.map((f: Json) => f.flowTraceId), [flows[2], flows[1]], 'the next page starts at the last one shown');
+    assert.deepEqual(
+      next.json.map((f: Json) => f.flowTraceId),
+      [flows[2], flows[1]],
+      'the next page starts at the last one shown',
+    );
     const windowMs = await get(`${t.api}/traces/${traceId}/flows?since=${T0 + 1000}&until=${T0 + 2000}`, FLOWS);
-    assert.deepEqual(windowMs.json.map((f: Json) => f.flowTraceId), [flows[2], flows[1]]);
+    assert.deepEqual(
+      windowMs.json.map((f: Json) => f.flowTraceId),
+      [flows[2], flows[1]],
+    );
     const windowIso = await get(`${t.api}/traces/${traceId}/flows?since=${encodeURIComponent(new Date(T0 + 2500).toISOString())}`, FLOWS);
-    assert.deepEqual(windowIso.json.map((f: Json) => f.flowTraceId), [flows[3]]);
+    assert.deepEqual(
+      windowIso.json.map((f: Json) => f.flowTraceId),
+      [flows[3]],
+    );
     for (const q of ['limit=0', 'limit=1001', 'limit=ten', `since=${T0 + 2000}&until=${T0}`, 'since=yesterday', 'until=-5']) {
       assertError(await get(`${t.api}/traces/${traceId}/flows?${q}`, FLOWS), 400);
     }
@@ -124,10 +155,13 @@ describe('flow traces through the REST API', () => {
     assert.equal(body.flowTraceId, flows[2]);
     assert.equal(body.srcPort, 40002);
     assert.deepEqual(body.hosts, [HOST_A, HOST_B]);
-    assert.deepEqual(body.events.map((e: Json) => [e.time, e.host, e.hostUri, e.data]), [
-      [new Date(T0 + 2001).toISOString(), HOST_A, `${t.api}/hosts/${HOST_A}`, 'simulating on host A'],
-      [new Date(T0 + 2002).toISOString(), HOST_B, `${t.api}/hosts/${HOST_B}`, 'ingress on host B'],
-    ]);
+    assert.deepEqual(
+      body.events.map((e: Json) => [e.time, e.host, e.hostUri, e.data]),
+      [
+        [new Date(T0 + 2001).toISOString(), HOST_A, `${t.api}/hosts/${HOST_A}`, 'simulating on host A'],
+        [new Date(T0 + 2002).toISOString(), HOST_B, `${t.api}/hosts/${HOST_B}`, 'ingress on host B'],
+      ],
+    );
     assert.equal(body.moreEvents, false);
     const quiet = await get(`${t.api}/traces/${traceId}/flows/${flows[0]}`, FLOW);
     assert.deepEqual([quiet.json.events, quiet.json.hosts], [[], []]);

@@ -40,11 +40,23 @@ async function v6Hosts(): Promise<{ hosts: string; subnetId: () => Promise<strin
 }
 
 describe('finding 2: DHCPv6 client ids', () => {
-  it('empty, control characters, unpaired surrogates, \'-\' and over-long ids: 400 naming clientId, nothing written', async () => {
+  it("empty, control characters, unpaired surrogates, '-' and over-long ids: 400 naming clientId, nothing written", async () => {
     const { hosts, subnetId } = await v6Hosts();
     const id = await subnetId();
     const before = await t.node.storage.get('DhcpV6', id);
-    for (const clientId of ['', 'a\u0000b', 'a\r\nSet-Cookie: x=y', 'tab\there', '\u0085', 'a\ud800b', '00-01-02', '.', '..', 'x'.repeat(390), 'x'.repeat(200 * 1024)]) {
+    for (const clientId of [
+      '',
+      'a\u0000b',
+      'a\r\nSet-Cookie: x=y',
+      'tab\there',
+      '\u0085',
+      'a\ud800b',
+      '00-01-02',
+      '.',
+      '..',
+      'x'.repeat(390),
+      'x'.repeat(200 * 1024),
+    ]) {
       const r = await post(hosts, D.host6, { clientId, fixedAddress: '2001:db8::10', name: 'h' });
       assertViolations(r, ['clientId']);
     }

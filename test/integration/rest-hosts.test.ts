@@ -11,8 +11,24 @@ import { ZkClient } from '../../lib/zk/client.js';
 import { message } from '../../lib/http/messages.js';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
 import {
-  assertCreated, assertEmpty, assertError, assertMediaType, assertStatus, assertViolations, del, get, modelText, MT, post, put,
-  rq, sorted, uuidText, zkExists, zoom, type Json,
+  assertCreated,
+  assertEmpty,
+  assertError,
+  assertMediaType,
+  assertStatus,
+  assertViolations,
+  del,
+  get,
+  modelText,
+  MT,
+  post,
+  put,
+  rq,
+  sorted,
+  uuidText,
+  zkExists,
+  zoom,
+  type Json,
 } from '../support/rest-helpers.js';
 
 const V = (name: string): string => `application/vnd.org.midonet.${name}+json`;
@@ -148,7 +164,13 @@ describe('hosts (scenario 23)', () => {
   it('PUT with all four tunables → 200 and the values are stored; floodingProxyWeight null → 400, value unchanged', async () => {
     const id = await createHost({ name: 'tuned' });
     const cur = await getHost(id);
-    const res = await put(`${api}/hosts/${id}`, H.host, { ...cur, floodingProxyWeight: 42, containerWeight: 7, containerLimit: 3, enforceContainerLimit: true });
+    const res = await put(`${api}/hosts/${id}`, H.host, {
+      ...cur,
+      floodingProxyWeight: 42,
+      containerWeight: 7,
+      containerLimit: 3,
+      enforceContainerLimit: true,
+    });
     assertEmpty(res, 200);
     assert.deepEqual(await getHost(id), hostJson(id, { name: 'tuned', fpw: 42, cw: 7, cl: 3, ecl: true }));
 
@@ -158,7 +180,13 @@ describe('hosts (scenario 23)', () => {
       assert.ok(lines.includes(l), `${l} in\n${text}`);
     }
 
-    const bad = await put(`${api}/hosts/${id}`, H.host, { ...cur, floodingProxyWeight: null, containerWeight: 1, containerLimit: 1, enforceContainerLimit: false });
+    const bad = await put(`${api}/hosts/${id}`, H.host, {
+      ...cur,
+      floodingProxyWeight: null,
+      containerWeight: 1,
+      containerLimit: 1,
+      enforceContainerLimit: false,
+    });
     assertError(bad, 400, message('HostFloodingProxyWeightIsNull'));
     assert.deepEqual(await getHost(id), hostJson(id, { name: 'tuned', fpw: 42, cw: 7, cl: 3, ecl: true }), 'unchanged');
   });
@@ -240,8 +268,15 @@ describe('hosts: create, read, list', () => {
   it('read-only fields in a POST body are ignored; null tunables mean their defaults; id is the path of Location', async () => {
     const id = randomUUID();
     const res = await post(`${api}/hosts`, MT.json, {
-      id, name: null, alive: true, addresses: ['1.2.3.4'], hostInterfaces: [],
-      floodingProxyWeight: null, containerWeight: null, containerLimit: null, enforceContainerLimit: null,
+      id,
+      name: null,
+      alive: true,
+      addresses: ['1.2.3.4'],
+      hostInterfaces: [],
+      floodingProxyWeight: null,
+      containerWeight: null,
+      containerLimit: null,
+      enforceContainerLimit: null,
     });
     assert.equal(assertCreated(res, `${api}/hosts`), id);
     assert.deepEqual(await getHost(id), hostJson(id, { name: null }));
@@ -338,12 +373,18 @@ describe('hosts: PUT', () => {
     const text = await modelText(t, 'Host', host);
     assert.ok(text.includes(uuidText('tunnel_zone_ids', zone)), `membership kept:\n${text}`);
     const members = await get(`${api}/tunnel_zones/${zone}/hosts`, H.zoneHosts);
-    assert.deepEqual((members.json as Json[]).map((m) => m.hostId), [host]);
+    assert.deepEqual(
+      (members.json as Json[]).map((m) => m.hostId),
+      [host],
+    );
   });
 
   it('no range validation on PUT (the original has none); JSON types are still checked', async () => {
     const id = await createHost();
-    assertEmpty(await put(`${api}/hosts/${id}`, H.host, { floodingProxyWeight: 70000, containerWeight: -4, containerLimit: -9, enforceContainerLimit: false }), 200);
+    assertEmpty(
+      await put(`${api}/hosts/${id}`, H.host, { floodingProxyWeight: 70000, containerWeight: -4, containerLimit: -9, enforceContainerLimit: false }),
+      200,
+    );
     const got = await getHost(id);
     assert.equal(got.floodingProxyWeight, 70000);
     assert.equal(got.containerWeight, -4);
@@ -383,7 +424,10 @@ describe('hosts: DELETE', () => {
     assertEmpty(await del(`${api}/hosts/${host}`), 200);
     const members = await get(`${api}/tunnel_zones/${zone}/hosts`, H.zoneHosts);
     assertStatus(members, 200);
-    assert.deepEqual((members.json as Json[]).map((m) => m.hostId), [other]);
+    assert.deepEqual(
+      (members.json as Json[]).map((m) => m.hostId),
+      [other],
+    );
     assert.deepEqual((await get(`${api}/tunnel_zones/${zone2}/hosts`, H.zoneHosts)).json, []);
     for (const z of [zone, zone2]) {
       const text = await modelText(t, 'TunnelZone', z);
@@ -478,8 +522,14 @@ describe('host interfaces (agent-reported `host` state key)', () => {
       '  name: "eth0"',
       '  type: PHYSICAL',
       '  mac: "16:1f:5c:19:a0:60"',
-      '  addresses {', '    version: V4', '    address: "10.10.10.1"', '  }',
-      '  addresses {', '    version: V6', '    address: "fe80::1"', '  }',
+      '  addresses {',
+      '    version: V4',
+      '    address: "10.10.10.1"',
+      '  }',
+      '  addresses {',
+      '    version: V6',
+      '    address: "fe80::1"',
+      '  }',
       '  up: true',
       '  has_link: true',
       '  mtu: 213',
@@ -500,12 +550,28 @@ describe('host interfaces (agent-reported `host` state key)', () => {
       await makeAlive(session, id);
       await session.create(`${stateDir(id)}/host`, Buffer.from(hostState), 'ephemeral');
       const eth0 = {
-        hostId: id, name: 'eth0', mac: '16:1f:5c:19:a0:60', mtu: 213, type: 'Physical', endpoint: 'PHYSICAL', portType: 'NetDev',
-        addresses: ['10.10.10.1', 'fe80:0:0:0:0:0:0:1'], status: 3, uri: `${api}/hosts/${id}/interfaces/eth0`,
+        hostId: id,
+        name: 'eth0',
+        mac: '16:1f:5c:19:a0:60',
+        mtu: 213,
+        type: 'Physical',
+        endpoint: 'PHYSICAL',
+        portType: 'NetDev',
+        addresses: ['10.10.10.1', 'fe80:0:0:0:0:0:0:1'],
+        status: 3,
+        uri: `${api}/hosts/${id}/interfaces/eth0`,
       };
       const tap = {
-        hostId: id, name: 'tap-1', mac: null, mtu: 1500, type: 'Virtual', endpoint: 'VM', portType: null,
-        addresses: [], status: 1, uri: `${api}/hosts/${id}/interfaces/tap-1`,
+        hostId: id,
+        name: 'tap-1',
+        mac: null,
+        mtu: 1500,
+        type: 'Virtual',
+        endpoint: 'VM',
+        portType: null,
+        addresses: [],
+        status: 1,
+        uri: `${api}/hosts/${id}/interfaces/tap-1`,
       };
       const host = await getHost(id);
       assert.equal(host.alive, true);
@@ -579,10 +645,19 @@ describe('host-interface-port bindings', () => {
     const p2 = await createPort('routers', router);
     assertStatus(await bind(host, { portId: p1, interfaceName: 'tap-1' }), 201);
     assertStatus(await bind(host, { portId: p2, interfaceName: 'tap-2' }), 201);
-    assert.deepEqual((await bindings(host)).map((b: Json) => [b.portId, b.interfaceName]), [[p1, 'tap-1'], [p2, 'tap-2']]);
+    assert.deepEqual(
+      (await bindings(host)).map((b: Json) => [b.portId, b.interfaceName]),
+      [
+        [p1, 'tap-1'],
+        [p2, 'tap-2'],
+      ],
+    );
     // deleting the router deletes its port, which leaves the host's bindings
     assertEmpty(await del(`${api}/routers/${router}`), 204);
-    assert.deepEqual((await bindings(host)).map((b: Json) => b.portId), [p1]);
+    assert.deepEqual(
+      (await bindings(host)).map((b: Json) => b.portId),
+      [p1],
+    );
   });
 
   it('the same interface name may be used on different hosts; a port bound elsewhere → 409 [PortAlreadyBound]', async () => {

@@ -8,8 +8,23 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
 import {
-  assertCreated, assertEmpty, assertError, assertMediaType, assertStatus, assertViolations, del, get, modelText, MT, post, rq,
-  sorted, zkExists, zoom, type Json, type Res,
+  assertCreated,
+  assertEmpty,
+  assertError,
+  assertMediaType,
+  assertStatus,
+  assertViolations,
+  del,
+  get,
+  modelText,
+  MT,
+  post,
+  rq,
+  sorted,
+  zkExists,
+  zoom,
+  type Json,
+  type Res,
 } from '../support/rest-helpers.js';
 
 const V = (name: string): string => `application/vnd.org.midonet.${name}+json`;
@@ -96,10 +111,16 @@ describe('IP address groups (scenario 20)', () => {
     const g = await getGroup(group);
 
     assertStatus(await post(g.addrs, A.single, { version: 4, addr: '010.000.000.002' }), 201);
-    assert.deepEqual((await get(g.addrs, A.coll)).json.map((a: Json) => a.addr), ['10.0.0.2']);
+    assert.deepEqual(
+      (await get(g.addrs, A.coll)).json.map((a: Json) => a.addr),
+      ['10.0.0.2'],
+    );
 
     assertStatus(await post(g.addrs, A.single, { version: 6, addr: '1:2:3:4:0005:0006:0007:0008' }), 201);
-    assert.deepEqual((await get(g.addrs, A.coll)).json.map((a: Json) => a.addr), ['10.0.0.2', '1:2:3:4:5:6:7:8']);
+    assert.deepEqual(
+      (await get(g.addrs, A.coll)).json.map((a: Json) => a.addr),
+      ['10.0.0.2', '1:2:3:4:5:6:7:8'],
+    );
 
     assertStatus(await post(g.addrs, A.single, { version: 4, addr: '10.0.0.1' }), 201);
     assertError(await post(g.addrs, A.single, { version: 4, addr: '10.0.0.1' }), 409);
@@ -107,7 +128,10 @@ describe('IP address groups (scenario 20)', () => {
     assert.equal((await get(g.addrs, A.coll)).json.length, 3);
 
     assertEmpty(await del(`${api}/ip_addr_groups/${group}/versions/4/ip_addrs/10.0.000.002`), 204);
-    assert.deepEqual((await get(g.addrs, A.coll)).json.map((a: Json) => a.addr), ['1:2:3:4:5:6:7:8', '10.0.0.1']);
+    assert.deepEqual(
+      (await get(g.addrs, A.coll)).json.map((a: Json) => a.addr),
+      ['1:2:3:4:5:6:7:8', '10.0.0.1'],
+    );
   });
 });
 
@@ -128,7 +152,11 @@ describe('IP address groups: create, get, list, delete', () => {
 
   it('ipAddrPorts shows the current addresses, canonical, in insertion order; ZooKeeper holds the canonical form', async () => {
     const id = await createGroup({ name: 'shown' });
-    for (const [version, addr] of [[4, '192.168.001.010'], [6, '2001:DB8::1'], [4, '10.1.1.1']] as const) {
+    for (const [version, addr] of [
+      [4, '192.168.001.010'],
+      [6, '2001:DB8::1'],
+      [4, '10.1.1.1'],
+    ] as const) {
       assertStatus(await addAddr(id, { version, addr }), 201);
     }
     assert.deepEqual(await getGroup(id), groupJson(id, 'shown', ['192.168.1.10', '2001:db8:0:0:0:0:0:1', '10.1.1.1']));
@@ -173,10 +201,7 @@ describe('IP address groups: create, get, list, delete', () => {
   it('a rule condition naming the group keeps its id when the group goes (no binding)', async () => {
     const id = await createGroup({ name: 'in-a-rule' });
     const chain = assertCreated(await post(`${api}/chains`, V('Chain-v1'), { name: 'ipg-chain' }), `${api}/chains`);
-    const rule = assertCreated(
-      await post(`${api}/chains/${chain}/rules`, V('Rule-v2'), { type: 'accept', ipAddrGroupSrc: id }),
-      `${api}/rules`,
-    );
+    const rule = assertCreated(await post(`${api}/chains/${chain}/rules`, V('Rule-v2'), { type: 'accept', ipAddrGroupSrc: id }), `${api}/rules`);
     assertEmpty(await del(`${api}/ip_addr_groups/${id}`), 204);
     const got = await get(`${api}/rules/${rule}`, V('Rule-v2'));
     assertStatus(got, 200);

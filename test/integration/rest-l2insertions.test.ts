@@ -11,8 +11,22 @@ import type { Chain, Port, Rule } from '../../lib/models/generated.js';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
 import { assertParsesWithSchema } from '../support/protoc.js';
 import {
-  assertCreated, assertEmpty, assertError, assertMediaType, assertStatus, assertViolations, del, get, modelText, MT, post, put,
-  uuidText, zkChildren, zoom, type Json,
+  assertCreated,
+  assertEmpty,
+  assertError,
+  assertMediaType,
+  assertStatus,
+  assertViolations,
+  del,
+  get,
+  modelText,
+  MT,
+  post,
+  put,
+  uuidText,
+  zkChildren,
+  zoom,
+  type Json,
 } from '../support/rest-helpers.js';
 
 const L2 = 'application/vnd.org.midonet.L2Insertion-v1+json';
@@ -68,7 +82,7 @@ after(async () => {
 describe('L2 insertions', () => {
   it('scenario 1-2: an insertion creates the redirect chains; a second one on the same port adds one rule to each', async () => {
     const id = await insert(body(p0, s0));
-    const got = (await get(`${api}/l2insertions/${id}`, L2));
+    const got = await get(`${api}/l2insertions/${id}`, L2);
     assertStatus(got, 200);
     assertMediaType(got, L2);
     assert.deepEqual(got.json, { id, portId: p0, srvPortId: s0, vlan: 10, position: 1, failOpen: false, mac: MAC, uri: `${api}/l2insertions/${id}` });
@@ -99,15 +113,27 @@ describe('L2 insertions', () => {
     assert.deepEqual(srv.srv_insertion_ids, [id]);
     const jumps = await rulesOf(srv.l2insertion_infilter_id, 'JUMP_RULE');
     assert.equal(jumps.length, 2);
-    assert.deepEqual(jumps.map((r) => r.jump_rule_data?.jump_chain_id), [prot.l2insertion_infilter_id, prot.l2insertion_outfilter_id]);
-    assert.deepEqual(jumps.map((r) => r.condition), [{ dl_src: MAC, vlan: 10 | 0x2000 }, { dl_dst: MAC, vlan: 10 | 0x4000 }]);
+    assert.deepEqual(
+      jumps.map((r) => r.jump_rule_data?.jump_chain_id),
+      [prot.l2insertion_infilter_id, prot.l2insertion_outfilter_id],
+    );
+    assert.deepEqual(
+      jumps.map((r) => r.condition),
+      [
+        { dl_src: MAC, vlan: 10 | 0x2000 },
+        { dl_dst: MAC, vlan: 10 | 0x4000 },
+      ],
+    );
     assert.equal((await rulesOf(srv.l2insertion_outfilter_id)).length, 0);
     const stored = await modelText(t, 'L2Insertion', id);
     assertParsesWithSchema('L2Insertion', stored);
     const ins = await t.node.storage.get('L2Insertion', id);
     // the model's primitives are written even when zero/false, as the original's converter does
-    assert.equal(stored, `${uuidText('id', id)}${uuidText('port_id', p0)}${uuidText('srv_port_id', s0)}vlan: 10\nfail_open: false\nposition: 1\nmac: "${MAC}"\n`
-      + `${uuidText('srv_rule_in_id', String(ins.srv_rule_in_id))}${uuidText('srv_rule_out_id', String(ins.srv_rule_out_id))}`);
+    assert.equal(
+      stored,
+      `${uuidText('id', id)}${uuidText('port_id', p0)}${uuidText('srv_port_id', s0)}vlan: 10\nfail_open: false\nposition: 1\nmac: "${MAC}"\n` +
+        `${uuidText('srv_rule_in_id', String(ins.srv_rule_in_id))}${uuidText('srv_rule_out_id', String(ins.srv_rule_out_id))}`,
+    );
     for (const r of [...inRules, ...outRules, ...jumps]) assertParsesWithSchema('Rule', await modelText(t, 'Rule', String(r.id)));
     assertParsesWithSchema('Chain', await modelText(t, 'Chain', String(prot.l2insertion_infilter_id)));
     assertParsesWithSchema('Port', await modelText(t, 'Port', p0));
@@ -131,7 +157,7 @@ describe('L2 insertions', () => {
     assert.equal(hop.transform_rule_data?.pop_vlan, true);
     assert.equal(hop.transform_rule_data?.target_port_id, firstSrv === s0 ? s1 : s0);
     // the port lists both; the redirect chains are visible under /chains
-    assert.deepEqual(((await get(`${api}/ports/${p0}`, MT.port)).json).insertionIds.sort(), [id, second].sort());
+    assert.deepEqual((await get(`${api}/ports/${p0}`, MT.port)).json.insertionIds.sort(), [id, second].sort());
     const chains = (await get(`${api}/chains`, 'application/vnd.org.midonet.collection.Chain-v1+json')).json as Json[];
     assert.ok(chains.some((c) => c.name === `InboundRedirect${p0}`));
   });
@@ -201,7 +227,10 @@ describe('L2 insertions', () => {
     const prot = await port(p0);
     const inRules = await rulesOf(prot.l2insertion_infilter_id);
     // [accept, return from the last hop (s0), hop to s0 after s1, first hop to s1]
-    assert.deepEqual(inRules.map((r) => r.transform_rule_data?.target_port_id ?? null), [null, p0, s0, s1]);
+    assert.deepEqual(
+      inRules.map((r) => r.transform_rule_data?.target_port_id ?? null),
+      [null, p0, s0, s1],
+    );
     assert.deepEqual(inRules[3]?.condition?.in_port_ids, [p0]);
     assert.deepEqual(inRules[1]?.condition?.in_port_ids, [s0]);
     const other = await insert(body(p1, s0, { vlan: 0 }));

@@ -13,8 +13,20 @@ import { startTestNode, type TestNode } from '../support/node-harness.js';
 import { PyClient } from '../support/py-client.js';
 import { storedParses } from '../support/protoc.js';
 import {
-  assertCreated, assertEmpty, assertError, assertMediaType, assertStatus, assertViolations, del, get, MT, post, put, zkCounts,
-  zoom, type Json,
+  assertCreated,
+  assertEmpty,
+  assertError,
+  assertMediaType,
+  assertStatus,
+  assertViolations,
+  del,
+  get,
+  MT,
+  post,
+  put,
+  zkCounts,
+  zoom,
+  type Json,
 } from '../support/rest-helpers.js';
 
 const V = (name: string): string => `application/vnd.org.midonet.${name}+json`;
@@ -85,8 +97,11 @@ describe('load balancers', () => {
     // the load balancer's routerId is the router's to change
     assertError(await put(linked['uri'], LB, { ...linked, routerId: other['id'] }), 400, 'Router cannot be modified');
     assertError(await put(linked['uri'], LB, { adminStateUp: true }), 400, 'Router cannot be modified');
-    assertError(await post(app['loadBalancers'], LB, { routerId: router['id'] }), 400,
-      "A load balancer's router ID must be null at creation. To associate a router with a load balancer, first create the load balancer with null router ID and then update the router's load balancer ID.");
+    assertError(
+      await post(app['loadBalancers'], LB, { routerId: router['id'] }),
+      400,
+      "A load balancer's router ID must be null at creation. To associate a router with a load balancer, first create the load balancer with null router ID and then update the router's load balancer ID.",
+    );
     // moving the router to l4, then to none
     await py.update({ ...(await py.get(router['uri'], MT.router)), loadBalancerId: l4 }, MT.router);
     assert.equal((await py.get(`${api}/load_balancers/${l3}`, LB))['routerId'], null);
@@ -108,7 +123,12 @@ describe('load balancers', () => {
     const member = await py.create(pool['poolMembers'], MEMBER, { address: '10.0.0.10', protocolPort: 80 });
     const vip = await py.create(pool['vips'], VIP, { address: '192.168.1.1', protocolPort: 80 });
     await py.delete(lb['uri']);
-    for (const [uri, mt] of [[pool['uri'], POOL], [member['uri'], MEMBER], [vip['uri'], VIP]] as const) assertStatus(await get(uri, mt), 404);
+    for (const [uri, mt] of [
+      [pool['uri'], POOL],
+      [member['uri'], MEMBER],
+      [vip['uri'], VIP],
+    ] as const)
+      assertStatus(await get(uri, mt), 404);
     assert.equal((await py.get(router['uri'], MT.router))['loadBalancerId'], null);
     assertEmpty(await del(router['uri']), 204);
   });
@@ -153,7 +173,9 @@ describe('pools and VIPs', () => {
       loadBalancer: l1['uri'],
       pool: pool['uri'],
     });
-    assert.deepEqual(assertViolations(await post(app['vips'], VIP, { poolId: null, address: '192.168.100.2' })), [{ property: 'poolId', message: 'may not be null' }]);
+    assert.deepEqual(assertViolations(await post(app['vips'], VIP, { poolId: null, address: '192.168.100.2' })), [
+      { property: 'poolId', message: 'may not be null' },
+    ]);
     const ghostPool = randomUUID();
     assertError(await post(app['vips'], VIP, { poolId: ghostPool, address: '192.168.100.2' }), 400, `There is no Pool with ID ${ghostPool}.`);
     assertViolations(await post(app['vips'], VIP, { poolId: pool['id'], address: '192.168.100' }), ['address']);
@@ -162,10 +184,19 @@ describe('pools and VIPs', () => {
     await py.update({ ...(await py.get(pool['uri'], POOL)), loadBalancerId: l2['id'] }, POOL);
     assert.deepEqual(await py.list(l1['vips'], VIPS), []);
     const moved = await py.list(l2['vips'], VIPS);
-    assert.deepEqual(moved.map((v: Json) => [v.id, v.loadBalancerId]), [[vip['id'], l2['id']]]);
-    assert.deepEqual((await py.list(pool['vips'], VIPS)).map((v: Json) => v.loadBalancerId), [l2['id']]);
+    assert.deepEqual(
+      moved.map((v: Json) => [v.id, v.loadBalancerId]),
+      [[vip['id'], l2['id']]],
+    );
+    assert.deepEqual(
+      (await py.list(pool['vips'], VIPS)).map((v: Json) => v.loadBalancerId),
+      [l2['id']],
+    );
     assert.deepEqual((await py.list(app['vips'], VIPS)).find((v: Json) => v.id === vip['id'])?.loadBalancerId, l2['id']);
-    assert.deepEqual((await py.list(l2['pools'], POOLS)).map((p: Json) => p.id), [pool['id']]);
+    assert.deepEqual(
+      (await py.list(l2['pools'], POOLS)).map((p: Json) => p.id),
+      [pool['id']],
+    );
     assert.deepEqual(await py.list(l1['pools'], POOLS), []);
 
     const member = await py.create(pool['poolMembers'], MEMBER, { address: '10.0.0.1', protocolPort: 80 });
@@ -190,7 +221,10 @@ describe('pools and VIPs', () => {
     assert.equal(moved['poolId'], p2['id']);
     assert.equal(moved['protocolPort'], 8443);
     assert.deepEqual(await py.list(p1['vips'], VIPS), []);
-    assert.deepEqual((await py.list(p2['vips'], VIPS)).map((v: Json) => v.id), [vip['id']]);
+    assert.deepEqual(
+      (await py.list(p2['vips'], VIPS)).map((v: Json) => v.id),
+      [vip['id']],
+    );
     const ghost = randomUUID();
     assertError(await put(vip['uri'], VIP, { ...moved, poolId: ghost }), 400, `There is no Pool with ID ${ghost}.`);
     assertViolations(await put(vip['uri'], VIP, { ...moved, protocolPort: 65536 }), ['protocolPort']);
@@ -236,8 +270,14 @@ describe('pools and VIPs', () => {
     assert.equal(locked.headers.get('retryafter'), '3');
     assert.equal(locked.headers.get('retry-after'), '3');
     assertStatus(await del(pool['uri']), 503);
-    assert.deepEqual((await py.list(hm['pools'], POOLS)).map((p: Json) => p.id), [pool['id']]);
-    assert.deepEqual((await py.list(`${app['pools']}?hm_id=${hm['id']}`, POOLS)).map((p: Json) => p.id), [pool['id']]);
+    assert.deepEqual(
+      (await py.list(hm['pools'], POOLS)).map((p: Json) => p.id),
+      [pool['id']],
+    );
+    assert.deepEqual(
+      (await py.list(`${app['pools']}?hm_id=${hm['id']}`, POOLS)).map((p: Json) => p.id),
+      [pool['id']],
+    );
     assert.deepEqual(await py.list(`${app['pools']}?hm_id=not-a-uuid`, POOLS), []);
     // the agents' health-monitor service moves it back to ACTIVE; then PUT and DELETE work again
     await t.node.storage.tryTransaction(0, async (tx) => {
@@ -319,11 +359,23 @@ describe('pool members', () => {
     const a = await py.create(p1['poolMembers'], MEMBER, { address: '10.0.1.1', protocolPort: 80, weight: 2 });
     const b = await py.create(`${lb['pools']}/${p1['id']}/pool_members`, MEMBER, { address: '10.0.1.2', protocolPort: 80 });
     assert.equal(b['poolId'], p1['id']);
-    assert.deepEqual((await py.list(p1['poolMembers'], MEMBERS)).map((x: Json) => x.id), [a['id'], b['id']]);
-    assert.deepEqual((await py.list(`${lb['pools']}/${p1['id']}/pool_members`, MEMBERS)).map((x: Json) => x.id), [a['id'], b['id']]);
+    assert.deepEqual(
+      (await py.list(p1['poolMembers'], MEMBERS)).map((x: Json) => x.id),
+      [a['id'], b['id']],
+    );
+    assert.deepEqual(
+      (await py.list(`${lb['pools']}/${p1['id']}/pool_members`, MEMBERS)).map((x: Json) => x.id),
+      [a['id'], b['id']],
+    );
     await py.update({ ...a, poolId: p2['id'] }, MEMBER);
-    assert.deepEqual((await py.list(p1['poolMembers'], MEMBERS)).map((x: Json) => x.id), [b['id']]);
-    assert.deepEqual((await py.list(p2['poolMembers'], MEMBERS)).map((x: Json) => x.id), [a['id']]);
+    assert.deepEqual(
+      (await py.list(p1['poolMembers'], MEMBERS)).map((x: Json) => x.id),
+      [b['id']],
+    );
+    assert.deepEqual(
+      (await py.list(p2['poolMembers'], MEMBERS)).map((x: Json) => x.id),
+      [a['id']],
+    );
     assertStatus(await post(`${api}/pools/${randomUUID()}/pool_members`, MEMBER, { address: '10.0.1.3' }), 404);
   });
 
@@ -331,7 +383,12 @@ describe('pool members', () => {
     const lb = await newLb();
     const pool = await newPool(lb);
     const ids: string[] = [];
-    for (const [admin, status] of [[true, 'MONITORED'], [false, 'MONITORED'], [true, 'MONITORED'], [true, 'INACTIVE']] as const) {
+    for (const [admin, status] of [
+      [true, 'MONITORED'],
+      [false, 'MONITORED'],
+      [true, 'MONITORED'],
+      [true, 'INACTIVE'],
+    ] as const) {
       const id = randomUUID();
       ids.push(id);
       await t.node.storage.tryTransaction(0, async (tx) => {

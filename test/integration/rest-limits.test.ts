@@ -126,7 +126,12 @@ describe('REST listener limits (issue 18, finding 1)', { skip }, () => {
       rootKey: uniqueRootKey(),
       dir: join(dir, 'capped'),
       port: await freePort(),
-      set: { 'cluster.rest_api.max_connections': '20', 'cluster.rest_api.headers_timeout': '120s', 'cluster.rest_api.receive_timeout': '120s', 'cluster.loggers.root': 'WARN' },
+      set: {
+        'cluster.rest_api.max_connections': '20',
+        'cluster.rest_api.headers_timeout': '120s',
+        'cluster.rest_api.receive_timeout': '120s',
+        'cluster.loggers.root': 'WARN',
+      },
     });
     node.start();
     capped.start();
@@ -166,7 +171,12 @@ describe('REST listener limits (issue 18, finding 1)', { skip }, () => {
     // a write and a read of one object, over and over (a growing list would grow the node's memory by itself)
     const auth = { 'X-Auth-Token': token };
     const once = async (i: number): Promise<number[]> => {
-      const res = await fetch(`${api}/bridges`, { method: 'POST', headers: { ...auth, 'Content-Type': MT.bridge }, body: JSON.stringify({ name: `b${i}`, tenantId: 'admin' }), signal: AbortSignal.timeout(60_000) });
+      const res = await fetch(`${api}/bridges`, {
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': MT.bridge },
+        body: JSON.stringify({ name: `b${i}`, tenantId: 'admin' }),
+        signal: AbortSignal.timeout(60_000),
+      });
       await res.arrayBuffer();
       const location = res.headers.get('location') ?? `${api}/bridges/none`;
       return [res.status, await fetchStatus(location, { headers: auth }), await fetchStatus(location, { method: 'DELETE', headers: auth })];
@@ -210,8 +220,13 @@ describe('REST listener limits (issue 18, finding 1)', { skip }, () => {
     stop = true;
     await steady;
     const grown = peak.stop() - before;
-    process.stderr.write(`# node VmRSS ${mb(before)} before, peak growth ${mb(grown)} over ${SLOW_CONNECTIONS} slow connections; ${served.length} authenticated requests served meanwhile\n`);
-    assert.deepEqual(results.filter((r) => r.status === 'rejected'), []);
+    process.stderr.write(
+      `# node VmRSS ${mb(before)} before, peak growth ${mb(grown)} over ${SLOW_CONNECTIONS} slow connections; ${served.length} authenticated requests served meanwhile\n`,
+    );
+    assert.deepEqual(
+      results.filter((r) => r.status === 'rejected'),
+      [],
+    );
     assert.equal(statuses.length, SLOW_CONNECTIONS);
     assert.deepEqual([...new Set(statuses)], [401]);
     assert.equal(closedByServer.length, SLOW_CONNECTIONS);
@@ -242,7 +257,11 @@ describe('REST listener limits (issue 18, finding 1)', { skip }, () => {
       try {
         await until('the bodies beyond the budget refused', () => conns.filter((c) => c.answered).length >= conns.length - held, 60_000, 50);
         // the budget is the node's: a small body is refused too, while a read is served
-        const small = await fetchStatus(`${api}/bridges`, { method: 'POST', headers: { 'X-Auth-Token': token, 'Content-Type': MT.bridge }, body: '{"name": "small", "tenantId": "admin"}' });
+        const small = await fetchStatus(`${api}/bridges`, {
+          method: 'POST',
+          headers: { 'X-Auth-Token': token, 'Content-Type': MT.bridge },
+          body: '{"name": "small", "tenantId": "admin"}',
+        });
         assert.equal(small, 503);
         // a chunked one is refused at its first piece
         const chunked = await RawHttp.open(api);
@@ -278,7 +297,14 @@ describe('REST listener limits (issue 18, finding 1)', { skip }, () => {
       }
       await Promise.all(conns.map((c) => c.serverClosed(60_000)));
       // the budget is given back: a body fits again
-      assert.equal(await fetchStatus(`${api}/bridges`, { method: 'POST', headers: { 'X-Auth-Token': token, 'Content-Type': MT.bridge }, body: '{"name": "after", "tenantId": "admin"}' }), 201);
+      assert.equal(
+        await fetchStatus(`${api}/bridges`, {
+          method: 'POST',
+          headers: { 'X-Auth-Token': token, 'Content-Type': MT.bridge },
+          body: '{"name": "after", "tenantId": "admin"}',
+        }),
+        201,
+      );
     } finally {
       for (const c of conns) c.destroy();
     }
@@ -332,24 +358,39 @@ describe('REST listener limits (issue 18, finding 1)', { skip }, () => {
       let answered = true;
       // 20 connections that send nothing fill the cap (again, should one of them have come while
       // the node was still closing an earlier connection: then it was the one refused)
-      await until('the cap full with 20 held connections', async () => {
-        for (const s of held.splice(0)) s.destroy();
-        for (let i = 0; i < 20; i++) held.push(await openSocket(capped.port));
-        const extra = await RawHttp.open(url);
-        try {
-          await extra.write(requestHead('GET', `${url}/midonet-api/bridges`, {})).catch(() => undefined);
-          await extra.serverClosed(30_000);
-          answered = extra.answered;
-        } finally {
-          extra.destroy();
-        }
-        return held.every((s) => !s.destroyed);
-      }, 60_000, 200);
+      await until(
+        'the cap full with 20 held connections',
+        async () => {
+          for (const s of held.splice(0)) s.destroy();
+          for (let i = 0; i < 20; i++) held.push(await openSocket(capped.port));
+          const extra = await RawHttp.open(url);
+          try {
+            await extra.write(requestHead('GET', `${url}/midonet-api/bridges`, {})).catch(() => undefined);
+            await extra.serverClosed(30_000);
+            answered = extra.answered;
+          } finally {
+            extra.destroy();
+          }
+          return held.every((s) => !s.destroyed);
+        },
+        60_000,
+        200,
+      );
       assert.equal(answered, false, 'the connection beyond the cap got no answer');
-      await until('the refusal logged', () => /connection refused: the node holds cluster\.rest_api\.max_connections \(20\) connections/.test(readFileSync(capped.logFile, 'utf8')), 10_000, 100);
+      await until(
+        'the refusal logged',
+        () => /connection refused: the node holds cluster\.rest_api\.max_connections \(20\) connections/.test(readFileSync(capped.logFile, 'utf8')),
+        10_000,
+        100,
+      );
       // one of the 20 goes: the next connection is served
       held.pop()?.destroy();
-      await until('served below the cap', async () => (await fetchStatus(`${url}/midonet-api/bridges`, { headers: { Connection: 'close' } }).catch(() => 0)) === 200, 30_000, 100);
+      await until(
+        'served below the cap',
+        async () => (await fetchStatus(`${url}/midonet-api/bridges`, { headers: { Connection: 'close' } }).catch(() => 0)) === 200,
+        30_000,
+        100,
+      );
     } finally {
       for (const s of held) s.destroy();
     }

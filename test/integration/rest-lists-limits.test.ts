@@ -56,10 +56,7 @@ describe('lists', () => {
     // the whole collection too
     const all = await get(`${t.api}/ports`, MT.ports);
     assertStatus(all, 200);
-    assert.deepEqual(
-      new Set((all.json as { id: string }[]).map((p) => p.id)),
-      new Set(ports),
-    );
+    assert.deepEqual(new Set((all.json as { id: string }[]).map((p) => p.id)), new Set(ports));
   });
 
   it('a short list is one piece with a Content-Length; an empty one is []', async () => {

@@ -9,8 +9,24 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
 import {
-  assertCreated, assertEmpty, assertError, assertMediaType, assertStatus, assertViolations, del, eventually, get, MT, post,
-  rq, sorted, zkChildren, zkExists, zoom, type Json, type Res,
+  assertCreated,
+  assertEmpty,
+  assertError,
+  assertMediaType,
+  assertStatus,
+  assertViolations,
+  del,
+  eventually,
+  get,
+  MT,
+  post,
+  rq,
+  sorted,
+  zkChildren,
+  zkExists,
+  zoom,
+  type Json,
+  type Res,
 } from '../support/rest-helpers.js';
 
 const M = {
@@ -106,15 +122,21 @@ describe('scenario 25: MAC and ARP tables', () => {
     const mac = '02:00:00:00:01:09';
     assertCreatedAt(await postMac(b, { macAddr: mac, portId: trunk, vlanId: 2 }, 1), macUri(b, 1, mac, trunk));
     const vlan1 = await list(`${api}/bridges/${b}/vlans/1/mac_table`, M.macPorts);
-    assert.deepEqual(vlan1.find((e) => e.macAddr === mac), { macAddr: mac, portId: trunk, vlanId: 1, uri: macUri(b, 1, mac, trunk) });
+    assert.deepEqual(
+      vlan1.find((e) => e.macAddr === mac),
+      { macAddr: mac, portId: trunk, vlanId: 1, uri: macUri(b, 1, mac, trunk) },
+    );
     assert.ok(await zkExists(t, `${macTablePath(b, 1)}/${mac},${trunk},${PERSISTENT}`));
 
     const b2 = await bridge();
     const foreign = await bridgePort(b2);
     assertError(await postMac(b, { macAddr: '02:00:00:00:00:77', portId: foreign }), 400, 'The port must belong to the bridge that owns the MAC table.');
     assertError(await postMac(b, { macAddr: '02:00:00:00:00:77', portId: vlanPorts[1] }), 400, 'The specified port handles traffic only for VLAN 1.');
-    assertError(await get(`${api}/bridges/${b}/mac_table/no-ta-ma-ca-dd-re_${untagged}`, M.macPort), 400,
-      'MAC address must consist of six pairs of hex digits separated by hyphens, e.g., 12-34-56-78-9a-bc.');
+    assertError(
+      await get(`${api}/bridges/${b}/mac_table/no-ta-ma-ca-dd-re_${untagged}`, M.macPort),
+      400,
+      'MAC address must consist of six pairs of hex digits separated by hyphens, e.g., 12-34-56-78-9a-bc.',
+    );
     assertEmpty(await del(macUri(b, 0, '02:00:00:00:00:66', untagged)), 204);
     assertError(await del(macUri(b2, 2, '02:00:00:00:00:66', foreign)), 404, 'The specified bridge has no ports assigned to VLAN 2.');
 
@@ -165,8 +187,11 @@ describe('MAC table', () => {
     assert.deepEqual(v3.json, e3);
     // the entry is in VLAN 3 only
     assertError(await get(macUri(b, 0, '02:00:00:00:00:02', trunk), M.macPort), 404, 'The specified bridge does not have the specified MAC-port mapping.');
-    assertError(await get(`${api}/bridges/${b}/vlans/2/mac_table/02-00-00-00-00-02_${trunk}`, M.macPort), 404,
-      'The specified bridge has no ports assigned to VLAN 2.');
+    assertError(
+      await get(`${api}/bridges/${b}/vlans/2/mac_table/02-00-00-00-00-02_${trunk}`, M.macPort),
+      404,
+      'The specified bridge has no ports assigned to VLAN 2.',
+    );
 
     // the same pair again is accepted and stays one entry
     assertStatus(await postMac(b, { macAddr: '02:aa:00:00:00:01', portId: p }), 201);
@@ -182,7 +207,7 @@ describe('MAC table', () => {
     assert.deepEqual(await list(`${api}/bridges/${b}/mac_table`, M.macPorts), []);
   });
 
-  it('learned entries (agents\') are listed and win over persistent ones; DELETE removes only the persistent one', async () => {
+  it("learned entries (agents') are listed and win over persistent ones; DELETE removes only the persistent one", async () => {
     const b = await bridge();
     const p = await bridgePort(b);
     const learnedPort = await bridgePort(b);
@@ -195,7 +220,10 @@ describe('MAC table', () => {
     await t.node.zk.create(`${macTablePath(b, 0)}/garbage`, Buffer.alloc(0), 'persistent');
 
     const entries = await list(`${api}/bridges/${b}/mac_table`, M.macPorts);
-    assert.deepEqual(entries.map((e) => [e.macAddr, e.portId]), [[mac, learnedPort]]);
+    assert.deepEqual(
+      entries.map((e) => [e.macAddr, e.portId]),
+      [[mac, learnedPort]],
+    );
     // both pairs answer a GET: the persistent one exists, the learned one wins
     assertStatus(await get(macUri(b, 0, mac, p), M.macPort), 200);
     assertStatus(await get(macUri(b, 0, mac, learnedPort), M.macPort), 200);
@@ -215,7 +243,10 @@ describe('MAC table', () => {
     const notMac = assertViolations(await postMac(b, { macAddr: '02:00:00:00:00:1', portId: p }), ['macAddr']);
     assert.equal(notMac[0]?.message, `must match "${MAC_REGEX}"`);
     const nulls = assertViolations(await postMac(b, { vlanId: 0 }), ['macAddr', 'portId']);
-    assert.deepEqual(nulls.map((v) => v.message), ['may not be null', 'may not be null']);
+    assert.deepEqual(
+      nulls.map((v) => v.message),
+      ['may not be null', 'may not be null'],
+    );
     assertViolations(await postMac(b, { macAddr: '02:00:00:00:00:01', portId: p, vlanId: 4096 }), ['vlanId']);
     assertViolations(await postMac(b, { macAddr: '02:00:00:00:00:01', portId: p, vlanId: -1 }), ['vlanId']);
     // a malformed UUID in the body is a mapping error: 400 without violations
@@ -230,7 +261,10 @@ describe('MAC table', () => {
     assertError(await postMac(nb, { macAddr: '02:00:00:00:00:01', portId: p }), 404, `There is no Network with ID ${nb}.`);
     // a router port is on no bridge
     const r = assertCreated(await post(`${api}/routers`, MT.router, { name: 'r' }), `${api}/routers`);
-    const rp = assertCreated(await post(`${api}/routers/${r}/ports`, MT.port, { type: 'Router', portAddress: '10.0.0.1', networkAddress: '10.0.0.0', networkLength: 24 }), `${api}/ports`);
+    const rp = assertCreated(
+      await post(`${api}/routers/${r}/ports`, MT.port, { type: 'Router', portAddress: '10.0.0.1', networkAddress: '10.0.0.0', networkLength: 24 }),
+      `${api}/ports`,
+    );
     assertError(await postMac(b, { macAddr: '02:00:00:00:00:01', portId: rp }), 400, 'The port must belong to the bridge that owns the MAC table.');
     // a port with a VLAN: only that VLAN's table
     assertError(await postMac(b, { macAddr: '02:00:00:00:00:01', portId: v2 }, 3), 400, 'The specified port handles traffic only for VLAN 2.');
@@ -244,8 +278,11 @@ describe('MAC table', () => {
     // keys that are not {mac}_{portId}
     assertError(await get(`${api}/bridges/${b}/mac_table/02-00-00-00-00-01`, M.macPort), 400);
     assertError(await get(`${api}/bridges/${b}/mac_table/02-00-00-00-00-01_nope`, M.macPort), 400);
-    assertError(await del(`${api}/bridges/${b}/mac_table/02-00-00-00-00-XX_${p}`), 400,
-      'MAC address must consist of six pairs of hex digits separated by hyphens, e.g., 12-34-56-78-9a-bc.');
+    assertError(
+      await del(`${api}/bridges/${b}/mac_table/02-00-00-00-00-XX_${p}`),
+      400,
+      'MAC address must consist of six pairs of hex digits separated by hyphens, e.g., 12-34-56-78-9a-bc.',
+    );
     // a missing bridge has no VLAN at all
     assertError(await get(`${api}/bridges/${nb}/mac_table/02-00-00-00-00-01_${p}`, M.macPort), 404, 'The specified bridge has no ports assigned to VLAN 0.');
     assertError(await del(`${api}/bridges/${nb}/mac_table/02-00-00-00-00-01_${p}`), 404, 'The specified bridge has no ports assigned to VLAN 0.');
@@ -282,7 +319,10 @@ describe('MAC table', () => {
     const b = await bridge();
     const trunk = await bridgePort(b);
     const headers = { 'Content-Type': M.macPort };
-    const res = await rq('POST', `${api}/bridges/${b}/mac_table`, { headers, rawBody: JSON.stringify({ macAddr: '02:00:00:00:00:05', portId: trunk, vlanId: '7' }) });
+    const res = await rq('POST', `${api}/bridges/${b}/mac_table`, {
+      headers,
+      rawBody: JSON.stringify({ macAddr: '02:00:00:00:00:05', portId: trunk, vlanId: '7' }),
+    });
     assertCreatedAt(res, macUri(b, 7, '02:00:00:00:00:05', trunk));
     const got = await rq('GET', res.headers.get('location')!, { headers: { ...headers, Accept: M.macPort }, rawBody: '{}' });
     assertStatus(got, 200);
@@ -304,7 +344,10 @@ describe('MAC table', () => {
 
     // the spec gives port deletion no effect on MAC tables (§5): the entry stays, as in the original
     assertEmpty(await del(`${api}/ports/${p}`), 204);
-    assert.deepEqual((await list(`${api}/bridges/${b}/mac_table`, M.macPorts)).map((e) => e.portId), [p, q]);
+    assert.deepEqual(
+      (await list(`${api}/bridges/${b}/mac_table`, M.macPorts)).map((e) => e.portId),
+      [p, q],
+    );
     assertStatus(await get(macUri(b, 0, '02:00:00:00:00:01', p), M.macPort), 200);
     assertEmpty(await del(macUri(b, 0, '02:00:00:00:00:01', p)), 204);
 
@@ -360,7 +403,10 @@ describe('ARP table', () => {
       assert.equal(v?.message, `must match "${MAC_REGEX}"`);
     }
     const nulls = assertViolations(await post(arp, M.ip4Mac, {}), ['ip', 'mac']);
-    assert.deepEqual(nulls.map((v) => v.message), ['may not be null', 'may not be null']);
+    assert.deepEqual(
+      nulls.map((v) => v.message),
+      ['may not be null', 'may not be null'],
+    );
 
     assertError(await get(`${arp}/10.0.0_02-11-22-33-44-55`, M.ip4Mac), 400, 'is not a valid IP address');
     assertError(await get(`${arp}/10.0.0.1_02-11-22-33-44`, M.ip4Mac), 400, "MAC address string must be 6 words of 1 or 2 hex digits joined with 5 ':'");
@@ -398,7 +444,10 @@ describe('ARP table', () => {
     const arp = `${api}/bridges/${b}/arp_table`;
     assertStatus(await post(arp, M.ip4Mac, { ip: '10.0.0.5', mac: '02:00:00:00:00:05' }), 201);
     const learned = await t.node.zk.create(`${tables(b)}/ip4_mac_table/10.0.0.5,02:00:00:00:00:06,`, Buffer.alloc(0), 'ephemeral_sequential');
-    assert.deepEqual((await list(arp, M.ip4Macs)).map((e) => e.mac), ['02:00:00:00:00:06']);
+    assert.deepEqual(
+      (await list(arp, M.ip4Macs)).map((e) => e.mac),
+      ['02:00:00:00:00:06'],
+    );
     assertStatus(await get(`${arp}/10.0.0.5_02-00-00-00-00-05`, M.ip4Mac), 200);
     assertStatus(await get(`${arp}/10.0.0.5_02-00-00-00-00-06`, M.ip4Mac), 200);
     await t.node.zk.remove(learned);

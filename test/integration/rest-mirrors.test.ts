@@ -10,8 +10,21 @@ import { after, before, describe, it } from 'node:test';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
 import { assertParsesWithSchema } from '../support/protoc.js';
 import {
-  assertCreated, assertEmpty, assertError, assertMediaType, assertStatus, assertViolations, del, get, modelText, MT, post, put,
-  zkChildren, zoom, type Json,
+  assertCreated,
+  assertEmpty,
+  assertError,
+  assertMediaType,
+  assertStatus,
+  assertViolations,
+  del,
+  get,
+  modelText,
+  MT,
+  post,
+  put,
+  zkChildren,
+  zoom,
+  type Json,
 } from '../support/rest-helpers.js';
 
 const MIRROR = 'application/vnd.org.midonet.Mirror-v1+json';
@@ -100,22 +113,26 @@ describe('mirrors', () => {
     const to = await bridgePort();
     assertError(await post(`${api}/mirrors`, MIRROR, { toPortId: to, conditions: {} }), 400);
     assertError(await post(`${api}/mirrors`, MIRROR, { toPortId: to, conditions: [{ dlSrc: 'not-a-mac' }] }), 400, /dlSrc/);
-    assertError(await post(`${api}/mirrors`, MIRROR, { toPortId: to, conditions: [{ tpDst: { start: 80, end: 80 }, fragmentPolicy: 'any' }] }), 400, /fragmentPolicy/);
+    assertError(
+      await post(`${api}/mirrors`, MIRROR, { toPortId: to, conditions: [{ tpDst: { start: 80, end: 80 }, fragmentPolicy: 'any' }] }),
+      400,
+      /fragmentPolicy/,
+    );
     assertError(await post(`${api}/mirrors`, MIRROR, { toPortId: to, conditions: [{ nwProto: 'tcp' }] }), 400);
     assert.equal((await stored()).length, before);
     const id = await mirror({ toPortId: to });
     assertError(await post(`${api}/mirrors`, MIRROR, { id, toPortId: to }), 409, `A(n) Mirror with ID ${id} already exists.`);
   });
 
-  it('a bridge attaches a mirror; deleting the mirror clears the bridge\'s list', async () => {
+  it("a bridge attaches a mirror; deleting the mirror clears the bridge's list", async () => {
     const m = await mirror({ toPortId: await bridgePort(), conditions: [{}] });
     const b = (await get(`${api}/bridges/${bridge}`, MT.bridge)).json;
     assertStatus(await put(`${api}/bridges/${bridge}`, MT.bridge, { ...b, inboundMirrorIds: [m] }), 204);
-    assert.deepEqual(((await get(`${api}/bridges/${bridge}`, MT.bridge)).json).inboundMirrorIds, [m]);
+    assert.deepEqual((await get(`${api}/bridges/${bridge}`, MT.bridge)).json.inboundMirrorIds, [m]);
     assert.match(await modelText(t, 'Mirror', m), /network_inbound_ids \{/);
     assertEmpty(await del(`${api}/mirrors/${m}`), 204);
     assertError(await get(`${api}/mirrors/${m}`, MIRROR), 404);
-    assert.deepEqual(((await get(`${api}/bridges/${bridge}`, MT.bridge)).json).inboundMirrorIds, []);
+    assert.deepEqual((await get(`${api}/bridges/${bridge}`, MT.bridge)).json.inboundMirrorIds, []);
     assertEmpty(await del(`${api}/mirrors/${m}`), 204);
   });
 
@@ -154,7 +171,7 @@ describe('mirrors', () => {
     assertEmpty(await del(`${api}/ports/${to}`), 204);
     assertError(await get(`${api}/mirrors/${m}`, MIRROR), 404);
     assert.ok(!(await stored()).includes(m));
-    assert.deepEqual(((await get(`${api}/bridges/${bridge}`, MT.bridge)).json).outboundMirrorIds, []);
+    assert.deepEqual((await get(`${api}/bridges/${bridge}`, MT.bridge)).json.outboundMirrorIds, []);
   });
 
   it('a router attaches mirrors too; GET of a missing or malformed id → 404', async () => {

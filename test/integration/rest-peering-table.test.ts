@@ -9,7 +9,18 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
 import {
-  assertCreated, assertEmpty, assertError, assertMediaType, assertStatus, assertViolations, del, get, MT, post, zkChildren, zoom,
+  assertCreated,
+  assertEmpty,
+  assertError,
+  assertMediaType,
+  assertStatus,
+  assertViolations,
+  del,
+  get,
+  MT,
+  post,
+  zkChildren,
+  zoom,
 } from '../support/rest-helpers.js';
 
 const MAC_IP = 'application/vnd.org.midonet.MacIp-v1+json';
@@ -72,7 +83,7 @@ describe('router-port peering table', () => {
     assertEmpty(await del(`${table}/10.1.0.8_02-00-00-00-00-08`), 204);
   });
 
-  it('bad input → 400 (violations, then the key\'s messages); a missing port → 404; nothing written', async () => {
+  it("bad input → 400 (violations, then the key's messages); a missing port → 404; nothing written", async () => {
     const before = await entries();
     assertViolations(await post(table, MAC_IP, {}), ['ip', 'mac']);
     assertViolations(await post(table, MAC_IP, { ip: '10.1.0.300', mac: '02:00:00:00:00:01' }), ['ip']);

@@ -8,8 +8,27 @@ import { after, before, describe, it } from 'node:test';
 import { TUNNEL_KEY_BLOCK } from '../../services/rest-api/resources/ports.js';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
 import {
-  assertCreated, assertEmpty, assertError, assertMediaType, assertStatus, assertViolations, createChain, createStored, del,
-  get, modelText, MT, MT2, post, put, sorted, uuidText, zkExists, zoom, type Json, type Res,
+  assertCreated,
+  assertEmpty,
+  assertError,
+  assertMediaType,
+  assertStatus,
+  assertViolations,
+  createChain,
+  createStored,
+  del,
+  get,
+  modelText,
+  MT,
+  MT2,
+  post,
+  put,
+  sorted,
+  uuidText,
+  zkExists,
+  zoom,
+  type Json,
+  type Res,
 } from '../support/rest-helpers.js';
 
 let t: TestNode;
@@ -183,7 +202,10 @@ describe('bridge ports (§6.3)', () => {
     for (const k of keys) assert.ok(Number.isInteger(k) && k > 0, `tunnelKey ${k}`);
     assert.equal(new Set(keys).size, keys.length, `keys ${keys.join(',')}`);
     // one node: consecutive keys out of blocks it reserved TUNNEL_KEY_BLOCK at a time (decisions/0009)
-    assert.deepEqual(keys, keys.map((_, i) => keys[0] + i));
+    assert.deepEqual(
+      keys,
+      keys.map((_, i) => keys[0] + i),
+    );
     const { data } = await t.node.zk.getData(t.node.storage.layout.sequences('overlay_tunnel_key'));
     const reserved = data.readInt32BE(0);
     assert.equal((reserved - 1) % TUNNEL_KEY_BLOCK, 0, `sequence at ${reserved}`);
@@ -321,7 +343,10 @@ describe('router ports (§6.3, scenarios 8 and 9)', () => {
       portAddress: '22.22.22.22',
       networkLength: 22,
     });
-    assert.deepEqual((await routesOf(r)).filter((x) => x.nextHopPort === id).map((x) => x.dstNetworkAddr), ['22.22.22.22']);
+    assert.deepEqual(
+      (await routesOf(r)).filter((x) => x.nextHopPort === id).map((x) => x.dstNetworkAddr),
+      ['22.22.22.22'],
+    );
   });
 
   it('scenario 9: only an IPv6 entry → null legacy fields, length 0, no route', async () => {
@@ -344,7 +369,10 @@ describe('router ports (§6.3, scenarios 8 and 9)', () => {
       networkLength: 24,
     });
     const mine = (await routesOf(r)).filter((x) => x.nextHopPort === id);
-    assert.deepEqual(mine.map((x) => `${x.dstNetworkAddr}/${x.dstNetworkLength}`), ['10.0.0.1/32']);
+    assert.deepEqual(
+      mine.map((x) => `${x.dstNetworkAddr}/${x.dstNetworkLength}`),
+      ['10.0.0.1/32'],
+    );
   });
 
   it('every router port field round-trips; links are built from the router', async () => {
@@ -395,7 +423,10 @@ describe('router ports (§6.3, scenarios 8 and 9)', () => {
     const cur = await port(id);
     assertEmpty(await put(`${api}/ports/${id}`, MT.port, { ...cur, portSubnet: ['172.16.0.1/16', '172.17.0.1/16'] }), 204);
     assert.deepEqual((await port(id)).portSubnet, ['172.16.0.1/16', '172.17.0.1/16']);
-    assert.deepEqual((await routesOf(r)).filter((x) => x.nextHopPort === id).map((x) => x.id), before);
+    assert.deepEqual(
+      (await routesOf(r)).filter((x) => x.nextHopPort === id).map((x) => x.id),
+      before,
+    );
   });
 });
 
@@ -463,13 +494,21 @@ describe('link and unlink (scenario 12)', () => {
     const b1p1 = await bridgePort(b1);
     const b1p2 = await bridgePort(b1);
 
-    for (const [a, b] of [[r1p1, r2p1], [r1p2, b1p1], [b1p2, r2p2]] as const) {
+    for (const [a, b] of [
+      [r1p1, r2p1],
+      [r1p2, b1p1],
+      [b1p2, r2p2],
+    ] as const) {
       const res = await link(a, b);
       assertStatus(res, 201);
       assert.equal(res.text, '');
     }
     // both sides carry the peer
-    for (const [a, b] of [[r1p1, r2p1], [r1p2, b1p1], [b1p2, r2p2]] as const) {
+    for (const [a, b] of [
+      [r1p1, r2p1],
+      [r1p2, b1p1],
+      [b1p2, r2p2],
+    ] as const) {
       assertFields(await port(a), { peerId: b, peer: `${api}/ports/${b}` });
       assertFields(await port(b), { peerId: a, peer: `${api}/ports/${a}` });
       assert.ok((await modelText(t, 'Port', a)).includes(uuidText('peer_id', b)));
@@ -559,7 +598,13 @@ describe('router deletion (scenario 13)', () => {
     const localRoutes = (await routesOf(r)).filter((x) => x.nextHopPort === rp).map((x) => x.id as string);
     assert.equal(localRoutes.length, 1);
     const blackhole = assertCreated(
-      await post(`${api}/routers/${r}/routes`, MT.route, { type: 'BlackHole', srcNetworkAddr: '0.0.0.0', srcNetworkLength: 0, dstNetworkAddr: '10.66.0.0', dstNetworkLength: 16 }),
+      await post(`${api}/routers/${r}/routes`, MT.route, {
+        type: 'BlackHole',
+        srcNetworkAddr: '0.0.0.0',
+        srcNetworkLength: 0,
+        dstNetworkAddr: '10.66.0.0',
+        dstNetworkLength: 16,
+      }),
       `${api}/routes`,
     );
 
@@ -584,7 +629,11 @@ describe('bridge deletion cascades to its ports', () => {
     for (const p of [p1, p2]) assertError(await get(`${api}/ports/${p}`, MT.port), 404);
     assertError(await get(`${api}/bridges/${b}/ports`, MT.ports), 404);
     const z = zoom(t);
-    for (const [c, id] of [['Network', b], ['Port', p1], ['Port', p2]] as const) {
+    for (const [c, id] of [
+      ['Network', b],
+      ['Port', p1],
+      ['Port', p2],
+    ] as const) {
       assert.equal(await zkExists(t, `${z}/models/${c}/${id}`), false, `models/${c}/${id}`);
       assert.equal(await zkExists(t, `${z}/objects/${c}/${id}`), false, `objects/${c}/${id}`);
     }

@@ -202,14 +202,17 @@ describe('python-midonetclient request shapes: mirrors, QoS, containers, L2 inse
     assert.equal((await py('DELETE', app['mirrorTemplate'].replace('{id}', m['id']))).status, 204);
   });
 
-  it('QOSPolicy with add_bw_limit_rule()/add_dscp_rule(): strings from midonet-cli, the policy\'s rule lists, update and delete', async () => {
+  it("QOSPolicy with add_bw_limit_rule()/add_dscp_rule(): strings from midonet-cli, the policy's rule lists, update and delete", async () => {
     const p = await pyCreate(app['qosPolicies'], V('QOSPolicy-v1'), { name: 'test-qos', description: 'd', shared: true, tenantId: 'ignored' });
     assert.equal(p['tenant_id'], null);
     const bw = await pyCreate(p['bwLimitRules'], V('QOSRuleBWLimit-v1'), { maxKbps: '100', maxBurstKb: '1000' });
     const dscp = await pyCreate(p['dscpRules'], V('QOSRuleDSCP-v1'), { dscpMark: 11 });
     assert.deepEqual([bw['maxKbps'], bw['maxBurstKb'], bw['policyId']], [100, 1000, p['id']]);
     const rules = await py('GET', p['bwLimitRules'], { Accept: C('QOSRuleBWLimit-v1') });
-    assert.deepEqual((rules.json as Json[]).map((r) => r.id), [bw['id']]);
+    assert.deepEqual(
+      (rules.json as Json[]).map((r) => r.id),
+      [bw['id']],
+    );
     assert.equal((await pyUpdate({ ...bw, maxKbps: 200 }, V('QOSRuleBWLimit-v1')))['maxKbps'], 200);
     assert.equal((await py('DELETE', app['qosDscpRuleTemplate'].replace('{id}', dscp['id']))).status, 204);
     assert.equal((await pyUpdate({ ...p, name: 'foobar' }, V('QOSPolicy-v1')))['name'], 'foobar');
@@ -226,18 +229,24 @@ describe('python-midonetclient request shapes: mirrors, QoS, containers, L2 inse
     const url = app['qosPolicyTemplate'].replace('{id}', id);
     assert.equal((await py('PUT', url, headers, { ...policy, rules: [{ ...rule, dscp_mark: 10 }] })).status, 204);
     const dscp = await py('GET', `${url}/qos_dscp_rules`, { Accept: C('QOSRuleDSCP-v1') });
-    assert.deepEqual((dscp.json as Json[]).map((r) => r.dscpMark), [10]);
+    assert.deepEqual(
+      (dscp.json as Json[]).map((r) => r.dscpMark),
+      [10],
+    );
     assert.equal((await py('DELETE', url, headers)).status, 204);
   });
 
-  it('ServiceContainerGroup.add_service_container() and the container\'s update()', async () => {
+  it("ServiceContainerGroup.add_service_container() and the container's update()", async () => {
     const r = await pyCreate(app['routers'], MT.router, { name: 'py-sc' });
     const port = await pyCreate(r['ports'], MT.port, { type: 'Router', portAddress: '169.254.9.1', networkAddress: '169.254.9.0', networkLength: '30' });
     const g = await pyCreate(app['serviceContainerGroups'], V('ServiceContainerGroup-v1'), { policy: 'LEAST' });
     const sc = await pyCreate(g['serviceContainers'], V('ServiceContainer-v1'), { serviceType: 'IPSEC', portId: port['id'], configurationId: randomUUID() });
     assert.deepEqual([sc['serviceGroupId'], sc['statusCode'], sc['hostId']], [g['id'], 'STOPPED', null]);
     const members = await py('GET', g['serviceContainers'], { Accept: C('ServiceContainer-v1') });
-    assert.deepEqual((members.json as Json[]).map((x) => x.id), [sc['id']]);
+    assert.deepEqual(
+      (members.json as Json[]).map((x) => x.id),
+      [sc['id']],
+    );
     assert.equal((await pyUpdate({ ...sc, serviceType: 'OTHER' }, V('ServiceContainer-v1')))['serviceType'], 'IPSEC');
     assert.equal((await py('DELETE', app['serviceContainerGroupTemplate'].replace('{id}', g['id']))).status, 204);
   });
@@ -246,7 +255,14 @@ describe('python-midonetclient request shapes: mirrors, QoS, containers, L2 inse
     const b = await pyCreate(app['bridges'], MT.bridge, { name: 'py-l2' });
     const p = await pyCreate(b['ports'], MT.port, { type: 'Bridge' });
     const s = await pyCreate(b['ports'], MT.port, { type: 'Bridge' });
-    const ins = await pyCreate(app['l2insertions'], V('L2Insertion-v1'), { portId: p['id'], srvPortId: s['id'], vlan: '10', position: '1', failOpen: false, mac: '02:00:00:00:ee:01' });
+    const ins = await pyCreate(app['l2insertions'], V('L2Insertion-v1'), {
+      portId: p['id'],
+      srvPortId: s['id'],
+      vlan: '10',
+      position: '1',
+      failOpen: false,
+      mac: '02:00:00:00:ee:01',
+    });
     assert.deepEqual([ins['vlan'], ins['position']], [10, 1]);
     assert.equal((await pyUpdate({ ...ins, failOpen: true }, V('L2Insertion-v1')))['failOpen'], true);
     assert.equal((await py('DELETE', app['l2InsertionTemplate'].replace('{id}', ins['id']))).status, 204);

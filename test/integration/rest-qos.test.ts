@@ -11,8 +11,21 @@ import { after, before, describe, it } from 'node:test';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
 import { assertParsesWithSchema } from '../support/protoc.js';
 import {
-  assertCreated, assertEmpty, assertError, assertMediaType, assertStatus, del, get, modelText, MT, post, put, uuidText,
-  zkChildren, zoom, type Json,
+  assertCreated,
+  assertEmpty,
+  assertError,
+  assertMediaType,
+  assertStatus,
+  del,
+  get,
+  modelText,
+  MT,
+  post,
+  put,
+  uuidText,
+  zkChildren,
+  zoom,
+  type Json,
 } from '../support/rest-helpers.js';
 
 const V = (name: string): string => `application/vnd.org.midonet.${name}+json`;
@@ -62,8 +75,18 @@ async function count(clazz: string): Promise<number> {
 /** Neutron's QosPolicy.to_dict() as networking-midonet hands it to the client. */
 function neutronPolicy(id: string, rules: Record<string, unknown>[]): Record<string, unknown> {
   return {
-    id, project_id: 'proj-1', tenant_id: 'proj-1', name: 'gold', description: 'neutron policy', shared: false, is_default: false,
-    tags: [], revision_number: 1, created_at: '2020-01-01T00:00:00Z', updated_at: '2020-01-01T00:00:00Z', rules,
+    id,
+    project_id: 'proj-1',
+    tenant_id: 'proj-1',
+    name: 'gold',
+    description: 'neutron policy',
+    shared: false,
+    is_default: false,
+    tags: [],
+    revision_number: 1,
+    created_at: '2020-01-01T00:00:00Z',
+    updated_at: '2020-01-01T00:00:00Z',
+    rules,
   };
 }
 
@@ -73,7 +96,12 @@ describe('QoS policies', () => {
     assert.equal(await policy({ id, name: 'test-qos', description: 'test-description', shared: true }), id);
     const got = await getJson(`${api}/qos_policies/${id}`, POLICY);
     assert.deepEqual(got, {
-      id, name: 'test-qos', description: 'test-description', shared: true, tenant_id: null, rules: null,
+      id,
+      name: 'test-qos',
+      description: 'test-description',
+      shared: true,
+      tenant_id: null,
+      rules: null,
       uri: `${api}/qos_policies/${id}`,
       bwLimitRules: `${api}/qos_policies/${id}/qos_bw_limit_rules`,
       dscpRules: `${api}/qos_policies/${id}/qos_dscp_rules`,
@@ -92,8 +120,13 @@ describe('QoS policies', () => {
     const r1 = randomUUID();
     const r2 = randomUUID();
     const id = await policy({
-      name: 'test-qos', description: 'd', shared: true,
-      rules: [{ type: 'bandwidth_limit', max_kbps: 100, max_burst_kbps: 1000, id: r1 }, { type: 'dscp_marking', dscp_mark: 11, id: r2 }],
+      name: 'test-qos',
+      description: 'd',
+      shared: true,
+      rules: [
+        { type: 'bandwidth_limit', max_kbps: 100, max_burst_kbps: 1000, id: r1 },
+        { type: 'dscp_marking', dscp_mark: 11, id: r2 },
+      ],
     });
     const got = await getJson(`${api}/qos_policies/${id}`, POLICY);
     assert.equal(got.rules, null, 'rules are never shown');
@@ -109,26 +142,35 @@ describe('QoS policies', () => {
 
     const r3 = randomUUID();
     const r4 = randomUUID();
-    assertStatus(await put(`${api}/qos_policies/${id}`, POLICY, {
-      ...got,
-      rules: [
-        { type: 'dscp_marking', dscp_mark: 33, id: r2 },
-        { type: 'dscp_marking', dscp_mark: 22, id: r3 },
-        { type: 'bandwidth_limit', max_kbps: 50, max_burst_kbps: 500, id: r4 },
-      ],
-    }), 204);
+    assertStatus(
+      await put(`${api}/qos_policies/${id}`, POLICY, {
+        ...got,
+        rules: [
+          { type: 'dscp_marking', dscp_mark: 33, id: r2 },
+          { type: 'dscp_marking', dscp_mark: 22, id: r3 },
+          { type: 'bandwidth_limit', max_kbps: 50, max_burst_kbps: 500, id: r4 },
+        ],
+      }),
+      204,
+    );
     assertError(await get(`${api}/qos_bw_limit_rules/${r1}`, BW), 404);
-    assert.deepEqual((await bwRules(id)).map((r) => [r.id, r.maxKbps, r.maxBurstKb]), [[r4, 50, 500]]);
+    assert.deepEqual(
+      (await bwRules(id)).map((r) => [r.id, r.maxKbps, r.maxBurstKb]),
+      [[r4, 50, 500]],
+    );
     assert.deepEqual(
       (await dscpRules(id)).map((r) => [r.id, r.dscpMark]),
-      [[r2, 33], [r3, 22]].sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1)),
+      [
+        [r2, 33],
+        [r3, 22],
+      ].sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1)),
     );
     assertStatus(await put(`${api}/qos_policies/${id}`, POLICY, { ...got, rules: [] }), 204);
     assert.deepEqual(await bwRules(id), []);
     assert.deepEqual(await dscpRules(id), []);
   });
 
-  it('Neutron\'s policy dict: POST, PUT with changed rules, DELETE (networking-midonet QoS driver)', async () => {
+  it("Neutron's policy dict: POST, PUT with changed rules, DELETE (networking-midonet QoS driver)", async () => {
     const id = randomUUID();
     const bw = randomUUID();
     const mark = randomUUID();
@@ -140,11 +182,17 @@ describe('QoS policies', () => {
     const got = await getJson(`${api}/qos_policies/${id}`, POLICY);
     assert.equal(got.tenant_id, 'proj-1');
     assert.equal(got.shared, false);
-    assert.deepEqual((await bwRules(id)).map((r) => [r.maxKbps, r.maxBurstKb]), [[1000, 0]]);
+    assert.deepEqual(
+      (await bwRules(id)).map((r) => [r.maxKbps, r.maxBurstKb]),
+      [[1000, 0]],
+    );
     const changed = [{ ...rules[0], max_kbps: 2000 }];
     assertStatus(await put(`${api}/qos_policies/${id}`, POLICY, { ...neutronPolicy(id, changed), name: 'silver', revision_number: 2 }), 204);
     assert.equal((await getJson(`${api}/qos_policies/${id}`, POLICY)).name, 'silver');
-    assert.deepEqual((await bwRules(id)).map((r) => [r.id, r.maxKbps]), [[bw, 2000]]);
+    assert.deepEqual(
+      (await bwRules(id)).map((r) => [r.id, r.maxKbps]),
+      [[bw, 2000]],
+    );
     assert.deepEqual(await dscpRules(id), []);
     assertEmpty(await del(`${api}/qos_policies/${id}`), 204);
     assertError(await get(`${api}/qos_bw_limit_rules/${bw}`, BW), 404);
@@ -157,7 +205,7 @@ describe('QoS policies', () => {
     assertEmpty(await get(`${api}/qos_dscp_rules`, DSCPS), 405);
   });
 
-  it('scenario 5: the Python client\'s BW rule {maxKbps} → maxBurstKb null; PUT maxKbps → shown in the policy\'s list; DELETE', async () => {
+  it("scenario 5: the Python client's BW rule {maxKbps} → maxBurstKb null; PUT maxKbps → shown in the policy's list; DELETE", async () => {
     const p = await policy({ name: 'bw' });
     const rule = assertCreated(await post(`${api}/qos_policies/${p}/qos_bw_limit_rules`, BW, { maxKbps: 1000 }), `${api}/qos_bw_limit_rules`);
     const got = await getJson(`${api}/qos_bw_limit_rules/${rule}`, BW);
@@ -165,7 +213,10 @@ describe('QoS policies', () => {
     // midonet-cli sends numbers as strings
     assertStatus(await put(`${api}/qos_bw_limit_rules/${rule}`, BW, { ...got, maxKbps: '200' }), 204);
     assert.equal((await getJson(`${api}/qos_bw_limit_rules/${rule}`, BW)).maxKbps, 200);
-    assert.deepEqual((await bwRules(p)).map((r) => r.maxKbps), [200]);
+    assert.deepEqual(
+      (await bwRules(p)).map((r) => r.maxKbps),
+      [200],
+    );
     assertEmpty(await del(`${api}/qos_bw_limit_rules/${rule}`), 204);
     assert.deepEqual(await bwRules(p), []);
     assertEmpty(await del(`${api}/qos_bw_limit_rules/${rule}`), 204);
@@ -177,13 +228,16 @@ describe('QoS policies', () => {
     const d2 = assertCreated(await post(`${api}/qos_policies/${p}/qos_dscp_rules`, DSCP, { dscpMark: '12' }), `${api}/qos_dscp_rules`);
     const b1 = assertCreated(await post(`${api}/qos_policies/${p}/qos_bw_limit_rules`, BW, { maxKbps: 5, maxBurstKb: 6 }), `${api}/qos_bw_limit_rules`);
     assertEmpty(await del(`${api}/qos_dscp_rules/${d1}`), 204);
-    assert.deepEqual((await dscpRules(p)).map((r) => r.id), [d2]);
+    assert.deepEqual(
+      (await dscpRules(p)).map((r) => r.id),
+      [d2],
+    );
     assertEmpty(await del(`${api}/qos_policies/${p}`), 204);
     assertError(await get(`${api}/qos_dscp_rules/${d2}`, DSCP), 404);
     assertError(await get(`${api}/qos_bw_limit_rules/${b1}`, BW), 404);
   });
 
-  it('a rule PUT keeps its policy (the body\'s policyId is ignored) and may not change to another kind', async () => {
+  it("a rule PUT keeps its policy (the body's policyId is ignored) and may not change to another kind", async () => {
     const p1 = await policy({ name: 'p1' });
     const p2 = await policy({ name: 'p2' });
     const d = assertCreated(await post(`${api}/qos_policies/${p1}/qos_dscp_rules`, DSCP, { dscpMark: 4 }), `${api}/qos_dscp_rules`);
@@ -194,7 +248,11 @@ describe('QoS policies', () => {
     assert.equal((await getJson(`${api}/qos_dscp_rules/${d}`, DSCP)).policyId, p1, 'omitting policyId does not detach the rule');
     // the same id as a bandwidth rule in the policy's rules → 400, nothing changed
     const pol = await getJson(`${api}/qos_policies/${p1}`, POLICY);
-    assertError(await put(`${api}/qos_policies/${p1}`, POLICY, { ...pol, name: 'x', rules: [{ id: d, type: 'bandwidth_limit', max_kbps: 1 }] }), 400, /cannot change/);
+    assertError(
+      await put(`${api}/qos_policies/${p1}`, POLICY, { ...pol, name: 'x', rules: [{ id: d, type: 'bandwidth_limit', max_kbps: 1 }] }),
+      400,
+      /cannot change/,
+    );
     assert.equal((await getJson(`${api}/qos_policies/${p1}`, POLICY)).name, 'p1');
     // DELETE below the policy deletes the rule (the original never allow-lists DELETE), when it is that policy's
     assertError(await del(`${api}/qos_policies/${p2}/qos_dscp_rules/${d}`), 404, `There is no QosRuleDscp with ID ${d}.`);
@@ -218,11 +276,24 @@ describe('QoS policies', () => {
     assertError(await post(`${api}/qos_policies`, POLICY, { id: 'nope' }), 400);
     // a rule id used twice, or one another policy's rule has: the whole policy is refused
     const dup = randomUUID();
-    assertError(await post(`${api}/qos_policies`, POLICY, withRules([
-      { id: dup, type: 'dscp_marking', dscp_mark: 1 }, { id: dup, type: 'bandwidth_limit', max_kbps: 1 },
-    ])), 400, /appears twice/);
+    assertError(
+      await post(
+        `${api}/qos_policies`,
+        POLICY,
+        withRules([
+          { id: dup, type: 'dscp_marking', dscp_mark: 1 },
+          { id: dup, type: 'bandwidth_limit', max_kbps: 1 },
+        ]),
+      ),
+      400,
+      /appears twice/,
+    );
     const other = await policy({ name: 'owner', rules: [{ id: dup, type: 'dscp_marking', dscp_mark: 1 }] });
-    assertError(await post(`${api}/qos_policies`, POLICY, withRules([{ id: dup, type: 'dscp_marking', dscp_mark: 2 }])), 409, `A(n) QosRuleDscp with ID ${dup} already exists.`);
+    assertError(
+      await post(`${api}/qos_policies`, POLICY, withRules([{ id: dup, type: 'dscp_marking', dscp_mark: 2 }])),
+      409,
+      `A(n) QosRuleDscp with ID ${dup} already exists.`,
+    );
     assertEmpty(await del(`${api}/qos_policies/${other}`), 204);
     assertError(await post(`${api}/qos_policies/${randomUUID()}/qos_bw_limit_rules`, BW, { maxKbps: 1 }), 404, /^There is no QosPolicy with ID /);
     const p = await policy({ name: 'ok' });

@@ -7,8 +7,21 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
 import {
-  assertCors, assertEmpty, assertError, assertMediaType, assertStatus, basic, CORS_ALLOW_HEADERS, del, get, MT, MT2, post,
-  put, rq, type Res,
+  assertCors,
+  assertEmpty,
+  assertError,
+  assertMediaType,
+  assertStatus,
+  basic,
+  CORS_ALLOW_HEADERS,
+  del,
+  get,
+  MT,
+  MT2,
+  post,
+  put,
+  rq,
+  type Res,
 } from '../support/rest-helpers.js';
 
 const WWW_AUTHENTICATE = 'Basic  realm="BASIC_AUTH_REALM"';
@@ -148,9 +161,15 @@ describe('CORS (scenario 2)', () => {
     const res = await rq('OPTIONS', `${api}/`);
     assertStatus(res, 200);
     assert.ok(res.headers.get('access-control-allow-origin')!.includes('*'));
-    const allowHeaders = res.headers.get('access-control-allow-headers')!.split(',').map((s) => s.trim());
+    const allowHeaders = res.headers
+      .get('access-control-allow-headers')!
+      .split(',')
+      .map((s) => s.trim());
     for (const h of ['Origin', 'X-Auth-Token', 'Content-Type', 'Accept']) assert.ok(allowHeaders.includes(h), h);
-    const methods = res.headers.get('access-control-allow-methods')!.split(',').map((s) => s.trim());
+    const methods = res.headers
+      .get('access-control-allow-methods')!
+      .split(',')
+      .map((s) => s.trim());
     for (const m of ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS']) assert.ok(methods.includes(m), m);
     assert.ok(res.headers.get('access-control-expose-headers')!.includes('Location'));
   });

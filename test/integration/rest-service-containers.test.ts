@@ -11,8 +11,22 @@ import { printText } from '../../lib/nsdb/codec/text-format.js';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
 import { assertParsesWithSchema } from '../support/protoc.js';
 import {
-  assertCreated, assertEmpty, assertError, assertMediaType, assertStatus, createStored, del, get, modelText, MT, post, put,
-  uuidText, zkChildren, zoom, type Json,
+  assertCreated,
+  assertEmpty,
+  assertError,
+  assertMediaType,
+  assertStatus,
+  createStored,
+  del,
+  get,
+  modelText,
+  MT,
+  post,
+  put,
+  uuidText,
+  zkChildren,
+  zoom,
+  type Json,
 } from '../support/rest-helpers.js';
 
 const V = (name: string): string => `application/vnd.org.midonet.${name}+json`;
@@ -65,11 +79,14 @@ async function reportStatus(host: string, container: string, text: string): Prom
 }
 
 describe('service container groups', () => {
-  it('POST {} → 201, policy WEIGHTED; PUT LEAST, PUT null → WEIGHTED; the group\'s container ids are not shown', async () => {
+  it("POST {} → 201, policy WEIGHTED; PUT LEAST, PUT null → WEIGHTED; the group's container ids are not shown", async () => {
     const id = await group();
     const g = await getJson(`${api}/service_container_groups/${id}`, SCG);
     assert.deepEqual(g, {
-      id, policy: 'WEIGHTED', hostGroupId: null, portGroupId: null,
+      id,
+      policy: 'WEIGHTED',
+      hostGroupId: null,
+      portGroupId: null,
       uri: `${api}/service_container_groups/${id}`,
       serviceContainers: `${api}/service_container_groups/${id}/service_containers`,
     });
@@ -105,7 +122,11 @@ describe('service container groups', () => {
 describe('service containers', () => {
   it('scenario 1: a container naming a missing group → 404; without a group → 201', async () => {
     const port = await routerPort();
-    assertError(await post(`${api}/service_containers`, SC, { id: randomUUID(), portId: port, serviceType: 'TYPE', serviceGroupId: randomUUID() }), 404, /^There is no ServiceContainerGroup with ID /);
+    assertError(
+      await post(`${api}/service_containers`, SC, { id: randomUUID(), portId: port, serviceType: 'TYPE', serviceGroupId: randomUUID() }),
+      404,
+      /^There is no ServiceContainerGroup with ID /,
+    );
     const id = randomUUID();
     assert.equal(assertCreated(await post(`${api}/service_containers`, SC, { id, portId: port, serviceType: 'TYPE' }), `${api}/service_containers`), id);
   });
@@ -118,24 +139,45 @@ describe('service containers', () => {
     const configurationId = randomUUID();
     // the Python client's body (status fields it never sets are absent; statusCode as the original's test sets it)
     const loc = await post(`${api}/service_container_groups/${g}/service_containers`, SC, {
-      id, portId: port, serviceGroupId: g, serviceType: 'TYPE', configurationId, statusCode: 'STOPPED',
+      id,
+      portId: port,
+      serviceGroupId: g,
+      serviceType: 'TYPE',
+      configurationId,
+      statusCode: 'STOPPED',
     });
     assert.equal(assertCreated(loc, `${api}/service_containers`), id);
     const sc = await getJson(`${api}/service_containers/${id}`, SC);
     assert.deepEqual(sc, {
-      id, serviceType: 'TYPE', serviceGroupId: g, portId: port, configurationId,
-      hostId: null, statusCode: 'STOPPED', statusMessage: null, namespaceName: null, interfaceName: null,
-      uri: `${api}/service_containers/${id}`, port: `${api}/ports/${port}`, serviceContainerGroup: `${api}/service_container_groups/${g}`,
+      id,
+      serviceType: 'TYPE',
+      serviceGroupId: g,
+      portId: port,
+      configurationId,
+      hostId: null,
+      statusCode: 'STOPPED',
+      statusMessage: null,
+      namespaceName: null,
+      interfaceName: null,
+      uri: `${api}/service_containers/${id}`,
+      port: `${api}/ports/${port}`,
+      serviceContainerGroup: `${api}/service_container_groups/${g}`,
     });
     const p = await getJson(`${api}/ports/${port}`, MT.port);
     assert.equal(p.serviceContainerId, id);
     assert.equal(p.serviceContainer, `${api}/service_containers/${id}`);
     assert.equal(p.deviceId, router);
-    assert.deepEqual((await getJson(`${api}/service_container_groups/${g}/service_containers`, SCS)).map((x: Json) => x.id), [id]);
+    assert.deepEqual(
+      (await getJson(`${api}/service_container_groups/${g}/service_containers`, SCS)).map((x: Json) => x.id),
+      [id],
+    );
     assert.deepEqual(await getJson(`${api}/service_container_groups/${g}/service_containers/${id}`, SC), sc);
     const text = await modelText(t, 'ServiceContainer', id);
     assertParsesWithSchema('ServiceContainer', text);
-    assert.equal(text, `${uuidText('id', id)}${uuidText('service_group_id', g)}${uuidText('port_id', port)}service_type: "TYPE"\n${uuidText('configuration_id', configurationId)}`);
+    assert.equal(
+      text,
+      `${uuidText('id', id)}${uuidText('service_group_id', g)}${uuidText('port_id', port)}service_type: "TYPE"\n${uuidText('configuration_id', configurationId)}`,
+    );
     assert.ok((await modelText(t, 'ServiceContainerGroup', g)).includes(uuidText('service_container_ids', id)));
     // a group that does not exist has no containers; another group does not have this one
     assertError(await get(`${api}/service_container_groups/${randomUUID()}/service_containers`, SCS), 404);
@@ -158,18 +200,27 @@ describe('service containers', () => {
 
   it('scenario 4: a container without a port cannot be scheduled: PUT hostId → 406', async () => {
     const g = await group();
-    const id = assertCreated(await post(`${api}/service_containers`, SC, { serviceType: 'TYPE', serviceGroupId: g, configurationId: randomUUID() }), `${api}/service_containers`);
+    const id = assertCreated(
+      await post(`${api}/service_containers`, SC, { serviceType: 'TYPE', serviceGroupId: g, configurationId: randomUUID() }),
+      `${api}/service_containers`,
+    );
     const sc = await getJson(`${api}/service_containers/${id}`, SC);
     assert.deepEqual([sc.statusCode, sc.hostId, sc.port], [null, null, null]);
-    assertError(await put(`${api}/service_containers/${id}`, SC, { ...sc, hostId: randomUUID() }), 406,
-      `Container ${id} scheduling cannot be changed because it is not connected to a port.`);
+    assertError(
+      await put(`${api}/service_containers/${id}`, SC, { ...sc, hostId: randomUUID() }),
+      406,
+      `Container ${id} scheduling cannot be changed because it is not connected to a port.`,
+    );
     assertError(await put(`${api}/service_containers/${randomUUID()}`, SC, { ...sc }), 404);
   });
 
   it('scenario 5: PUT hostId schedules: a missing host → 404; a host → the port is bound; null → unbound', async () => {
     const port = await routerPort();
     const g = await group();
-    const id = assertCreated(await post(`${api}/service_container_groups/${g}/service_containers`, SC, { serviceType: 'IPSEC', portId: port }), `${api}/service_containers`);
+    const id = assertCreated(
+      await post(`${api}/service_container_groups/${g}/service_containers`, SC, { serviceType: 'IPSEC', portId: port }),
+      `${api}/service_containers`,
+    );
     const sc = await getJson(`${api}/service_containers/${id}`, SC);
     assertError(await put(`${api}/service_containers/${id}`, SC, { ...sc, hostId: randomUUID() }), 404, /^There is no Host with ID /);
     assert.equal((await getJson(`${api}/ports/${port}`, MT.port)).hostId, null);
@@ -181,7 +232,13 @@ describe('service containers', () => {
     let now = await getJson(`${api}/service_containers/${id}`, SC);
     assert.deepEqual([now.hostId, now.statusCode, now.statusMessage], [host, 'STOPPED', null]);
     // the agent's report
-    const status = printText('ContainerStatus', { status_code: 'RUNNING', status_message: 'up', host_id: host, namespace_name: 'vpn-1', interface_name: 'vpn-1_dp' });
+    const status = printText('ContainerStatus', {
+      status_code: 'RUNNING',
+      status_message: 'up',
+      host_id: host,
+      namespace_name: 'vpn-1',
+      interface_name: 'vpn-1_dp',
+    });
     assertParsesWithSchema('ContainerStatus', status);
     await reportStatus(host, id, status);
     now = await getJson(`${api}/service_containers/${id}`, SC);
@@ -220,7 +277,11 @@ describe('service containers', () => {
     assertError(await post(`${api}/service_containers`, SC, { serviceType: 'T', portId: randomUUID() }), 404, /^There is no Port with ID /);
     assertError(await post(`${api}/service_containers`, SC, { serviceType: 'T', portId: 'p1' }), 400);
     assertError(await post(`${api}/service_containers`, SC, { serviceType: ['T'] }), 400);
-    assertError(await post(`${api}/service_container_groups/${randomUUID()}/service_containers`, SC, { serviceType: 'T' }), 404, /^There is no ServiceContainerGroup with ID /);
+    assertError(
+      await post(`${api}/service_container_groups/${randomUUID()}/service_containers`, SC, { serviceType: 'T' }),
+      404,
+      /^There is no ServiceContainerGroup with ID /,
+    );
     assert.equal(await count('ServiceContainer'), before);
   });
 });

@@ -8,8 +8,22 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
 import {
-  assertCors, assertCreated, assertEmpty, assertError, assertMediaType, assertStatus, del, get, MT, MT2, post, put, rq,
-  sorted, type Json, type Res,
+  assertCors,
+  assertCreated,
+  assertEmpty,
+  assertError,
+  assertMediaType,
+  assertStatus,
+  del,
+  get,
+  MT,
+  MT2,
+  post,
+  put,
+  rq,
+  sorted,
+  type Json,
+  type Res,
 } from '../support/rest-helpers.js';
 
 let t: TestNode;
@@ -333,7 +347,12 @@ describe('system state (§6.18, §8)', () => {
       assertMediaType(res, MT2.systemState);
       assert.deepEqual(res.json, SYSTEM_STATE);
     }
-    for (const accept of ['text/plain', 'application/vnd.org.midonet.SystemState-v1+json', 'application/vnd.org.midonet.collection.SystemState-v2+json', MT.tenant]) {
+    for (const accept of [
+      'text/plain',
+      'application/vnd.org.midonet.SystemState-v1+json',
+      'application/vnd.org.midonet.collection.SystemState-v2+json',
+      MT.tenant,
+    ]) {
       assertEmpty(await get(`${api}/system_state`, accept), 406);
     }
   });

@@ -97,8 +97,14 @@ describe('a realistic topology through HTTP only', () => {
       await link(down, up);
       assertStatus(
         await post(`${api}/routers/${r}/routes`, MT.route, {
-          type: 'Normal', srcNetworkAddr: '0.0.0.0', srcNetworkLength: 0, dstNetworkAddr: '0.0.0.0', dstNetworkLength: 0,
-          nextHopPort: up, nextHopGateway: `169.254.${i}.1`, weight: 100,
+          type: 'Normal',
+          srcNetworkAddr: '0.0.0.0',
+          srcNetworkLength: 0,
+          dstNetworkAddr: '0.0.0.0',
+          dstNetworkLength: 0,
+          nextHopPort: up,
+          nextHopGateway: `169.254.${i}.1`,
+          weight: 100,
         }),
         201,
       );
@@ -125,8 +131,12 @@ describe('a realistic topology through HTTP only', () => {
       const bp = await createId(`${api}/bridges/${b}/ports`, MT.port, { type: 'Bridge' }, `${api}/ports`);
       await link(gw, bp);
       const subnet = await create(`${api}/bridges/${b}/dhcp`, V('DhcpSubnet-v2'), {
-        subnetPrefix: `10.0.${i}.0`, subnetLength: 24, defaultGateway: `10.0.${i}.1`, serverAddr: `10.0.${i}.2`,
-        dnsServerAddrs: ['8.8.8.8'], opt121Routes: [{ destinationPrefix: '169.254.169.254', destinationLength: 32, gatewayAddr: `10.0.${i}.1` }],
+        subnetPrefix: `10.0.${i}.0`,
+        subnetLength: 24,
+        defaultGateway: `10.0.${i}.1`,
+        serverAddr: `10.0.${i}.2`,
+        dnsServerAddrs: ['8.8.8.8'],
+        opt121Routes: [{ destinationPrefix: '169.254.169.254', destinationLength: 32, gatewayAddr: `10.0.${i}.1` }],
       });
       assert.equal(subnet, `${api}/bridges/${b}/dhcp/10.0.${i}.0_24`);
       net.dhcpSubnets.push(subnet);
@@ -164,18 +174,22 @@ describe('a realistic topology through HTTP only', () => {
     }
 
     // chains: NAT on the provider router, a tenant filter reached by a jump
-    const chain = async (name: string, tenantId: string): Promise<string> =>
-      createId(`${api}/chains`, V('Chain-v1'), { name, tenantId }, `${api}/chains`);
+    const chain = async (name: string, tenantId: string): Promise<string> => createId(`${api}/chains`, V('Chain-v1'), { name, tenantId }, `${api}/chains`);
     net.chains = { natIn: await chain('provider-in', 'admin'), natOut: await chain('provider-out', 'admin'), filter: await chain('web-filter', 'tenant-a') };
-    const rule = (c: string, body: Record<string, unknown>): Promise<string> =>
-      createId(`${api}/chains/${c}/rules`, V('Rule-v2'), body, `${api}/rules`);
+    const rule = (c: string, body: Record<string, unknown>): Promise<string> => createId(`${api}/chains/${c}/rules`, V('Rule-v2'), body, `${api}/rules`);
     await rule(net.chains.natIn, {
-      type: 'dnat', flowAction: 'accept', nwDstAddress: '203.0.113.10', nwDstLength: 32,
+      type: 'dnat',
+      flowAction: 'accept',
+      nwDstAddress: '203.0.113.10',
+      nwDstLength: 32,
       natTargets: [{ addressFrom: '10.0.0.10', addressTo: '10.0.0.10', portFrom: 0, portTo: 0 }],
     });
     await rule(net.chains.natIn, { type: 'jump', jumpChainId: net.chains.filter, position: 1 });
     await rule(net.chains.natOut, {
-      type: 'snat', flowAction: 'accept', nwSrcAddress: '10.0.0.0', nwSrcLength: 16,
+      type: 'snat',
+      flowAction: 'accept',
+      nwSrcAddress: '10.0.0.0',
+      nwSrcLength: 16,
       natTargets: [{ addressFrom: '203.0.113.10', addressTo: '203.0.113.10', portFrom: 0, portTo: 0 }],
     });
     await rule(net.chains.natOut, { type: 'rev_dnat', flowAction: 'continue' });
@@ -185,7 +199,9 @@ describe('a realistic topology through HTTP only', () => {
     const providerBody = (await get(`${api}/routers/${net.provider}`, MT.router)).json;
     assertStatus(
       await put(`${api}/routers/${net.provider}`, MT.router, {
-        ...providerBody, inboundFilterId: net.chains.natIn, outboundFilterId: net.chains.natOut,
+        ...providerBody,
+        inboundFilterId: net.chains.natIn,
+        outboundFilterId: net.chains.natOut,
       }),
       204,
     );
@@ -208,9 +224,15 @@ describe('a realistic topology through HTTP only', () => {
     assert.equal((await list(`${api}/routers/${net.provider}/peer_ports`, MT.ports)).length, 2);
     for (const [i, subnet] of net.dhcpSubnets.entries()) {
       const subnets = await list(`${api}/bridges/${net.bridges[i]}/dhcp`, C('DhcpSubnet-v2'));
-      assert.deepEqual(subnets.map((s) => s.uri), [subnet]);
+      assert.deepEqual(
+        subnets.map((s) => s.uri),
+        [subnet],
+      );
       assert.equal(subnets[0].opt121Routes.length, 1);
-      assert.deepEqual((await list(`${subnet}/hosts`, C('DhcpHost-v2'))).map((h) => h.ipAddr), [`10.0.${i}.10`]);
+      assert.deepEqual(
+        (await list(`${subnet}/hosts`, C('DhcpHost-v2'))).map((h) => h.ipAddr),
+        [`10.0.${i}.10`],
+      );
     }
     const hosts = await list(`${api}/hosts`, C('Host-v3'));
     assert.deepEqual(hosts.map((h) => h.id).sort(), [...net.hosts].sort());
@@ -221,14 +243,23 @@ describe('a realistic topology through HTTP only', () => {
     const chains = await list(`${api}/chains`, C('Chain-v1'));
     assert.equal(chains.length, 3);
     const rulesIn = await list(`${api}/chains/${net.chains.natIn}/rules`, C('Rule-v2'));
-    assert.deepEqual(rulesIn.map((r) => [r.type, r.position]), [['jump', 1], ['dnat', 2]]);
-    assert.equal((await list(`${api}/chains/${net.chains.filter}/rules`, C('Rule-v2'))).length, 2);
-    assert.deepEqual((await list(`${api}/port_groups?port_id=${net.exteriorPorts[0]}`, C('PortGroup-v1'))).map((g) => g.id), [net.portGroup]);
-    assert.equal((await list(`${api}/port_groups/${net.portGroup}/ports`, C('PortGroupPort-v1'))).length, 2);
     assert.deepEqual(
-      (await list(`${api}/ip_addr_groups/${net.ipGroup}/ip_addrs`, C('IpAddrGroupAddr-v1'))).map((a) => a.addr).sort(),
-      ['198.51.100.7', '198.51.100.8'],
+      rulesIn.map((r) => [r.type, r.position]),
+      [
+        ['jump', 1],
+        ['dnat', 2],
+      ],
     );
+    assert.equal((await list(`${api}/chains/${net.chains.filter}/rules`, C('Rule-v2'))).length, 2);
+    assert.deepEqual(
+      (await list(`${api}/port_groups?port_id=${net.exteriorPorts[0]}`, C('PortGroup-v1'))).map((g) => g.id),
+      [net.portGroup],
+    );
+    assert.equal((await list(`${api}/port_groups/${net.portGroup}/ports`, C('PortGroupPort-v1'))).length, 2);
+    assert.deepEqual((await list(`${api}/ip_addr_groups/${net.ipGroup}/ip_addrs`, C('IpAddrGroupAddr-v1'))).map((a) => a.addr).sort(), [
+      '198.51.100.7',
+      '198.51.100.8',
+    ]);
     const provider = (await get(`${api}/routers/${net.provider}`, MT.router)).json;
     assert.equal(provider.inboundFilterId, net.chains.natIn);
     assert.equal(provider.outboundFilterId, net.chains.natOut);
@@ -260,9 +291,14 @@ describe('a realistic topology through HTTP only', () => {
     for (const r of [...net.tenantRouters, net.provider]) await expectStatus(del(`${api}/routers/${r}`), 204, 'router');
 
     for (const [url, type] of [
-      [`${api}/routers`, MT.routers], [`${api}/bridges`, MT.bridges], [`${api}/ports`, MT.ports],
-      [`${api}/chains`, C('Chain-v1')], [`${api}/hosts`, C('Host-v3')], [`${api}/tunnel_zones`, C('TunnelZone-v1')],
-      [`${api}/port_groups`, C('PortGroup-v1')], [`${api}/ip_addr_groups`, C('IpAddrGroup-v1')],
+      [`${api}/routers`, MT.routers],
+      [`${api}/bridges`, MT.bridges],
+      [`${api}/ports`, MT.ports],
+      [`${api}/chains`, C('Chain-v1')],
+      [`${api}/hosts`, C('Host-v3')],
+      [`${api}/tunnel_zones`, C('TunnelZone-v1')],
+      [`${api}/port_groups`, C('PortGroup-v1')],
+      [`${api}/ip_addr_groups`, C('IpAddrGroup-v1')],
     ] as const) {
       assert.deepEqual(await list(url, type), [], `${url} after the teardown`);
     }

@@ -13,7 +13,18 @@ import { startTestNode, type TestNode } from '../support/node-harness.js';
 import { PyClient } from '../support/py-client.js';
 import { storedParses } from '../support/protoc.js';
 import {
-  assertCreated, assertEmpty, assertError, assertStatus, assertViolations, del, get, MT, post, rq, zkCounts, type Json,
+  assertCreated,
+  assertEmpty,
+  assertError,
+  assertStatus,
+  assertViolations,
+  del,
+  get,
+  MT,
+  post,
+  rq,
+  zkCounts,
+  type Json,
 } from '../support/rest-helpers.js';
 
 const TR = 'application/vnd.org.midonet.TraceRequest-v1+json';
@@ -56,15 +67,58 @@ function newTrace(fields: Record<string, unknown>): Record<string, unknown> {
 /** The condition as the API shows an empty one: every field at its default, `uri` null. */
 function emptyCondition(): Record<string, Json> {
   return {
-    condInvert: false, matchForwardFlow: false, matchReturnFlow: false, inPorts: [], invInPorts: false, outPorts: [], invOutPorts: false,
-    portGroup: null, invPortGroup: false, ipAddrGroupSrc: null, invIpAddrGroupSrc: false, ipAddrGroupDst: null, invIpAddrGroupDst: false,
-    dlType: null, invDlType: false, dlSrc: null, dlSrcMask: null, invDlSrc: false, dlDst: null, dlDstMask: null, invDlDst: false,
-    nwTos: null, invNwTos: false, nwProto: null, invNwProto: false, nwSrcAddress: null, nwSrcLength: 0, nwDstAddress: null,
-    nwDstLength: 0, tpSrc: null, tpDst: null, invNwSrc: false, invNwDst: false, invTpSrc: false, invTpDst: false,
-    traversedDevice: null, invTraversedDevice: false, fragmentPolicy: 'any', noVlan: false, vlan: null,
-    icmpDataSrcIpAddress: null, icmpDataSrcIpLength: 0, invIcmpDataSrcIp: false, icmpDataDstIpAddress: null,
-    icmpDataDstIpLength: 0, invIcmpDataDstIp: false, inPortGroup: null, invInPortGroup: false, outPortGroup: null,
-    invOutPortGroup: false, matchNwDstRewritten: false, uri: null,
+    condInvert: false,
+    matchForwardFlow: false,
+    matchReturnFlow: false,
+    inPorts: [],
+    invInPorts: false,
+    outPorts: [],
+    invOutPorts: false,
+    portGroup: null,
+    invPortGroup: false,
+    ipAddrGroupSrc: null,
+    invIpAddrGroupSrc: false,
+    ipAddrGroupDst: null,
+    invIpAddrGroupDst: false,
+    dlType: null,
+    invDlType: false,
+    dlSrc: null,
+    dlSrcMask: null,
+    invDlSrc: false,
+    dlDst: null,
+    dlDstMask: null,
+    invDlDst: false,
+    nwTos: null,
+    invNwTos: false,
+    nwProto: null,
+    invNwProto: false,
+    nwSrcAddress: null,
+    nwSrcLength: 0,
+    nwDstAddress: null,
+    nwDstLength: 0,
+    tpSrc: null,
+    tpDst: null,
+    invNwSrc: false,
+    invNwDst: false,
+    invTpSrc: false,
+    invTpDst: false,
+    traversedDevice: null,
+    invTraversedDevice: false,
+    fragmentPolicy: 'any',
+    noVlan: false,
+    vlan: null,
+    icmpDataSrcIpAddress: null,
+    icmpDataSrcIpLength: 0,
+    invIcmpDataSrcIp: false,
+    icmpDataDstIpAddress: null,
+    icmpDataDstIpLength: 0,
+    invIcmpDataDstIp: false,
+    inPortGroup: null,
+    invInPortGroup: false,
+    outPortGroup: null,
+    invOutPortGroup: false,
+    matchNwDstRewritten: false,
+    uri: null,
   };
 }
 
@@ -113,10 +167,24 @@ describe('trace requests', () => {
     assertError(await post(app['traceRequests'], TR, body), 409, `A(n) TraceRequest with ID ${String(body['id'])} already exists.`);
     assert.deepEqual(tr['condition'], { ...emptyCondition(), nwSrcAddress: '10.0.0.2', nwDstAddress: '10.0.0.1' });
     // a condition with ports: the fragment policy computed as for a rule
-    const l4 = await py.create(app['traceRequests'], TR, newTrace({
-      name: 'l4', deviceType: 'ROUTER', deviceId: router['id'], condition: { nwProto: 6, tpDst: { start: 80, end: 80 }, dlType: 2048, invNwSrc: true },
-    }));
-    assert.deepEqual(l4['condition'], { ...emptyCondition(), nwProto: 6, tpDst: { start: 80, end: 80 }, dlType: 2048, invNwSrc: true, fragmentPolicy: 'header' });
+    const l4 = await py.create(
+      app['traceRequests'],
+      TR,
+      newTrace({
+        name: 'l4',
+        deviceType: 'ROUTER',
+        deviceId: router['id'],
+        condition: { nwProto: 6, tpDst: { start: 80, end: 80 }, dlType: 2048, invNwSrc: true },
+      }),
+    );
+    assert.deepEqual(l4['condition'], {
+      ...emptyCondition(),
+      nwProto: 6,
+      tpDst: { start: 80, end: 80 },
+      dlType: 2048,
+      invNwSrc: true,
+      fragmentPolicy: 'header',
+    });
     await storedParses(t, 'TraceRequest', l4['id']);
   });
 
@@ -124,11 +192,21 @@ describe('trace requests', () => {
     const { routerPort, bridge } = await topology();
     const before = await zkCounts(t, ['TraceRequest']);
     const ghost = randomUUID();
-    assertError(await post(app['traceRequests'], TR, newTrace({ name: 'x', deviceType: 'BRIDGE', deviceId: ghost, condition: {} })), 404, `There is no Network with ID ${ghost}.`);
-    assertError(await post(app['traceRequests'], TR, newTrace({ name: 'x', deviceType: 'BRIDGE', deviceId: routerPort['id'], condition: {} })), 404,
-      `There is no Network with ID ${routerPort['id']}.`);
-    assertError(await post(app['traceRequests'], TR, newTrace({ name: 'x', deviceType: 'ROUTER', deviceId: bridge['id'], condition: {} })), 404,
-      `There is no Router with ID ${bridge['id']}.`);
+    assertError(
+      await post(app['traceRequests'], TR, newTrace({ name: 'x', deviceType: 'BRIDGE', deviceId: ghost, condition: {} })),
+      404,
+      `There is no Network with ID ${ghost}.`,
+    );
+    assertError(
+      await post(app['traceRequests'], TR, newTrace({ name: 'x', deviceType: 'BRIDGE', deviceId: routerPort['id'], condition: {} })),
+      404,
+      `There is no Network with ID ${routerPort['id']}.`,
+    );
+    assertError(
+      await post(app['traceRequests'], TR, newTrace({ name: 'x', deviceType: 'ROUTER', deviceId: bridge['id'], condition: {} })),
+      404,
+      `There is no Router with ID ${bridge['id']}.`,
+    );
     assert.deepEqual(await zkCounts(t, ['TraceRequest']), before);
   });
 
@@ -185,20 +263,41 @@ describe('trace requests', () => {
     // a py TraceRequest on which no condition setter was called has no `condition`
     assertViolations(await post(url, TR, newTrace({ name: 'n', deviceType: 'BRIDGE', deviceId: bridge['id'] })), ['condition']);
     assertStatus(await post(url, TR, newTrace({ name: 'n', deviceType: 'HOST', deviceId: bridge['id'], condition: {} })), 400);
-    const v = assertViolations(await post(url, TR, newTrace({ name: 'n', deviceType: 'BRIDGE', deviceId: bridge['id'], condition: { nwSrcAddress: '10.0.0.999', nwDstLength: 40 } })),
-      ['condition.nwDstLength', 'condition.nwSrcAddress']);
+    const v = assertViolations(
+      await post(url, TR, newTrace({ name: 'n', deviceType: 'BRIDGE', deviceId: bridge['id'], condition: { nwSrcAddress: '10.0.0.999', nwDstLength: 40 } })),
+      ['condition.nwDstLength', 'condition.nwSrcAddress'],
+    );
     assert.equal(v.find((x) => x.property === 'condition.nwSrcAddress')?.message, 'is an invalid IP format');
-    assertError(await post(url, TR, newTrace({ name: 'n', deviceType: 'BRIDGE', deviceId: bridge['id'], condition: { tpSrc: { start: 1, end: 2 }, fragmentPolicy: 'any' } })), 400,
-      "For a rule with tpDst or tpSrc constraints, the fragmentPolicy must be 'header' or 'unfragmented'.");
+    assertError(
+      await post(
+        url,
+        TR,
+        newTrace({ name: 'n', deviceType: 'BRIDGE', deviceId: bridge['id'], condition: { tpSrc: { start: 1, end: 2 }, fragmentPolicy: 'any' } }),
+      ),
+      400,
+      "For a rule with tpDst or tpSrc constraints, the fragmentPolicy must be 'header' or 'unfragmented'.",
+    );
     assertStatus(await post(url, TR, newTrace({ name: 'n', deviceType: 'BRIDGE', deviceId: bridge['id'], condition: [] })), 400);
     assertStatus(await post(url, TR, newTrace({ name: 'n', deviceType: 'BRIDGE', deviceId: bridge['id'], condition: {}, limit: 'lots' })), 400);
     assertStatus(await post(url, TR, newTrace({ name: 'n', deviceType: 'BRIDGE', deviceId: bridge['id'], condition: {}, limit: 1.5 })), 400);
-    assertStatus(await rq('POST', url, { headers: { 'Content-Type': TR }, rawBody: `{"name":"n","deviceType":"BRIDGE","deviceId":"${bridge['id']}","condition":{},"limit":9223372036854775808}` }), 400);
+    assertStatus(
+      await rq('POST', url, {
+        headers: { 'Content-Type': TR },
+        rawBody: `{"name":"n","deviceType":"BRIDGE","deviceId":"${bridge['id']}","condition":{},"limit":9223372036854775808}`,
+      }),
+      400,
+    );
     assertStatus(await post(url, TR, newTrace({ name: 'n', deviceType: 'BRIDGE', deviceId: 'not-a-uuid', condition: {} })), 400);
     assertEmpty(await post(url, MT.bridge, newTrace({ name: 'n', deviceType: 'BRIDGE', deviceId: bridge['id'], condition: {} })), 406);
     assert.deepEqual(await zkCounts(t, ['TraceRequest']), before);
     // a negative limit is a Java long: stored in two's complement and read back as sent
-    const created = assertCreated(await rq('POST', url, { headers: { 'Content-Type': TR }, rawBody: `{"name":"n","deviceType":"BRIDGE","deviceId":"${bridge['id']}","condition":{},"limit":-1}` }), `${api}/traces`);
+    const created = assertCreated(
+      await rq('POST', url, {
+        headers: { 'Content-Type': TR },
+        rawBody: `{"name":"n","deviceType":"BRIDGE","deviceId":"${bridge['id']}","condition":{},"limit":-1}`,
+      }),
+      `${api}/traces`,
+    );
     assert.match((await get(`${api}/traces/${created}`, TR)).text, /"limit":-1[,}]/);
     assert.match(await storedParses(t, 'TraceRequest', created), /limit: 18446744073709551615\n/);
   });

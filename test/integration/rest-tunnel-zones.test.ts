@@ -10,8 +10,26 @@ import { after, before, describe, it } from 'node:test';
 import { message } from '../../lib/http/messages.js';
 import { startTestNode, type TestNode } from '../support/node-harness.js';
 import {
-  assertCreated, assertEmpty, assertError, assertMediaType, assertStatus, assertViolations, createStored, del, get, modelText, MT,
-  post, put, rq, sorted, uuidText, zkExists, zoom, type Json, type Res,
+  assertCreated,
+  assertEmpty,
+  assertError,
+  assertMediaType,
+  assertStatus,
+  assertViolations,
+  createStored,
+  del,
+  get,
+  modelText,
+  MT,
+  post,
+  put,
+  rq,
+  sorted,
+  uuidText,
+  zkExists,
+  zoom,
+  type Json,
+  type Res,
 } from '../support/rest-helpers.js';
 
 const V = (name: string): string => `application/vnd.org.midonet.${name}+json`;
@@ -147,7 +165,11 @@ describe('tunnel zones (scenario 21)', () => {
 
 describe('tunnel zones: create, get, list, update', () => {
   it('POST (TunnelZone-v1 or json) → 201 + Location, no body; GET shows every field; types gre, vxlan, vtep', async () => {
-    for (const [type, ct] of [['gre', TZ.single], ['vxlan', MT.json], ['vtep', `${TZ.single}; charset=UTF-8`]] as const) {
+    for (const [type, ct] of [
+      ['gre', TZ.single],
+      ['vxlan', MT.json],
+      ['vtep', `${TZ.single}; charset=UTF-8`],
+    ] as const) {
       const name = uniqueName(type);
       const id = await createZone({ name, type }, ct);
       assert.deepEqual(await getZone(id), zoneJson(id, name, type));
@@ -257,7 +279,10 @@ describe('tunnel zones: create, get, list, update', () => {
     const asJson = await get(`${api}/tunnel_zones`, MT.json);
     assertMediaType(asJson, MT.json);
     assert.deepEqual(ids(asJson), ids(list));
-    assert.deepEqual((list.json as Json[]).find((z) => z.id === b), await getZone(b));
+    assert.deepEqual(
+      (list.json as Json[]).find((z) => z.id === b),
+      await getZone(b),
+    );
   });
 });
 
@@ -355,7 +380,11 @@ describe('tunnel zones: members', () => {
     await join(z2, h1, '172.16.0.1');
     assert.deepEqual(await members(z1), [memberJson(z1, h1, '10.0.0.1'), memberJson(z1, h2, '10.0.0.2')]);
     assert.deepEqual(await members(z2), [memberJson(z2, h1, '172.16.0.1')]);
-    for (const [z, h] of [[z1, h1], [z1, h2], [z2, h1]] as const) {
+    for (const [z, h] of [
+      [z1, h1],
+      [z1, h2],
+      [z2, h1],
+    ] as const) {
       assert.deepEqual(await stored(z, h), { hostIds: true, hostsEntry: true, onHost: true }, `${z} ${h}`);
     }
     assert.deepEqual(await stored(z2, h2), { hostIds: false, hostsEntry: false, onHost: false });
@@ -393,7 +422,10 @@ describe('tunnel zones: members', () => {
     assertError(await del(`${api}/tunnel_zones/${zone}/hosts/not-a-uuid`), 404);
     // the host may join again, with another address
     await join(zone, leave, '10.3.0.3');
-    assert.deepEqual((await members(zone)).map((m) => m.ipAddress), ['10.3.0.1', '10.3.0.3']);
+    assert.deepEqual(
+      (await members(zone)).map((m) => m.ipAddress),
+      ['10.3.0.1', '10.3.0.3'],
+    );
   });
 
   it('a member makes the host bindable: host-interface-port bindings need a zone (§6.13)', async () => {

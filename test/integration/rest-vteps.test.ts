@@ -13,7 +13,18 @@ import { startTestNode, type TestNode } from '../support/node-harness.js';
 import { startVtepServer, vtepToolsInstalled, type VtepServer } from '../support/ovsdb.js';
 import { PyClient } from '../support/py-client.js';
 import {
-  assertCreated, assertEmpty, assertError, assertMediaType, assertStatus, assertViolations, del, get, MT, post, put, type Json,
+  assertCreated,
+  assertEmpty,
+  assertError,
+  assertMediaType,
+  assertStatus,
+  assertViolations,
+  del,
+  get,
+  MT,
+  post,
+  put,
+  type Json,
 } from '../support/rest-helpers.js';
 import { startVtep } from '../support/vtep-switch.js';
 
@@ -86,14 +97,21 @@ describe('VTEP REST API against real hardware_vtep databases', { skip }, () => {
     assert.equal(json['ports'], `${api}/vteps/${vtepIdA}/ports`);
     assert.equal(json['vtepBindingTemplate'], `${api}/vteps/${vtepIdA}/{portName}/{vlanId}`);
     const list = await getJson(`${api}/vteps`, VTEPS);
-    assert.deepEqual(list.map((v: Json) => v.id), [vtepIdA]);
+    assert.deepEqual(
+      list.map((v: Json) => v.id),
+      [vtepIdA],
+    );
   });
 
   it('shows the configuration and connection state the VxLAN gateway wrote', async () => {
     const zk = t.node.storage.zookeeper;
     const dir = `${t.rootKey}/zoom/0/state/00000000-0000-0000-0000-000000000000/Vtep/${vtepIdA}`;
     await zk.mkdirp(dir);
-    await zk.create(`${dir}/config`, Buffer.from('vtep_id { msb: 1 lsb: 2 }\nname: "sw"\ndescription: "d"\ntunnel_addresses { version: V4 address: "10.11.0.1" }\n'), 'ephemeral');
+    await zk.create(
+      `${dir}/config`,
+      Buffer.from('vtep_id { msb: 1 lsb: 2 }\nname: "sw"\ndescription: "d"\ntunnel_addresses { version: V4 address: "10.11.0.1" }\n'),
+      'ephemeral',
+    );
     await zk.create(`${dir}/connection_state`, Buffer.from('VTEP_CONNECTED'), 'ephemeral');
     try {
       const json = await getJson(`${api}/vteps/${vtepIdA}`, VTEP);
@@ -176,7 +194,10 @@ describe('VTEP REST API against real hardware_vtep databases', { skip }, () => {
     assert.equal(port.vtepId, vtepIdA);
     assert.equal(port.deviceId, b);
     const vxlanPorts = await getJson(`${api}/bridges/${b}/vxlan_ports`, MT.ports);
-    assert.deepEqual(vxlanPorts.map((p: Json) => p.id), [portId]);
+    assert.deepEqual(
+      vxlanPorts.map((p: Json) => p.id),
+      [portId],
+    );
     const stored = await t.node.storage.get('Network', b);
     assert.equal(stored.vni, 10001, 'the first VNI of vxgw_tunnel_key');
     assert.deepEqual(stored.port_ids, [portId], 'the port is also one of the bridge ports, by the Port.network_id binding');
@@ -185,7 +206,10 @@ describe('VTEP REST API against real hardware_vtep databases', { skip }, () => {
     assertStatus(await post(`${api}/vteps/${vtepIdA}/bindings`, BINDING, { portName: 'swp1_2', vlanId: 1, networkId: b }), 201);
     assert.deepEqual((await getJson(`${api}/bridges/${b}`, MT.bridge)).vxLanPortIds, [portId]);
     const bindings = await getJson(`${api}/vteps/${vtepIdA}/bindings`, BINDINGS);
-    assert.deepEqual(bindings.map((x: Json) => `${x.portName}/${x.vlanId}`), ['eth0/1', 'swp1_2/1']);
+    assert.deepEqual(
+      bindings.map((x: Json) => `${x.portName}/${x.vlanId}`),
+      ['eth0/1', 'swp1_2/1'],
+    );
 
     // a second VTEP on the same bridge: a second port, the same VNI
     const vtepIdB = (await py.create(`${api}/vteps`, VTEP, vtepBody(vtepB)))['id'];

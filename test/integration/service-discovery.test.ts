@@ -60,7 +60,15 @@ describe('service discovery', () => {
     const zk = await client();
     const d = discovery(zk);
     const id = '1c0a7b36-5f5e-4a0b-9d8e-3c2f1a0b9e11';
-    await d.register({ name: CLUSTER_SERVICE_NAME, id, address: '10.0.0.5', port: 8181, sslPort: 8443, registrationTimeUTC: 1700000000123, uriSpec: literalUriSpec('http://10.0.0.5:8181/midonet-api') });
+    await d.register({
+      name: CLUSTER_SERVICE_NAME,
+      id,
+      address: '10.0.0.5',
+      port: 8181,
+      sslPort: 8443,
+      registrationTimeUTC: 1700000000123,
+      uriSpec: literalUriSpec('http://10.0.0.5:8181/midonet-api'),
+    });
     const path = joinPath(root, 'service-discovery', 'midonet-cluster', id);
     const stat = await admin.exists(path);
     assert.ok(stat);
@@ -158,7 +166,7 @@ describe('service discovery', () => {
     await until('owned by the new session', async () => (await admin.exists(path))?.ephemeralOwner === second.sessionId, 3000);
   });
 
-  test('exclusive: another session\'s node is not replaced (register rejects, claim waits, then refuses)', async () => {
+  test("exclusive: another session's node is not replaced (register rejects, claim waits, then refuses)", async () => {
     const holder = discovery(await client(), { exclusive: true });
     await holder.register({ name: 'api', id: 'ex1', address: '127.0.0.1', port: 1 });
     const path = joinPath(base, 'api', 'ex1');
@@ -190,7 +198,7 @@ describe('service discovery', () => {
     assert.equal((await admin.exists(path))?.ephemeralOwner, other.client.sessionId);
   });
 
-  test('exclusive: a node of our own earlier session is replaced (setClient), a stranger\'s is not (conflict, then back when it goes)', async () => {
+  test("exclusive: a node of our own earlier session is replaced (setClient), a stranger's is not (conflict, then back when it goes)", async () => {
     const first = await client();
     const d = discovery(first, { exclusive: true });
     const conflicts: bigint[] = [];

@@ -149,9 +149,11 @@ describe('topology cache across nodes', () => {
           }
           case 3: {
             const other = await createBridge(a, `tmp${l}-${i}`);
-            if ((await http('GET', `${apiOf(b)}/bridges/${other}`, { headers: { Accept: MT.bridge } })).status !== 200) isStale(`bridge ${other} created, not found`);
+            if ((await http('GET', `${apiOf(b)}/bridges/${other}`, { headers: { Accept: MT.bridge } })).status !== 200)
+              isStale(`bridge ${other} created, not found`);
             expectStatus(await http('DELETE', `${apiOf(a)}/bridges/${other}`), 204, 'DELETE bridge');
-            if ((await http('GET', `${apiOf(b)}/bridges/${other}`, { headers: { Accept: MT.bridge } })).status !== 404) isStale(`bridge ${other} deleted, still found`);
+            if ((await http('GET', `${apiOf(b)}/bridges/${other}`, { headers: { Accept: MT.bridge } })).status !== 404)
+              isStale(`bridge ${other} deleted, still found`);
             break;
           }
         }
@@ -180,7 +182,9 @@ describe('topology cache across nodes', () => {
       let k = 0;
       while (!stop) {
         k++;
-        const r = await http('PUT', `${apiOf(a)}/bridges/${bridge}`, { headers: { 'Content-Type': MT.bridge }, body: { name: `w${k}` } }).catch(() => undefined);
+        const r = await http('PUT', `${apiOf(a)}/bridges/${bridge}`, { headers: { 'Content-Type': MT.bridge }, body: { name: `w${k}` } }).catch(
+          () => undefined,
+        );
         if (r?.status === 204) acked.push({ k, at: performance.now() });
         else await sleep(50);
       }
@@ -222,7 +226,11 @@ describe('topology cache across nodes', () => {
       await zk?.stop();
       await sleep(1000);
       await startZk();
-      await until('B reads again after the restart', async () => (await http('GET', `${apiOf(b)}/bridges/${bridge}`, { headers: { Accept: MT.bridge } })).status === 200, 60_000);
+      await until(
+        'B reads again after the restart',
+        async () => (await http('GET', `${apiOf(b)}/bridges/${bridge}`, { headers: { Accept: MT.bridge } })).status === 200,
+        60_000,
+      );
       phase = 'after restart';
       const readsBetween = reads;
       await until('more reads', () => reads > readsBetween + 200, 60_000);
@@ -231,7 +239,11 @@ describe('topology cache across nodes', () => {
       await zk?.stop();
       await sleep(6000);
       await startZk();
-      await until('B ready on a new session', async () => (await http('GET', `${apiOf(b)}/bridges/${bridge}`, { headers: { Accept: MT.bridge } })).status === 200, 60_000);
+      await until(
+        'B ready on a new session',
+        async () => (await http('GET', `${apiOf(b)}/bridges/${bridge}`, { headers: { Accept: MT.bridge } })).status === 200,
+        60_000,
+      );
       phase = 'after expiry';
       const readsAfter = reads;
       await until('more reads after the expiry', () => reads > readsAfter + 300, 60_000);
@@ -241,7 +253,9 @@ describe('topology cache across nodes', () => {
     }
     const rebuilds = (await metric(b, 'midonet_cluster_topology_cache_rebuilds_total{class="Network"}')) - rebuilds0;
     const bad = [...statuses.keys()].filter((s) => s !== 200 && s !== 503);
-    figures(`ZooKeeper restart + session expiry: ${reads} reads on B, statuses ${JSON.stringify(Object.fromEntries(statuses))}, ${acked.length - 1} writes acknowledged through A, ${stale} stale; Network class filled ${rebuilds} times`);
+    figures(
+      `ZooKeeper restart + session expiry: ${reads} reads on B, statuses ${JSON.stringify(Object.fromEntries(statuses))}, ${acked.length - 1} writes acknowledged through A, ${stale} stale; Network class filled ${rebuilds} times`,
+    );
     assert.equal(stale, 0, staleSamples.join('\n'));
     assert.deepEqual(bad, [], staleSamples.join('\n'));
     assert.ok(rebuilds >= 2, `the cache was filled again after the restart and after the expiry (${rebuilds})`);
@@ -294,7 +308,11 @@ describe('topology cache across nodes', () => {
       await sleep(500);
       await startZk();
       const t0 = Date.now();
-      await until('C answers again after the restart', async () => (await http('GET', `${apiOf(c)}/ports/${ids[1] as string}`, { headers: { Accept: MT.port } })).status === 200, 60_000);
+      await until(
+        'C answers again after the restart',
+        async () => (await http('GET', `${apiOf(c)}/ports/${ids[1] as string}`, { headers: { Accept: MT.port } })).status === 200,
+        60_000,
+      );
       const back = Date.now() - t0;
       assert.equal(await metric(c, 'midonet_cluster_zookeeper_session_transitions_total{state="expired"}'), expired0, 'the session was resumed, not replaced');
       expectStatus(await http('GET', `${apiOf(c)}/ports`, { headers: { Accept: MT.ports } }), 200, 'GET /ports');
@@ -333,7 +351,8 @@ describe('topology cache across nodes', () => {
       const probing = probe();
       const t0 = Date.now();
       try {
-        for (let round = 1; round <= ROUNDS; round++) await inBatches(ids.map((id) => ({ op: 'setData' as const, path: layout.model('Port', id), data: text(id, `v${round}`), version: -1 })));
+        for (let round = 1; round <= ROUNDS; round++)
+          await inBatches(ids.map((id) => ({ op: 'setData' as const, path: layout.model('Port', id), data: text(id, `v${round}`), version: -1 })));
         const more = Array.from({ length: CREATES }, () => randomUUID());
         await inBatches(more.map((id) => ({ op: 'create' as const, path: layout.model('Port', id), data: text(id, 'new') })));
       } finally {

@@ -46,10 +46,15 @@ describe('VxLAN gateway: a bridge extended onto a hardware VTEP', { skip }, () =
   });
 
   async function until(what: string, check: (v: VtepView) => boolean): Promise<VtepView> {
-    return pollFor(what, async () => {
-      const v = await viewVtep(vtepServer);
-      return check(v) ? v : undefined;
-    }, WAIT_MS, 100);
+    return pollFor(
+      what,
+      async () => {
+        const v = await viewVtep(vtepServer);
+        return check(v) ? v : undefined;
+      },
+      WAIT_MS,
+      100,
+    );
   }
 
   async function macTable(): Promise<Json[]> {
@@ -82,11 +87,13 @@ describe('VxLAN gateway: a bridge extended onto a hardware VTEP', { skip }, () =
     );
     assertStatus(await post(`${api}/vteps/${vtepId}/bindings`, V('VTEPBinding-v2'), { portName: 'eth0', vlanId: 10, networkId: bridge }), 201);
 
-    const view = await until('the VTEP to carry the bridge', (v) =>
-      v.switches.get(lsName) === 10001 &&
-      (v.bindings.get('eth0') ?? []).join() === `10:${lsName}` &&
-      v.mcastRemote.some((m) => m.mac === 'unknown-dst' && m.logicalSwitch === lsName) &&
-      v.ucastRemote.length === 2,
+    const view = await until(
+      'the VTEP to carry the bridge',
+      (v) =>
+        v.switches.get(lsName) === 10001 &&
+        (v.bindings.get('eth0') ?? []).join() === `10:${lsName}` &&
+        v.mcastRemote.some((m) => m.mac === 'unknown-dst' && m.logicalSwitch === lsName) &&
+        v.ucastRemote.length === 2,
     );
     assert.deepEqual(view.bindings.get('eth1'), [], 'the unbound port stays unbound');
     const flood = view.mcastRemote.find((m) => m.mac === 'unknown-dst');
@@ -99,10 +106,15 @@ describe('VxLAN gateway: a bridge extended onto a hardware VTEP', { skip }, () =
     assert.match(await vtepServer.vtepCtl('list-ls'), new RegExp(lsName));
     assert.match(await vtepServer.vtepCtl('list-remote-macs', lsName), /02:00:00:00:02:02 -> vxlan_over_ipv4\/10\.0\.0\.2/);
 
-    const shown = await pollFor('the VTEP shown connected', async () => {
-      const res = await get(`${api}/vteps/${vtepId}`, V('VTEP-v2'));
-      return res.json?.connectionState === 'connected' && res.json?.name === 'testy-test' ? res.json : undefined;
-    }, WAIT_MS, 100);
+    const shown = await pollFor(
+      'the VTEP shown connected',
+      async () => {
+        const res = await get(`${api}/vteps/${vtepId}`, V('VTEP-v2'));
+        return res.json?.connectionState === 'connected' && res.json?.name === 'testy-test' ? res.json : undefined;
+      },
+      WAIT_MS,
+      100,
+    );
     assert.equal(shown.description, 'testy-desc');
     assert.deepEqual(shown.tunnelIpAddrs, ['10.21.0.1']);
   });
@@ -110,24 +122,39 @@ describe('VxLAN gateway: a bridge extended onto a hardware VTEP', { skip }, () =
   it('brings a MAC the VTEP learned into the bridge MAC table, and its IP into the ARP table', async () => {
     await vtepServer.vtepCtl('add-ucast-local', lsName, macs.vtep, '10.21.0.1');
     const port = vxlanPortId(vtepId, bridge);
-    await pollFor('the VTEP MAC in the bridge MAC table', async () => {
-      const entries = await macTable();
-      return entries.some((e: Json) => e.macAddr === macs.vtep && e.portId === port) || undefined;
-    }, WAIT_MS, 100);
+    await pollFor(
+      'the VTEP MAC in the bridge MAC table',
+      async () => {
+        const entries = await macTable();
+        return entries.some((e: Json) => e.macAddr === macs.vtep && e.portId === port) || undefined;
+      },
+      WAIT_MS,
+      100,
+    );
     await vtepServer.transact({ op: 'update', table: 'Ucast_Macs_Local', where: [['MAC', '==', macs.vtep]], row: { ipaddr: '192.168.1.50' } });
-    await pollFor('the VTEP MAC IP in the ARP table', async () => {
-      const res = await get(`${api}/bridges/${bridge}/arp_table`, V('collection.IP4Mac-v1'));
-      return (res.json as Json[]).some((e) => e.ip === '192.168.1.50' && e.mac === macs.vtep) || undefined;
-    }, WAIT_MS, 100);
+    await pollFor(
+      'the VTEP MAC IP in the ARP table',
+      async () => {
+        const res = await get(`${api}/bridges/${bridge}/arp_table`, V('collection.IP4Mac-v1'));
+        return (res.json as Json[]).some((e) => e.ip === '192.168.1.50' && e.mac === macs.vtep) || undefined;
+      },
+      WAIT_MS,
+      100,
+    );
     // the VTEP's own MAC is not sent back to it
     const view = await viewVtep(vtepServer);
     assert.ok(!view.ucastRemote.some((m) => m.mac === macs.vtep));
 
     await vtepServer.vtepCtl('del-ucast-local', lsName, macs.vtep);
-    await pollFor('the VTEP MAC gone from the bridge', async () => {
-      const entries = await macTable();
-      return !entries.some((e: Json) => e.macAddr === macs.vtep) || undefined;
-    }, WAIT_MS, 100);
+    await pollFor(
+      'the VTEP MAC gone from the bridge',
+      async () => {
+        const entries = await macTable();
+        return !entries.some((e: Json) => e.macAddr === macs.vtep) || undefined;
+      },
+      WAIT_MS,
+      100,
+    );
   });
 
   it('follows the bridge: a MAC removed from its table leaves the VTEP', async () => {

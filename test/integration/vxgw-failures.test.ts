@@ -80,10 +80,15 @@ describe('VxLAN gateway failures, with real processes', { skip }, () => {
   }
 
   async function vtepUntil(what: string, check: (v: VtepView) => boolean): Promise<VtepView> {
-    return until(what, async () => {
-      const v = await viewVtep(vtepServer).catch(() => undefined);
-      return v && check(v) ? v : undefined;
-    }, WAIT_MS, 100);
+    return until(
+      what,
+      async () => {
+        const v = await viewVtep(vtepServer).catch(() => undefined);
+        return v && check(v) ? v : undefined;
+      },
+      WAIT_MS,
+      100,
+    );
   }
 
   const carried = (v: VtepView): boolean =>
@@ -91,7 +96,7 @@ describe('VxLAN gateway failures, with real processes', { skip }, () => {
 
   async function connectionState(): Promise<string | undefined> {
     const res = await get(`${apiOf(live())}/vteps/${vtepId}`, V('VTEP-v2'));
-    return res.status === 200 ? (res.json).connectionState : undefined;
+    return res.status === 200 ? res.json.connectionState : undefined;
   }
 
   before(async () => {
@@ -105,9 +110,7 @@ describe('VxLAN gateway failures, with real processes', { skip }, () => {
     }
     for (const n of nodes) n.start();
     await Promise.all(nodes.map((n) => n.ready()));
-    hosts.push(
-      ...(await Promise.all([randomUUID(), randomUUID(), randomUUID()].map((id) => startAliveHost(zkConnect, rootKey, id)))),
-    );
+    hosts.push(...(await Promise.all([randomUUID(), randomUUID(), randomUUID()].map((id) => startAliveHost(zkConnect, rootKey, id)))));
     const api = apiOf(nodes[0]);
     tz = assertCreated(await post(`${api}/tunnel_zones`, V('TunnelZone-v1'), { name: 'tz', type: 'vtep' }), `${api}/tunnel_zones`);
     // h0 weight 1, h1 weight 0 (never a proxy), h2 weight 5
@@ -167,7 +170,11 @@ describe('VxLAN gateway failures, with real processes', { skip }, () => {
     await until('disconnected', async () => (await connectionState()) === 'disconnected', WAIT_MS, 100);
     const tDown = Date.now() - t0;
     // while the server is down its database loses the binding and the flooding row
-    const ls = await execFileP('ovsdb-tool', ['query', vtepServer.dbFile, JSON.stringify(['hardware_vtep', { op: 'select', table: 'Logical_Switch', where: [['name', '==', lsName]], columns: ['_uuid'] }])]);
+    const ls = await execFileP('ovsdb-tool', [
+      'query',
+      vtepServer.dbFile,
+      JSON.stringify(['hardware_vtep', { op: 'select', table: 'Logical_Switch', where: [['name', '==', lsName]], columns: ['_uuid'] }]),
+    ]);
     const lsUuid = (JSON.parse(ls.stdout) as { rows: { _uuid: [string, string] }[] }[])[0]?.rows[0]?._uuid[1];
     assert.ok(lsUuid);
     await execFileP('ovsdb-tool', [
@@ -227,17 +234,31 @@ describe('VxLAN gateway failures, with real processes', { skip }, () => {
     // and a good MAC after all that
     await vtepServer.vtepCtl('add-ucast-local', lsName, '02:cc:cc:cc:cc:cc', '10.31.0.1');
     const port = vxlanPortId(vtepId, bridge);
-    const entries = await until('the good MAC in the bridge MAC table', async () => {
-      const res = await get(`${apiOf(owner)}/bridges/${bridge}/mac_table`, V('collection.MacPort-v2'));
-      const list = res.json as Json[];
-      return list.some((e) => e.macAddr === '02:cc:cc:cc:cc:cc' && e.portId === port) ? list : undefined;
-    }, WAIT_MS, 100);
-    assert.deepEqual(entries.map((e: Json) => e.macAddr), ['02:cc:cc:cc:cc:cc'], 'nothing of the unexpected rows');
+    const entries = await until(
+      'the good MAC in the bridge MAC table',
+      async () => {
+        const res = await get(`${apiOf(owner)}/bridges/${bridge}/mac_table`, V('collection.MacPort-v2'));
+        const list = res.json as Json[];
+        return list.some((e) => e.macAddr === '02:cc:cc:cc:cc:cc' && e.portId === port) ? list : undefined;
+      },
+      WAIT_MS,
+      100,
+    );
+    assert.deepEqual(
+      entries.map((e: Json) => e.macAddr),
+      ['02:cc:cc:cc:cc:cc'],
+      'nothing of the unexpected rows',
+    );
     const log = readFileSync(owner.logFile, 'utf8');
     assert.match(log, /unreadable VTEP row skipped/);
     assert.match(log, /not-a-mac/);
     assert.match(log, /logical switch not made by MidoNet; left alone/);
-    await until('the VNI conflict logged', () => /network could not be synchronized to the VTEP.*VNI 5000/.test(readFileSync(owner.logFile, 'utf8')) || undefined, WAIT_MS, 100);
+    await until(
+      'the VNI conflict logged',
+      () => /network could not be synchronized to the VTEP.*VNI 5000/.test(readFileSync(owner.logFile, 'utf8')) || undefined,
+      WAIT_MS,
+      100,
+    );
     const view = await viewVtep(vtepServer);
     assert.equal(view.switches.get(`mn-${bridge2}`), 5000, 'the conflicting switch is left as it is');
     assert.ok(carriedButFlooding(view), 'the first bridge is still carried');

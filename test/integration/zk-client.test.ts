@@ -192,7 +192,14 @@ describe('multi', () => {
     assert.equal(results.length, 6);
     assert.deepEqual(
       results.map((r) => [r.op, r.code]),
-      [['check', 0], ['create', 0], ['create', 0], ['setData', 0], ['create', 0], ['remove', 0]],
+      [
+        ['check', 0],
+        ['create', 0],
+        ['create', 0],
+        ['setData', 0],
+        ['create', 0],
+        ['remove', 0],
+      ],
     );
     assert.equal(results[1]?.path, `${p}/a`);
     assert.match(results[2]?.path ?? '', new RegExp(`^${p}/s-\\d{10}$`));
@@ -228,7 +235,11 @@ describe('multi', () => {
     assert.equal(err.path, p);
     assert.deepEqual(
       err.results.map((r) => [r.op, r.code]),
-      [['create', ZK_CODES.OK], ['setData', ZK_CODES.BADVERSION], ['create', ZK_CODES.RUNTIMEINCONSISTENCY]],
+      [
+        ['create', ZK_CODES.OK],
+        ['setData', ZK_CODES.BADVERSION],
+        ['create', ZK_CODES.RUNTIMEINCONSISTENCY],
+      ],
     );
     assert.equal(await zk.exists(`${p}/first`), null);
     assert.equal(await zk.exists(`${p}/third`), null);
@@ -251,11 +262,18 @@ describe('multi', () => {
       }
       assert.fail('multi should have failed');
     };
-    let e = await fail([{ op: 'check', path: p, version: 0 }, { op: 'create', path: `${p}/kid` }]);
+    let e = await fail([
+      { op: 'check', path: p, version: 0 },
+      { op: 'create', path: `${p}/kid` },
+    ]);
     assert.deepEqual([e.opIndex, e.codeName], [1, 'NODEEXISTS']);
     e = await fail([{ op: 'remove', path: `${p}/nope`, version: -1 }]);
     assert.deepEqual([e.opIndex, e.codeName, e.path], [0, 'NONODE', `${p}/nope`]);
-    e = await fail([{ op: 'check', path: p, version: -1 }, { op: 'check', path: p, version: 0 }, { op: 'remove', path: p, version: -1 }]);
+    e = await fail([
+      { op: 'check', path: p, version: -1 },
+      { op: 'check', path: p, version: 0 },
+      { op: 'remove', path: p, version: -1 },
+    ]);
     assert.deepEqual([e.opIndex, e.codeName], [2, 'NOTEMPTY']);
     // node-zookeeper-client's own builder would turn version 0 into -1 (match anything).
     e = await fail([{ op: 'check', path: `${p}/kid`, version: 0 }]);

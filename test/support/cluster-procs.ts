@@ -120,10 +120,14 @@ export class NodeProc {
 
   /** Waits until /readyz answers 200. */
   async ready(timeoutMs = 60_000): Promise<void> {
-    await until(`${this.name} ready`, async () => {
-      if (!this.running) throw new Error(`${this.name} exited (${String(this.proc?.exitCode)}); log ${this.logFile}:\n${this.tail()}`);
-      return (await readyz(this.opts.port)).status === 200;
-    }, timeoutMs);
+    await until(
+      `${this.name} ready`,
+      async () => {
+        if (!this.running) throw new Error(`${this.name} exited (${String(this.proc?.exitCode)}); log ${this.logFile}:\n${this.tail()}`);
+        return (await readyz(this.opts.port)).status === 200;
+      },
+      timeoutMs,
+    );
   }
 
   /** Waits for the process to exit by itself; resolves with the exit code. */
@@ -200,12 +204,33 @@ export class HaproxyFront {
   async start(nodes: number, timeoutMs = 30_000): Promise<void> {
     this.vipPort = await freePort();
     const args = [
-      '--import', 'tsx', MAIN, 'haproxy-config',
-      '--vip', `127.0.0.1:${this.vipPort}`,
-      '--watch', '-o', this.configFile, '--haproxy-pid-file', this.pidFile,
-      '--stats-socket', this.socket, '--server-state-file', join(this.opts.dir, 'server-state'),
-      '--log', 'none', '--check-inter', '500ms', '--check-rise', '1', '--check-fall', '2',
-      '--zookeeper-hosts', this.opts.zk, '--root-key', this.opts.rootKey,
+      '--import',
+      'tsx',
+      MAIN,
+      'haproxy-config',
+      '--vip',
+      `127.0.0.1:${this.vipPort}`,
+      '--watch',
+      '-o',
+      this.configFile,
+      '--haproxy-pid-file',
+      this.pidFile,
+      '--stats-socket',
+      this.socket,
+      '--server-state-file',
+      join(this.opts.dir, 'server-state'),
+      '--log',
+      'none',
+      '--check-inter',
+      '500ms',
+      '--check-rise',
+      '1',
+      '--check-fall',
+      '2',
+      '--zookeeper-hosts',
+      this.opts.zk,
+      '--root-key',
+      this.opts.rootKey,
     ];
     const proc = spawn(process.execPath, args, { cwd: PROJECT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     proc.stdout?.on('data', (d: Buffer) => (this.out += d.toString()));
@@ -219,24 +244,35 @@ export class HaproxyFront {
   async servers(): Promise<{ server: string; status: string }[]> {
     if (!existsSync(this.socket)) return [];
     const rows = await serverStatus(this.socket);
-    return rows.filter((r) => r.proxy === 'midonet_api' && r.server !== 'FRONTEND' && r.server !== 'BACKEND').map((r) => ({ server: r.server, status: r.status }));
+    return rows
+      .filter((r) => r.proxy === 'midonet_api' && r.server !== 'FRONTEND' && r.server !== 'BACKEND')
+      .map((r) => ({ server: r.server, status: r.status }));
   }
 
   /** Waits until at least n servers are UP (and, given ids, those are among them). */
   async waitUp(n: number, timeoutMs = 30_000, ids: string[] = []): Promise<void> {
-    await until(`HAProxy with ${n} servers UP`, async () => {
-      if (this.watcher?.exitCode !== null && this.watcher?.exitCode !== undefined) throw new Error(`haproxy-config --watch exited:\n${this.out}`);
-      if (runningPids(this.pidFile).length === 0) return false;
-      const up = (await this.servers()).filter((s) => s.status === 'UP').map((s) => s.server);
-      return up.length >= n && ids.every((id) => up.includes(id));
-    }, timeoutMs, 100);
+    await until(
+      `HAProxy with ${n} servers UP`,
+      async () => {
+        if (this.watcher?.exitCode !== null && this.watcher?.exitCode !== undefined) throw new Error(`haproxy-config --watch exited:\n${this.out}`);
+        if (runningPids(this.pidFile).length === 0) return false;
+        const up = (await this.servers()).filter((s) => s.status === 'UP').map((s) => s.server);
+        return up.length >= n && ids.every((id) => up.includes(id));
+      },
+      timeoutMs,
+      100,
+    );
   }
 
   /** Backend counters from `show stat`: retries and redispatches. */
   async counters(): Promise<{ retries: number; redispatches: number }> {
     const { runtimeCommand } = await import('../../haproxy/process.js');
     const csv = await runtimeCommand(this.socket, 'show stat');
-    const row = csv.split('\n').find((l) => l.startsWith('midonet_api,BACKEND,'))?.split(',') ?? [];
+    const row =
+      csv
+        .split('\n')
+        .find((l) => l.startsWith('midonet_api,BACKEND,'))
+        ?.split(',') ?? [];
     return { retries: Number(row[15] ?? 0), redispatches: Number(row[16] ?? 0) };
   }
 

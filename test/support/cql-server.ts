@@ -641,7 +641,12 @@ export class CqlServer {
       const opcode = conn.buf[4];
       const length = conn.buf.readUInt32BE(5);
       if (length > MAX_FRAME_BODY) {
-        this.send(conn, stream, Opcode.error, errorBody(new CqlError(ErrorCode.protocol, `Request is too big: length ${length} exceeds maximum allowed length ${MAX_FRAME_BODY}`)));
+        this.send(
+          conn,
+          stream,
+          Opcode.error,
+          errorBody(new CqlError(ErrorCode.protocol, `Request is too big: length ${length} exceeds maximum allowed length ${MAX_FRAME_BODY}`)),
+        );
         conn.socket.end();
         return;
       }
@@ -682,7 +687,8 @@ export class CqlServer {
   private handle(conn: Conn, flags: number, stream: number, opcode: number, body: Buffer): void {
     const name = OPCODE_NAMES.get(opcode) ?? `0x${opcode.toString(16)}`;
     if (flags & 0x01) throw new CqlError(ErrorCode.protocol, 'Compression was not negotiated (this server supports none)');
-    if (flags & ~0x01) throw new CqlError(ErrorCode.protocol, `Frame flags 0x${flags.toString(16)} are not supported by this test server (tracing, custom payload)`);
+    if (flags & ~0x01)
+      throw new CqlError(ErrorCode.protocol, `Frame flags 0x${flags.toString(16)} are not supported by this test server (tracing, custom payload)`);
     const r = new Reader(body);
     if (opcode === Opcode.options) {
       this.requests.push({ op: name });
@@ -739,7 +745,9 @@ export class CqlServer {
         const w = new Writer().int(0x0004).shortBytes(id);
         const params = 'params' in def ? (def.params ?? []) : [];
         const pk = 'params' in def ? (def.partitionKey ?? []) : [];
-        w.int(params.length ? 0x0001 : 0).int(params.length).int(pk.length);
+        w.int(params.length ? 0x0001 : 0)
+          .int(params.length)
+          .int(pk.length);
         for (const i of pk) w.short(i);
         if (params.length) {
           w.string(def.keyspace).string(def.table);
@@ -775,7 +783,9 @@ export class CqlServer {
     const def = this.statements.get(key);
     if (!def) throw CqlError.invalid(`cql-server: no fixture answers this statement: ${key}`);
     if (def.unqualified && conn.keyspace !== def.keyspace) {
-      throw CqlError.invalid(conn.keyspace ? `unconfigured table ${def.table}` : 'No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename');
+      throw CqlError.invalid(
+        conn.keyspace ? `unconfigured table ${def.table}` : 'No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename',
+      );
     }
     if (!this.keyspaceExists(def.keyspace)) throw CqlError.invalid(`Keyspace ${def.keyspace} does not exist`);
     return def;
@@ -836,7 +846,8 @@ export class CqlServer {
     if (/^SELECT \* FROM system\.local WHERE key ?= ?'local'$/i.test(key)) return local(LOCAL_COLUMNS);
     if (/^SELECT schema_version FROM system\.local( WHERE key ?= ?'local')?$/i.test(key)) return local([{ name: 'schema_version', type: 'uuid' }]);
     if (/^SELECT \* FROM system\.peers$/i.test(key)) return { keyspace: 'system', table: 'peers', columns: PEERS_COLUMNS, rows: () => [] };
-    if (/^SELECT schema_version FROM system\.peers$/i.test(key)) return { keyspace: 'system', table: 'peers', columns: [{ name: 'schema_version', type: 'uuid' }], rows: () => [] };
+    if (/^SELECT schema_version FROM system\.peers$/i.test(key))
+      return { keyspace: 'system', table: 'peers', columns: [{ name: 'schema_version', type: 'uuid' }], rows: () => [] };
     if (this.legacySchema) return this.legacySystemStatement(key);
     if (/^SELECT \* FROM system_schema\.keyspaces$/i.test(key)) {
       return { keyspace: 'system_schema', table: 'keyspaces', columns: KEYSPACE_COLUMNS, rows: () => this.keyspaces().map(keyspaceRow) };
@@ -844,9 +855,19 @@ export class CqlServer {
     let m = /^SELECT \* FROM system_schema\.keyspaces WHERE keyspace_name ?= ?'([^']*)'$/i.exec(key);
     if (m) {
       const name = m[1];
-      return { keyspace: 'system_schema', table: 'keyspaces', columns: KEYSPACE_COLUMNS, rows: () => this.keyspaces().filter((k) => k.name === name).map(keyspaceRow) };
+      return {
+        keyspace: 'system_schema',
+        table: 'keyspaces',
+        columns: KEYSPACE_COLUMNS,
+        rows: () =>
+          this.keyspaces()
+            .filter((k) => k.name === name)
+            .map(keyspaceRow),
+      };
     }
-    m = /^SELECT \* FROM system_schema\.(tables|columns|indexes|views) WHERE keyspace_name ?= ?'([^']*)' AND (?:table_name|view_name) ?= ?'([^']*)'$/i.exec(key);
+    m = /^SELECT \* FROM system_schema\.(tables|columns|indexes|views) WHERE keyspace_name ?= ?'([^']*)' AND (?:table_name|view_name) ?= ?'([^']*)'$/i.exec(
+      key,
+    );
     if (m) {
       const [, what, ks, table] = m;
       const def = this.userKeyspaces.get(ks)?.tables?.find((t) => t.name === table);
@@ -1002,10 +1023,20 @@ function tableRow(ks: string, t: TableDef): Row {
     keyspace_name: ks,
     table_name: t.name,
     bloom_filter_fp_chance: 0.01,
-    caching: [['keys', 'ALL'], ['rows_per_partition', 'NONE']],
+    caching: [
+      ['keys', 'ALL'],
+      ['rows_per_partition', 'NONE'],
+    ],
     comment: '',
-    compaction: [['class', 'org.apache.cassandra.db.compaction.SizeTieredCompactionStrategy'], ['max_threshold', '32'], ['min_threshold', '4']],
-    compression: [['chunk_length_in_kb', '64'], ['class', 'org.apache.cassandra.io.compress.LZ4Compressor']],
+    compaction: [
+      ['class', 'org.apache.cassandra.db.compaction.SizeTieredCompactionStrategy'],
+      ['max_threshold', '32'],
+      ['min_threshold', '4'],
+    ],
+    compression: [
+      ['chunk_length_in_kb', '64'],
+      ['class', 'org.apache.cassandra.io.compress.LZ4Compressor'],
+    ],
     crc_check_chance: 1,
     dclocal_read_repair_chance: 0.1,
     default_time_to_live: 0,
@@ -1194,12 +1225,19 @@ export function flowTracing(opts: { flows?: FlowRow[]; events?: FlowEventRow[]; 
     });
     return [];
   };
-  const windowParams = (first: Column[]): Column[] => [...first, { name: 'arg0', type: 'timestamp' }, { name: 'arg0', type: 'timestamp' }, { name: '[limit]', type: 'int' }];
+  const windowParams = (first: Column[]): Column[] => [
+    ...first,
+    { name: 'arg0', type: 'timestamp' },
+    { name: 'arg0', type: 'timestamp' },
+    { name: '[limit]', type: 'int' },
+  ];
   const flowsOf = (values: Array<CqlValue | undefined>, asc: boolean): Row[] => {
     const [trace, from, to, limit] = values;
     const n = limitOf(limit!);
     // clustering order is flowTraceId DESC
-    const sorted = flows.filter((f) => f.traceRequestId === trace && inWindow(f.flowTraceId, from!, to!)).sort((a, b) => byTimeuuid(b.flowTraceId, a.flowTraceId));
+    const sorted = flows
+      .filter((f) => f.traceRequestId === trace && inWindow(f.flowTraceId, from!, to!))
+      .sort((a, b) => byTimeuuid(b.flowTraceId, a.flowTraceId));
     if (asc) sorted.reverse();
     return sorted.slice(0, n).map(flowRow);
   };
@@ -1207,7 +1245,9 @@ export function flowTracing(opts: { flows?: FlowRow[]; events?: FlowEventRow[]; 
     const [trace, flow, from, to, limit] = values;
     const n = limitOf(limit!);
     // clustering order is time DESC
-    const sorted = events.filter((e) => e.traceRequestId === trace && e.flowTraceId === flow && inWindow(e.time, from!, to!)).sort((a, b) => byTimeuuid(b.time, a.time));
+    const sorted = events
+      .filter((e) => e.traceRequestId === trace && e.flowTraceId === flow && inWindow(e.time, from!, to!))
+      .sort((a, b) => byTimeuuid(b.time, a.time));
     if (asc) sorted.reverse();
     return sorted.slice(0, n).map((e) => ({ time: e.time, host: e.host, data: e.data }));
   };
@@ -1270,7 +1310,13 @@ export function flowTracing(opts: { flows?: FlowRow[]; events?: FlowEventRow[]; 
         ],
         partitionKey: [0, 1],
         run: ([traceRequestId, flowTraceId, host, data]) => {
-          events.push({ traceRequestId: traceRequestId as string, flowTraceId: flowTraceId as string, time: nowTimeuuid(), host: (host ?? null) as string | null, data: (data ?? null) as string | null });
+          events.push({
+            traceRequestId: traceRequestId as string,
+            flowTraceId: flowTraceId as string,
+            time: nowTimeuuid(),
+            host: (host ?? null) as string | null,
+            data: (data ?? null) as string | null,
+          });
           return [];
         },
       },

@@ -230,7 +230,12 @@ export class LoadGenerator {
             const a = await send(this.base, 'GET', `/bridges/${target.id}`, undefined, timeout);
             const name = a.status === 200 ? (JSON.parse(a.body) as { name?: string }).name : undefined;
             if (a.status === 200 && name !== undefined && target.names.includes(name)) this.record(method, t0, true);
-            else this.record(method, t0, false, { status: a.status, source: a.status === 200 ? 'unexpected' : sourceOf(a), detail: a.status === 200 ? `name ${String(name)} not in ${target.names.join(',')}` : a.body.slice(0, 120) });
+            else
+              this.record(method, t0, false, {
+                status: a.status,
+                source: a.status === 200 ? 'unexpected' : sourceOf(a),
+                detail: a.status === 200 ? `name ${String(name)} not in ${target.names.join(',')}` : a.body.slice(0, 120),
+              });
           } else if (method === 'PUT') {
             const name = `${this.opts.tag}-${w}-${++this.seq}`;
             const a = await send(this.base, 'PUT', `/bridges/${target.id}`, { name, tenantId: this.opts.tag }, timeout).catch((e: unknown) => {

@@ -88,7 +88,11 @@ export interface NodeProcess {
 
 /** A cluster node as its own process: `node --import tsx services/cluster-node/main.ts ARGS` (of `project`, default this one). */
 export function startNodeProcess(args: string[], env: NodeJS.ProcessEnv, project = PROJECT): NodeProcess {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(project, 'services/cluster-node/main.ts'), ...args], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(project, 'services/cluster-node/main.ts'), ...args], {
+    cwd: project,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));

@@ -219,13 +219,20 @@ export function neutronSgRule(sgId: string, extra: Record<string, unknown> = {})
 }
 
 /** A security group as Neutron creates it: the two egress rules it always adds, plus `rules`. */
-export function neutronSecurityGroup(extra: Record<string, unknown> = {}, rules: (sgId: string) => Record<string, unknown>[] = () => []): Record<string, unknown> {
+export function neutronSecurityGroup(
+  extra: Record<string, unknown> = {},
+  rules: (sgId: string) => Record<string, unknown>[] = () => [],
+): Record<string, unknown> {
   const id = typeof extra['id'] === 'string' ? extra['id'] : randomUUID();
   return common({
     id,
     name: 'web',
     stateful: true,
-    security_group_rules: [neutronSgRule(id, { direction: 'egress', ethertype: 'IPv4' }), neutronSgRule(id, { direction: 'egress', ethertype: 'IPv6' }), ...rules(id)],
+    security_group_rules: [
+      neutronSgRule(id, { direction: 'egress', ethertype: 'IPv4' }),
+      neutronSgRule(id, { direction: 'egress', ethertype: 'IPv6' }),
+      ...rules(id),
+    ],
     ...extra,
   });
 }

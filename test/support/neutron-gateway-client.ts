@@ -70,7 +70,16 @@ export function neutronGatewayDevice(resourceId: string, extra: Record<string, u
 }
 
 export function neutronRemoteMacEntry(deviceId: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { id: randomUUID(), device_id: deviceId, vtep_address: '10.0.0.1', mac_address: 'fa:16:3e:aa:bb:01', segmentation_id: 100, tenant_id: PROJECT, project_id: PROJECT, ...extra };
+  return {
+    id: randomUUID(),
+    device_id: deviceId,
+    vtep_address: '10.0.0.1',
+    mac_address: 'fa:16:3e:aa:bb:01',
+    segmentation_id: 100,
+    tenant_id: PROJECT,
+    project_id: PROJECT,
+    ...extra,
+  };
 }
 
 /** A connection with its L2 gateway, as networking-midonet's L2GW driver sends it. */

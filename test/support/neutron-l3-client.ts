@@ -21,8 +21,10 @@ export class NeutronL3Client extends NeutronClient {
   deleteRouter = async (id: string): Promise<Res> => this.delete(await this.url('router_template', id));
   getRouter = async (id: string): Promise<Res> => this.get(await this.url('router_template', id), L3MT.router);
   getRouters = async (): Promise<Res> => this.get(await this.url('routers'), L3MT.routers);
-  addRouterInterface = async (routerId: string, info: unknown): Promise<Res> => this.put(await this.url('add_router_interface_template', routerId), L3MT.routerInterface, info);
-  removeRouterInterface = async (routerId: string, info: unknown): Promise<Res> => this.put(await this.url('remove_router_interface_template', routerId), L3MT.routerInterface, info);
+  addRouterInterface = async (routerId: string, info: unknown): Promise<Res> =>
+    this.put(await this.url('add_router_interface_template', routerId), L3MT.routerInterface, info);
+  removeRouterInterface = async (routerId: string, info: unknown): Promise<Res> =>
+    this.put(await this.url('remove_router_interface_template', routerId), L3MT.routerInterface, info);
   createFloatingIp = async (f: unknown): Promise<Res> => this.post(await this.url('floating_ips'), L3MT.floatingIp, f);
   updateFloatingIp = async (id: string, f: unknown): Promise<Res> => this.put(await this.url('floating_ip_template', id), L3MT.floatingIp, f);
   deleteFloatingIp = async (id: string): Promise<Res> => this.delete(await this.url('floating_ip_template', id));

@@ -42,9 +42,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < MAX_ROUTERS && Date.now() < deadline; i++) {
     const router = randomUuid();
     if (i === tornAt) {
-      await storage.tryTransaction(ChangeOwner.clusterApi, (tx) =>
-        tx.create('Router', { id: router, name: `${tag}-${i}`, inbound_filter_id: chain }),
-      );
+      await storage.tryTransaction(ChangeOwner.clusterApi, (tx) => tx.create('Router', { id: router, name: `${tag}-${i}`, inbound_filter_id: chain }));
       process.stdout.write(`torn ${router}\n`);
       while (Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       break;

@@ -125,7 +125,8 @@ export async function startVtepServer(opts: { dir?: string; host?: string } = {}
     stopping = undefined;
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
-      if (state.code !== undefined) throw new Error(`ovsdb-server exited (${String(state.code)}) on start; log:\n${tail(logFile)}\n${tail(join(dir, 'ovsdb-server.out'))}`);
+      if (state.code !== undefined)
+        throw new Error(`ovsdb-server exited (${String(state.code)}) on start; log:\n${tail(logFile)}\n${tail(join(dir, 'ovsdb-server.out'))}`);
       if (port === 0) {
         const log = existsSync(logFile) ? readFileSync(logFile).subarray(logStart).toString('utf8') : '';
         const m = /listening on port (\d+)/.exec(log);

@@ -60,30 +60,27 @@ export function rq(method: string, url: string, opts: RqOpts = {}): Promise<Res>
   if (body !== undefined && !opts.chunked) headers['Content-Length'] = String(body.length);
   const u = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = request(
-      { method, hostname: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, headers, agent: false },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          let buf = Buffer.concat(chunks);
-          const enc = String(res.headers['content-encoding'] ?? '').toLowerCase();
-          if (enc === 'gzip') buf = gunzipSync(buf);
-          else if (enc === 'deflate') buf = inflateSync(buf);
-          const h = new Headers();
-          for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) h.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
-          const text = buf.toString('utf8');
-          let json: unknown;
-          try {
-            json = text === '' ? undefined : JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: h, text, json });
-        });
-      },
-    );
+    const req = request({ method, hostname: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        let buf = Buffer.concat(chunks);
+        const enc = String(res.headers['content-encoding'] ?? '').toLowerCase();
+        if (enc === 'gzip') buf = gunzipSync(buf);
+        else if (enc === 'deflate') buf = inflateSync(buf);
+        const h = new Headers();
+        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) h.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
+        const text = buf.toString('utf8');
+        let json: unknown;
+        try {
+          json = text === '' ? undefined : JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: h, text, json });
+      });
+    });
     req.on('error', reject);
     if (body !== undefined && opts.chunked) {
       // several writes without Content-Length: node sends them chunked
@@ -173,11 +170,7 @@ export function assertViolations(res: Res, properties?: string[]): { property: s
     assert.equal(typeof v.message, 'string');
   }
   if (properties) {
-    assert.deepEqual(
-      body.violations.map((v: { property: string }) => v.property).sort(),
-      [...properties].sort(),
-      `violations ${res.text}`,
-    );
+    assert.deepEqual(body.violations.map((v: { property: string }) => v.property).sort(), [...properties].sort(), `violations ${res.text}`);
   }
   return body.violations;
 }
@@ -298,11 +291,7 @@ export function decodeProto(buf: Buffer): Map<number, (bigint | Buffer)[]> {
 }
 
 /** The provenance entries of an `objects/<C>/<id>` node (storage.md §2.3). */
-export async function provenance(
-  t: TestNode,
-  clazz: string,
-  id: string,
-): Promise<{ owner: number; type: number; version: number }[]> {
+export async function provenance(t: TestNode, clazz: string, id: string): Promise<{ owner: number; type: number; version: number }[]> {
   const { data } = await t.node.zk.getData(`${zoom(t)}/objects/${clazz}/${id}`);
   const top = decodeProto(data);
   return (top.get(1) ?? []).map((entry) => {

@@ -74,7 +74,9 @@ export async function viewVtep(server: VtepServer): Promise<VtepView> {
   for (const p of ports) {
     bindings.set(
       String(p['name']),
-      mapOf(p['vlan_bindings']).map(([vlan, l]) => `${String(vlan)}:${lsName.get(uuidOf(l)) ?? '?'}`).sort(),
+      mapOf(p['vlan_bindings'])
+        .map(([vlan, l]) => `${String(vlan)}:${lsName.get(uuidOf(l)) ?? '?'}`)
+        .sort(),
     );
   }
   return { switches, bindings, ucastRemote: ucast(ur), mcastRemote: mcast(mr), ucastLocal: ucast(ul) };

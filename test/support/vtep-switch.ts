@@ -19,7 +19,14 @@ export const REFERENCE_PORTS = ['eth0', 'swp1_2', 'Te 0/2', 'Ten-GigabitEthernet
 export async function configureSwitch(server: VtepServer, spec: SwitchSpec): Promise<void> {
   const name = spec.name ?? 'testy-test';
   await server.vtepCtl('add-ps', name);
-  await server.vtepCtl('set', 'Physical_Switch', name, `management_ips=${spec.managementIp}`, `tunnel_ips=${spec.tunnelIp}`, `description="${spec.description ?? 'testy-desc'}"`);
+  await server.vtepCtl(
+    'set',
+    'Physical_Switch',
+    name,
+    `management_ips=${spec.managementIp}`,
+    `tunnel_ips=${spec.tunnelIp}`,
+    `description="${spec.description ?? 'testy-desc'}"`,
+  );
   for (const p of spec.ports ?? REFERENCE_PORTS) {
     await server.vtepCtl('add-port', name, p);
     await server.transact({ op: 'update', table: 'Physical_Port', where: [['name', '==', p]], row: { description: `${p}-desc` } });

@@ -19,7 +19,12 @@ export async function until(what: string, cond: () => boolean | Promise<boolean>
  * Polls `fn` until it returns a value (neither undefined nor false) and returns that value; a
  * throw counts as "not yet" (the last error is named if time runs out).
  */
-export async function pollFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, everyMs: number): Promise<T> {
+export async function pollFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs: number,
+  everyMs: number,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

@@ -19,7 +19,9 @@ describe('cassandra configuration', () => {
   });
 
   it('reads servers, replication factor and cluster name from mn-conf', () => {
-    const c = cassandraConfig(new Settings({ 'cassandra.servers': '10.0.0.1:9142,10.0.0.2', 'cassandra.replication_factor': '3', 'cassandra.cluster': 'mido' }));
+    const c = cassandraConfig(
+      new Settings({ 'cassandra.servers': '10.0.0.1:9142,10.0.0.2', 'cassandra.replication_factor': '3', 'cassandra.cluster': 'mido' }),
+    );
     assert.deepEqual(c, { servers: '10.0.0.1:9142,10.0.0.2', hosts: ['10.0.0.1', '10.0.0.2'], port: 9142, replicationFactor: 3, cluster: 'mido' });
     const d = cassandraConfig(new Settings({ 'cassandra.servers': 'cass1' }));
     assert.equal(d.port, 9042, 'the default native-protocol port');
@@ -34,7 +36,11 @@ describe('cassandra configuration', () => {
 
   it('refuses malformed entries as "not configured", naming the entry', () => {
     for (const bad of ['a:port', 'a:0', 'a:70000', ':9042', 'a b:9042']) {
-      assert.throws(() => parseServers(bad), (e: unknown) => e instanceof CassandraNotConfiguredError && e.message.includes('malformed'), bad);
+      assert.throws(
+        () => parseServers(bad),
+        (e: unknown) => e instanceof CassandraNotConfiguredError && e.message.includes('malformed'),
+        bad,
+      );
     }
   });
 });

@@ -1,13 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  enumTypeNames,
-  enumValues,
-  hasMessageType,
-  loadExtraProto,
-  messageType,
-  messageTypeNames,
-} from '../../lib/models/schema.js';
+import { enumTypeNames, enumValues, hasMessageType, loadExtraProto, messageType, messageTypeNames } from '../../lib/models/schema.js';
 
 const P = 'org.midonet.cluster.models';
 
@@ -44,54 +37,72 @@ test('messageType takes relative or full names and caches one descriptor per typ
 test('fields are in field-number order, with number, label, kind and type', () => {
   const port = messageType('Port');
   const numbers = port.fields.map((f) => f.number);
-  assert.deepEqual(numbers, [...numbers].sort((a, b) => a - b));
+  assert.deepEqual(
+    numbers,
+    [...numbers].sort((a, b) => a - b),
+  );
   assert.deepEqual(
     port.fields.slice(25, 30).map((f) => `${f.number}:${f.name}`),
     ['27:pre_out_filter_mirror_ids', '28:previous_host_id', '40:vni', '41:off_ramp_vxlan', '42:tunnel_ip'],
   );
-  assert.deepEqual({ ...messageType('Network').field('id') }, {
-    name: 'id',
-    number: 1,
-    repeated: false,
-    required: false,
-    kind: 'message',
-    typeName: `${P}.UUID`,
-    isUuid: true,
-  });
-  assert.deepEqual({ ...messageType('Network').field('port_ids') }, {
-    name: 'port_ids',
-    number: 101,
-    repeated: true,
-    required: false,
-    kind: 'message',
-    typeName: `${P}.UUID`,
-    isUuid: true,
-  });
-  assert.deepEqual({ ...messageType('Network').field('tunnel_key') }, {
-    name: 'tunnel_key',
-    number: 5,
-    repeated: false,
-    required: false,
-    kind: 'uint64',
-    isUuid: false,
-  });
-  assert.deepEqual({ ...messageType('UUID').field('msb') }, {
-    name: 'msb',
-    number: 1,
-    repeated: false,
-    required: true,
-    kind: 'uint64',
-    isUuid: false,
-  });
-  assert.deepEqual({ ...messageType('IPAddress').field('version') }, {
-    name: 'version',
-    number: 1,
-    repeated: false,
-    required: true,
-    kind: 'enum',
-    typeName: `${P}.IPVersion`,
-    isUuid: false,
-  });
+  assert.deepEqual(
+    { ...messageType('Network').field('id') },
+    {
+      name: 'id',
+      number: 1,
+      repeated: false,
+      required: false,
+      kind: 'message',
+      typeName: `${P}.UUID`,
+      isUuid: true,
+    },
+  );
+  assert.deepEqual(
+    { ...messageType('Network').field('port_ids') },
+    {
+      name: 'port_ids',
+      number: 101,
+      repeated: true,
+      required: false,
+      kind: 'message',
+      typeName: `${P}.UUID`,
+      isUuid: true,
+    },
+  );
+  assert.deepEqual(
+    { ...messageType('Network').field('tunnel_key') },
+    {
+      name: 'tunnel_key',
+      number: 5,
+      repeated: false,
+      required: false,
+      kind: 'uint64',
+      isUuid: false,
+    },
+  );
+  assert.deepEqual(
+    { ...messageType('UUID').field('msb') },
+    {
+      name: 'msb',
+      number: 1,
+      repeated: false,
+      required: true,
+      kind: 'uint64',
+      isUuid: false,
+    },
+  );
+  assert.deepEqual(
+    { ...messageType('IPAddress').field('version') },
+    {
+      name: 'version',
+      number: 1,
+      repeated: false,
+      required: true,
+      kind: 'enum',
+      typeName: `${P}.IPVersion`,
+      isUuid: false,
+    },
+  );
   assert.equal(messageType('Condition').field('dl_src_mask')?.kind, 'int64');
   assert.equal(messageType('Condition').field('tp_dst')?.typeName, `${P}.Int32Range`);
   assert.equal(messageType('Vip').field('session_persistence')?.typeName, `${P}.SessionPersistence`);
@@ -151,7 +162,9 @@ test('enumValues keeps declaration order, so the first value is the implicit def
     ['SOURCE_IP', 'HTTP_COOKIE', 'APP_COOKIE'],
   );
   assert.deepEqual(
-    enumValues('Protocol').slice(0, 4).map((v) => `${v.name}=${v.number}`),
+    enumValues('Protocol')
+      .slice(0, 4)
+      .map((v) => `${v.name}=${v.number}`),
     ['TCP=6', 'UDP=17', 'ICMP=1', 'ICMPV6=58'],
   );
   assert.equal(enumValues('Protocol').length, 21);
@@ -171,10 +184,9 @@ test('loadExtraProto adds types in a sub-package and refuses redefinitions', () 
   assert.equal(h.fullName, `${P}.schematest.Holder`);
   assert.equal(h.field('ref')?.isUuid, true);
   assert.equal(h.field('tags')?.repeated, true);
-  assert.throws(
-    () => loadExtraProto('syntax = "proto2"; package org.midonet.cluster.models.schematest; message Holder {}'),
-    { message: `schema: extra proto redefines ${P}.schematest.Holder` },
-  );
+  assert.throws(() => loadExtraProto('syntax = "proto2"; package org.midonet.cluster.models.schematest; message Holder {}'), {
+    message: `schema: extra proto redefines ${P}.schematest.Holder`,
+  });
   assert.throws(() => loadExtraProto('syntax = "proto2"; package other; message X {}'), {
     message: "schema: extra proto must declare package org.midonet.cluster.models or a sub-package, not 'other'",
   });

@@ -80,10 +80,7 @@ test('UUID blocks come back as canonical lower-case strings', () => {
 });
 
 test('list syntax for repeated fields, scalars and messages', () => {
-  assert.deepEqual(
-    parseText('Network', 'port_ids: [{msb: 0 lsb: 1}, <msb: 0 lsb: 2>] port_ids [ { msb: 0 lsb: 3 } ]'),
-    { port_ids: [U1, U2, U3] },
-  );
+  assert.deepEqual(parseText('Network', 'port_ids: [{msb: 0 lsb: 1}, <msb: 0 lsb: 2>] port_ids [ { msb: 0 lsb: 3 } ]'), { port_ids: [U1, U2, U3] });
   assert.deepEqual(parseText(ALL, 'r_int32: [1, -2, 0x10, 010] r_string: ["a", \'b\' "c"] r_enum: [RED, 3]'), {
     r_int32: [1, -2, 16, 8],
     r_string: ['a', 'bc'],
@@ -123,7 +120,14 @@ test('integers: decimal, 0x hex, leading-0 octal, signs, full 64-bit ranges', ()
 });
 
 test('bool spellings: true/t/1 and false/f/0', () => {
-  for (const [v, expected] of [['true', true], ['t', true], ['1', true], ['false', false], ['f', false], ['0', false]] as const) {
+  for (const [v, expected] of [
+    ['true', true],
+    ['t', true],
+    ['1', true],
+    ['false', false],
+    ['f', false],
+    ['0', false],
+  ] as const) {
     assert.deepEqual(parseText('Network', `admin_state_up: ${v}`), { admin_state_up: expected });
   }
 });
@@ -194,10 +198,9 @@ test('unknown fields are skipped by default, in every shape 2.6.1 can skip', () 
 
 test('singular fields: last occurrence wins; a message block replaces the earlier one', () => {
   assert.deepEqual(parseText('Network', 'name: "a" name: "b"'), { name: 'b' });
-  assert.deepEqual(
-    parseText('Condition', 'nw_dst_ip { version: V4 address: "1.1.1.1" prefix_length: 8 } nw_dst_ip { version: V6 address: "::" }'),
-    { nw_dst_ip: { version: 'V6', address: '::' } },
-  );
+  assert.deepEqual(parseText('Condition', 'nw_dst_ip { version: V4 address: "1.1.1.1" prefix_length: 8 } nw_dst_ip { version: V6 address: "::" }'), {
+    nw_dst_ip: { version: 'V6', address: '::' },
+  });
   assert.deepEqual(parseText('Network', 'id { msb: 0 lsb: 1 } id { msb: 0 lsb: 2 }'), { id: U2 });
   // An incomplete block that a later one replaces is not an error (the check runs on the result).
   assert.deepEqual(parseText('Network', 'id { lsb: 1 } id { msb: 0 lsb: 1 }'), { id: U1 });
@@ -310,16 +313,8 @@ test('integers out of range, negative for unsigned, malformed', () => {
   rejects('Router', 'as_number: -2147483649', "1:12: Couldn't parse integer: Number out of range for 32-bit signed integer: -2147483649");
   rejects('Network', 'vni: 4294967296', "1:6: Couldn't parse integer: Number out of range for 32-bit unsigned integer: 4294967296");
   rejects('Network', 'vni: 0x100000000', "1:6: Couldn't parse integer: Number out of range for 32-bit unsigned integer: 0x100000000");
-  rejects(
-    'Network',
-    'tunnel_key: 18446744073709551616',
-    "1:13: Couldn't parse integer: Number out of range for 64-bit unsigned integer: 18446744073709551616",
-  );
-  rejects(
-    'Condition',
-    'dl_src_mask: 9223372036854775808',
-    "1:14: Couldn't parse integer: Number out of range for 64-bit signed integer: 9223372036854775808",
-  );
+  rejects('Network', 'tunnel_key: 18446744073709551616', "1:13: Couldn't parse integer: Number out of range for 64-bit unsigned integer: 18446744073709551616");
+  rejects('Condition', 'dl_src_mask: 9223372036854775808', "1:14: Couldn't parse integer: Number out of range for 64-bit signed integer: 9223372036854775808");
   rejects('Network', 'vni: -1', "1:6: Couldn't parse integer: Number must be positive: -1");
   rejects('Network', 'tunnel_key: -5', "1:13: Couldn't parse integer: Number must be positive: -5");
   rejects('Network', 'id { msb: -1 lsb: 0 }', "1:11: Couldn't parse integer: Number must be positive: -1");
@@ -337,7 +332,7 @@ test('bad escapes and unterminated literals', () => {
   rejects('Network', 'name: "ok" "b\\z"', "1:12: Invalid escape sequence: '\\z'");
   rejects('Network', 'name: "abc', '1:7: String missing ending quote.');
   rejects('Network', 'name: "abc\ntenant_id: "x"', '1:7: String missing ending quote.');
-  rejects('Network', "name: 'abc\"", '1:7: String missing ending quote.');
+  rejects('Network', 'name: \'abc"', '1:7: String missing ending quote.');
 });
 
 test('syntax errors: missing colon, wrong value kinds, unclosed blocks, separators', () => {
@@ -430,7 +425,11 @@ test('non-canonical UUID layouts take the general path with its results and erro
     'id { msb: 18446744073709551616 lsb: 0 }',
     "1:11: Couldn't parse integer: Number out of range for 64-bit unsigned integer: 18446744073709551616",
   );
-  rejects('Network', 'id { msb: 123456789012345678901 lsb: 0 }', "1:11: Couldn't parse integer: Number out of range for 64-bit unsigned integer: 123456789012345678901");
+  rejects(
+    'Network',
+    'id { msb: 123456789012345678901 lsb: 0 }',
+    "1:11: Couldn't parse integer: Number out of range for 64-bit unsigned integer: 123456789012345678901",
+  );
   rejects('Network', 'id { msb: 1lsb: 2 }', '1:11: Couldn\'t parse integer: For input string: "1lsb"');
   rejects('Network', 'id { msb: 1 lsb: 2x }', '1:18: Couldn\'t parse integer: For input string: "2x"');
   // Positions after a block read by the fast path stay right.

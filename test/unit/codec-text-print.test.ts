@@ -243,16 +243,7 @@ test('nsdb-models.md §1.1–1.4 and §1.8 field snippets', () => {
         { version: 'V4', address: '8.8.4.4' },
       ],
     }),
-    lines(
-      'dns_server_address {',
-      '  version: V4',
-      '  address: "8.8.8.8"',
-      '}',
-      'dns_server_address {',
-      '  version: V4',
-      '  address: "8.8.4.4"',
-      '}',
-    ),
+    lines('dns_server_address {', '  version: V4', '  address: "8.8.8.8"', '}', 'dns_server_address {', '  version: V4', '  address: "8.8.4.4"', '}'),
   );
 });
 
@@ -468,11 +459,14 @@ test('upper-case UUID strings print the same halves', () => {
 
 test('printText validates while printing and names the message and field', () => {
   const bad = (type: string, msg: unknown, message: string): void => {
-    assert.throws(() => printText(type, msg as Msg), (e: unknown) => {
-      assert.ok(e instanceof TextFormatError);
-      assert.equal(e.message, message);
-      return true;
-    });
+    assert.throws(
+      () => printText(type, msg as Msg),
+      (e: unknown) => {
+        assert.ok(e instanceof TextFormatError);
+        assert.equal(e.message, message);
+        return true;
+      },
+    );
   };
   const N = 'org.midonet.cluster.models.Network';
   bad('Network', { bogus: 1 }, `Cannot print ${N}: it has no field named "bogus"`);
@@ -487,16 +481,28 @@ test('printText validates while printing and names the message and field', () =>
   bad('Network', { vni: 1.5 }, `Cannot print ${N}.vni: value 1.5 is not a 32-bit unsigned integer`);
   bad('Network', { vni: 7n }, `Cannot print ${N}.vni: expected a number, got bigint 7`);
   bad('Router', { as_number: 2147483648 }, 'Cannot print org.midonet.cluster.models.Router.as_number: value 2147483648 is not a 32-bit signed integer');
-  bad('Condition', { dl_src_mask: 1n << 63n }, 'Cannot print org.midonet.cluster.models.Condition.dl_src_mask: value 9223372036854775808 is not a 64-bit signed integer');
+  bad(
+    'Condition',
+    { dl_src_mask: 1n << 63n },
+    'Cannot print org.midonet.cluster.models.Condition.dl_src_mask: value 9223372036854775808 is not a 64-bit signed integer',
+  );
   bad('Network', { id: 'nope' }, `Cannot print ${N}.id: invalid UUID string "nope"`);
   bad('Network', { id: { msb: 0n, lsb: 1n } }, `Cannot print ${N}.id: expected a UUID string, got an object`);
   bad('Network', { port_ids: U1 }, `Cannot print ${N}.port_ids: expected an array, got string "${U1}"`);
   bad('Network', { port_ids: [U1, 5] }, `Cannot print ${N}.port_ids[1]: expected a UUID string, got number 5`);
   bad('Network', { name: ['a'] }, `Cannot print ${N}.name: expected a single value, got an array`);
-  bad('Route', { next_hop: 'WARP' }, 'Cannot print org.midonet.cluster.models.Route.next_hop: enum org.midonet.cluster.models.Route.NextHop has no value named "WARP"');
+  bad(
+    'Route',
+    { next_hop: 'WARP' },
+    'Cannot print org.midonet.cluster.models.Route.next_hop: enum org.midonet.cluster.models.Route.NextHop has no value named "WARP"',
+  );
   bad('Route', { next_hop: 2 }, 'Cannot print org.midonet.cluster.models.Route.next_hop: expected an enum value name, got number 2');
   bad('Rule', { condition: 'x' }, 'Cannot print org.midonet.cluster.models.Rule.condition: expected a message object, got string "x"');
-  bad('Rule', { condition: { nw_dst_ip: { version: 'V7' } } }, 'Cannot print org.midonet.cluster.models.IPSubnet.version: enum org.midonet.cluster.models.IPVersion has no value named "V7"');
+  bad(
+    'Rule',
+    { condition: { nw_dst_ip: { version: 'V7' } } },
+    'Cannot print org.midonet.cluster.models.IPSubnet.version: enum org.midonet.cluster.models.IPVersion has no value named "V7"',
+  );
   bad('Port', { port_address: { version: 'V4' } }, 'Cannot print org.midonet.cluster.models.IPAddress: required field address is not set');
   bad(
     'Rule',

@@ -30,10 +30,7 @@ test('uuidToHalves accepts upper case; halvesToUuid always answers lower case', 
 });
 
 test('halvesToUuid takes negative halves as Java signed longs', () => {
-  assert.equal(
-    halvesToUuid(-4196541282385179587n, -8169809948026893909n),
-    'c5c2e3f0-1a2b-4c3d-8e9f-0123456789ab',
-  );
+  assert.equal(halvesToUuid(-4196541282385179587n, -8169809948026893909n), 'c5c2e3f0-1a2b-4c3d-8e9f-0123456789ab');
   assert.equal(halvesToUuid(-1n, -(1n << 63n)), 'ffffffff-ffff-ffff-8000-000000000000');
 });
 

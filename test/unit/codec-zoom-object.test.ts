@@ -8,10 +8,7 @@ const hex = (b: Buffer): string => b.toString('hex');
 
 test('encodes fields in number order, only the set ones (exact bytes)', () => {
   const p: ZoomProvenance = { changeVersion: 0, changeType: 1, changeOwner: 0x101, productCommit: 'abc', productVersion: '5.0' };
-  assert.equal(
-    hex(encodeZoomObject([p])),
-    '0a11' + '0a03352e30' + '1203616263' + '188102' + '2001' + '2800',
-  );
+  assert.equal(hex(encodeZoomObject([p])), '0a11' + '0a03352e30' + '1203616263' + '188102' + '2001' + '2800');
   assert.equal(hex(encodeZoomObject([{ changeOwner: 0x102, changeType: 2 }])), '0a05' + '188202' + '2002');
   assert.equal(hex(encodeZoomObject([{}])), '0a00');
   assert.equal(hex(encodeZoomObject([])), '');
@@ -21,9 +18,7 @@ test('encodes fields in number order, only the set ones (exact bytes)', () => {
 test('a negative int32 takes ten bytes, as protobuf-java writes it', () => {
   assert.equal(hex(encodeZoomObject([{ changeVersion: -1 }])), '0a0b' + '28ffffffffffffffffff01');
   assert.equal(hex(encodeZoomObject([{ changeOwner: -2147483648 }])), '0a0b' + '1880808080f8ffffffff01');
-  assert.deepEqual(decodeZoomObject(encodeZoomObject([{ changeVersion: -1, changeOwner: -2147483648 }])), [
-    { changeOwner: -2147483648, changeVersion: -1 },
-  ]);
+  assert.deepEqual(decodeZoomObject(encodeZoomObject([{ changeVersion: -1, changeOwner: -2147483648 }])), [{ changeOwner: -2147483648, changeVersion: -1 }]);
 });
 
 test('round-trips several entries, keeping only the fields that were set', () => {

@@ -127,7 +127,25 @@ describe('rendering (Typesafe formats)', () => {
   const o = parse('b { c = 1, "d e" = "x y", f = [1, 2], g = {} }\na = INFO\nn = null\n10 = ten\n9 = nine');
 
   it('HOCON: no root braces, sorted keys, numeric keys first, keys and strings unquoted only when alphanumeric', () => {
-    assert.equal(render(o), ['"9"=nine', '"10"=ten', 'a=INFO', 'b {', '    c=1', '    "d e"="x y"', '    f=[', '        1,', '        2', '    ]', '    g {}', '}', 'n=null', ''].join('\n'));
+    assert.equal(
+      render(o),
+      [
+        '"9"=nine',
+        '"10"=ten',
+        'a=INFO',
+        'b {',
+        '    c=1',
+        '    "d e"="x y"',
+        '    f=[',
+        '        1,',
+        '        2',
+        '    ]',
+        '    g {}',
+        '}',
+        'n=null',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('JSON: braces, quoted keys, " : "', () => {
@@ -145,7 +163,10 @@ describe('rendering (Typesafe formats)', () => {
   });
 
   it('origin and description comments', () => {
-    const text = render(parse('a.b = 1', 'zookeeper://midonet/config/templates/default'), { originComments: true, comments: (p) => (p.join('.') === 'a.b' ? ['the b'] : undefined) });
+    const text = render(parse('a.b = 1', 'zookeeper://midonet/config/templates/default'), {
+      originComments: true,
+      comments: (p) => (p.join('.') === 'a.b' ? ['the b'] : undefined),
+    });
     assert.equal(text, 'a {\n    # zookeeper://midonet/config/templates/default: 1\n    # the b\n    b=1\n}\n');
   });
 });
@@ -154,7 +175,10 @@ describe('paths', () => {
   it('withValue, withoutPath (parents stay), entries (leaves, no nulls)', () => {
     let o = parse('a.b = 1\na.c = 2\nn = null');
     o = withValue(o, ['a', 'd', 'e'], str('x'));
-    assert.deepEqual(entries(o).map(([p]) => p.join('.')), ['a.b', 'a.c', 'a.d.e']);
+    assert.deepEqual(
+      entries(o).map(([p]) => p.join('.')),
+      ['a.b', 'a.c', 'a.d.e'],
+    );
     o = withoutPath(withoutPath(o, ['a', 'd', 'e']), ['zz']);
     assert.deepEqual(toPlain(o), { a: { b: 1, c: 2, d: {} }, n: null });
   });

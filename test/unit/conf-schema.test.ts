@@ -169,8 +169,16 @@ describe('validation of mn-conf set input', () => {
   const check = (text: string): ReturnType<typeof validateConfig> => validateConfig(parse(text, 'STDIN'), bundledSchema(), {});
 
   it('accepts values of the schema types', () => {
-    assert.deepEqual(check('cluster.rest_api.http_port = 8282\ncluster.rest_api.request_timeout = 10s\nzookeeper.session_timeout = 5000\ncluster.endpoint.auth.ssl.source = KEYSTORE'), { unverified: [], errors: [] });
-    assert.deepEqual(check('cluster.loggers.root : DEBUG\ncluster.loggers.org.midonet.cluster.rest-api : warn\ncluster.loggers.my.own.logger = TRACE'), { unverified: [], errors: [] });
+    assert.deepEqual(
+      check(
+        'cluster.rest_api.http_port = 8282\ncluster.rest_api.request_timeout = 10s\nzookeeper.session_timeout = 5000\ncluster.endpoint.auth.ssl.source = KEYSTORE',
+      ),
+      { unverified: [], errors: [] },
+    );
+    assert.deepEqual(check('cluster.loggers.root : DEBUG\ncluster.loggers.org.midonet.cluster.rest-api : warn\ncluster.loggers.my.own.logger = TRACE'), {
+      unverified: [],
+      errors: [],
+    });
   });
 
   it('refuses wrong types with the key, the value and the expected type', () => {

@@ -117,7 +117,10 @@ describe('bootstrap', () => {
   });
 
   it('a given file that is missing or names no ZooKeeper is an error naming the file and key', () => {
-    assert.throws(() => loadBootstrap({ file: join(dir, 'nope.conf'), env: {}, fallbacks: [] }), (e: unknown) => e instanceof BootstrapError && /nope\.conf not found/.test(e.message));
+    assert.throws(
+      () => loadBootstrap({ file: join(dir, 'nope.conf'), env: {}, fallbacks: [] }),
+      (e: unknown) => e instanceof BootstrapError && /nope\.conf not found/.test(e.message),
+    );
     const empty = file('empty.conf', '[zookeeper]\nroot_key = /x\n');
     assert.throws(() => loadBootstrap({ file: empty, env: {}, fallbacks: [] }), /empty\.conf has no \[zookeeper\] zookeeper_hosts/);
   });

@@ -3,7 +3,10 @@ import { test } from 'node:test';
 import { parseJson, stringifyJson } from '../../lib/http/json.js';
 
 test('integers beyond the safe range are read as bigints, exactly; the rest as JSON.parse reads it', () => {
-  const v = parseJson('{"limit":9223372036854775807,"neg":-9223372036854775808,"safe":9007199254740991,"f":1.5e300,"big":12345678901234567.5}') as Record<string, unknown>;
+  const v = parseJson('{"limit":9223372036854775807,"neg":-9223372036854775808,"safe":9007199254740991,"f":1.5e300,"big":12345678901234567.5}') as Record<
+    string,
+    unknown
+  >;
   assert.equal(v['limit'], 9223372036854775807n);
   assert.equal(v['neg'], -9223372036854775808n);
   assert.equal(v['safe'], 9007199254740991);

@@ -30,10 +30,18 @@ describe('REST API limits settings', () => {
   });
 
   it('zero or less (node:http would read "no bound") is refused, naming the key', () => {
-    for (const [key, v] of [['max_connections', '0'], ['max_body_bytes_in_flight', '-1'], ['headers_timeout', '0s'], ['body_idle_timeout', '0ms']] as const) {
+    for (const [key, v] of [
+      ['max_connections', '0'],
+      ['max_body_bytes_in_flight', '-1'],
+      ['headers_timeout', '0s'],
+      ['body_idle_timeout', '0ms'],
+    ] as const) {
       const s = new Settings();
       s.set(`cluster.rest_api.${key}`, v);
-      assert.throws(() => restApiLimits(s), (e: unknown) => e instanceof SettingsError && e.message.includes(`cluster.rest_api.${key}`) && /positive/.test(e.message));
+      assert.throws(
+        () => restApiLimits(s),
+        (e: unknown) => e instanceof SettingsError && e.message.includes(`cluster.rest_api.${key}`) && /positive/.test(e.message),
+      );
     }
   });
 

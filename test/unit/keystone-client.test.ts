@@ -150,7 +150,12 @@ describe('KeystoneAuthProvider', () => {
     const api = new FakeApi();
     api.check = async () => validated({ expiresAt: now + 10_000 });
     const hits: boolean[] = [];
-    const p = provider(api, { 'cluster.auth.keystone.cache_ttl': '60s' }, () => now, (h) => hits.push(h));
+    const p = provider(
+      api,
+      { 'cluster.auth.keystone.cache_ttl': '60s' },
+      () => now,
+      (h) => hits.push(h),
+    );
     const ids = await Promise.all(Array.from({ length: 5 }, () => p.authorize('tok')));
     assert.equal(api.validations.length, 1);
     assert.deepEqual(hits, [false, true, true, true, true]);
@@ -215,7 +220,10 @@ describe('provider selection', () => {
       assert.equal(p.name, c);
       p.close?.();
     }
-    assert.throws(() => createAuthProvider('com.example.Auth', s), (e: unknown) => e instanceof AuthConfigError && e.message.startsWith('cluster.auth.provider_class: unknown provider'));
+    assert.throws(
+      () => createAuthProvider('com.example.Auth', s),
+      (e: unknown) => e instanceof AuthConfigError && e.message.startsWith('cluster.auth.provider_class: unknown provider'),
+    );
     assert.throws(
       () => createAuthProvider('org.midonet.cluster.auth.keystone.KeystoneService', new Settings({ 'cluster.auth.keystone.version': '4' })),
       (e: unknown) => e instanceof AuthConfigError && /cluster\.auth\.keystone\.version/.test(e.message),
@@ -240,7 +248,10 @@ describe('helpers', () => {
   });
 
   it('Keystone error bodies as the original prints them (a Java map)', () => {
-    assert.equal(javaMapText({ error: { code: 404, message: 'Could not find', title: 'Not Found' } }), '{error={code=404, message=Could not find, title=Not Found}}');
+    assert.equal(
+      javaMapText({ error: { code: 404, message: 'Could not find', title: 'Not Found' } }),
+      '{error={code=404, message=Could not find, title=Not Found}}',
+    );
     assert.equal(javaMapText([1, null]), '[1, null]');
   });
 

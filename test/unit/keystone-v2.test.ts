@@ -96,7 +96,18 @@ describe('KeystoneV2', () => {
     assert.equal(seen[0]?.headers['x-auth-token'], 'admin-tok');
     // serverNow: the answer's Date header (whole seconds), the server's clock for the token's remaining life
     assert.ok(v.serverNow !== null && Math.abs(v.serverNow - Date.now()) < 5000, String(v.serverNow));
-    assert.deepEqual({ ...v, serverNow: undefined }, { userId: 'u-1', userName: 'alice', projectId: 't-1', projectName: 'proj', roles: ['Admin', 'member'], expiresAt: Date.UTC(2030, 0, 1, 11), serverNow: undefined });
+    assert.deepEqual(
+      { ...v, serverNow: undefined },
+      {
+        userId: 'u-1',
+        userName: 'alice',
+        projectId: 't-1',
+        projectName: 'proj',
+        roles: ['Admin', 'member'],
+        expiresAt: Date.UTC(2030, 0, 1, 11),
+        serverNow: undefined,
+      },
+    );
   });
 
   it('validate: 401 means the admin token was refused; 404 an unknown caller token, the message never holds it', async () => {
@@ -115,7 +126,15 @@ describe('KeystoneV2', () => {
     route = (r) =>
       r.url.startsWith('/v2.0/tenants/')
         ? { status: 200, body: { tenant: { id: 't-1', name: 'proj', description: 'd', enabled: true } } }
-        : { status: 200, body: { tenants: [{ id: 't-1', name: 'proj', description: 'd', enabled: true }, { id: 't-2', name: 'x', enabled: false }] } };
+        : {
+            status: 200,
+            body: {
+              tenants: [
+                { id: 't-1', name: 'proj', description: 'd', enabled: true },
+                { id: 't-2', name: 'x', enabled: false },
+              ],
+            },
+          };
     const api = new KeystoneV2(base, transport());
     const list = await api.projects('caller', 'm-1', 5);
     assert.equal(seen[0]?.url, '/v2.0/tenants?marker=m-1&limit=5');
@@ -139,7 +158,8 @@ describe('KeystoneV2', () => {
   });
 
   it('the provider with version 2 (the legacy class name) validates through v2.0 and maps roles lower-cased', async () => {
-    route = (r) => (r.method === 'POST' ? { status: 200, body: { access: { token: { id: 'admin-tok', expires: '2999-01-01T00:00:00Z' } } } } : { status: 200, body: ACCESS });
+    route = (r) =>
+      r.method === 'POST' ? { status: 200, body: { access: { token: { id: 'admin-tok', expires: '2999-01-01T00:00:00Z' } } } } : { status: 200, body: ACCESS };
     const settings = new Settings({
       'cluster.auth.keystone.url': base,
       'cluster.auth.keystone.version': '2',

@@ -94,7 +94,9 @@ describe('route templates', () => {
 
   it('matches simple templates, in declaration order, nothing else (the label of every request)', () => {
     const table = routeTable(
-      ['/', '/bridges', '/bridges/:id', '/bridges/:id/ports', '/hosts/:id/ports', '/hosts/:hostId/interfaces/:name', '/ports/:id', '/ports/:id/link'].map((p) => route(p)),
+      ['/', '/bridges', '/bridges/:id', '/bridges/:id/ports', '/hosts/:id/ports', '/hosts/:hostId/interfaces/:name', '/ports/:id', '/ports/:id/link'].map((p) =>
+        route(p),
+      ),
       ['/reserved'],
     );
     const match = (p: string): string | undefined => table.match(p)?.template;
@@ -116,9 +118,18 @@ describe('route templates', () => {
   it('decodes parameters (400 for a malformed escape) and answers 405 with Allow for other methods', () => {
     const table = routeTable([route('/bridges/:id'), route('/bridges/:id', 'PUT')], ['/reserved']);
     assert.deepEqual(table.match('/bridges/a%20b')?.params(), { id: 'a b' });
-    assert.throws(() => table.match('/bridges/%E0%A4%A')?.params(), (e: unknown) => e instanceof HttpError && e.status === 400 && e.message === "Failed to decode param '%E0%A4%A'");
+    assert.throws(
+      () => table.match('/bridges/%E0%A4%A')?.params(),
+      (e: unknown) => e instanceof HttpError && e.status === 400 && e.message === "Failed to decode param '%E0%A4%A'",
+    );
     assert.equal(table.match('/bridges/x')?.routeFor('HEAD').method, 'GET');
-    assert.throws(() => table.match('/bridges/x')?.routeFor('POST'), (e: unknown) => e instanceof HttpError && e.status === 405 && e.headers['Allow'] === 'GET, PUT, OPTIONS');
-    assert.throws(() => table.match('/reserved')?.routeFor('GET'), (e: unknown) => e instanceof HttpError && e.status === 405 && e.headers['Allow'] === 'OPTIONS');
+    assert.throws(
+      () => table.match('/bridges/x')?.routeFor('POST'),
+      (e: unknown) => e instanceof HttpError && e.status === 405 && e.headers['Allow'] === 'GET, PUT, OPTIONS',
+    );
+    assert.throws(
+      () => table.match('/reserved')?.routeFor('GET'),
+      (e: unknown) => e instanceof HttpError && e.status === 405 && e.headers['Allow'] === 'OPTIONS',
+    );
   });
 });

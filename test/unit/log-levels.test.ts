@@ -5,9 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import {
-  applyLoggerLevels, clearLoggerLevel, effectiveLevel, getLogger, loggerLevels, parseLevel, setLoggerLevel,
-} from '../../lib/log/logger.js';
+import { applyLoggerLevels, clearLoggerLevel, effectiveLevel, getLogger, loggerLevels, parseLevel, setLoggerLevel } from '../../lib/log/logger.js';
 import { captureLogs } from '../support/log-capture.js';
 
 beforeEach(() => {

@@ -18,13 +18,21 @@ test('lib/models/generated.ts is what `npm run gen:models` renders from the .pro
     const a = committed.split('\n');
     const b = fresh.split('\n');
     const at = a.findIndex((l, i) => l !== b[i]);
-    assert.fail(`${GENERATED_FILE} is stale (first difference at line ${at + 1}: ${JSON.stringify(a[at])} vs ${JSON.stringify(b[at])}); run npm run gen:models`);
+    assert.fail(
+      `${GENERATED_FILE} is stale (first difference at line ${at + 1}: ${JSON.stringify(a[at])} vs ${JSON.stringify(b[at])}); run npm run gen:models`,
+    );
   }
 });
 
 test('Models maps every registered class that is a protobuf message, and nothing else', () => {
-  assert.deepEqual([...MODEL_CLASSES], REGISTERED_CLASSES.filter((c) => hasMessageType(c)));
-  assert.deepEqual(REGISTERED_CLASSES.filter((c) => !hasMessageType(c)), ['C3POState']);
+  assert.deepEqual(
+    [...MODEL_CLASSES],
+    REGISTERED_CLASSES.filter((c) => hasMessageType(c)),
+  );
+  assert.deepEqual(
+    REGISTERED_CLASSES.filter((c) => !hasMessageType(c)),
+    ['C3POState'],
+  );
 });
 
 test('a typed message is what the codec reads and writes', () => {

@@ -25,11 +25,34 @@ function rejects400(fn: () => unknown, message?: RegExp): void {
 }
 
 test('gateway device: enums in any case, stored by name; lists and absent fields on GET', () => {
-  const dto = parseDto(schemas.gatewayDevice, { id: ID, type: 'router_vtep', resource_id: DEV, tunnel_ips: ['30.0.0.1'], management_protocol: 'Ovsdb', name: 'ignored' });
-  assert.deepEqual(dto, { id: ID, type: 'ROUTER_VTEP', resource_id: DEV, tunnel_ips: ['30.0.0.1'], management_ip: null, management_port: null, management_protocol: 'OVSDB' });
+  const dto = parseDto(schemas.gatewayDevice, {
+    id: ID,
+    type: 'router_vtep',
+    resource_id: DEV,
+    tunnel_ips: ['30.0.0.1'],
+    management_protocol: 'Ovsdb',
+    name: 'ignored',
+  });
+  assert.deepEqual(dto, {
+    id: ID,
+    type: 'ROUTER_VTEP',
+    resource_id: DEV,
+    tunnel_ips: ['30.0.0.1'],
+    management_ip: null,
+    management_port: null,
+    management_protocol: 'OVSDB',
+  });
   const msg = toProto(schemas.gatewayDevice, dto);
   assert.deepEqual(msg, { id: ID, type: 'ROUTER_VTEP', resource_id: DEV, tunnel_ips: [{ version: 'V4', address: '30.0.0.1' }], management_protocol: 'OVSDB' });
-  assert.deepEqual(fromProto(schemas.gatewayDevice, { id: ID }), { id: ID, type: null, resource_id: null, tunnel_ips: [], management_ip: null, management_port: null, management_protocol: null });
+  assert.deepEqual(fromProto(schemas.gatewayDevice, { id: ID }), {
+    id: ID,
+    type: null,
+    resource_id: null,
+    tunnel_ips: [],
+    management_ip: null,
+    management_port: null,
+    management_protocol: null,
+  });
   rejects400(() => parseDto(schemas.gatewayDevice, { type: 'vtep' }), /expected one of ROUTER_VTEP, HW_VTEP, NETWORK_VLAN/);
   rejects400(() => parseDto(schemas.gatewayDevice, { management_protocol: 'snmp' }), /expected one of OVSDB/);
   rejects400(() => parseDto(schemas.gatewayDevice, { tunnel_ips: ['fe80::1'] }), /IPv4/);
@@ -48,9 +71,21 @@ test('remote MAC entry: the MAC canonical (lower-case, two digits a group), a ba
 });
 
 test('L2 gateway connection: the nested gateway and its devices', () => {
-  const body = { id: ID, network_id: DEV, segmentation_id: 7, l2_gateway_id: 'x', l2_gateway: { devices: [{ id: 'gw-dev-row', device_id: DEV, segmentation_id: 7 }] } };
+  const body = {
+    id: ID,
+    network_id: DEV,
+    segmentation_id: 7,
+    l2_gateway_id: 'x',
+    l2_gateway: { devices: [{ id: 'gw-dev-row', device_id: DEV, segmentation_id: 7 }] },
+  };
   const dto = parseDto(schemas.l2GatewayConnection, body);
-  assert.deepEqual(dto, { id: ID, tenant_id: null, network_id: DEV, segmentation_id: 7, l2_gateway: { id: null, name: null, tenant_id: null, devices: [{ device_id: DEV, segmentation_id: 7 }] } });
+  assert.deepEqual(dto, {
+    id: ID,
+    tenant_id: null,
+    network_id: DEV,
+    segmentation_id: 7,
+    l2_gateway: { id: null, name: null, tenant_id: null, devices: [{ device_id: DEV, segmentation_id: 7 }] },
+  });
   const msg = toProto(schemas.l2GatewayConnection, dto);
   assert.deepEqual(msg, { id: ID, network_id: DEV, segmentation_id: 7, l2_gateway: { devices: [{ device_id: DEV, segmentation_id: 7 }] } });
   assert.deepEqual(fromProto(schemas.l2GatewayConnection, msg), dto);
@@ -60,7 +95,10 @@ test('L2 gateway connection: the nested gateway and its devices', () => {
 test('configuration, agent membership, port binding: the messages field names', () => {
   assert.deepEqual(parseDto(schemas.config, { id: ID, tunnel_protocol: 'vxlan' }), { id: ID, tunnel_protocol: 'VXLAN' });
   rejects400(() => parseDto(schemas.config, { tunnel_protocol: 'stt' }), /expected one of GRE, VXLAN/);
-  assert.deepEqual(toProto(schemas.agentMembership, parseDto(schemas.agentMembership, { id: ID, ip_address: '192.168.0.1' })), { id: ID, ip_address: { version: 'V4', address: '192.168.0.1' } });
+  assert.deepEqual(toProto(schemas.agentMembership, parseDto(schemas.agentMembership, { id: ID, ip_address: '192.168.0.1' })), {
+    id: ID,
+    ip_address: { version: 'V4', address: '192.168.0.1' },
+  });
   const binding = { id: ID, host_id: DEV, interface_name: 'tap0', port_id: ID };
   assert.deepEqual(toProto(schemas.portBinding, parseDto(schemas.portBinding, binding)), binding);
 });

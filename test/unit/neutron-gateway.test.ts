@@ -10,7 +10,12 @@ import { describe, test } from 'node:test';
 import type { GatewayDevice } from '../../lib/models/generated.js';
 import { NotFoundError } from '../../lib/nsdb/errors.js';
 import { TranslationError } from '../../services/neutron/translation.js';
-import { gatewayDeviceTranslator, l2GatewayConnectionTranslator, networkTranslator, remoteMacEntryTranslator } from '../../services/neutron/translators/index.js';
+import {
+  gatewayDeviceTranslator,
+  l2GatewayConnectionTranslator,
+  networkTranslator,
+  remoteMacEntryTranslator,
+} from '../../services/neutron/translators/index.js';
 import { l2gwGatewayPortId, l2gwNetworkPortId } from '../../services/neutron/translators/l2gw-ids.js';
 import { MemoryNsdb } from '../support/memory-nsdb.js';
 
@@ -52,7 +57,16 @@ async function setup() {
   };
   const device = async (extra: Partial<GatewayDevice> = {}): Promise<string> => {
     const id = randomUUID();
-    await db.create(gatewayDeviceTranslator, { id, resource_id: routerId, type: 'ROUTER_VTEP', tunnel_ips: [v4('30.0.0.1')], management_ip: v4('199.0.0.1'), management_port: 37000, management_protocol: 'OVSDB', ...extra });
+    await db.create(gatewayDeviceTranslator, {
+      id,
+      resource_id: routerId,
+      type: 'ROUTER_VTEP',
+      tunnel_ips: [v4('30.0.0.1')],
+      management_ip: v4('199.0.0.1'),
+      management_port: 37000,
+      management_protocol: 'OVSDB',
+      ...extra,
+    });
     return id;
   };
   let hosts = 0;
@@ -157,8 +171,16 @@ describe('gateway devices', () => {
     assert.deepEqual((await db.must('GatewayDevice', d)).remote_mac_entry_ids, [rm.id]);
     await connection(d, await network());
     const zxid = db.zk.zxid;
-    failure(await rejects(db.update(gatewayDeviceTranslator, { id: d, type: 'ROUTER_VTEP', resource_id: routerId })), 'invalid', `Gateway device ${d} has no tunnel IP.`);
-    failure(await rejects(db.update(gatewayDeviceTranslator, { id: d, type: 'HW_VTEP' })), 'invalid', 'Only router_vtep and network_vlan gateway devices are supported.');
+    failure(
+      await rejects(db.update(gatewayDeviceTranslator, { id: d, type: 'ROUTER_VTEP', resource_id: routerId })),
+      'invalid',
+      `Gateway device ${d} has no tunnel IP.`,
+    );
+    failure(
+      await rejects(db.update(gatewayDeviceTranslator, { id: d, type: 'HW_VTEP' })),
+      'invalid',
+      'Only router_vtep and network_vlan gateway devices are supported.',
+    );
     assert.equal(db.zk.zxid, zxid);
   });
 });
@@ -291,7 +313,16 @@ describe('L2 gateway connections', () => {
     const cnxn = (devices: { device_id: string; segmentation_id: number }[], networkId = n) =>
       db.create(l2GatewayConnectionTranslator, { id: randomUUID(), network_id: networkId, segmentation_id: 100, l2_gateway: { devices } });
     failure(await rejects(cnxn([])), 'invalid', 'Only one gateway device is supported.');
-    failure(await rejects(cnxn([{ device_id: d, segmentation_id: 100 }, { device_id: d, segmentation_id: 100 }])), 'invalid', 'Only one gateway device is supported.');
+    failure(
+      await rejects(
+        cnxn([
+          { device_id: d, segmentation_id: 100 },
+          { device_id: d, segmentation_id: 100 },
+        ]),
+      ),
+      'invalid',
+      'Only one gateway device is supported.',
+    );
     assert.ok((await rejects(cnxn([{ device_id: randomUUID(), segmentation_id: 100 }]))) instanceof NotFoundError);
     assert.ok((await rejects(cnxn([{ device_id: d, segmentation_id: 100 }], randomUUID()))) instanceof NotFoundError);
     // a HW VTEP stored before (the original refuses it at creation; an update cannot make one either)
@@ -328,7 +359,13 @@ describe('remote MAC entries', () => {
   test('an entry for an unknown device or a device whose router is gone is 404; update unsupported', async () => {
     const { db, device } = await setup();
     const zxid = db.zk.zxid;
-    const rm = (deviceId: string) => ({ id: randomUUID(), device_id: deviceId, vtep_address: v4('10.0.0.1'), mac_address: '02:00:00:00:00:01', segmentation_id: 100 });
+    const rm = (deviceId: string) => ({
+      id: randomUUID(),
+      device_id: deviceId,
+      vtep_address: v4('10.0.0.1'),
+      mac_address: '02:00:00:00:00:01',
+      segmentation_id: 100,
+    });
     assert.ok((await rejects(db.create(remoteMacEntryTranslator, rm(randomUUID())))) instanceof NotFoundError);
     assert.equal(db.zk.zxid, zxid);
     const lost = await device({ resource_id: randomUUID() });

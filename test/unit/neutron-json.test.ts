@@ -65,7 +65,10 @@ test('N8 port: every field to the message; back as the GET form', () => {
   assert.deepEqual((back['allowed_address_pairs'] as unknown[])[0], { ip_address: '10.0.0.3/32', mac_address: '0a:0a:0a:0a:0a:0a' });
   assert.equal(back['tenant_id'], null);
   assert.equal(back['qos_policy_id'], null);
-  assert.deepEqual(Object.keys(back), schemas.port.map((f) => f.json));
+  assert.deepEqual(
+    Object.keys(back),
+    schemas.port.map((f) => f.json),
+  );
 });
 
 test('port defaults: port security on, lists empty, owner unknown reads as a VM port on GET', () => {
@@ -112,10 +115,14 @@ test('N8 security group and rules: names and numbers of protocols, remote prefix
   const sg = parseDto(schemas.securityGroup, {
     id: ID,
     name: 'sg',
-    security_group_rules: [{ id: SUB, direction: 'INGRESS', ethertype: 'IPv4', protocol: 'UDP', port_range_min: 1000, port_range_max: 2000, remote_ip_prefix: '10.10.0.0' }],
+    security_group_rules: [
+      { id: SUB, direction: 'INGRESS', ethertype: 'IPv4', protocol: 'UDP', port_range_min: 1000, port_range_max: 2000, remote_ip_prefix: '10.10.0.0' },
+    ],
   });
   const m = toProto(schemas.securityGroup, sg);
-  assert.deepEqual(m['security_group_rules'], [{ id: SUB, direction: 'INGRESS', protocol: 'UDP', port_range_min: 1000, port_range_max: 2000, ethertype: 'IPV4', remote_ip_prefix: '10.10.0.0' }]);
+  assert.deepEqual(m['security_group_rules'], [
+    { id: SUB, direction: 'INGRESS', protocol: 'UDP', port_range_min: 1000, port_range_max: 2000, ethertype: 'IPV4', remote_ip_prefix: '10.10.0.0' },
+  ]);
   const rule = fromProto(schemas.securityGroupRule, (m['security_group_rules'] as never[])[0]);
   assert.equal(rule['direction'], 'ingress');
   assert.equal(rule['ethertype'], 'ipv4');

@@ -37,7 +37,9 @@ test('router: gateway info and extra routes to the message and back; defaults of
   assert.deepEqual(dto.external_gateway_info, { network_id: NET, enable_snat: false });
   const m = toProto(l3.router, dto);
   assert.deepEqual(m['external_gateway_info'], { network_id: NET, enable_snat: false });
-  assert.deepEqual(m['routes'], [{ destination: { version: 'V4', address: '10.0.0.0', prefix_length: 8 }, nexthop: { version: 'V6', address: '2001:db8:0:0:0:0:0:1' } }]);
+  assert.deepEqual(m['routes'], [
+    { destination: { version: 'V4', address: '10.0.0.0', prefix_length: 8 }, nexthop: { version: 'V6', address: '2001:db8:0:0:0:0:0:1' } },
+  ]);
   assert.deepEqual(fromProto(l3.router, m), {
     id: ID,
     name: 'r',
@@ -49,7 +51,16 @@ test('router: gateway info and extra routes to the message and back; defaults of
     routes: [{ destination: '10.0.0.0/8', nexthop: '2001:db8:0:0:0:0:0:1' }],
   });
   const bare = parseDto(l3.router, { id: ID });
-  assert.deepEqual(bare, { id: ID, name: null, status: null, tenant_id: null, admin_state_up: false, gw_port_id: null, external_gateway_info: null, routes: [] });
+  assert.deepEqual(bare, {
+    id: ID,
+    name: null,
+    status: null,
+    tenant_id: null,
+    admin_state_up: false,
+    gw_port_id: null,
+    external_gateway_info: null,
+    routes: [],
+  });
   rejects400(() => parseDto(l3.router, { id: ID, routes: [{ destination: '10.0.0.0/99' }] }), /"routes\[0\]\.destination"/);
   rejects400(() => parseDto(l3.router, { id: ID, external_gateway_info: { enable_snat: 'yes' } }), /"external_gateway_info\.enable_snat"/);
 });
@@ -61,11 +72,26 @@ test('router interface: subnet ids, the rest of what Neutron sends ignored', () 
 });
 
 test('floating IP: addresses kept as sent in the echo, stored canonically; not an address → 400', () => {
-  const dto = parseDto(l3.floatingIp, { id: ID, floating_ip_address: '2001:DB8::5', floating_network_id: NET, fixed_ip_address: '10.0.0.5', port_id: null, status: 'DOWN' });
+  const dto = parseDto(l3.floatingIp, {
+    id: ID,
+    floating_ip_address: '2001:DB8::5',
+    floating_network_id: NET,
+    fixed_ip_address: '10.0.0.5',
+    port_id: null,
+    status: 'DOWN',
+  });
   assert.equal(dto.floating_ip_address, '2001:DB8::5');
   const m = toProto(l3.floatingIp, dto);
   assert.deepEqual(m['floating_ip_address'], { version: 'V6', address: '2001:db8:0:0:0:0:0:5' });
   assert.equal(m['port_id'], undefined);
-  assert.deepEqual(Object.keys(fromProto(l3.floatingIp, m)), ['id', 'floating_ip_address', 'floating_network_id', 'router_id', 'port_id', 'fixed_ip_address', 'tenant_id']);
+  assert.deepEqual(Object.keys(fromProto(l3.floatingIp, m)), [
+    'id',
+    'floating_ip_address',
+    'floating_network_id',
+    'router_id',
+    'port_id',
+    'fixed_ip_address',
+    'tenant_id',
+  ]);
   rejects400(() => parseDto(l3.floatingIp, { id: ID, floating_ip_address: '300.1.1.1' }), /"floating_ip_address"/);
 });

@@ -59,7 +59,14 @@ async function setup() {
   await db.create(networkTranslator, { id: ext, tenant_id: 'admin', name: 'ext', admin_state_up: true, external: true });
   await db.create(subnetTranslator, { id: extSub, network_id: ext, cidr: cidr('10.0.1.0', 24), gateway_ip: v4('10.0.1.2'), ip_version: 4, enable_dhcp: false });
   await db.create(networkTranslator, { id: net, tenant_id: 't', name: 'private', admin_state_up: true });
-  await db.create(subnetTranslator, { id: sub, network_id: net, cidr: cidr('192.168.0.0', 24), gateway_ip: v4('192.168.0.1'), ip_version: 4, enable_dhcp: true });
+  await db.create(subnetTranslator, {
+    id: sub,
+    network_id: net,
+    cidr: cidr('192.168.0.0', 24),
+    gateway_ip: v4('192.168.0.1'),
+    ip_version: 4,
+    enable_dhcp: true,
+  });
   await db.create(portTranslator, {
     id: gwPort,
     network_id: ext,
@@ -68,8 +75,15 @@ async function setup() {
     device_owner: 'ROUTER_GATEWAY',
     fixed_ips: [{ ip_address: v4('10.0.1.3'), subnet_id: extSub }],
   });
-  const router = (extra: Partial<NeutronRouter> = {}): NeutronRouter => ({ id: extra.id ?? randomUUID(), tenant_id: 't', name: 'r', admin_state_up: true, ...extra });
-  const withGateway = (extra: Partial<NeutronRouter> = {}): NeutronRouter => router({ gw_port_id: gwPort, external_gateway_info: { network_id: ext, enable_snat: true }, ...extra });
+  const router = (extra: Partial<NeutronRouter> = {}): NeutronRouter => ({
+    id: extra.id ?? randomUUID(),
+    tenant_id: 't',
+    name: 'r',
+    admin_state_up: true,
+    ...extra,
+  });
+  const withGateway = (extra: Partial<NeutronRouter> = {}): NeutronRouter =>
+    router({ gw_port_id: gwPort, external_gateway_info: { network_id: ext, enable_snat: true }, ...extra });
   let macs = 0x10;
   const port = (network: string, ip: string | undefined, subnet: string, extra: Partial<NeutronPort> = {}): NeutronPort => ({
     id: randomUUID(),
@@ -97,7 +111,11 @@ describe('routers', () => {
     assert.equal(m.inbound_filter_id, ids.inChainId(id));
     assert.equal(m.outbound_filter_id, ids.outChainId(id));
     assert.equal(m.forward_chain_id, ids.fwdChainId(id));
-    assert.deepEqual(await chainNames(db, [ids.inChainId(id), ids.outChainId(id), ids.fwdChainId(id)]), [`OS_PRE_ROUTING_${id}`, `OS_POST_ROUTING_${id}`, `OS_FORWARD_${id}`]);
+    assert.deepEqual(await chainNames(db, [ids.inChainId(id), ids.outChainId(id), ids.fwdChainId(id)]), [
+      `OS_PRE_ROUTING_${id}`,
+      `OS_POST_ROUTING_${id}`,
+      `OS_FORWARD_${id}`,
+    ]);
     assert.deepEqual(await db.rules(ids.inChainId(id)), []);
     const post = await db.rules(ids.outChainId(id));
     assert.deepEqual(
@@ -105,10 +123,12 @@ describe('routers', () => {
       [ids.floatNat64ChainId(id), ids.skipSnatChainId(id), ids.floatSnatExactChainId(id), ids.floatSnatChainId(id)],
     );
     assert.ok(post.every((x) => x.chain_id === ids.outChainId(id) && x.type === 'JUMP_RULE'));
-    assert.deepEqual(
-      await chainNames(db, [ids.floatNat64ChainId(id), ids.skipSnatChainId(id), ids.floatSnatExactChainId(id), ids.floatSnatChainId(id)]),
-      [`OS_FLOAT_NAT64_${id}`, `OS_SKIP_SNAT_${id}`, `OS_FLOAT_SNAT_EXACT_${id}`, `OS_FLOAT_SNAT_${id}`],
-    );
+    assert.deepEqual(await chainNames(db, [ids.floatNat64ChainId(id), ids.skipSnatChainId(id), ids.floatSnatExactChainId(id), ids.floatSnatChainId(id)]), [
+      `OS_FLOAT_NAT64_${id}`,
+      `OS_SKIP_SNAT_${id}`,
+      `OS_FLOAT_SNAT_EXACT_${id}`,
+      `OS_FLOAT_SNAT_${id}`,
+    ]);
     const skip = await db.rules(ids.skipSnatChainId(id));
     assert.equal(skip.length, 1);
     assert.deepEqual(skip[0], {
@@ -134,7 +154,15 @@ describe('routers', () => {
 
     await db.delete(routerTranslator, id);
     assert.equal(await db.get('Router', id), null);
-    for (const c of [ids.inChainId, ids.outChainId, ids.fwdChainId, ids.floatNat64ChainId, ids.skipSnatChainId, ids.floatSnatExactChainId, ids.floatSnatChainId]) {
+    for (const c of [
+      ids.inChainId,
+      ids.outChainId,
+      ids.fwdChainId,
+      ids.floatNat64ChainId,
+      ids.skipSnatChainId,
+      ids.floatSnatExactChainId,
+      ids.floatSnatChainId,
+    ]) {
       assert.equal(await db.get('Chain', c(id)), null);
     }
     assert.equal(await db.get('PortGroup', ids.portGroupId(id)), null);
@@ -179,17 +207,26 @@ describe('routers', () => {
     assert.deepEqual((await db.must('Dhcp', extSub)).gateway_route_ids, [ids.gatewayRouteId(rp, '10.0.1.3')]);
 
     const inbound = await db.rules(ids.inChainId(id));
-    assert.deepEqual(inbound.map((x) => x.id), [ids.inReverseSnatRuleId(id), ids.inDropWrongPortTrafficRuleId(id)]);
+    assert.deepEqual(
+      inbound.map((x) => x.id),
+      [ids.inReverseSnatRuleId(id), ids.inDropWrongPortTrafficRuleId(id)],
+    );
     assert.deepEqual(inbound[0]?.nat_rule_data, { dnat: false, reverse: true });
     assert.deepEqual(inbound[1]?.condition, { nw_proto: 1, nw_proto_inv: true, nw_dst_ip: cidr('10.0.1.3', 32) });
     const outbound = await db.rules(ids.outChainId(id));
     assert.equal(outbound.length, 7);
-    assert.deepEqual(outbound.slice(4).map((x) => x.id), [ids.outSnatRuleId(id), ids.dstRewrittenSnatRuleId(id), ids.outDropUnmatchedFragmentsRuleId(id)]);
+    assert.deepEqual(
+      outbound.slice(4).map((x) => x.id),
+      [ids.outSnatRuleId(id), ids.dstRewrittenSnatRuleId(id), ids.outDropUnmatchedFragmentsRuleId(id)],
+    );
     const snat = outbound[4];
     assert.deepEqual(snat.condition, { out_port_ids: [rp], nw_src_ip: cidr('10.0.1.3', 32), nw_src_inv: true });
     assert.deepEqual(snat.nat_rule_data, { nat_targets: [{ nw_start: v4('10.0.1.3'), nw_end: v4('10.0.1.3'), tp_start: 1024, tp_end: 65535 }], dnat: false });
     assert.equal(outbound[6]?.condition?.fragment_policy, 'ANY');
-    assert.deepEqual((await db.rules(ids.skipSnatChainId(id))).map((x) => x.id), [ids.skipSnatOutGwPortRuleId(id), ids.skipSnatAcceptRuleId(id), ids.skipSnatInGwPortRuleId(id)]);
+    assert.deepEqual(
+      (await db.rules(ids.skipSnatChainId(id))).map((x) => x.id),
+      [ids.skipSnatOutGwPortRuleId(id), ids.skipSnatAcceptRuleId(id), ids.skipSnatInGwPortRuleId(id)],
+    );
     assert.deepEqual(db.entries('Network', ext, 'ip4_mac_table'), [`10.0.1.3,${GW_MAC}`]);
 
     // SNAT off, then on again
@@ -210,7 +247,14 @@ describe('routers', () => {
     assert.deepEqual(db.entries('Network', ext, 'ip4_mac_table'), []);
     // a new gateway port, set again
     const gw2 = randomUUID();
-    await db.create(portTranslator, { id: gw2, network_id: ext, mac_address: GW_MAC, admin_state_up: true, device_owner: 'ROUTER_GATEWAY', fixed_ips: [{ ip_address: v4('10.0.1.4'), subnet_id: extSub }] });
+    await db.create(portTranslator, {
+      id: gw2,
+      network_id: ext,
+      mac_address: GW_MAC,
+      admin_state_up: true,
+      device_owner: 'ROUTER_GATEWAY',
+      fixed_ips: [{ ip_address: v4('10.0.1.4'), subnet_id: extSub }],
+    });
     await db.update(routerTranslator, { ...r, gw_port_id: gw2 });
     assert.deepEqual((await db.must('Port', ids.tenantGwPortId(gw2))).port_address, v4('10.0.1.4'));
     assert.equal((await db.rules(ids.inChainId(id))).length, 2);
@@ -289,9 +333,19 @@ describe('routers', () => {
       next_hop_gateway: v4('10.0.1.20'),
     });
     assert.deepEqual((await db.must('NeutronRouter', id)).routes, [route]);
-    await refused(db, db.update(routerTranslator, { ...r, routes: [route, { destination: cidr('10.20.0.0', 16), nexthop: v4('172.16.0.1') }] }), 'invalid', /^No valid port was found to add route: destination 10.20.0.0\/16 nexthop 172.16.0.1$/);
+    await refused(
+      db,
+      db.update(routerTranslator, { ...r, routes: [route, { destination: cidr('10.20.0.0', 16), nexthop: v4('172.16.0.1') }] }),
+      'invalid',
+      /^No valid port was found to add route: destination 10.20.0.0\/16 nexthop 172.16.0.1$/,
+    );
     // the port's own address is no next hop
-    await refused(db, db.update(routerTranslator, { ...r, routes: [{ destination: cidr('10.30.0.0', 16), nexthop: v4('10.0.1.3') }] }), 'invalid', /No valid port/);
+    await refused(
+      db,
+      db.update(routerTranslator, { ...r, routes: [{ destination: cidr('10.30.0.0', 16), nexthop: v4('10.0.1.3') }] }),
+      'invalid',
+      /No valid port/,
+    );
     await db.update(routerTranslator, { ...r, routes: [] });
     assert.equal(await db.get('Route', rid), null);
   });
@@ -330,15 +384,28 @@ describe('router interfaces', () => {
     assert.equal((await db.must('Dhcp', sub)).router_if_port_id, rp);
     assert.deepEqual((await db.must('PortGroup', ids.routerInterfacePortGroupId(routerId))).port_ids, [rp]);
     const routes = await db.all('Route');
-    assert.deepEqual(new Set(routes.map((x) => x.id)), new Set([ids.routerInterfaceRouteId(rp, '192.168.0.1'), ids.localRouteId(rp, '192.168.0.1')]), 'no metadata route without a DHCP port');
+    assert.deepEqual(
+      new Set(routes.map((x) => x.id)),
+      new Set([ids.routerInterfaceRouteId(rp, '192.168.0.1'), ids.localRouteId(rp, '192.168.0.1')]),
+      'no metadata route without a DHCP port',
+    );
     assert.deepEqual((await db.must('Route', ids.routerInterfaceRouteId(rp, '192.168.0.1'))).dst_subnet, cidr('192.168.0.1', 24));
     const out = await db.rules(ids.outChainId(routerId));
     const fwd = out[out.length - 1];
     assert.equal(fwd.id, ids.sameSubnetSnatRuleId(ids.outChainId(routerId), rp));
-    assert.deepEqual(fwd.condition, { match_forward_flow: true, in_port_ids: [rp], out_port_ids: [rp], nw_dst_ip: cidr('169.254.169.254', 32), nw_dst_inv: true });
+    assert.deepEqual(fwd.condition, {
+      match_forward_flow: true,
+      in_port_ids: [rp],
+      out_port_ids: [rp],
+      nw_dst_ip: cidr('169.254.169.254', 32),
+      nw_dst_inv: true,
+    });
     assert.deepEqual(fwd.nat_rule_data?.nat_targets, [{ nw_start: v4('192.168.0.1'), nw_end: v4('192.168.0.1'), tp_start: 1024, tp_end: 65535 }]);
     const rev = await db.rules(ids.inChainId(routerId));
-    assert.deepEqual(rev.map((x) => x.id), [ids.sameSubnetSnatRuleId(ids.inChainId(routerId), rp)]);
+    assert.deepEqual(
+      rev.map((x) => x.id),
+      [ids.sameSubnetSnatRuleId(ids.inChainId(routerId), rp)],
+    );
     assert.deepEqual(rev[0]?.condition, { match_return_flow: true, in_port_ids: [rp], nw_dst_ip: cidr('192.168.0.1', 32) });
     assert.equal(await db.get('NeutronRouterInterface', routerId), null, 'the interface is not stored');
 
@@ -406,7 +473,9 @@ describe('router interfaces', () => {
       db,
       db.create(routerInterfaceTranslator, { id: r.id, port_id: bare2.id, subnet_ids: [s2] }),
       'invalid',
-      new RegExp(`^Cannot create router interface because port ${ids.routerInterfacePortPeerId(bare2.id ?? '')} has no fixed IPs and subnet ${s2} has no gateway IP$`),
+      new RegExp(
+        `^Cannot create router interface because port ${ids.routerInterfacePortPeerId(bare2.id ?? '')} has no fixed IPs and subnet ${s2} has no gateway IP$`,
+      ),
     );
   });
 
@@ -419,7 +488,12 @@ describe('router interfaces', () => {
     const rif = port(net, '192.168.0.1', sub, { device_owner: 'ROUTER_INTERFACE' });
     rif.fixed_ips = [...(rif.fixed_ips ?? []), { ip_address: v4('192.168.1.1'), subnet_id: s2 }];
     await db.create(portTranslator, rif);
-    await refused(db, db.create(routerInterfaceTranslator, { id: r.id, port_id: rif.id, subnet_ids: [sub, s2] }), 'invalid', new RegExp(`^Cannot create router interface for router ${r.id ?? ''} to multiple IPv4 subnets \\(duplicate forward SNAT rule`));
+    await refused(
+      db,
+      db.create(routerInterfaceTranslator, { id: r.id, port_id: rif.id, subnet_ids: [sub, s2] }),
+      'invalid',
+      new RegExp(`^Cannot create router interface for router ${r.id ?? ''} to multiple IPv4 subnets \\(duplicate forward SNAT rule`),
+    );
   });
 
   test('a VM port becomes an interface: owner and device changed, chains, group membership and DHCP host gone (convert VIF to RIF)', async () => {
@@ -447,7 +521,13 @@ describe('router interfaces', () => {
     await db.create(routerTranslator, r);
     // a dual-stack interface: an IPv4 and an IPv6 subnet of one network
     const s2 = randomUUID();
-    await db.create(subnetTranslator, { id: s2, network_id: net, cidr: { version: 'V6', address: 'fd00:0:0:0:0:0:0:0', prefix_length: 64 }, gateway_ip: { version: 'V6', address: 'fd00:0:0:0:0:0:0:1' }, ip_version: 6 });
+    await db.create(subnetTranslator, {
+      id: s2,
+      network_id: net,
+      cidr: { version: 'V6', address: 'fd00:0:0:0:0:0:0:0', prefix_length: 64 },
+      gateway_ip: { version: 'V6', address: 'fd00:0:0:0:0:0:0:1' },
+      ip_version: 6,
+    });
     const rif = port(net, '192.168.0.1', sub, { device_owner: 'ROUTER_INTERFACE' });
     rif.fixed_ips = [...(rif.fixed_ips ?? []), { ip_address: { version: 'V6', address: 'fd00:0:0:0:0:0:0:1' }, subnet_id: s2 }];
     await db.create(portTranslator, rif);
@@ -472,8 +552,14 @@ describe('router interfaces', () => {
     const port = await db.must('Port', rp);
     assert.deepEqual(port.port_address, v4('192.168.0.254'));
     assert.deepEqual(port.port_subnet, [cidr('192.168.0.254', 24)]);
-    assert.deepEqual(new Set((await db.all('Route')).map((x) => x.id)), new Set([ids.routerInterfaceRouteId(rp, '192.168.0.254'), ids.localRouteId(rp, '192.168.0.254')]));
-    assert.deepEqual((await db.must('Rule', ids.sameSubnetSnatRuleId(ids.outChainId(routerId), rp))).nat_rule_data?.nat_targets?.[0]?.nw_start, v4('192.168.0.254'));
+    assert.deepEqual(
+      new Set((await db.all('Route')).map((x) => x.id)),
+      new Set([ids.routerInterfaceRouteId(rp, '192.168.0.254'), ids.localRouteId(rp, '192.168.0.254')]),
+    );
+    assert.deepEqual(
+      (await db.must('Rule', ids.sameSubnetSnatRuleId(ids.outChainId(routerId), rp))).nat_rule_data?.nat_targets?.[0]?.nw_start,
+      v4('192.168.0.254'),
+    );
     assert.deepEqual((await db.must('Rule', ids.sameSubnetSnatRuleId(ids.inChainId(routerId), rp))).condition?.nw_dst_ip, cidr('192.168.0.254', 32));
   });
 
@@ -520,7 +606,13 @@ describe('floating IPs', () => {
     const vm2 = port(net, '192.168.0.6', sub);
     await db.create(portTranslator, vm1);
     await db.create(portTranslator, vm2);
-    const fip = (extra: Partial<FloatingIp> = {}): FloatingIp => ({ id: randomUUID(), tenant_id: 't', floating_ip_address: v4('10.0.1.50'), floating_network_id: s.ext, ...extra });
+    const fip = (extra: Partial<FloatingIp> = {}): FloatingIp => ({
+      id: randomUUID(),
+      tenant_id: 't',
+      floating_ip_address: v4('10.0.1.50'),
+      floating_network_id: s.ext,
+      ...extra,
+    });
     const rgw = ids.tenantGwPortId(s.gwPort);
     return { ...s, r, routerId, rif, vm1, vm2, fip, rgw };
   }
@@ -532,7 +624,10 @@ describe('floating IPs', () => {
     const f = fip();
     const fipId = f.id ?? '';
     const ops = await db.create(floatingIpTranslator, f);
-    assert.deepEqual(ops.map((o) => `${o.op} ${'clazz' in o ? o.clazz : ''}`), ['create FloatingIp']);
+    assert.deepEqual(
+      ops.map((o) => `${o.op} ${'clazz' in o ? o.clazz : ''}`),
+      ['create FloatingIp'],
+    );
     assert.deepEqual(db.entries('Network', ext, 'ip4_mac_table'), [`10.0.1.3,${GW_MAC}`]);
 
     const associated = { ...f, port_id: vm1.id, router_id: routerId, fixed_ip_address: v4('192.168.0.5') };
@@ -550,10 +645,16 @@ describe('floating IPs', () => {
       nat_rule_data: { nat_targets: [{ nw_start: v4('192.168.0.5'), nw_end: v4('192.168.0.5'), tp_start: 0, tp_end: 0 }], dnat: true },
     });
     const exact = await db.rules(ids.floatSnatExactChainId(routerId));
-    assert.deepEqual(exact.map((x) => x.id), [ids.fipSnatExactRuleId(fipId)]);
+    assert.deepEqual(
+      exact.map((x) => x.id),
+      [ids.fipSnatExactRuleId(fipId)],
+    );
     assert.deepEqual(exact[0]?.condition, { out_port_ids: [rgw], nw_src_ip: cidr('192.168.0.5', 32), fragment_policy: 'ANY' });
     const float = await db.rules(ids.floatSnatChainId(routerId));
-    assert.deepEqual(float.map((x) => x.id), [ids.fipSnatRuleId(fipId)]);
+    assert.deepEqual(
+      float.map((x) => x.id),
+      [ids.fipSnatRuleId(fipId)],
+    );
     assert.equal(natOf(float[0]), '10.0.1.50');
     const skip = await db.rules(ids.skipSnatChainId(routerId));
     assert.equal(skip[0]?.id, ids.fipSkipSnatOutRuleId(fipId));
@@ -562,7 +663,10 @@ describe('floating IPs', () => {
     assert.deepEqual((await db.must('NeutronPort', vm1.id ?? '')).floating_ip_ids, [fipId]);
 
     // the same port and router: nothing to do
-    assert.deepEqual((await db.update(floatingIpTranslator, associated)).map((o) => o.op), ['update']);
+    assert.deepEqual(
+      (await db.update(floatingIpTranslator, associated)).map((o) => o.op),
+      ['update'],
+    );
 
     // disassociated: ARP entry and rules gone
     await db.update(floatingIpTranslator, f);
@@ -587,10 +691,14 @@ describe('floating IPs', () => {
     assert.equal(db.entries('Network', ext, 'ip4_mac_table').length, 2);
     await db.delete(floatingIpTranslator, fipId);
     assert.equal(db.entries('Network', ext, 'ip4_mac_table').length, 1);
-    for (const id of [ids.fipSnatRuleId, ids.fipSnatExactRuleId, ids.fipDnatRuleId, ids.fipSkipSnatOutRuleId, ids.fipSkipSnatInRuleId]) assert.equal(await db.get('Rule', id(fipId)), null);
+    for (const id of [ids.fipSnatRuleId, ids.fipSnatExactRuleId, ids.fipDnatRuleId, ids.fipSkipSnatOutRuleId, ids.fipSkipSnatInRuleId])
+      assert.equal(await db.get('Rule', id(fipId)), null);
     assert.equal(await db.get('FloatingIp', fipId), null);
     // deleting a floating IP that is not there
-    assert.deepEqual((await db.delete(floatingIpTranslator, fipId)).map((o) => o.op), ['delete']);
+    assert.deepEqual(
+      (await db.delete(floatingIpTranslator, fipId)).map((o) => o.op),
+      ['delete'],
+    );
   });
 
   test('deleting the associated VM port deletes the rules and disassociates the floating IP', async () => {
@@ -609,11 +717,21 @@ describe('floating IPs', () => {
     const { db, fip, vm1, router, routerId } = await cloud();
     const bare = router();
     await db.create(routerTranslator, bare);
-    await refused(db, db.create(floatingIpTranslator, fip({ router_id: bare.id, port_id: vm1.id, fixed_ip_address: v4('192.168.0.5') })), 'conflict', new RegExp(`^Router ${bare.id ?? ''} has no port whose subnet contains 10.0.1.50$`));
-    await refused(db, db.create(floatingIpTranslator, fip({ router_id: routerId, port_id: vm1.id, fixed_ip_address: v4('192.168.0.5'), floating_ip_address: v4('10.9.9.9') })), 'conflict', /has no port whose subnet contains 10.9.9.9$/);
+    await refused(
+      db,
+      db.create(floatingIpTranslator, fip({ router_id: bare.id, port_id: vm1.id, fixed_ip_address: v4('192.168.0.5') })),
+      'conflict',
+      new RegExp(`^Router ${bare.id ?? ''} has no port whose subnet contains 10.0.1.50$`),
+    );
+    await refused(
+      db,
+      db.create(floatingIpTranslator, fip({ router_id: routerId, port_id: vm1.id, fixed_ip_address: v4('192.168.0.5'), floating_ip_address: v4('10.9.9.9') })),
+      'conflict',
+      /has no port whose subnet contains 10.9.9.9$/,
+    );
   });
 
-  test('through a router interface (the floating network is not the gateway\'s): the SNAT rule goes last', async () => {
+  test("through a router interface (the floating network is not the gateway's): the SNAT rule goes last", async () => {
     const { db, fip, port, router, ext, extSub } = await cloud();
     // a second router with an interface on the external network, no gateway
     const r2 = router();
@@ -647,7 +765,12 @@ describe('floating IPs', () => {
     const vipPort = port(net, '192.168.0.30', sub, { device_owner: 'LOADBALANCER' });
     await db.create(portTranslator, vipPort);
     await db.put('NeutronVIP', { id: randomUUID(), port_id: vipPort.id });
-    await refused(db, db.create(floatingIpTranslator, fip({ router_id: routerId, port_id: vipPort.id, fixed_ip_address: v4('192.168.0.30') })), 'unsupported', /^MidoNet native LBaaS v1 doesn't support floating-ip association$/);
+    await refused(
+      db,
+      db.create(floatingIpTranslator, fip({ router_id: routerId, port_id: vipPort.id, fixed_ip_address: v4('192.168.0.30') })),
+      'unsupported',
+      /^MidoNet native LBaaS v1 doesn't support floating-ip association$/,
+    );
   });
 
   test('a router of an old translation (no OS_FLOAT_SNAT_EXACT chain): association 409; an update without SNAT adds the chains', async () => {
@@ -660,8 +783,18 @@ describe('floating IPs', () => {
       const post = await tx.get('Chain', ids.outChainId(id));
       for (const r of post.rule_ids ?? []) await tx.delete('Rule', r);
     });
-    await refused(db, db.create(floatingIpTranslator, fip({ router_id: id, port_id: vm1.id, fixed_ip_address: v4('192.168.0.5') })), 'conflict', new RegExp(`^Router ${id} must be updated to work properly`));
-    await refused(db, db.update(routerTranslator, { ...old, gw_port_id: gwPort, external_gateway_info: { network_id: ext, enable_snat: true } }), 'conflict', /must be updated/);
+    await refused(
+      db,
+      db.create(floatingIpTranslator, fip({ router_id: id, port_id: vm1.id, fixed_ip_address: v4('192.168.0.5') })),
+      'conflict',
+      new RegExp(`^Router ${id} must be updated to work properly`),
+    );
+    await refused(
+      db,
+      db.update(routerTranslator, { ...old, gw_port_id: gwPort, external_gateway_info: { network_id: ext, enable_snat: true } }),
+      'conflict',
+      /must be updated/,
+    );
     await db.update(routerTranslator, { ...old, name: 'upgraded' });
     assert.equal((await db.rules(ids.outChainId(id))).length, 4);
     assert.ok(await db.get('Chain', ids.floatSnatExactChainId(id)));
@@ -669,6 +802,19 @@ describe('floating IPs', () => {
 
   test('an IPv6 floating IP association is refused (400), nothing written', async () => {
     const { db, fip, vm1, routerId } = await cloud();
-    await refused(db, db.create(floatingIpTranslator, fip({ router_id: routerId, port_id: vm1.id, floating_ip_address: { version: 'V6', address: '2001:0:0:0:0:0:0:5' }, fixed_ip_address: v4('192.168.0.5') })), 'invalid', /IPv6 floating IPs/);
+    await refused(
+      db,
+      db.create(
+        floatingIpTranslator,
+        fip({
+          router_id: routerId,
+          port_id: vm1.id,
+          floating_ip_address: { version: 'V6', address: '2001:0:0:0:0:0:0:5' },
+          fixed_ip_address: v4('192.168.0.5'),
+        }),
+      ),
+      'invalid',
+      /IPv6 floating IPs/,
+    );
   });
 });

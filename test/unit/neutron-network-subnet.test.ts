@@ -40,7 +40,10 @@ describe('networks', () => {
     await db.create(networkTranslator, net(id));
     assert.deepEqual(await db.get('Network', id), { id, tenant_id: 'neutron tenant', name: 'neutron test', admin_state_up: true });
     assert.equal((await db.get('NeutronNetwork', id))?.name, 'neutron test');
-    assert.deepEqual(db.ops.map((o) => `${o.op} ${'clazz' in o ? o.clazz : ''}`), ['create Network', 'create NeutronNetwork']);
+    assert.deepEqual(
+      db.ops.map((o) => `${o.op} ${'clazz' in o ? o.clazz : ''}`),
+      ['create Network', 'create NeutronNetwork'],
+    );
   });
 
   test('A3/A4: an update renames, keeps the tenant, sets and clears the QoS policy', async () => {
@@ -164,7 +167,11 @@ describe('subnets', () => {
     assert.deepEqual((await db.must('Dhcp', s)).subnet_address, { version: 'V6', address: '1000:0:0:0:0:0:0:0', prefix_length: 100 });
     await db.update(
       subnetTranslator,
-      subnet(s, n, { cidr: { version: 'V6', address: '2000:0:0:0:0:0:0:0', prefix_length: 100 }, gateway_ip: { version: 'V6', address: '2000:0:0:0:0:0:0:1' }, ip_version: 6 }),
+      subnet(s, n, {
+        cidr: { version: 'V6', address: '2000:0:0:0:0:0:0:0', prefix_length: 100 },
+        gateway_ip: { version: 'V6', address: '2000:0:0:0:0:0:0:1' },
+        ip_version: 6,
+      }),
     );
     const d = await db.must('Dhcp', s);
     assert.equal(d.subnet_address?.address, '2000:0:0:0:0:0:0:0');
@@ -174,9 +181,23 @@ describe('subnets', () => {
   test('B12: an update keeps the server address and adds the metadata route of the DHCP port', async () => {
     const { db, n } = await withNetwork();
     const s = randomUUID();
-    await db.create(subnetTranslator, subnet(s, n, { gateway_ip: v4('10.0.0.1'), dns_nameservers: [v4('8.8.8.8')], host_routes: [{ destination: cidr4('10.0.0.0', 24), nexthop: v4('10.0.0.27') }] }));
+    await db.create(
+      subnetTranslator,
+      subnet(s, n, {
+        gateway_ip: v4('10.0.0.1'),
+        dns_nameservers: [v4('8.8.8.8')],
+        host_routes: [{ destination: cidr4('10.0.0.0', 24), nexthop: v4('10.0.0.27') }],
+      }),
+    );
     const dhcpPort = randomUUID();
-    await db.create(portTranslator, { id: dhcpPort, network_id: n, device_owner: 'DHCP', admin_state_up: true, mac_address: 'fa:16:3e:00:00:01', fixed_ips: [{ ip_address: v4('10.0.0.7'), subnet_id: s }] });
+    await db.create(portTranslator, {
+      id: dhcpPort,
+      network_id: n,
+      device_owner: 'DHCP',
+      admin_state_up: true,
+      mac_address: 'fa:16:3e:00:00:01',
+      fixed_ips: [{ ip_address: v4('10.0.0.7'), subnet_id: s }],
+    });
     assert.deepEqual((await db.must('Dhcp', s)).server_address, v4('10.0.0.7'));
     await db.update(subnetTranslator, subnet(s, n, { cidr: cidr4('10.0.1.0', 24), gateway_ip: v4('10.0.1.1'), dns_nameservers: [v4('8.8.4.4')] }));
     const d = await db.must('Dhcp', s);

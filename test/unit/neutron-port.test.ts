@@ -36,8 +36,20 @@ async function setup() {
   const sg1 = randomUUID();
   const sg2 = randomUUID();
   await db.create(networkTranslator, { id: n, tenant_id: 't', name: 'n', admin_state_up: true });
-  await db.create(subnetTranslator, { id: s4, network_id: n, cidr: { version: 'V4', address: '127.0.0.0', prefix_length: 8 }, ip_version: 4, enable_dhcp: true });
-  await db.create(subnetTranslator, { id: s6, network_id: n, cidr: { version: 'V6', address: 'fe80:0:0:0:0:202:b3ff:8329', prefix_length: 64 }, ip_version: 6, enable_dhcp: true });
+  await db.create(subnetTranslator, {
+    id: s4,
+    network_id: n,
+    cidr: { version: 'V4', address: '127.0.0.0', prefix_length: 8 },
+    ip_version: 4,
+    enable_dhcp: true,
+  });
+  await db.create(subnetTranslator, {
+    id: s6,
+    network_id: n,
+    cidr: { version: 'V6', address: 'fe80:0:0:0:0:202:b3ff:8329', prefix_length: 64 },
+    ip_version: 6,
+    enable_dhcp: true,
+  });
   for (const sg of [sg1, sg2]) await db.create(securityGroupTranslator, { id: sg, tenant_id: 't', name: `sg-${sg}` });
   const port = (extra: Partial<NeutronPort> = {}): NeutronPort => ({
     id: extra.id ?? randomUUID(),
@@ -56,7 +68,8 @@ function shape(r: Rule): Record<string, unknown> {
   const out: Record<string, unknown> = { action: r.action };
   if (r.jump_rule_data) out['jump'] = r.jump_rule_data.jump_chain_id;
   const c = r.condition ?? {};
-  for (const [k, v] of Object.entries(c)) out[k] = v && typeof v === 'object' && 'address' in v ? `${String(v.address)}/${String((v as { prefix_length?: number }).prefix_length ?? '')}` : v;
+  for (const [k, v] of Object.entries(c))
+    out[k] = v && typeof v === 'object' && 'address' in v ? `${String(v.address)}/${String((v as { prefix_length?: number }).prefix_length ?? '')}` : v;
   return out;
 }
 
@@ -64,7 +77,9 @@ describe('VM ports', () => {
   test('C1: deleting an unknown port writes nothing', async () => {
     const { db } = await setup();
     const before = db.zk.zxid;
-    assert.deepEqual(await db.delete(portTranslator, randomUUID()), [{ op: 'delete', clazz: 'NeutronPort', id: db.ops[0] && 'id' in db.ops[0] ? db.ops[0].id : '' }]);
+    assert.deepEqual(await db.delete(portTranslator, randomUUID()), [
+      { op: 'delete', clazz: 'NeutronPort', id: db.ops[0] && 'id' in db.ops[0] ? db.ops[0].id : '' },
+    ]);
     assert.equal(db.zk.zxid, before);
   });
 
@@ -98,7 +113,15 @@ describe('VM ports', () => {
 
   test('C3: one DHCP host per fixed IP, in each subnet', async () => {
     const { db, s4, s6, port } = await setup();
-    await db.create(portTranslator, port({ fixed_ips: [{ ip_address: v4('127.0.0.1'), subnet_id: s4 }, { ip_address: v6(V6IP), subnet_id: s6 }] }));
+    await db.create(
+      portTranslator,
+      port({
+        fixed_ips: [
+          { ip_address: v4('127.0.0.1'), subnet_id: s4 },
+          { ip_address: v6(V6IP), subnet_id: s6 },
+        ],
+      }),
+    );
     assert.deepEqual((await db.must('Dhcp', s4)).hosts, [{ mac: MAC, ip_address: v4('127.0.0.1') }]);
     assert.deepEqual((await db.must('Dhcp', s6)).hosts, [{ mac: MAC, ip_address: v6(V6IP) }]);
   });
@@ -124,7 +147,13 @@ describe('VM ports', () => {
 
   test('C5: bridge port, chains with the security-group jumps, MAC and ARP entries, IP address groups', async () => {
     const { db, n, s4, s6, sg1, sg2, port } = await setup();
-    const p = port({ fixed_ips: [{ ip_address: v4('127.0.0.1'), subnet_id: s4 }, { ip_address: v6(V6IP), subnet_id: s6 }], security_groups: [sg1, sg2] });
+    const p = port({
+      fixed_ips: [
+        { ip_address: v4('127.0.0.1'), subnet_id: s4 },
+        { ip_address: v6(V6IP), subnet_id: s6 },
+      ],
+      security_groups: [sg1, sg2],
+    });
     await db.create(portTranslator, p);
     const id = p.id as string;
     const mp = await db.must('Port', id);
@@ -173,7 +202,9 @@ describe('VM ports', () => {
   test('C7: an unknown host name is 404, two hosts of that name 409; nothing is written', async () => {
     const { db, s4, port } = await setup();
     const before = db.zk.zxid;
-    const e = await rejects(db.create(portTranslator, port({ fixed_ips: [{ ip_address: v4('127.0.0.1'), subnet_id: s4 }], host_id: 'nohost', profile: { interface_name: 'tap0' } })));
+    const e = await rejects(
+      db.create(portTranslator, port({ fixed_ips: [{ ip_address: v4('127.0.0.1'), subnet_id: s4 }], host_id: 'nohost', profile: { interface_name: 'tap0' } })),
+    );
     assert.ok(e instanceof NotFoundError);
     assert.equal((e as Error).message, 'There is no Host with ID nohost.');
     assert.equal(db.zk.zxid, before);
@@ -201,10 +232,18 @@ describe('VM ports', () => {
 
   test('C9/C10: a new fixed IP moves the DHCP host, rebuilds the chains and the groups', async () => {
     const { db, s4, s6, sg1, sg2, port } = await setup();
-    const p = port({ fixed_ips: [{ ip_address: v4('127.0.0.1'), subnet_id: s4 }, { ip_address: v6(V6IP), subnet_id: s6 }], security_groups: [sg1, sg2] });
+    const p = port({
+      fixed_ips: [
+        { ip_address: v4('127.0.0.1'), subnet_id: s4 },
+        { ip_address: v6(V6IP), subnet_id: s6 },
+      ],
+      security_groups: [sg1, sg2],
+    });
     await db.create(portTranslator, p);
     const id = p.id as string;
-    const oldRules = [...(await db.rules(ids.inChainId(id))), ...(await db.rules(ids.outChainId(id))), ...(await db.rules(ids.antiSpoofChainId(id)))].map((r) => r.id);
+    const oldRules = [...(await db.rules(ids.inChainId(id))), ...(await db.rules(ids.outChainId(id))), ...(await db.rules(ids.antiSpoofChainId(id)))].map(
+      (r) => r.id,
+    );
     await db.update(portTranslator, { ...p, fixed_ips: [{ ip_address: v4('127.0.0.2'), subnet_id: s4 }] });
     assert.deepEqual((await db.must('Dhcp', s4)).hosts, [{ mac: MAC, ip_address: v4('127.0.0.2') }]);
     assert.deepEqual((await db.must('Dhcp', s6)).hosts ?? [], []);
@@ -219,7 +258,13 @@ describe('VM ports', () => {
 
   test('C11/C12: delete removes the bridge port, entries, DHCP hosts, chains and group membership', async () => {
     const { db, n, s4, s6, sg1, port } = await setup();
-    const p = port({ fixed_ips: [{ ip_address: v4('127.0.0.1'), subnet_id: s4 }, { ip_address: v6(V6IP), subnet_id: s6 }], security_groups: [sg1] });
+    const p = port({
+      fixed_ips: [
+        { ip_address: v4('127.0.0.1'), subnet_id: s4 },
+        { ip_address: v6(V6IP), subnet_id: s6 },
+      ],
+      security_groups: [sg1],
+    });
     await db.create(portTranslator, p);
     const id = p.id as string;
     await db.delete(portTranslator, id);
@@ -249,14 +294,27 @@ describe('VM ports', () => {
     const spoof = (await db.rules(ids.antiSpoofChainId(p.id as string))).map(shape);
     assert.deepEqual(
       spoof.map((r) => `${String(r['action'])} ${String(r['nw_src_ip'] ?? '')} ${String(r['dl_type'] ?? r['dl_src'] ?? '')}`),
-      ['RETURN  ', 'RETURN 10.0.1.0/24 2054', 'RETURN 10.0.1.0/24 ab:cd:ef:ab:cd:ef', 'RETURN 10.0.2.1/32 2054', 'RETURN 10.0.2.1/32 12:34:56:12:34:56', 'DROP  '],
+      [
+        'RETURN  ',
+        'RETURN 10.0.1.0/24 2054',
+        'RETURN 10.0.1.0/24 ab:cd:ef:ab:cd:ef',
+        'RETURN 10.0.2.1/32 2054',
+        'RETURN 10.0.2.1/32 12:34:56:12:34:56',
+        'DROP  ',
+      ],
     );
   });
 
   test('C16/C17: ARP entries follow the fixed IP; the MAC entry follows the MAC', async () => {
     const { db, n, port } = await setup();
     const s = randomUUID();
-    await db.create(subnetTranslator, { id: s, network_id: n, cidr: { version: 'V4', address: '10.0.2.0', prefix_length: 24 }, ip_version: 4, enable_dhcp: true });
+    await db.create(subnetTranslator, {
+      id: s,
+      network_id: n,
+      cidr: { version: 'V4', address: '10.0.2.0', prefix_length: 24 },
+      ip_version: 4,
+      enable_dhcp: true,
+    });
     const p = port({ mac_address: 'ad:be:cf:03:14:25', fixed_ips: [{ ip_address: v4('10.0.2.5'), subnet_id: s }] });
     const id = p.id as string;
     await db.create(portTranslator, p);
@@ -289,7 +347,8 @@ describe('VM ports', () => {
     const b = port({ mac_address: '00:11:22:33:44:66', fixed_ips: ip, security_groups: [sg1, sg2] });
     await db.create(portTranslator, a);
     await db.create(portTranslator, b);
-    const counts = async () => Promise.all([sg1, sg2, sg3].map(async (g) => ((await db.must('IPAddrGroup', g)).ip_addr_ports ?? []).map((e) => e.port_ids?.length)));
+    const counts = async () =>
+      Promise.all([sg1, sg2, sg3].map(async (g) => ((await db.must('IPAddrGroup', g)).ip_addr_ports ?? []).map((e) => e.port_ids?.length)));
     assert.deepEqual(await counts(), [[2], [2], [1]]);
     await db.update(portTranslator, { ...a, security_groups: [sg2] });
     assert.deepEqual(await counts(), [[1], [2], []]);
@@ -316,9 +375,18 @@ describe('VM ports', () => {
 
   test('C21: extra DHCP options go into every host entry of the port', async () => {
     const { db, s4, port } = await setup();
-    const p = port({ fixed_ips: [{ ip_address: v4('127.0.0.9'), subnet_id: s4 }], extra_dhcp_opts: [{ opt_name: '12', opt_value: 'A' }, { opt_name: '13', opt_value: 'B' }] });
+    const p = port({
+      fixed_ips: [{ ip_address: v4('127.0.0.9'), subnet_id: s4 }],
+      extra_dhcp_opts: [
+        { opt_name: '12', opt_value: 'A' },
+        { opt_name: '13', opt_value: 'B' },
+      ],
+    });
     await db.create(portTranslator, p);
-    assert.deepEqual((await db.must('Dhcp', s4)).hosts?.[0]?.extra_dhcp_opts, [{ name: '12', value: 'A' }, { name: '13', value: 'B' }]);
+    assert.deepEqual((await db.must('Dhcp', s4)).hosts?.[0]?.extra_dhcp_opts, [
+      { name: '12', value: 'A' },
+      { name: '13', value: 'B' },
+    ]);
     await db.update(portTranslator, { ...p, extra_dhcp_opts: [] });
     assert.equal((await db.must('Dhcp', s4)).hosts?.[0]?.extra_dhcp_opts, undefined);
     await db.update(portTranslator, { ...p, extra_dhcp_opts: [{ opt_name: '12', opt_value: 'A' }] });
@@ -333,7 +401,10 @@ describe('VM ports', () => {
     const b = port({ mac_address: '00:11:22:33:44:66', fixed_ips: ip2, security_groups: [sg1] });
     await db.create(portTranslator, a);
     await db.create(portTranslator, b);
-    const view = async () => ((await db.must('IPAddrGroup', sg1)).ip_addr_ports ?? []).map((e) => `${String(e.ip_address?.address)}:${(e.port_ids ?? []).map((x) => (x === a.id ? 'A' : 'B')).join('')}`);
+    const view = async () =>
+      ((await db.must('IPAddrGroup', sg1)).ip_addr_ports ?? []).map(
+        (e) => `${String(e.ip_address?.address)}:${(e.port_ids ?? []).map((x) => (x === a.id ? 'A' : 'B')).join('')}`,
+      );
     assert.deepEqual(await view(), ['127.0.0.1:A', '127.0.0.2:B']);
     await db.update(portTranslator, { ...a, fixed_ips: ip2 });
     assert.deepEqual(await view(), ['127.0.0.2:BA']);
@@ -372,14 +443,34 @@ describe('other ports', () => {
   test('D1-D3: a DHCP port serves its IPv4 subnet and routes the metadata service through the router interface', async () => {
     const { db, n, s4, s6 } = await setup();
     // the subnet's gateway is a router interface (a router port holding the gateway)
-    await db.update(subnetTranslator, { id: s4, network_id: n, cidr: { version: 'V4', address: '127.0.0.0', prefix_length: 8 }, gateway_ip: v4('127.0.0.20'), ip_version: 4, enable_dhcp: true });
+    await db.update(subnetTranslator, {
+      id: s4,
+      network_id: n,
+      cidr: { version: 'V4', address: '127.0.0.0', prefix_length: 8 },
+      gateway_ip: v4('127.0.0.20'),
+      ip_version: 4,
+      enable_dhcp: true,
+    });
     const router = randomUUID();
     const rp = randomUUID();
     await db.put('Router', { id: router });
     await db.put('Port', { id: rp, router_id: router, dhcp_id: s4 });
-    const p: NeutronPort = { id: randomUUID(), network_id: n, device_owner: 'DHCP', admin_state_up: true, mac_address: MAC, fixed_ips: [{ ip_address: v4('127.0.0.1'), subnet_id: s4 }, { ip_address: v6(V6IP), subnet_id: s6 }] };
+    const p: NeutronPort = {
+      id: randomUUID(),
+      network_id: n,
+      device_owner: 'DHCP',
+      admin_state_up: true,
+      mac_address: MAC,
+      fixed_ips: [
+        { ip_address: v4('127.0.0.1'), subnet_id: s4 },
+        { ip_address: v6(V6IP), subnet_id: s6 },
+      ],
+    };
     const ops = await db.create(portTranslator, p);
-    assert.deepEqual(ops.map((o) => `${o.op} ${'clazz' in o ? o.clazz : o.path}`), ['create Port', 'create Route', 'update Dhcp', 'update Dhcp', 'create NeutronPort']);
+    assert.deepEqual(
+      ops.map((o) => `${o.op} ${'clazz' in o ? o.clazz : o.path}`),
+      ['create Port', 'create Route', 'update Dhcp', 'update Dhcp', 'create NeutronPort'],
+    );
     const route = await db.must('Route', ids.metadataServiceRouteId(rp, '127.0.0.1'));
     assert.deepEqual(route, {
       id: ids.metadataServiceRouteId(rp, '127.0.0.1'),
@@ -408,8 +499,22 @@ describe('other ports', () => {
   test('D5/D6: the server address goes back to the gateway, or away', async () => {
     const { db, n } = await setup();
     const s = randomUUID();
-    await db.create(subnetTranslator, { id: s, network_id: n, cidr: { version: 'V4', address: '10.0.0.0', prefix_length: 16 }, gateway_ip: v4('10.0.2.7'), ip_version: 4, enable_dhcp: true });
-    const p: NeutronPort = { id: randomUUID(), network_id: n, device_owner: 'DHCP', admin_state_up: true, mac_address: MAC, fixed_ips: [{ ip_address: v4('10.0.3.7'), subnet_id: s }] };
+    await db.create(subnetTranslator, {
+      id: s,
+      network_id: n,
+      cidr: { version: 'V4', address: '10.0.0.0', prefix_length: 16 },
+      gateway_ip: v4('10.0.2.7'),
+      ip_version: 4,
+      enable_dhcp: true,
+    });
+    const p: NeutronPort = {
+      id: randomUUID(),
+      network_id: n,
+      device_owner: 'DHCP',
+      admin_state_up: true,
+      mac_address: MAC,
+      fixed_ips: [{ ip_address: v4('10.0.3.7'), subnet_id: s }],
+    };
     await db.create(portTranslator, p);
     assert.deepEqual((await db.must('Dhcp', s)).server_address, v4('10.0.3.7'));
     await db.delete(portTranslator, p.id as string);
@@ -419,9 +524,18 @@ describe('other ports', () => {
   test('D7: floating-IP ports have no MidoNet counterpart', async () => {
     const { db, port } = await setup();
     const p = port({ device_owner: 'FLOATINGIP' });
-    assert.deepEqual((await db.create(portTranslator, p)).map((o) => o.op), ['create']);
-    assert.deepEqual((await db.update(portTranslator, { ...p, name: 'x' })).map((o) => `${o.op} ${'clazz' in o ? o.clazz : ''}`), ['update NeutronPort']);
-    assert.deepEqual((await db.delete(portTranslator, p.id as string)).map((o) => `${o.op} ${'clazz' in o ? o.clazz : ''}`), ['delete NeutronPort']);
+    assert.deepEqual(
+      (await db.create(portTranslator, p)).map((o) => o.op),
+      ['create'],
+    );
+    assert.deepEqual(
+      (await db.update(portTranslator, { ...p, name: 'x' })).map((o) => `${o.op} ${'clazz' in o ? o.clazz : ''}`),
+      ['update NeutronPort'],
+    );
+    assert.deepEqual(
+      (await db.delete(portTranslator, p.id as string)).map((o) => `${o.op} ${'clazz' in o ? o.clazz : ''}`),
+      ['delete NeutronPort'],
+    );
   });
 
   test('D8/D9: load-balancer VIP ports are untrusted', async () => {
@@ -437,9 +551,23 @@ describe('other ports', () => {
 
   test('D10/D11: a router-interface port is seeded but gets no chains', async () => {
     const { db, n, s4 } = await setup();
-    const p: NeutronPort = { id: randomUUID(), network_id: n, device_owner: 'ROUTER_INTERFACE', device_id: randomUUID(), admin_state_up: true, mac_address: '01:01:01:02:02:02', fixed_ips: [{ ip_address: v4('127.0.0.2'), subnet_id: s4 }, { ip_address: v4('127.0.0.3'), subnet_id: s4 }] };
+    const p: NeutronPort = {
+      id: randomUUID(),
+      network_id: n,
+      device_owner: 'ROUTER_INTERFACE',
+      device_id: randomUUID(),
+      admin_state_up: true,
+      mac_address: '01:01:01:02:02:02',
+      fixed_ips: [
+        { ip_address: v4('127.0.0.2'), subnet_id: s4 },
+        { ip_address: v4('127.0.0.3'), subnet_id: s4 },
+      ],
+    };
     const ops = await db.create(portTranslator, p);
-    assert.deepEqual(ops.map((o) => `${o.op} ${'clazz' in o ? o.clazz : ''}`), ['createNode ', 'createNode ', 'createNode ', 'create Port', 'create NeutronPort']);
+    assert.deepEqual(
+      ops.map((o) => `${o.op} ${'clazz' in o ? o.clazz : ''}`),
+      ['createNode ', 'createNode ', 'createNode ', 'create Port', 'create NeutronPort'],
+    );
     assert.deepEqual(db.entries('Network', n, 'ip4_mac_table').sort(), ['127.0.0.2,01:01:01:02:02:02', '127.0.0.3,01:01:01:02:02:02']);
     const mp = await db.must('Port', p.id as string);
     assert.equal(mp.inbound_filter_id, undefined);
@@ -451,13 +579,26 @@ describe('other ports', () => {
 
   test('D17/D18: a remote-site port only seeds the tables, towards the L2 gateway port', async () => {
     const { db, n, s4 } = await setup();
-    const p: NeutronPort = { id: randomUUID(), network_id: n, device_owner: 'REMOTE_SITE', admin_state_up: true, mac_address: 'aa:bb:cc:dd:ee:ff', fixed_ips: [{ ip_address: v4('127.0.0.1'), subnet_id: s4 }] };
+    const p: NeutronPort = {
+      id: randomUUID(),
+      network_id: n,
+      device_owner: 'REMOTE_SITE',
+      admin_state_up: true,
+      mac_address: 'aa:bb:cc:dd:ee:ff',
+      fixed_ips: [{ ip_address: v4('127.0.0.1'), subnet_id: s4 }],
+    };
     const ops = await db.create(portTranslator, p);
-    assert.deepEqual(ops.map((o) => o.op), ['createNode', 'createNode', 'create']);
+    assert.deepEqual(
+      ops.map((o) => o.op),
+      ['createNode', 'createNode', 'create'],
+    );
     assert.deepEqual(db.entries('Network', n, 'mac_table'), [`aa:bb:cc:dd:ee:ff,${ids.l2gwNetworkPortId(n)}`]);
     assert.equal(await db.get('Port', p.id as string), null);
     const del = await db.delete(portTranslator, p.id as string);
-    assert.deepEqual(del.map((o) => o.op), ['deleteNode', 'deleteNode', 'delete']);
+    assert.deepEqual(
+      del.map((o) => o.op),
+      ['deleteNode', 'deleteNode', 'delete'],
+    );
     assert.deepEqual(db.entries('Network', n, 'mac_table'), []);
   });
 
@@ -466,14 +607,24 @@ describe('other ports', () => {
     const n = randomUUID();
     await db.create(networkTranslator, { id: n, network_type: 'UPLINK', admin_state_up: true });
     const p: NeutronPort = { id: randomUUID(), network_id: n, admin_state_up: true, mac_address: MAC };
-    assert.deepEqual((await db.create(portTranslator, p)).map((o) => o.op), ['create']);
+    assert.deepEqual(
+      (await db.create(portTranslator, p)).map((o) => o.op),
+      ['create'],
+    );
     await db.delete(portTranslator, p.id as string);
     assert.equal(await db.get('NeutronPort', p.id as string), null);
   });
 
   test('D16: deleting a gateway port takes the tenant router port and its SNAT rules', async () => {
     const { db, n, s4 } = await setup();
-    const g: NeutronPort = { id: randomUUID(), network_id: n, device_owner: 'ROUTER_GATEWAY', admin_state_up: true, mac_address: 'ab:cd:ef:00:00:03', fixed_ips: [{ ip_address: v4('127.0.0.5'), subnet_id: s4 }] };
+    const g: NeutronPort = {
+      id: randomUUID(),
+      network_id: n,
+      device_owner: 'ROUTER_GATEWAY',
+      admin_state_up: true,
+      mac_address: 'ab:cd:ef:00:00:03',
+      fixed_ips: [{ ip_address: v4('127.0.0.5'), subnet_id: s4 }],
+    };
     await db.create(portTranslator, g);
     const router = randomUUID();
     const gp = ids.tenantGwPortId(g.id as string);

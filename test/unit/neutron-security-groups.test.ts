@@ -9,7 +9,13 @@ import type { Rule, SecurityGroupRule } from '../../lib/models/generated.js';
 import { NotFoundError } from '../../lib/nsdb/errors.js';
 import * as ids from '../../services/neutron/ids.js';
 import { TranslationError } from '../../services/neutron/translation.js';
-import { networkTranslator, portTranslator, securityGroupRuleTranslator, securityGroupTranslator, subnetTranslator } from '../../services/neutron/translators/index.js';
+import {
+  networkTranslator,
+  portTranslator,
+  securityGroupRuleTranslator,
+  securityGroupTranslator,
+  subnetTranslator,
+} from '../../services/neutron/translators/index.js';
 import { translateRule } from '../../services/neutron/translators/security-group-rules.js';
 import { MemoryNsdb } from '../support/memory-nsdb.js';
 
@@ -71,9 +77,16 @@ describe('rule shapes (SecurityGroupRuleTranslatorTest)', () => {
     const rules = translateRule(rule(sg, { direction: 'INGRESS', ethertype: 'IPV6', remote_group_id: g }));
     assert.equal(rules.length, 1);
     assert.deepEqual(cond(rules[0]), { dl_type: 34525, ip_addr_group_id_src: g, fragment_policy: 'ANY' });
-    assert.deepEqual(cond(translateRule(rule(sg, { direction: 'EGRESS', remote_group_id: g, ethertype: 'IPV4' }))[0]), { dl_type: 2048, ip_addr_group_id_dst: g, fragment_policy: 'ANY' });
+    assert.deepEqual(cond(translateRule(rule(sg, { direction: 'EGRESS', remote_group_id: g, ethertype: 'IPV4' }))[0]), {
+      dl_type: 2048,
+      ip_addr_group_id_dst: g,
+      fragment_policy: 'ANY',
+    });
     assert.deepEqual(cond(translateRule(rule(sg, {}))[0]), { fragment_policy: 'ANY' });
-    assert.deepEqual(cond(translateRule(rule(sg, { direction: 'INGRESS', remote_ip_prefix: '10.0.0.1' }))[0]), { nw_src_ip: '10.0.0.1/32', fragment_policy: 'ANY' });
+    assert.deepEqual(cond(translateRule(rule(sg, { direction: 'INGRESS', remote_ip_prefix: '10.0.0.1' }))[0]), {
+      nw_src_ip: '10.0.0.1/32',
+      fragment_policy: 'ANY',
+    });
   });
 });
 
@@ -91,9 +104,18 @@ describe('security groups (SecurityGroupIT)', () => {
     const ops = await db.create(securityGroupRuleTranslator, r1);
     assert.ok(!ops.some((o) => o.op === 'update' && o.clazz === 'Chain'), 'the chain is not written: the rule appends itself');
     await db.create(securityGroupRuleTranslator, r2);
-    assert.deepEqual((await db.rules(ids.outChainId(g))).map((r) => r.id), [r1.id]);
-    assert.deepEqual((await db.rules(ids.inChainId(g))).map((r) => r.id), [r2.id]);
-    assert.deepEqual((await db.must('SecurityGroup', g)).security_group_rules?.map((r) => r.id), [r1.id, r2.id]);
+    assert.deepEqual(
+      (await db.rules(ids.outChainId(g))).map((r) => r.id),
+      [r1.id],
+    );
+    assert.deepEqual(
+      (await db.rules(ids.inChainId(g))).map((r) => r.id),
+      [r2.id],
+    );
+    assert.deepEqual(
+      (await db.must('SecurityGroup', g)).security_group_rules?.map((r) => r.id),
+      [r1.id, r2.id],
+    );
     assert.deepEqual((await db.must('SecurityGroupRule', r1.id as string)).direction, 'INGRESS');
   });
 
@@ -105,9 +127,15 @@ describe('security groups (SecurityGroupIT)', () => {
     await db.create(securityGroupTranslator, { id: g, name: 'sg', security_group_rules: [r1, r2] });
     assert.equal((await db.must('SecurityGroupRule', r1.id as string)).security_group_id, g);
     await db.delete(securityGroupRuleTranslator, r1.id as string);
-    assert.deepEqual((await db.rules(ids.outChainId(g))).map((r) => r.id), []);
+    assert.deepEqual(
+      (await db.rules(ids.outChainId(g))).map((r) => r.id),
+      [],
+    );
     assert.equal(await db.get('Rule', r1.id as string), null);
-    assert.deepEqual((await db.must('SecurityGroup', g)).security_group_rules?.map((r) => r.id), [r2.id]);
+    assert.deepEqual(
+      (await db.must('SecurityGroup', g)).security_group_rules?.map((r) => r.id),
+      [r2.id],
+    );
   });
 
   test('E3-E5: a remote-group rule goes with the group it names; deleting the last group leaves nothing', async () => {
@@ -115,7 +143,14 @@ describe('security groups (SecurityGroupIT)', () => {
     const sg1 = randomUUID();
     const sg2 = randomUUID();
     await db.create(securityGroupTranslator, { id: sg2, name: 'sg2' });
-    const r1 = rule(sg1, { direction: 'INGRESS', ethertype: 'IPV4', protocol: 'TCP', port_range_min: 15000, port_range_max: 15500, remote_ip_prefix: '10.0.0.1/24' });
+    const r1 = rule(sg1, {
+      direction: 'INGRESS',
+      ethertype: 'IPV4',
+      protocol: 'TCP',
+      port_range_min: 15000,
+      port_range_max: 15500,
+      remote_ip_prefix: '10.0.0.1/24',
+    });
     const r2 = rule(sg1, { direction: 'INGRESS', ethertype: 'IPV6', protocol: 'TCP', remote_group_id: sg2 });
     await db.create(securityGroupTranslator, { id: sg1, name: 'sg1', security_group_rules: [r1, r2] });
     assert.deepEqual(
@@ -129,7 +164,10 @@ describe('security groups (SecurityGroupIT)', () => {
     await db.update(securityGroupTranslator, { id: sg1, name: 'sg1-updated', description: 'Security group', tenant_id: 't' });
     assert.equal((await db.must('IPAddrGroup', sg1)).name, 'sg1-updated');
     await db.delete(securityGroupTranslator, sg2);
-    assert.deepEqual((await db.rules(ids.outChainId(sg1))).map((r) => r.id), [r1.id, ids.nonHeaderRuleId(r1.id as string)]);
+    assert.deepEqual(
+      (await db.rules(ids.outChainId(sg1))).map((r) => r.id),
+      [r1.id, ids.nonHeaderRuleId(r1.id as string)],
+    );
     assert.equal((await db.must('SecurityGroup', sg1)).security_group_rules?.length, 2);
     assert.equal(await db.get('IPAddrGroup', sg2), null);
     await db.delete(securityGroupTranslator, sg1);
@@ -157,14 +195,37 @@ describe('security groups (SecurityGroupIT)', () => {
     const sg1 = randomUUID();
     const sg2 = randomUUID();
     await db.create(networkTranslator, { id: n, admin_state_up: true });
-    await db.create(subnetTranslator, { id: s, network_id: n, cidr: { version: 'V4', address: '10.0.0.0', prefix_length: 24 }, ip_version: 4, enable_dhcp: true });
+    await db.create(subnetTranslator, {
+      id: s,
+      network_id: n,
+      cidr: { version: 'V4', address: '10.0.0.0', prefix_length: 24 },
+      ip_version: 4,
+      enable_dhcp: true,
+    });
     await db.create(securityGroupTranslator, { id: sg1, name: 'a' });
     await db.create(securityGroupTranslator, { id: sg2, name: 'b' });
     const p1 = randomUUID();
     const p2 = randomUUID();
     // p1 has two addresses: the original failed here (quirk Q5)
-    await db.create(portTranslator, { id: p1, network_id: n, admin_state_up: true, mac_address: '00:00:00:00:00:01', security_groups: [sg1, sg2], fixed_ips: [{ ip_address: { version: 'V4', address: '10.0.0.10' }, subnet_id: s }, { ip_address: { version: 'V4', address: '10.0.0.11' }, subnet_id: s }] });
-    await db.create(portTranslator, { id: p2, network_id: n, admin_state_up: true, mac_address: '00:00:00:00:00:02', security_groups: [sg1, sg2], fixed_ips: [{ ip_address: { version: 'V4', address: '10.0.0.20' }, subnet_id: s }] });
+    await db.create(portTranslator, {
+      id: p1,
+      network_id: n,
+      admin_state_up: true,
+      mac_address: '00:00:00:00:00:01',
+      security_groups: [sg1, sg2],
+      fixed_ips: [
+        { ip_address: { version: 'V4', address: '10.0.0.10' }, subnet_id: s },
+        { ip_address: { version: 'V4', address: '10.0.0.11' }, subnet_id: s },
+      ],
+    });
+    await db.create(portTranslator, {
+      id: p2,
+      network_id: n,
+      admin_state_up: true,
+      mac_address: '00:00:00:00:00:02',
+      security_groups: [sg1, sg2],
+      fixed_ips: [{ ip_address: { version: 'V4', address: '10.0.0.20' }, subnet_id: s }],
+    });
     await db.delete(securityGroupTranslator, sg1);
     for (const p of [p1, p2]) {
       assert.deepEqual((await db.must('NeutronPort', p)).security_groups, [sg2]);
@@ -173,10 +234,16 @@ describe('security groups (SecurityGroupIT)', () => {
       assert.deepEqual(await jumps(ids.outChainId(p)), [ids.outChainId(sg2)]);
     }
     await db.delete(portTranslator, p1);
-    assert.deepEqual((await db.must('IPAddrGroup', sg2)).ip_addr_ports?.map((e) => e.port_ids), [[p2]]);
+    assert.deepEqual(
+      (await db.must('IPAddrGroup', sg2)).ip_addr_ports?.map((e) => e.port_ids),
+      [[p2]],
+    );
     await db.delete(securityGroupTranslator, sg2);
     assert.deepEqual((await db.must('NeutronPort', p2)).security_groups ?? [], []);
-    assert.deepEqual((await db.rules(ids.outChainId(p2))).filter((r) => r.type === 'JUMP_RULE'), []);
+    assert.deepEqual(
+      (await db.rules(ids.outChainId(p2))).filter((r) => r.type === 'JUMP_RULE'),
+      [],
+    );
   });
 
   test('a rule of an unknown group, or naming an unknown remote group, is 404 and writes nothing', async () => {
@@ -190,12 +257,18 @@ describe('security groups (SecurityGroupIT)', () => {
     assert.equal((e1 as Error).message, `There is no SecurityGroup with ID ${missing}.`);
     const e2 = await rejects(db.create(securityGroupRuleTranslator, rule(g, { remote_group_id: missing })));
     assert.equal((e2 as Error).message, `There is no SecurityGroup with ID ${missing}.`);
-    const e3 = await rejects(db.create(securityGroupTranslator, { id: randomUUID(), security_group_rules: [rule(randomUUID(), { remote_group_id: missing })] }));
+    const e3 = await rejects(
+      db.create(securityGroupTranslator, { id: randomUUID(), security_group_rules: [rule(randomUUID(), { remote_group_id: missing })] }),
+    );
     assert.ok(e3 instanceof NotFoundError);
     assert.equal(db.zk.zxid, before);
     // a group's own rules may name the group itself (Neutron's default group does)
     const self = randomUUID();
-    await db.create(securityGroupTranslator, { id: self, name: 'default', security_group_rules: [rule(self, { direction: 'INGRESS', remote_group_id: self })] });
+    await db.create(securityGroupTranslator, {
+      id: self,
+      name: 'default',
+      security_group_rules: [rule(self, { direction: 'INGRESS', remote_group_id: self })],
+    });
     assert.equal((await db.rules(ids.outChainId(self))).length, 1);
   });
 

@@ -116,7 +116,11 @@ describe('agent membership', () => {
   test('Update is not supported', async () => {
     const { db, host } = await withZone();
     await db.create(agentMembershipTranslator, { id: host, ip_address: v4('127.0.0.1') });
-    failure(await rejects(db.update(agentMembershipTranslator, { id: host, ip_address: v4('127.0.0.9') })), 'unsupported', 'Agent membership update is not supported');
+    failure(
+      await rejects(db.update(agentMembershipTranslator, { id: host, ip_address: v4('127.0.0.9') })),
+      'unsupported',
+      'Agent membership update is not supported',
+    );
   });
 
   test('no configuration, two configurations, a host already in the zone, an unknown host: refused, nothing written', async () => {
@@ -187,8 +191,14 @@ describe('port binding', () => {
   test('a binding to a missing port or host is 404; to a bound port a conflict; nothing written', async () => {
     const { db, port, host1, host2 } = await setup();
     const zxid = db.zk.zxid;
-    assert.ok((await rejects(db.create(portBindingTranslator, { id: randomUUID(), host_id: host1, interface_name: 'en0', port_id: randomUUID() }))) instanceof NotFoundError);
-    assert.ok((await rejects(db.create(portBindingTranslator, { id: randomUUID(), host_id: randomUUID(), interface_name: 'en0', port_id: port }))) instanceof NotFoundError);
+    assert.ok(
+      (await rejects(db.create(portBindingTranslator, { id: randomUUID(), host_id: host1, interface_name: 'en0', port_id: randomUUID() }))) instanceof
+        NotFoundError,
+    );
+    assert.ok(
+      (await rejects(db.create(portBindingTranslator, { id: randomUUID(), host_id: randomUUID(), interface_name: 'en0', port_id: port }))) instanceof
+        NotFoundError,
+    );
     assert.equal(db.zk.zxid, zxid);
     await db.create(portBindingTranslator, { id: randomUUID(), host_id: host1, interface_name: 'in-a', port_id: port });
     const e = await rejects(db.create(portBindingTranslator, { id: randomUUID(), host_id: host2, interface_name: 'in-b', port_id: port }));
@@ -200,7 +210,11 @@ describe('port binding', () => {
     const { db, port, host1 } = await setup();
     const id = randomUUID();
     await db.create(portBindingTranslator, { id, host_id: host1, interface_name: 'en0', port_id: port });
-    failure(await rejects(db.update(portBindingTranslator, { id, host_id: host1, interface_name: 'en1', port_id: port })), 'unsupported', 'Updating a port binding is not allowed');
+    failure(
+      await rejects(db.update(portBindingTranslator, { id, host_id: host1, interface_name: 'en1', port_id: port })),
+      'unsupported',
+      'Updating a port binding is not allowed',
+    );
   });
 
   test('delete unbinds the port (host and interface cleared, the host no longer lists it)', async () => {

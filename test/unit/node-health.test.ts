@@ -42,14 +42,19 @@ describe('readiness', () => {
       registered: false,
     });
     assert.equal(r.ready, false);
-    assert.deepEqual(r.reasons, ['ZooKeeper session connecting (3 failed connection attempts)', 'configuration not loaded', 'REST API not started', 'draining (SIGTERM)']);
+    assert.deepEqual(r.reasons, [
+      'ZooKeeper session connecting (3 failed connection attempts)',
+      'configuration not loaded',
+      'REST API not started',
+      'draining (SIGTERM)',
+    ]);
     assert.equal(readinessReport({ ...READY, registered: false }).ready, true);
     assert.equal(readinessReport({ ...READY, zookeeper: { ...READY.zookeeper, state: 'disconnected' } }).reasons[0], 'ZooKeeper session disconnected');
   });
 });
 
 describe('services in readiness', () => {
-  test('each service\'s health is shown; a failed one does not make the node unready', () => {
+  test("each service's health is shown; a failed one does not make the node unready", () => {
     const services: Record<string, ServiceHealth> = {
       housekeeping: { state: 'running', since: 'x', runsOn: 'leader', latch: '/midonet/housekeeping/leader-latch' },
       heartbeat: { state: 'failed', detail: 'boom', since: 'x', runsOn: 'every-node' },
@@ -120,13 +125,20 @@ describe('midonet-cluster nodes', () => {
     assert.equal(formatNodes([], {}), 'no live cluster nodes\n');
   });
 
-  test('the payload is read tolerantly; the latches read are housekeeping\'s and those the nodes published', () => {
-    const odd = makeInstance({ name: 'midonet-cluster', id: 'x', payload: { services: { a: { state: 'exploded' }, b: 'running', c: { state: 'running', runsOn: 'leader', latch: '/r/c/latch' } } } });
+  test("the payload is read tolerantly; the latches read are housekeeping's and those the nodes published", () => {
+    const odd = makeInstance({
+      name: 'midonet-cluster',
+      id: 'x',
+      payload: { services: { a: { state: 'exploded' }, b: 'running', c: { state: 'running', runsOn: 'leader', latch: '/r/c/latch' } } },
+    });
     assert.deepEqual(servicesOf(odd), { c: { state: 'running', since: '', runsOn: 'leader', latch: '/r/c/latch' } });
     assert.equal(servicesOf(makeInstance({ name: 'midonet-cluster', id: 'y', payload: 'text' })), undefined);
-    assert.deepEqual([...leaderLatches('/r', [odd]).entries()], [
-      ['housekeeping', '/r/housekeeping/leader-latch'],
-      ['c', '/r/c/latch'],
-    ]);
+    assert.deepEqual(
+      [...leaderLatches('/r', [odd]).entries()],
+      [
+        ['housekeeping', '/r/housekeeping/leader-latch'],
+        ['c', '/r/c/latch'],
+      ],
+    );
   });
 });

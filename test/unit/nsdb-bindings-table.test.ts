@@ -83,18 +83,27 @@ const allClasses = [...new Set(rows.flatMap(([a, , , b]) => [a, b]))];
 describe('binding rows', () => {
   test('are exactly the rows of storage.md §5.3, in order', () => {
     assert.equal(SPEC.length, 61);
-    assert.deepEqual(rows.map((r) => [...r]), SPEC);
+    assert.deepEqual(
+      rows.map((r) => [...r]),
+      SPEC,
+    );
   });
 
   test('every class named is registered', () => {
     const registered = new Set<string>(REGISTERED_CLASSES);
-    assert.deepEqual(allClasses.filter((c) => !registered.has(c)), []);
+    assert.deepEqual(
+      allClasses.filter((c) => !registered.has(c)),
+      [],
+    );
   });
 
   test('every field named exists in the schema and holds UUIDs (id types match)', () => {
     const problems: string[] = [];
     for (const [a, fa, , b, fb] of rows) {
-      for (const [c, f] of [[a, fa], [b, fb]] as const) {
+      for (const [c, f] of [
+        [a, fa],
+        [b, fb],
+      ] as const) {
         if (!hasMessageType(c)) {
           problems.push(`${c}: no such message`);
           continue;
@@ -150,15 +159,24 @@ describe('bindingsOf (both directions)', () => {
     for (const [a, fa, da, b, fb, db] of rows) {
       const fwd: Binding = { clazz: a, field: fa, onDelete: da, targetClass: b, targetField: fb };
       const back: Binding = { clazz: b, field: fb, onDelete: db, targetClass: a, targetField: fa };
-      assert.deepEqual(bindingsOf(a).filter((x) => x.field === fa), [fwd], `${a}.${fa}`);
-      assert.deepEqual(bindingsOf(b).filter((x) => x.field === fb), [back], `${b}.${fb}`);
+      assert.deepEqual(
+        bindingsOf(a).filter((x) => x.field === fa),
+        [fwd],
+        `${a}.${fa}`,
+      );
+      assert.deepEqual(
+        bindingsOf(b).filter((x) => x.field === fb),
+        [back],
+        `${b}.${fb}`,
+      );
     }
   });
 
   test('the Port.peer_id self-binding is registered once', () => {
-    assert.deepEqual(bindingsOf('Port').filter((x) => x.field === 'peer_id'), [
-      { clazz: 'Port', field: 'peer_id', onDelete: 'CLEAR', targetClass: 'Port', targetField: 'peer_id' },
-    ]);
+    assert.deepEqual(
+      bindingsOf('Port').filter((x) => x.field === 'peer_id'),
+      [{ clazz: 'Port', field: 'peer_id', onDelete: 'CLEAR', targetClass: 'Port', targetField: 'peer_id' }],
+    );
   });
 
   test('nothing else: 2 directions per row, minus one for the self-binding', () => {

@@ -20,7 +20,19 @@ function scripted() {
   const data = new Map<string, { text: string; mzxid: bigint }>();
   let zxid = 0n;
   const calls: Call[] = [];
-  const stat = (mzxid: bigint): ZkStat => ({ czxid: 0n, mzxid, pzxid: 0n, ctime: 0, mtime: 0, version: 0, cversion: 0, aversion: 0, ephemeralOwner: 0n, dataLength: 0, numChildren: 0 });
+  const stat = (mzxid: bigint): ZkStat => ({
+    czxid: 0n,
+    mzxid,
+    pzxid: 0n,
+    ctime: 0,
+    mtime: 0,
+    version: 0,
+    cversion: 0,
+    aversion: 0,
+    ephemeralOwner: 0n,
+    dataLength: 0,
+    numChildren: 0,
+  });
   const zk = {
     getData: (path: string) =>
       new Promise<{ data: Buffer; stat: ZkStat }>((resolve, reject) => {
@@ -37,7 +49,11 @@ function scripted() {
       }),
     getChildren: (path: string) =>
       new Promise<{ children: string[]; stat: ZkStat }>((resolve) => {
-        calls.push({ op: 'getChildren', path, answer: () => resolve({ children: [...data.keys()].map((p) => p.slice(p.lastIndexOf('/') + 1)), stat: stat(0n) }) });
+        calls.push({
+          op: 'getChildren',
+          path,
+          answer: () => resolve({ children: [...data.keys()].map((p) => p.slice(p.lastIndexOf('/') + 1)), stat: stat(0n) }),
+        });
       }),
   };
   return {

@@ -4,13 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  ChangeOwner,
-  ChangeType,
-  createdProvenance,
-  updatedProvenance,
-  type ProductInfo,
-} from '../../lib/nsdb/provenance.js';
+import { ChangeOwner, ChangeType, createdProvenance, updatedProvenance, type ProductInfo } from '../../lib/nsdb/provenance.js';
 import { decodeZoomObject, encodeZoomObject, type ZoomProvenance } from '../../lib/nsdb/codec/zoom-object.js';
 
 const P1: ProductInfo = { version: '5.0.0', commit: 'abc' };
@@ -53,32 +47,17 @@ describe('updatedProvenance', () => {
 
   test('same owner and build, new bit: ORed into the last entry, its version kept', () => {
     assert.deepEqual(updatedProvenance([entry(0x101, 1, 0)], 0x101, ChangeType.backReference, 1, P1), [entry(0x101, 3, 0)]);
-    assert.deepEqual(
-      updatedProvenance([entry(0x102, 1, 0), entry(0x101, 2, 4)], 0x101, ChangeType.data, 9, P1),
-      [entry(0x102, 1, 0), entry(0x101, 3, 4)],
-    );
+    assert.deepEqual(updatedProvenance([entry(0x102, 1, 0), entry(0x101, 2, 4)], 0x101, ChangeType.data, 9, P1), [entry(0x102, 1, 0), entry(0x101, 3, 4)]);
   });
 
   test('another owner: appended with change_version = the new model version', () => {
-    assert.deepEqual(updatedProvenance([entry(0x101, 1, 0)], 0x102, ChangeType.data, 1, P1), [
-      entry(0x101, 1, 0),
-      entry(0x102, 1, 1),
-    ]);
-    assert.deepEqual(updatedProvenance([entry(0x101, 3, 0)], ChangeOwner.none, ChangeType.backReference, 12, P1), [
-      entry(0x101, 3, 0),
-      entry(0, 2, 12),
-    ]);
+    assert.deepEqual(updatedProvenance([entry(0x101, 1, 0)], 0x102, ChangeType.data, 1, P1), [entry(0x101, 1, 0), entry(0x102, 1, 1)]);
+    assert.deepEqual(updatedProvenance([entry(0x101, 3, 0)], ChangeOwner.none, ChangeType.backReference, 12, P1), [entry(0x101, 3, 0), entry(0, 2, 12)]);
   });
 
   test('another product version or commit: appended', () => {
-    assert.deepEqual(updatedProvenance([entry(0x101, 1, 0)], 0x101, ChangeType.data, 3, P2), [
-      entry(0x101, 1, 0),
-      entry(0x101, 1, 3, P2),
-    ]);
-    assert.deepEqual(updatedProvenance([entry(0x101, 1, 0)], 0x101, ChangeType.data, 3, P3), [
-      entry(0x101, 1, 0),
-      entry(0x101, 1, 3, P3),
-    ]);
+    assert.deepEqual(updatedProvenance([entry(0x101, 1, 0)], 0x101, ChangeType.data, 3, P2), [entry(0x101, 1, 0), entry(0x101, 1, 3, P2)]);
+    assert.deepEqual(updatedProvenance([entry(0x101, 1, 0)], 0x101, ChangeType.data, 3, P3), [entry(0x101, 1, 0), entry(0x101, 1, 3, P3)]);
   });
 
   test('only the last entry is considered', () => {
@@ -97,9 +76,7 @@ describe('updatedProvenance', () => {
   test('unset fields of the last entry read as their defaults (owner none, empty strings, no bits)', () => {
     const bare: ZoomProvenance = { changeVersion: 0 };
     const none: ProductInfo = { version: '', commit: '' };
-    assert.deepEqual(updatedProvenance([bare], ChangeOwner.none, ChangeType.data, 1, none), [
-      { changeVersion: 0, changeType: 1 },
-    ]);
+    assert.deepEqual(updatedProvenance([bare], ChangeOwner.none, ChangeType.data, 1, none), [{ changeVersion: 0, changeType: 1 }]);
     assert.equal(updatedProvenance([{ changeType: 1 }], ChangeOwner.none, ChangeType.data, 1, none), undefined);
     assert.deepEqual(updatedProvenance([bare], 0x101, ChangeType.data, 1, none), [
       bare,

@@ -62,8 +62,24 @@ describe('OVSDB values', () => {
   });
 
   test('maps', () => {
-    const m = mapOf(['map', [[1, ['uuid', U1]], [2, ['uuid', U2]]]], integerOf, uuidOf);
-    assert.deepEqual([...m], [[1, U1], [2, U2]]);
+    const m = mapOf(
+      [
+        'map',
+        [
+          [1, ['uuid', U1]],
+          [2, ['uuid', U2]],
+        ],
+      ],
+      integerOf,
+      uuidOf,
+    );
+    assert.deepEqual(
+      [...m],
+      [
+        [1, U1],
+        [2, U2],
+      ],
+    );
     assert.throws(() => mapOf(['map', [[1]]], integerOf, uuidOf), /malformed map entry/);
     assert.throws(() => mapOf(['set', []], integerOf, uuidOf), /expected a map/);
   });
@@ -79,7 +95,15 @@ describe('VTEP row decoders', () => {
       tunnel_ips: ['set', ['10.0.0.10', '10.0.0.11']],
       ports: ['set', [['uuid', U2]]],
     });
-    assert.deepEqual(ps, { uuid: U1, name: 'sw1', description: 'd', managementIps: ['192.168.1.10'], tunnelIps: ['10.0.0.10', '10.0.0.11'], ports: [U2], switchFaultStatus: [] });
+    assert.deepEqual(ps, {
+      uuid: U1,
+      name: 'sw1',
+      description: 'd',
+      managementIps: ['192.168.1.10'],
+      tunnelIps: ['10.0.0.10', '10.0.0.11'],
+      ports: [U2],
+      switchFaultStatus: [],
+    });
     const port = decodePhysicalPort({ _uuid: ['uuid', U2], name: 'eth0', description: '', vlan_bindings: ['map', [[100, ['uuid', U1]]]] });
     assert.deepEqual([...port.vlanBindings], [[100, U1]]);
     assert.equal(decodeLogicalSwitch({ _uuid: ['uuid', U1], name: 'ls', description: '', tunnel_key: ['set', []] }).tunnelKey, undefined);
@@ -92,7 +116,13 @@ describe('VTEP row decoders', () => {
     assert.equal(m.mac, 'aa:bb:cc:dd:ee:ff');
     assert.equal(m.ipAddr, undefined);
     assert.throws(() => decodeUcastMac('Ucast_Macs_Local', { ...row, MAC: 'unknown-dst' }), VtepRowError);
-    const mc = decodeMcastMac('Mcast_Macs_Local', { _uuid: ['uuid', U1], MAC: 'unknown-dst', logical_switch: ['uuid', U2], locator_set: ['uuid', U2], ipaddr: '10.1.1.1' });
+    const mc = decodeMcastMac('Mcast_Macs_Local', {
+      _uuid: ['uuid', U1],
+      MAC: 'unknown-dst',
+      logical_switch: ['uuid', U2],
+      locator_set: ['uuid', U2],
+      ipaddr: '10.1.1.1',
+    });
     assert.equal(mc.mac, 'unknown-dst');
     assert.equal(mc.ipAddr, '10.1.1.1');
   });
@@ -105,7 +135,10 @@ describe('VTEP row decoders', () => {
     );
     assert.throws(() => decodeUcastMac('Ucast_Macs_Remote', { ...bad, MAC: '00:11:22:33:44:55', ipaddr: 'nope' }), /column ipaddr: not an IPv4/);
     assert.throws(() => decodeLogicalSwitch({ _uuid: ['uuid', U1], name: 'x', tunnel_key: 1 }), /column description: missing/);
-    assert.throws(() => decodePhysicalSwitch({ _uuid: ['uuid', U1], name: 's', description: '', management_ips: 'x', tunnel_ips: ['set', []], ports: ['set', []] }), /not an IP address/);
+    assert.throws(
+      () => decodePhysicalSwitch({ _uuid: ['uuid', U1], name: 's', description: '', management_ips: 'x', tunnel_ips: ['set', []], ports: ['set', []] }),
+      /not an IP address/,
+    );
   });
 
   test('logical switch names', () => {
@@ -127,7 +160,8 @@ describe('transact results', () => {
   test('an operation failed: its index and operation', () => {
     assert.throws(
       () => checkTransactResult(ops, [{ error: 'constraint violation', details: 'dup' }, null]),
-      (e: unknown) => e instanceof OvsdbTransactionError && e.index === 0 && e.kind === 'constraint violation' && /operation 0 \(insert Logical_Switch\)/.test(e.message),
+      (e: unknown) =>
+        e instanceof OvsdbTransactionError && e.index === 0 && e.kind === 'constraint violation' && /operation 0 \(insert Logical_Switch\)/.test(e.message),
     );
   });
   test('the commit failed: the extra result', () => {
@@ -146,8 +180,14 @@ describe('exponentialBackoff', () => {
   test('doubles from base to max, each in the upper half of its step; gives up after maxAttempts', () => {
     const lo = exponentialBackoff({ baseMs: 100, maxMs: 1000, maxAttempts: 6, random: () => 0 });
     const hi = exponentialBackoff({ baseMs: 100, maxMs: 1000, maxAttempts: 6, random: () => 0.999999 });
-    assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => lo.delayMs(n)), [50, 100, 200, 400, 500, 500]);
-    assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => hi.delayMs(n)), [100, 200, 400, 800, 1000, 1000]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6].map((n) => lo.delayMs(n)),
+      [50, 100, 200, 400, 500, 500],
+    );
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6].map((n) => hi.delayMs(n)),
+      [100, 200, 400, 800, 1000, 1000],
+    );
     assert.equal(lo.delayMs(7), undefined);
   });
 });

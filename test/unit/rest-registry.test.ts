@@ -20,28 +20,35 @@ test('every route is served once, from one declaration', () => {
 
 test('entries kept inside a parent object: list, get, create, delete with explicit negotiation', () => {
   const families = API.flatMap((d) => (d.kind === 'entries' ? [d.def] : []));
-  assert.deepEqual(families.map((d) => d.path), [
-    '/port_groups/:id/ports',
-    '/ports/:id/port_groups',
-    '/ip_addr_groups/:id/ip_addrs',
-    '/tunnel_zones/:id/hosts',
-    '/hosts/:id/ports',
-    '/bridges/:id/dhcp/:subnet/hosts',
-    '/bridges/:id/dhcpV6/:subnet/hostsV6',
-  ]);
+  assert.deepEqual(
+    families.map((d) => d.path),
+    [
+      '/port_groups/:id/ports',
+      '/ports/:id/port_groups',
+      '/ip_addr_groups/:id/ip_addrs',
+      '/tunnel_zones/:id/hosts',
+      '/hosts/:id/ports',
+      '/bridges/:id/dhcp/:subnet/hosts',
+      '/bridges/:id/dhcpV6/:subnet/hostsV6',
+    ],
+  );
   for (const def of families) {
     for (const r of entryRoutes(def)) {
       if (r.method === 'DELETE' || (r.method === 'GET' && def.media.singleFixed && r.path === def.itemPath)) continue;
       assert.equal(r.regime, 'E', `${r.method} ${r.path}`);
     }
   }
-  const methods = (path: string): string[] => allRoutes().filter((r) => r.path === path).map((r) => r.method).sort();
+  const methods = (path: string): string[] =>
+    allRoutes()
+      .filter((r) => r.path === path)
+      .map((r) => r.method)
+      .sort();
   assert.deepEqual(methods('/tunnel_zones/:id/hosts/:hostId'), ['DELETE', 'GET']);
   assert.deepEqual(methods('/bridges/:id/dhcp/:subnet/hosts/:host'), ['DELETE', 'GET', 'PUT']);
   assert.deepEqual(methods('/ports/:id/port_groups'), ['GET']);
 });
 
-test('what tenant roles may use: their projects\' objects (found by the declarations\' project rules), the root, their tenant', () => {
+test("what tenant roles may use: their projects' objects (found by the declarations' project rules), the root, their tenant", () => {
   const open = allRoutes()
     .filter((r) => r.tenancy && r.tenancy.kind !== 'admin')
     .map((r) => {
@@ -120,7 +127,7 @@ test('what tenant roles may use: their projects\' objects (found by the declarat
   ]);
 });
 
-test('the ids a tenant\'s body may name: every writable UUID field of a tenant resource is a checked reference', async () => {
+test("the ids a tenant's body may name: every writable UUID field of a tenant resource is a checked reference", async () => {
   const { RESOURCES } = await import('../../services/rest-api/resources/index.js');
   const { referenceClasses } = await import('../../services/rest-api/machinery/references.js');
   const { fieldsOf } = await import('../../services/rest-api/machinery/dto.js');

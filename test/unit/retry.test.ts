@@ -29,7 +29,10 @@ function timers(): number {
 describe('backoff waits', () => {
   test('ceilings double from baseMs and stop at maxDelayMs', () => {
     const p = { baseMs: 100, maxDelayMs: 1000 };
-    assert.deepEqual([1, 2, 3, 4, 5, 6, 50, 5000].map((n) => backoffCeiling(p, n)), [100, 200, 400, 800, 1000, 1000, 1000, 1000]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6, 50, 5000].map((n) => backoffCeiling(p, n)),
+      [100, 200, 400, 800, 1000, 1000, 1000, 1000],
+    );
     assert.equal(backoffCeiling({ baseMs: 1000 }, 10), 30_000, 'default cap 30 s');
     assert.equal(backoffCeiling({ baseMs: 0 }, 7), 0);
   });
@@ -39,11 +42,20 @@ describe('backoff waits', () => {
     for (let n = 1; n <= 8; n++) {
       const seen = Array.from({ length: 400 }, () => backoffDelay(p, n));
       const ceiling = backoffCeiling(p, n);
-      assert.ok(seen.every((d) => d >= 0 && d < ceiling), `failure ${n}: waits within [0, ${ceiling})`);
+      assert.ok(
+        seen.every((d) => d >= 0 && d < ceiling),
+        `failure ${n}: waits within [0, ${ceiling})`,
+      );
       assert.ok(Math.min(...seen) < ceiling / 4 && Math.max(...seen) > (ceiling * 3) / 4, `failure ${n}: spread ${Math.min(...seen)}..${Math.max(...seen)}`);
     }
-    assert.equal(backoffDelay(p, 3, () => 0), 0);
-    assert.equal(backoffDelay(p, 3, () => 0.999999), 199);
+    assert.equal(
+      backoffDelay(p, 3, () => 0),
+      0,
+    );
+    assert.equal(
+      backoffDelay(p, 3, () => 0.999999),
+      199,
+    );
     assert.equal(backoffDelay({ ...p, jitter: 'none' }, 3), 200);
   });
 
@@ -52,10 +64,19 @@ describe('backoff waits', () => {
     for (let n = 1; n <= 8; n++) {
       const ceiling = backoffCeiling(p, n);
       const seen = Array.from({ length: 400 }, () => backoffDelay(p, n));
-      assert.ok(seen.every((d) => d >= ceiling / 2 && d <= ceiling), `failure ${n}: waits within [${ceiling / 2}, ${ceiling}]`);
+      assert.ok(
+        seen.every((d) => d >= ceiling / 2 && d <= ceiling),
+        `failure ${n}: waits within [${ceiling / 2}, ${ceiling}]`,
+      );
     }
-    assert.equal(backoffDelay(p, 3, () => 0), 100);
-    assert.equal(backoffDelay(p, 3, () => 0.999999), 200);
+    assert.equal(
+      backoffDelay(p, 3, () => 0),
+      100,
+    );
+    assert.equal(
+      backoffDelay(p, 3, () => 0.999999),
+      200,
+    );
   });
 
   test('Backoff: the same sequence for timer-driven retries, reset after a success', () => {
@@ -163,7 +184,11 @@ describe('retry', () => {
     // an unref'd wait alone must not keep a process alive: a child exits long before the wait
     const { spawnSync } = await import('node:child_process');
     const url = new URL('../../lib/retry.ts', import.meta.url).href;
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', `import(${JSON.stringify(url)}).then((m) => { void m.sleep(600000, undefined, { unref: true }); })`], { timeout: 60_000 });
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '-e', `import(${JSON.stringify(url)}).then((m) => { void m.sleep(600000, undefined, { unref: true }); })`],
+      { timeout: 60_000 },
+    );
     assert.equal(child.status, 0, child.stderr.toString());
   });
 });

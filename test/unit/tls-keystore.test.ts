@@ -10,9 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  DEFAULT_KEYSTORE_PATH, keystoreSettings, literalJvmOpts, readEnvFile, systemProperties,
-} from '../../lib/tls/env-file.js';
+import { DEFAULT_KEYSTORE_PATH, keystoreSettings, literalJvmOpts, readEnvFile, systemProperties } from '../../lib/tls/env-file.js';
 import { readJks } from '../../lib/tls/jks.js';
 import { KeystoreError, loadKeystore, loadKeystoreBytes, sniffKeystore } from '../../lib/tls/keystore.js';
 
@@ -85,7 +83,9 @@ describe('env file', () => {
 
   it('literal reading takes only plain JVM_OPTS appends', () => {
     assert.deepEqual(
-      literalJvmOpts(['JVM_OPTS="$JVM_OPTS -Da=1"', '# JVM_OPTS="$JVM_OPTS -Db=2"', 'JVM_OPTS="$JVM_OPTS -Dc=$X"', 'JVM_OPTS="${JVM_OPTS} -Dd=4 -De=5"'].join('\n')),
+      literalJvmOpts(
+        ['JVM_OPTS="$JVM_OPTS -Da=1"', '# JVM_OPTS="$JVM_OPTS -Db=2"', 'JVM_OPTS="$JVM_OPTS -Dc=$X"', 'JVM_OPTS="${JVM_OPTS} -Dd=4 -De=5"'].join('\n'),
+      ),
       ['-Da=1', '-Dd=4', '-De=5'],
     );
     assert.deepEqual(systemProperties(['-Dx=1', '-Xmx1g', '-Dx=2', '-Dflag']), { x: '2', flag: '' });
@@ -106,10 +106,32 @@ describe('key store formats', { skip: hasKeytool ? false : 'keytool (a JRE) is n
 
   before(() => {
     const f = join(dir, 'unit.jks');
-    execFileSync('keytool', [
-      '-genkeypair', '-alias', 'midonet', '-keyalg', 'RSA', '-keysize', '2048', '-dname', 'CN=localhost', '-validity', '30',
-      '-keystore', f, '-storetype', 'JKS', '-storepass', PW, '-keypass', PW, '-noprompt',
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'keytool',
+      [
+        '-genkeypair',
+        '-alias',
+        'midonet',
+        '-keyalg',
+        'RSA',
+        '-keysize',
+        '2048',
+        '-dname',
+        'CN=localhost',
+        '-validity',
+        '30',
+        '-keystore',
+        f,
+        '-storetype',
+        'JKS',
+        '-storepass',
+        PW,
+        '-keypass',
+        PW,
+        '-noprompt',
+      ],
+      { stdio: 'ignore' },
+    );
     jks = readFileSync(f);
   });
 
@@ -125,28 +147,67 @@ describe('key store formats', { skip: hasKeytool ? false : 'keytool (a JRE) is n
   });
 
   it('JKS: a wrong password, a damaged byte, a truncated file', () => {
-    assert.throws(() => loadKeystoreBytes(jks, 'wrong'), (e: unknown) => e instanceof KeystoreError && e.kind === 'password' && !e.message.includes('wrong'));
+    assert.throws(
+      () => loadKeystoreBytes(jks, 'wrong'),
+      (e: unknown) => e instanceof KeystoreError && e.kind === 'password' && !e.message.includes('wrong'),
+    );
     const damaged = Buffer.from(jks);
-    damaged[60] = (damaged[60]) ^ 0xff;
+    damaged[60] = damaged[60] ^ 0xff;
     assert.throws(() => loadKeystoreBytes(damaged, PW), /tampered with, or password was incorrect/);
     assert.throws(() => loadKeystoreBytes(jks.subarray(0, 100), PW), KeystoreError);
   });
 
   it('JKS: the key check value is verified (key password ≠ store password)', () => {
     const f = join(dir, 'twopw.jks');
-    execFileSync('keytool', [
-      '-genkeypair', '-alias', 'k', '-keyalg', 'RSA', '-dname', 'CN=localhost', '-keystore', f, '-storetype', 'JKS',
-      '-storepass', PW, '-keypass', 'other-key-pw', '-noprompt',
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'keytool',
+      [
+        '-genkeypair',
+        '-alias',
+        'k',
+        '-keyalg',
+        'RSA',
+        '-dname',
+        'CN=localhost',
+        '-keystore',
+        f,
+        '-storetype',
+        'JKS',
+        '-storepass',
+        PW,
+        '-keypass',
+        'other-key-pw',
+        '-noprompt',
+      ],
+      { stdio: 'ignore' },
+    );
     assert.throws(() => loadKeystore(f, PW), /does not unlock the private key 'k'/);
   });
 
   it('JCEKS is refused with the conversion command; unknown bytes are refused', () => {
     const f = join(dir, 'store.jceks');
-    execFileSync('keytool', [
-      '-genkeypair', '-alias', 'k', '-keyalg', 'RSA', '-dname', 'CN=localhost', '-keystore', f, '-storetype', 'JCEKS',
-      '-storepass', PW, '-keypass', PW, '-noprompt',
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'keytool',
+      [
+        '-genkeypair',
+        '-alias',
+        'k',
+        '-keyalg',
+        'RSA',
+        '-dname',
+        'CN=localhost',
+        '-keystore',
+        f,
+        '-storetype',
+        'JCEKS',
+        '-storepass',
+        PW,
+        '-keypass',
+        PW,
+        '-noprompt',
+      ],
+      { stdio: 'ignore' },
+    );
     assert.equal(sniffKeystore(readFileSync(f)), 'jceks');
     assert.throws(() => loadKeystore(f, PW), /JCEKS key stores are not supported; convert it: keytool -importkeystore/);
     assert.throws(() => loadKeystoreBytes(Buffer.from('hello'), PW), /unrecognised key store format/);
@@ -154,19 +215,55 @@ describe('key store formats', { skip: hasKeytool ? false : 'keytool (a JRE) is n
 
   it('PKCS#12 from keytool (JDK ≥ 9 default) and a legacy (3DES) one', () => {
     const p12 = join(dir, 'k.p12');
-    execFileSync('keytool', [
-      '-importkeystore', '-srckeystore', join(dir, 'unit.jks'), '-srcstoretype', 'JKS', '-srcstorepass', PW,
-      '-destkeystore', p12, '-deststoretype', 'PKCS12', '-deststorepass', PW, '-noprompt',
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'keytool',
+      [
+        '-importkeystore',
+        '-srckeystore',
+        join(dir, 'unit.jks'),
+        '-srcstoretype',
+        'JKS',
+        '-srcstorepass',
+        PW,
+        '-destkeystore',
+        p12,
+        '-deststoretype',
+        'PKCS12',
+        '-deststorepass',
+        PW,
+        '-noprompt',
+      ],
+      { stdio: 'ignore' },
+    );
     assert.equal(loadKeystore(p12, PW).format, 'pkcs12');
     const legacy = join(dir, 'legacy.p12');
-    execFileSync('keytool', [
-      '-J-Dkeystore.pkcs12.legacy', '-importkeystore', '-srckeystore', join(dir, 'unit.jks'), '-srcstoretype', 'JKS', '-srcstorepass', PW,
-      '-destkeystore', legacy, '-deststoretype', 'PKCS12', '-deststorepass', PW, '-noprompt',
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'keytool',
+      [
+        '-J-Dkeystore.pkcs12.legacy',
+        '-importkeystore',
+        '-srckeystore',
+        join(dir, 'unit.jks'),
+        '-srcstoretype',
+        'JKS',
+        '-srcstorepass',
+        PW,
+        '-destkeystore',
+        legacy,
+        '-deststoretype',
+        'PKCS12',
+        '-deststorepass',
+        PW,
+        '-noprompt',
+      ],
+      { stdio: 'ignore' },
+    );
     const l = loadKeystore(legacy, PW);
     assert.equal(l.format, 'pkcs12-legacy');
     assert.equal(l.subject, 'CN=localhost');
-    assert.throws(() => loadKeystore(legacy, 'nope'), (e: unknown) => e instanceof KeystoreError && e.kind === 'password');
+    assert.throws(
+      () => loadKeystore(legacy, 'nope'),
+      (e: unknown) => e instanceof KeystoreError && e.kind === 'password',
+    );
   });
 });

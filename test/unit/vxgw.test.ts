@@ -52,7 +52,12 @@ describe('state keys', () => {
   });
 
   it('writes the VTEP configuration in text format and reads it back', () => {
-    const text = encodeConfig({ vtep_id: '6b1b2a7e-2f3c-4d5e-8f60-718293a4b5c6', name: 'sw', description: 'd', tunnel_addresses: [{ version: 'V4', address: '10.0.0.1' }] });
+    const text = encodeConfig({
+      vtep_id: '6b1b2a7e-2f3c-4d5e-8f60-718293a4b5c6',
+      name: 'sw',
+      description: 'd',
+      tunnel_addresses: [{ version: 'V4', address: '10.0.0.1' }],
+    });
     assert.match(text, /name: "sw"/);
     assert.match(text, /tunnel_addresses \{/);
     assert.deepEqual(decodeConfig(text)?.tunnel_addresses, [{ version: 'V4', address: '10.0.0.1' }]);
@@ -69,6 +74,6 @@ describe('VTEP port names in uris', () => {
   it('are form-encoded as java.net.URLEncoder does', () => {
     assert.equal(formEncode('Te 0/2'), 'Te+0%2F2');
     assert.equal(formEncode('Ten-GigabitEthernet1/0/5:3/0'), 'Ten-GigabitEthernet1%2F0%2F5%3A3%2F0');
-    assert.equal(formEncode("a*b_c.d~e!f'g(h)"), "a*b_c.d%7Ee%21f%27g%28h%29");
+    assert.equal(formEncode("a*b_c.d~e!f'g(h)"), 'a*b_c.d%7Ee%21f%27g%28h%29');
   });
 });

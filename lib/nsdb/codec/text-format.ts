@@ -166,9 +166,7 @@ function printFields(plan: TypePlan, msg: Msg, depth: number): string {
   for (const group of plan.oneofs) {
     const set = group.members.filter((f) => msg[f.name] !== undefined);
     if (set.length > 1) {
-      throw new TextFormatError(
-        `Cannot print ${plan.fullName}: ${set.map((f) => f.name).join(' and ')} are both set, but oneof ${group.name} holds one value`,
-      );
+      throw new TextFormatError(`Cannot print ${plan.fullName}: ${set.map((f) => f.name).join(' and ')} are both set, but oneof ${group.name} holds one value`);
     }
   }
   // protobuf-java cannot build, hence never prints, a message that lacks a required field.
@@ -294,16 +292,36 @@ const BYTE_ESCAPES: readonly string[] = (() => {
   for (let b = 0; b < 256; b++) {
     let s: string;
     switch (b) {
-      case 0x07: s = '\\a'; break;
-      case 0x08: s = '\\b'; break;
-      case 0x0c: s = '\\f'; break;
-      case 0x0a: s = '\\n'; break;
-      case 0x0d: s = '\\r'; break;
-      case 0x09: s = '\\t'; break;
-      case 0x0b: s = '\\v'; break;
-      case 0x5c: s = '\\\\'; break;
-      case 0x27: s = "\\'"; break;
-      case 0x22: s = '\\"'; break;
+      case 0x07:
+        s = '\\a';
+        break;
+      case 0x08:
+        s = '\\b';
+        break;
+      case 0x0c:
+        s = '\\f';
+        break;
+      case 0x0a:
+        s = '\\n';
+        break;
+      case 0x0d:
+        s = '\\r';
+        break;
+      case 0x09:
+        s = '\\t';
+        break;
+      case 0x0b:
+        s = '\\v';
+        break;
+      case 0x5c:
+        s = '\\\\';
+        break;
+      case 0x27:
+        s = "\\'";
+        break;
+      case 0x22:
+        s = '\\"';
+        break;
       default:
         s = b >= 0x20 && b < 0x80 ? String.fromCharCode(b) : `\\${(b >> 6) & 3}${(b >> 3) & 7}${b & 7}`;
     }
@@ -345,10 +363,7 @@ export function escapeText(s: string): string {
       out += BYTE_ESCAPES[0xe0 | (c >> 12)] + BYTE_ESCAPES[0x80 | ((c >> 6) & 0x3f)] + BYTE_ESCAPES[0x80 | (c & 0x3f)];
     } else {
       out +=
-        BYTE_ESCAPES[0xf0 | (c >> 18)] +
-        BYTE_ESCAPES[0x80 | ((c >> 12) & 0x3f)] +
-        BYTE_ESCAPES[0x80 | ((c >> 6) & 0x3f)] +
-        BYTE_ESCAPES[0x80 | (c & 0x3f)];
+        BYTE_ESCAPES[0xf0 | (c >> 18)] + BYTE_ESCAPES[0x80 | ((c >> 12) & 0x3f)] + BYTE_ESCAPES[0x80 | ((c >> 6) & 0x3f)] + BYTE_ESCAPES[0x80 | (c & 0x3f)];
     }
   }
   return out;
@@ -1071,7 +1086,7 @@ function u64ToDecimal(hi: number, lo: number): string {
 function decimalToHex16(text: string, start: number, end: number): string | null {
   let hi = 0;
   let lo = 0;
-  for (let i = start; i < end; ) {
+  for (let i = start; i < end;) {
     // Six digits at a time keeps lo·10^6 + chunk below 2^53.
     const k = Math.min(6, end - i);
     let chunk = 0;
@@ -1223,17 +1238,38 @@ function unescapeInto(t: string, out: ByteSink): string | null {
       out.push(code & 0xff);
     } else {
       switch (c) {
-        case 0x61: out.push(0x07); break; // a
-        case 0x62: out.push(0x08); break; // b
-        case 0x66: out.push(0x0c); break; // f
-        case 0x6e: out.push(0x0a); break; // n
-        case 0x72: out.push(0x0d); break; // r
-        case 0x74: out.push(0x09); break; // t
-        case 0x76: out.push(0x0b); break; // v
-        case 0x5c: out.push(0x5c); break;
-        case 0x27: out.push(0x27); break;
-        case 0x22: out.push(0x22); break;
-        case 0x78: { // x
+        case 0x61:
+          out.push(0x07);
+          break; // a
+        case 0x62:
+          out.push(0x08);
+          break; // b
+        case 0x66:
+          out.push(0x0c);
+          break; // f
+        case 0x6e:
+          out.push(0x0a);
+          break; // n
+        case 0x72:
+          out.push(0x0d);
+          break; // r
+        case 0x74:
+          out.push(0x09);
+          break; // t
+        case 0x76:
+          out.push(0x0b);
+          break; // v
+        case 0x5c:
+          out.push(0x5c);
+          break;
+        case 0x27:
+          out.push(0x27);
+          break;
+        case 0x22:
+          out.push(0x22);
+          break;
+        case 0x78: {
+          // x
           if (!(i + 1 < end && isHexDigit(t.charCodeAt(i + 1)))) {
             return "Invalid escape sequence: '\\x' with no digits";
           }

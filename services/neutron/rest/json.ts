@@ -41,8 +41,9 @@ export interface Field {
 
 export type Schema = readonly Field[];
 
-const describe = (raw: unknown): string => (typeof raw === 'string' ? `"${raw}"` : JSON.stringify(raw) ?? String(raw));
-const wrongType = (key: string, raw: unknown, what: string): JsonInputError => new JsonInputError(`Invalid value ${describe(raw)} for field "${key}": expected ${what}.`);
+const describe = (raw: unknown): string => (typeof raw === 'string' ? `"${raw}"` : (JSON.stringify(raw) ?? String(raw)));
+const wrongType = (key: string, raw: unknown, what: string): JsonInputError =>
+  new JsonInputError(`Invalid value ${describe(raw)} for field "${key}": expected ${what}.`);
 
 // ---- kinds -------------------------------------------------------------------------------------
 

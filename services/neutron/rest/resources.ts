@@ -27,7 +27,14 @@ import { TUNNEL_KEY_BLOCK } from '../../rest-api/resources/ports.js';
 import { stateTablePaths } from '../tables.js';
 import { translate, TranslationError, type NeutronOp, type TranslationContext, type Translator } from '../translation.js';
 import { networkTranslator, portTranslator, securityGroupRuleTranslator, securityGroupTranslator, subnetTranslator } from '../translators/index.js';
-import { agentMembershipTranslator, configTranslator, gatewayDeviceTranslator, l2GatewayConnectionTranslator, portBindingTranslator, remoteMacEntryTranslator } from '../translators/index.js';
+import {
+  agentMembershipTranslator,
+  configTranslator,
+  gatewayDeviceTranslator,
+  l2GatewayConnectionTranslator,
+  portBindingTranslator,
+  remoteMacEntryTranslator,
+} from '../translators/index.js';
 import { fromProto, parseDto, toProto, type Dto, type Schema } from './json.js';
 import * as l3 from './l3-schemas.js';
 import { neutronType } from './media.js';
@@ -61,20 +68,137 @@ const resource = <C extends ModelClass>(r: NeutronResource<C>): NeutronResource 
 
 /** Part 1 of the Neutron API: L2 networking and security groups. */
 export const NEUTRON_RESOURCES: readonly NeutronResource[] = [
-  resource({ segment: 'networks', name: 'Network', plural: 'Networks', clazz: 'NeutronNetwork', schema: schemas.network, translator: networkTranslator, bulk: true, update: 'echo' }),
-  resource({ segment: 'subnets', name: 'Subnet', plural: 'Subnets', clazz: 'NeutronSubnet', schema: schemas.subnet, translator: subnetTranslator, bulk: true, update: 'echo' }),
-  resource({ segment: 'ports', name: 'Port', plural: 'Ports', clazz: 'NeutronPort', schema: schemas.port, translator: portTranslator, bulk: true, update: 'echo' }),
-  resource({ segment: 'routers', name: 'Router', plural: 'Routers', clazz: 'NeutronRouter', schema: l3.router, translator: routerTranslator, bulk: false, update: 'echo' }),
-  resource({ segment: 'floating_ips', name: 'FloatingIp', plural: 'FloatingIps', clazz: 'FloatingIp', schema: l3.floatingIp, translator: floatingIpTranslator, bulk: false, update: 'echo' }),
-  resource({ segment: 'security_groups', name: 'SecurityGroup', plural: 'SecurityGroups', clazz: 'SecurityGroup', schema: schemas.securityGroup, translator: securityGroupTranslator, bulk: true, update: 'echo' }),
-  resource({ segment: 'security_group_rules', name: 'SecurityGroupRule', plural: 'SecurityGroupRules', clazz: 'SecurityGroupRule', schema: schemas.securityGroupRule, translator: securityGroupRuleTranslator, bulk: true, update: false }),
-  resource({ segment: 'gateway_devices', name: 'GatewayDevice', plural: 'GatewayDevices', clazz: 'GatewayDevice', schema: gatewaySchemas.gatewayDevice, translator: gatewayDeviceTranslator, bulk: false, update: 'noContent' }),
-  resource({ segment: 'remote_mac_entries', name: 'RemoteMacEntry', plural: 'RemoteMacEntries', clazz: 'RemoteMacEntry', schema: gatewaySchemas.remoteMacEntry, translator: remoteMacEntryTranslator, bulk: false, update: false }),
-  resource({ segment: 'l2_gateway_connections', name: 'L2GatewayConnection', plural: 'L2GatewayConnections', clazz: 'L2GatewayConnection', schema: gatewaySchemas.l2GatewayConnection, translator: l2GatewayConnectionTranslator, bulk: false, update: 'noContent' }),
+  resource({
+    segment: 'networks',
+    name: 'Network',
+    plural: 'Networks',
+    clazz: 'NeutronNetwork',
+    schema: schemas.network,
+    translator: networkTranslator,
+    bulk: true,
+    update: 'echo',
+  }),
+  resource({
+    segment: 'subnets',
+    name: 'Subnet',
+    plural: 'Subnets',
+    clazz: 'NeutronSubnet',
+    schema: schemas.subnet,
+    translator: subnetTranslator,
+    bulk: true,
+    update: 'echo',
+  }),
+  resource({
+    segment: 'ports',
+    name: 'Port',
+    plural: 'Ports',
+    clazz: 'NeutronPort',
+    schema: schemas.port,
+    translator: portTranslator,
+    bulk: true,
+    update: 'echo',
+  }),
+  resource({
+    segment: 'routers',
+    name: 'Router',
+    plural: 'Routers',
+    clazz: 'NeutronRouter',
+    schema: l3.router,
+    translator: routerTranslator,
+    bulk: false,
+    update: 'echo',
+  }),
+  resource({
+    segment: 'floating_ips',
+    name: 'FloatingIp',
+    plural: 'FloatingIps',
+    clazz: 'FloatingIp',
+    schema: l3.floatingIp,
+    translator: floatingIpTranslator,
+    bulk: false,
+    update: 'echo',
+  }),
+  resource({
+    segment: 'security_groups',
+    name: 'SecurityGroup',
+    plural: 'SecurityGroups',
+    clazz: 'SecurityGroup',
+    schema: schemas.securityGroup,
+    translator: securityGroupTranslator,
+    bulk: true,
+    update: 'echo',
+  }),
+  resource({
+    segment: 'security_group_rules',
+    name: 'SecurityGroupRule',
+    plural: 'SecurityGroupRules',
+    clazz: 'SecurityGroupRule',
+    schema: schemas.securityGroupRule,
+    translator: securityGroupRuleTranslator,
+    bulk: true,
+    update: false,
+  }),
+  resource({
+    segment: 'gateway_devices',
+    name: 'GatewayDevice',
+    plural: 'GatewayDevices',
+    clazz: 'GatewayDevice',
+    schema: gatewaySchemas.gatewayDevice,
+    translator: gatewayDeviceTranslator,
+    bulk: false,
+    update: 'noContent',
+  }),
+  resource({
+    segment: 'remote_mac_entries',
+    name: 'RemoteMacEntry',
+    plural: 'RemoteMacEntries',
+    clazz: 'RemoteMacEntry',
+    schema: gatewaySchemas.remoteMacEntry,
+    translator: remoteMacEntryTranslator,
+    bulk: false,
+    update: false,
+  }),
+  resource({
+    segment: 'l2_gateway_connections',
+    name: 'L2GatewayConnection',
+    plural: 'L2GatewayConnections',
+    clazz: 'L2GatewayConnection',
+    schema: gatewaySchemas.l2GatewayConnection,
+    translator: l2GatewayConnectionTranslator,
+    bulk: false,
+    update: 'noContent',
+  }),
   // not served by the original, which takes these from Neutron's task table only (decision 0022)
-  resource({ segment: 'configs', name: 'Config', plural: 'Configs', clazz: 'NeutronConfig', schema: gatewaySchemas.config, translator: configTranslator, bulk: false, update: false }),
-  resource({ segment: 'agent_memberships', name: 'AgentMembership', plural: 'AgentMemberships', clazz: 'AgentMembership', schema: gatewaySchemas.agentMembership, translator: agentMembershipTranslator, bulk: false, update: false }),
-  resource({ segment: 'port_bindings', name: 'PortBinding', plural: 'PortBindings', clazz: 'PortBinding', schema: gatewaySchemas.portBinding, translator: portBindingTranslator, bulk: false, update: false }),
+  resource({
+    segment: 'configs',
+    name: 'Config',
+    plural: 'Configs',
+    clazz: 'NeutronConfig',
+    schema: gatewaySchemas.config,
+    translator: configTranslator,
+    bulk: false,
+    update: false,
+  }),
+  resource({
+    segment: 'agent_memberships',
+    name: 'AgentMembership',
+    plural: 'AgentMemberships',
+    clazz: 'AgentMembership',
+    schema: gatewaySchemas.agentMembership,
+    translator: agentMembershipTranslator,
+    bulk: false,
+    update: false,
+  }),
+  resource({
+    segment: 'port_bindings',
+    name: 'PortBinding',
+    plural: 'PortBindings',
+    clazz: 'PortBinding',
+    schema: gatewaySchemas.portBinding,
+    translator: portBindingTranslator,
+    bulk: false,
+    update: false,
+  }),
 ];
 
 const OVERLAY_TUNNEL_KEY = { name: 'overlay_tunnel_key', seed: 1 };
@@ -154,7 +278,11 @@ async function create(r: NeutronResource, ctx: RequestContext): Promise<Reply> {
     const contentType = produced(ctx, neutronType(r.plural));
     if (!Array.isArray(ctx.body)) throw badRequest(`The request body must be a JSON array of ${r.plural}.`);
     const dtos = ctx.body.map((b) => parseNamed(r, b));
-    await runOps(ctx, r.translator, dtos.map((d) => ({ kind: 'create' as const, obj: asMessage(r.clazz, d, r.schema) })));
+    await runOps(
+      ctx,
+      r.translator,
+      dtos.map((d) => ({ kind: 'create' as const, obj: asMessage(r.clazz, d, r.schema) })),
+    );
     const stored = await Promise.all(dtos.map((d) => ctx.storage.get(r.clazz, d['id'] as string)));
     return { status: 201, headers: { Location: collection }, contentType, body: stored.map((m) => fromProto(r.schema, m as Msg)) };
   }

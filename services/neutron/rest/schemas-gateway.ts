@@ -7,7 +7,7 @@
 import { isIPv4, parseMac } from '../../rest-api/machinery/addresses.js';
 import { enumOf, field, int, ip, JsonInputError, list, object, string, uuid, type Kind, type Schema } from './json.js';
 
-const describe = (raw: unknown): string => (typeof raw === 'string' ? `"${raw}"` : JSON.stringify(raw) ?? String(raw));
+const describe = (raw: unknown): string => (typeof raw === 'string' ? `"${raw}"` : (JSON.stringify(raw) ?? String(raw)));
 
 /** An IPv4 address (the DTOs' `IPv4Addr`): anything else → 400. */
 const ipv4: Kind = {

@@ -32,7 +32,8 @@ async function portPair(tx: TranslationTx, routerId: string, floatingNetworkId: 
   const net = await tx.get('Network', floatingNetworkId);
   const address = { version: 'V4' as const, address: fipAddress };
   const dhcps = await tx.getAll('Dhcp', net.dhcp_ids ?? []);
-  const inFloatingSubnet = (subnetId: string | undefined): boolean => dhcps.some((d) => idOf(d) === subnetId && !!d.subnet_address && subnetContains(d.subnet_address, address));
+  const inFloatingSubnet = (subnetId: string | undefined): boolean =>
+    dhcps.some((d) => idOf(d) === subnetId && !!d.subnet_address && subnetContains(d.subnet_address, address));
   if (nRouter.gw_port_id) {
     const routerGwPortId = ids.tenantGwPortId(nRouter.gw_port_id);
     const gwPort = await tx.get('Port', routerGwPortId);
@@ -69,7 +70,11 @@ async function addNatRules(tx: TranslationTx, f: FloatingIp, routerPortId: strin
     condition: { fragment_policy: 'ANY', nw_src_ip: hostSubnet(fixed) },
     nat_rule_data: natRuleData(floating, false, false),
   };
-  const snatExact: Rule = { ...snat, id: ids.fipSnatExactRuleId(fipId), condition: { fragment_policy: 'ANY', out_port_ids: [routerPortId], nw_src_ip: hostSubnet(fixed) } };
+  const snatExact: Rule = {
+    ...snat,
+    id: ids.fipSnatExactRuleId(fipId),
+    condition: { fragment_policy: 'ANY', out_port_ids: [routerPortId], nw_src_ip: hostSubnet(fixed) },
+  };
   const dnat: Rule = {
     id: ids.fipDnatRuleId(fipId),
     type: 'NAT_RULE',
@@ -78,8 +83,20 @@ async function addNatRules(tx: TranslationTx, f: FloatingIp, routerPortId: strin
     condition: { fragment_policy: 'ANY', nw_dst_ip: hostSubnet(floating) },
     nat_rule_data: natRuleData(fixed, true, false),
   };
-  const skipOut: Rule = { id: ids.fipSkipSnatOutRuleId(fipId), type: 'LITERAL_RULE', action: 'RETURN', fip_port_id: portId, condition: { fragment_policy: 'ANY', out_port_ids: [routerPortId] } };
-  const skipIn: Rule = { id: ids.fipSkipSnatInRuleId(fipId), type: 'LITERAL_RULE', action: 'ACCEPT', fip_port_id: portId, condition: { fragment_policy: 'ANY', in_port_ids: [routerPortId] } };
+  const skipOut: Rule = {
+    id: ids.fipSkipSnatOutRuleId(fipId),
+    type: 'LITERAL_RULE',
+    action: 'RETURN',
+    fip_port_id: portId,
+    condition: { fragment_policy: 'ANY', out_port_ids: [routerPortId] },
+  };
+  const skipIn: Rule = {
+    id: ids.fipSkipSnatInRuleId(fipId),
+    type: 'LITERAL_RULE',
+    action: 'ACCEPT',
+    fip_port_id: portId,
+    condition: { fragment_policy: 'ANY', in_port_ids: [routerPortId] },
+  };
 
   const pre = await tx.get('Chain', ids.inChainId(routerId));
   const exact = await tx.get('Chain', ids.floatSnatExactChainId(routerId));
@@ -95,7 +112,14 @@ async function addNatRules(tx: TranslationTx, f: FloatingIp, routerPortId: strin
 
 async function removeNatRules(tx: TranslationTx, f: FloatingIp): Promise<void> {
   const fipId = idOf(f);
-  for (const id of [ids.fipSnatRuleId, ids.fipSnatExactRuleId, ids.fipDnatRuleId, ids.fipReverseDnatRuleId, ids.fipSkipSnatOutRuleId, ids.fipSkipSnatInRuleId]) {
+  for (const id of [
+    ids.fipSnatRuleId,
+    ids.fipSnatExactRuleId,
+    ids.fipDnatRuleId,
+    ids.fipReverseDnatRuleId,
+    ids.fipSkipSnatOutRuleId,
+    ids.fipSkipSnatInRuleId,
+  ]) {
     await tx.delete('Rule', id(fipId), true);
   }
 }

@@ -17,7 +17,12 @@ function networkOf(cnxn: L2GatewayConnection): string {
 }
 
 /** The router port of a router VTEP, and the peering-table entries it starts with. */
-async function routerVtepPort({ tx, tables }: TranslationContext, networkId: string, vni: number, device: GatewayDevice): Promise<{ port: Port; entries: string[] }> {
+async function routerVtepPort(
+  { tx, tables }: TranslationContext,
+  networkId: string,
+  vni: number,
+  device: GatewayDevice,
+): Promise<{ port: Port; entries: string[] }> {
   const id = l2gwGatewayPortId(networkId);
   const rmIds: string[] = [];
   const entries: string[] = [];
@@ -27,7 +32,14 @@ async function routerVtepPort({ tx, tables }: TranslationContext, networkId: str
     rmIds.push(String(rm.id));
     entries.push(tables.peeringEntry(id, mac, ip));
   }
-  const port: Port = { id, peer_id: l2gwNetworkPortId(networkId), router_id: resourceOf(device), tunnel_ip: vtepTunnelIp(device), vni, remote_mac_entry_ids: rmIds };
+  const port: Port = {
+    id,
+    peer_id: l2gwNetworkPortId(networkId),
+    router_id: resourceOf(device),
+    tunnel_ip: vtepTunnelIp(device),
+    vni,
+    remote_mac_entry_ids: rmIds,
+  };
   return { port, entries };
 }
 

@@ -92,8 +92,7 @@ export async function updateSecurityBindings(tx: TranslationTx, port: NeutronPor
   }
 }
 
-const addressesOf = (p: NeutronPort): IPAddress[] =>
-  isTrustedPort(p) ? [] : (p.fixed_ips ?? []).flatMap((f) => (f.ip_address ? [f.ip_address] : []));
+const addressesOf = (p: NeutronPort): IPAddress[] => (isTrustedPort(p) ? [] : (p.fixed_ips ?? []).flatMap((f) => (f.ip_address ? [f.ip_address] : [])));
 const groupsOf = (p: NeutronPort): string[] => (isTrustedPort(p) ? [] : [...(p.security_groups ?? [])]);
 
 /** Multiset difference a − b under an equality. */

@@ -151,7 +151,11 @@ const removeServer: DhcpChange = (dhcp, _p, ip) => {
 };
 
 /** The router interface behind the subnet of a DHCP port's first address, if the subnet has one. */
-async function metadataGateway(tx: TranslationTx, p: NeutronPort, tolerateMissing: boolean): Promise<{ ip: IPAddress; dhcp: Dhcp; routerPortId: string } | undefined> {
+async function metadataGateway(
+  tx: TranslationTx,
+  p: NeutronPort,
+  tolerateMissing: boolean,
+): Promise<{ ip: IPAddress; dhcp: Dhcp; routerPortId: string } | undefined> {
   const first = p.fixed_ips?.[0];
   if (!first?.ip_address) return undefined;
   const dhcp = tolerateMissing ? await tx.getOrNull('Dhcp', first.subnet_id ?? '') : await tx.get('Dhcp', first.subnet_id ?? '');
@@ -197,7 +201,10 @@ async function disassociateFloatingIps(ctx: TranslationContext, p: NeutronPort):
     const fip = await tx.get('FloatingIp', fipId);
     const router = await tx.get('Router', fip.router_id ?? '');
     const routerPorts = await tx.getAll('Port', router.port_ids ?? []);
-    const peers = await tx.getAll('NeutronPort', routerPorts.flatMap((rp) => (rp.peer_id ? [rp.peer_id] : [])));
+    const peers = await tx.getAll(
+      'NeutronPort',
+      routerPorts.flatMap((rp) => (rp.peer_id ? [rp.peer_id] : [])),
+    );
     const viaPort = peers.find((np) => np.network_id === fip.floating_network_id);
     if (!viaPort) throw unsupported(`Router ${fip.router_id ?? ''} has no port on the network ${fip.floating_network_id ?? ''} of floating IP ${fipId}`);
     await tx.deleteNode(await ctx.tables.arpEntry(viaPort.network_id ?? '', addressText(fip.floating_ip_address), viaPort.mac_address ?? ''));
@@ -214,7 +221,15 @@ async function deleteGatewayRouterPort(tx: TranslationTx, p: NeutronPort): Promi
   if (!routerPort) return;
   const routerId = routerPort.router_id ?? '';
   if (routerId && (await tx.exists('Rule', ids.outSnatRuleId(routerId)))) {
-    for (const rule of [ids.outSnatRuleId, ids.inReverseSnatRuleId, ids.skipSnatOutGwPortRuleId, ids.skipSnatInGwPortRuleId, ids.dstRewrittenSnatRuleId, ids.inDropWrongPortTrafficRuleId, ids.outDropUnmatchedFragmentsRuleId]) {
+    for (const rule of [
+      ids.outSnatRuleId,
+      ids.inReverseSnatRuleId,
+      ids.skipSnatOutGwPortRuleId,
+      ids.skipSnatInGwPortRuleId,
+      ids.dstRewrittenSnatRuleId,
+      ids.inDropWrongPortTrafficRuleId,
+      ids.outDropUnmatchedFragmentsRuleId,
+    ]) {
       await tx.delete('Rule', rule(routerId), true);
     }
   }
@@ -262,7 +277,12 @@ const COMPUTE_OR_INTERFACE = new Set(['COMPUTE', 'ROUTER_INTERFACE']);
 
 /** Whether the bridge port must be rewritten (admin state, owner, binding, QoS). */
 function portChanged(next: NeutronPort, old: NeutronPort): boolean {
-  if ((next.admin_state_up ?? false) !== (old.admin_state_up ?? false) || ownerOf(next) !== ownerOf(old) || hasBinding(next) !== hasBinding(old) || next.qos_policy_id !== old.qos_policy_id) {
+  if (
+    (next.admin_state_up ?? false) !== (old.admin_state_up ?? false) ||
+    ownerOf(next) !== ownerOf(old) ||
+    hasBinding(next) !== hasBinding(old) ||
+    next.qos_policy_id !== old.qos_policy_id
+  ) {
     return true;
   }
   return hasBinding(next) && (next.host_id !== old.host_id || next.profile?.interface_name !== old.profile?.interface_name);

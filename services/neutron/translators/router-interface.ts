@@ -136,7 +136,10 @@ async function createSameSubnetSnatRules(tx: TranslationTx, routerId: string, po
     nat_rule_data: reverseNatRuleData(false),
     action: 'ACCEPT',
   };
-  for (const [rule, what] of [[forward, 'forward'], [reverse, 'reverse']] as const) {
+  for (const [rule, what] of [
+    [forward, 'forward'],
+    [reverse, 'reverse'],
+  ] as const) {
     if (await tx.exists('Rule', rule.id ?? '')) {
       throw invalid(`Cannot create router interface for router ${routerId} to multiple IPv4 subnets (duplicate ${what} SNAT rule ${rule.id ?? ''})`);
     }
@@ -148,7 +151,15 @@ async function createSameSubnetSnatRules(tx: TranslationTx, routerId: string, po
 async function createMetadataServiceRoute(tx: TranslationTx, portId: string, a: PortAddress): Promise<void> {
   const dhcp = await tx.get('Dhcp', a.subnetId);
   if (!dhcp.server_address || sameAddress(dhcp.server_address, dhcp.default_gateway)) return;
-  await tx.create('Route', nextHopPortRoute(portId, { id: ids.metadataServiceRouteId(portId, addressText(a.address)), gateway: dhcp.server_address, src: a.subnet, dst: METADATA_SERVICE }));
+  await tx.create(
+    'Route',
+    nextHopPortRoute(portId, {
+      id: ids.metadataServiceRouteId(portId, addressText(a.address)),
+      gateway: dhcp.server_address,
+      src: a.subnet,
+      dst: METADATA_SERVICE,
+    }),
+  );
 }
 
 async function setupRouterPort4(tx: TranslationTx, routerId: string, portId: string, uplink: boolean, a: PortAddress): Promise<void> {

@@ -111,10 +111,17 @@ async function setupGatewayPort4(tx: TranslationTx, r: NeutronRouter, router: Ro
   const dhcp = await tx.get('Dhcp', a.subnetId);
   const subnet = await tx.get('NeutronSubnet', a.subnetId);
   const text = addressText(a.address);
-  const defaultRoute = nextHopPortRoute(portId, { id: ids.gatewayRouteId(portId, text), gatewayDhcpId: idOf(dhcp), ...(dhcp.default_gateway ? { gateway: dhcp.default_gateway } : {}) });
+  const defaultRoute = nextHopPortRoute(portId, {
+    id: ids.gatewayRouteId(portId, text),
+    gatewayDhcpId: idOf(dhcp),
+    ...(dhcp.default_gateway ? { gateway: dhcp.default_gateway } : {}),
+  });
   await tx.create('Route', defaultRoute);
   await tx.create('Route', localRoute(portId, a.address));
-  await tx.create('Route', nextHopPortRoute(portId, { id: ids.routerInterfaceRouteId(portId, text), src: ANY_IPV4, ...(subnet.cidr ? { dst: subnet.cidr } : {}) }));
+  await tx.create(
+    'Route',
+    nextHopPortRoute(portId, { id: ids.routerInterfaceRouteId(portId, text), src: ANY_IPV4, ...(subnet.cidr ? { dst: subnet.cidr } : {}) }),
+  );
   await createSnatRules(tx, r, router, a.address, portId);
 }
 
@@ -127,7 +134,12 @@ async function createSnatRules(tx: TranslationTx, r: NeutronRouter, router: Rout
   const out = router.outbound_filter_id ?? '';
   const inbound = router.inbound_filter_id ?? '';
 
-  const skipOut: Rule = { id: ids.skipSnatOutGwPortRuleId(routerId), type: 'LITERAL_RULE', action: 'RETURN', condition: anyFragment({ out_port_ids: [portId] }) };
+  const skipOut: Rule = {
+    id: ids.skipSnatOutGwPortRuleId(routerId),
+    type: 'LITERAL_RULE',
+    action: 'RETURN',
+    condition: anyFragment({ out_port_ids: [portId] }),
+  };
   const skipIn: Rule = { id: ids.skipSnatInGwPortRuleId(routerId), type: 'LITERAL_RULE', action: 'ACCEPT', condition: anyFragment({ in_port_ids: [portId] }) };
   await tx.create('Rule', skipOut);
   await tx.create('Rule', skipIn);
@@ -136,11 +148,38 @@ async function createSnatRules(tx: TranslationTx, r: NeutronRouter, router: Rout
 
   const leaving = { out_port_ids: [portId], nw_src_ip: own, nw_src_inv: true };
   const rules: Rule[] = [
-    { id: ids.outSnatRuleId(routerId), chain_id: out, condition: { ...leaving }, type: 'NAT_RULE', action: 'ACCEPT', nat_rule_data: natRuleData(address, false, true) },
-    { id: ids.dstRewrittenSnatRuleId(routerId), chain_id: out, condition: anyFragment({ match_nw_dst_rewritten: true }), type: 'NAT_RULE', action: 'ACCEPT', nat_rule_data: natRuleData(address, false, true) },
+    {
+      id: ids.outSnatRuleId(routerId),
+      chain_id: out,
+      condition: { ...leaving },
+      type: 'NAT_RULE',
+      action: 'ACCEPT',
+      nat_rule_data: natRuleData(address, false, true),
+    },
+    {
+      id: ids.dstRewrittenSnatRuleId(routerId),
+      chain_id: out,
+      condition: anyFragment({ match_nw_dst_rewritten: true }),
+      type: 'NAT_RULE',
+      action: 'ACCEPT',
+      nat_rule_data: natRuleData(address, false, true),
+    },
     { id: ids.outDropUnmatchedFragmentsRuleId(routerId), chain_id: out, type: 'LITERAL_RULE', action: 'DROP', condition: anyFragment({ ...leaving }) },
-    { id: ids.inReverseSnatRuleId(routerId), chain_id: inbound, type: 'NAT_RULE', action: 'ACCEPT', condition: { nw_dst_ip: own }, nat_rule_data: reverseNatRuleData(false) },
-    { id: ids.inDropWrongPortTrafficRuleId(routerId), chain_id: inbound, type: 'LITERAL_RULE', action: 'DROP', condition: { nw_dst_ip: own, nw_proto: ICMP, nw_proto_inv: true } },
+    {
+      id: ids.inReverseSnatRuleId(routerId),
+      chain_id: inbound,
+      type: 'NAT_RULE',
+      action: 'ACCEPT',
+      condition: { nw_dst_ip: own },
+      nat_rule_data: reverseNatRuleData(false),
+    },
+    {
+      id: ids.inDropWrongPortTrafficRuleId(routerId),
+      chain_id: inbound,
+      type: 'LITERAL_RULE',
+      action: 'DROP',
+      condition: { nw_dst_ip: own, nw_proto: ICMP, nw_proto_inv: true },
+    },
   ];
   for (const rule of rules) await tx.create('Rule', rule);
 }
@@ -253,7 +292,15 @@ export const routerTranslator: Translator<'NeutronRouter'> = {
 
   async delete({ tx }, r) {
     const routerId = idOf(r);
-    for (const chain of [ids.inChainId, ids.outChainId, ids.fwdChainId, ids.floatSnatExactChainId, ids.floatSnatChainId, ids.skipSnatChainId, ids.floatNat64ChainId]) {
+    for (const chain of [
+      ids.inChainId,
+      ids.outChainId,
+      ids.fwdChainId,
+      ids.floatSnatExactChainId,
+      ids.floatSnatChainId,
+      ids.skipSnatChainId,
+      ids.floatNat64ChainId,
+    ]) {
       await tx.delete('Chain', chain(routerId), true);
     }
     await tx.delete('PortGroup', ids.portGroupId(routerId), true);
@@ -262,4 +309,3 @@ export const routerTranslator: Translator<'NeutronRouter'> = {
     await tx.delete('Router', routerId, true);
   },
 };
-

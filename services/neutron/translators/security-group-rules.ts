@@ -10,9 +10,27 @@ import { parseSubnet } from '../net.js';
 import { idOf, invalid } from '../translation.js';
 
 export const PROTOCOL_NUMBERS: Readonly<Record<Protocol, number>> = {
-  TCP: 6, UDP: 17, ICMP: 1, ICMPV6: 58, AH: 51, DCCP: 33, EGP: 8, ESP: 50, GRE: 47, IGMP: 2, IPV6_ENCAP: 41,
-  IPV6_FRAG: 44, IPV6_NONXT: 59, IPV6_OPTS: 60, IPV6_ROUTE: 43, OSPF: 89, PGM: 113, RSVP: 46, SCTP: 132,
-  UDPLITE: 136, VRRP: 112,
+  TCP: 6,
+  UDP: 17,
+  ICMP: 1,
+  ICMPV6: 58,
+  AH: 51,
+  DCCP: 33,
+  EGP: 8,
+  ESP: 50,
+  GRE: 47,
+  IGMP: 2,
+  IPV6_ENCAP: 41,
+  IPV6_FRAG: 44,
+  IPV6_NONXT: 59,
+  IPV6_OPTS: 60,
+  IPV6_ROUTE: 43,
+  OSPF: 89,
+  PGM: 113,
+  RSVP: 46,
+  SCTP: 132,
+  UDPLITE: 136,
+  VRRP: 112,
 };
 
 export const ETHERTYPE_NUMBERS: Readonly<Record<EtherType, number>> = { ARP: 0x0806, IPV4: 0x0800, IPV6: 0x86dd };

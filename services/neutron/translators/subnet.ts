@@ -92,7 +92,12 @@ export const subnetTranslator: Translator<'NeutronSubnet'> = {
 };
 
 /** Routes that use the subnet's gateway as next hop (a router's default route) follow a change of it. */
-async function followGateway({ tx }: TranslationContext, before: IPAddress | undefined, after: IPAddress | undefined, routeIds: readonly string[]): Promise<void> {
+async function followGateway(
+  { tx }: TranslationContext,
+  before: IPAddress | undefined,
+  after: IPAddress | undefined,
+  routeIds: readonly string[],
+): Promise<void> {
   if (sameAddress(before, after) || (!before && !after)) return;
   for (const route of await tx.getAll('Route', routeIds)) {
     if (after) route.next_hop_gateway = after;

@@ -113,7 +113,8 @@ async function remove(def: AnyEntries, ctx: RequestContext): Promise<Reply> {
 // ---- stock stores ----------------------------------------------------------------------------
 
 /** The repeated message fields of a message: where entries can be kept. */
-export type EntryField<M> = { [K in keyof M & string]-?: NonNullable<M[K]> extends readonly (infer X)[] ? (X extends object ? K : never) : never }[keyof M & string];
+export type EntryField<M> = { [K in keyof M & string]-?: NonNullable<M[K]> extends readonly (infer X)[] ? (X extends object ? K : never) : never }[keyof M &
+  string];
 
 /** An entry of a repeated message field. */
 export type EntryOf<M, F extends keyof M> = NonNullable<M[F]> extends readonly (infer X)[] ? X : never;
@@ -282,14 +283,22 @@ export function throughBinding<P extends ModelClass, M extends ModelClass>(spec:
         const parent = await tx.get(spec.parent, parentId);
         const list = ids(parent, spec.members);
         if (list.includes(memberId)) {
-          setIds(parent, spec.members, list.filter((x) => x !== memberId));
+          setIds(
+            parent,
+            spec.members,
+            list.filter((x) => x !== memberId),
+          );
           await tx.update(spec.parent, parent);
         }
         return true;
       }
       const parents = ids(member, spec.parents);
       if (!parents.includes(parentId)) return false;
-      setIds(member, spec.parents, parents.filter((g) => g !== parentId));
+      setIds(
+        member,
+        spec.parents,
+        parents.filter((g) => g !== parentId),
+      );
       await tx.update(spec.member, member);
       return true;
     },

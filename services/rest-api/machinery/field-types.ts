@@ -37,9 +37,7 @@ export interface FieldType<J = unknown, P extends FieldValue = FieldValue> {
 }
 
 function typeError(field: string, expected: string, raw: unknown): JsonMappingError {
-  return new JsonMappingError(
-    `Invalid value for field '${field}': expected ${expected}, got ${JSON.stringify(raw) ?? String(raw)}`,
-  );
+  return new JsonMappingError(`Invalid value for field '${field}': expected ${expected}, got ${JSON.stringify(raw) ?? String(raw)}`);
 }
 
 const uuid: FieldType<string> = {
@@ -131,8 +129,7 @@ function list<E>(element: FieldType<E>): FieldType<E[]> {
       });
     },
     toProto: (v) => v.map((x) => element.toProto(x)).filter((x) => x !== undefined) as FieldValue,
-    fromProto: (v) =>
-      Array.isArray(v) ? (v as FieldValue[]).map((x) => element.fromProto(x)).filter((x): x is E => x !== null) : [],
+    fromProto: (v) => (Array.isArray(v) ? (v as FieldValue[]).map((x) => element.fromProto(x)).filter((x): x is E => x !== null) : []),
   };
 }
 
@@ -187,8 +184,7 @@ export const V = {
     return (v) => (typeof v === 'number' && v < min ? message('MinValue', min) : undefined);
   },
   size(min: number, max: number): Validator {
-    return (v) =>
-      typeof v === 'string' && (v.length < min || v.length > max) ? `size must be between ${min} and ${max}` : undefined;
+    return (v) => (typeof v === 'string' && (v.length < min || v.length > max) ? `size must be between ${min} and ${max}` : undefined);
   },
   pattern(re: RegExp, msg: string): Validator {
     return (v) => (typeof v === 'string' && !re.test(v) ? msg : undefined);
@@ -210,9 +206,7 @@ export function enumType(jsonToProto: Record<string, string>, unknownMessage?: s
     parse(raw, field) {
       if (raw === null || raw === undefined) return null;
       if (typeof raw !== 'string' || !(raw in jsonToProto)) {
-        throw new JsonMappingError(
-          unknownMessage ?? `Invalid value for field '${field}': must be one of ${Object.keys(jsonToProto).join(', ')}`,
-        );
+        throw new JsonMappingError(unknownMessage ?? `Invalid value for field '${field}': must be one of ${Object.keys(jsonToProto).join(', ')}`);
       }
       return raw;
     },

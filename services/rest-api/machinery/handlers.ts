@@ -144,7 +144,11 @@ async function collectViolations(def: AnyResource, ctx: RequestContext, dto: Dto
 }
 
 /** POST: validate, build, commit; 201 with Location and no body. */
-export async function create(def: AnyResource, ctx: RequestContext, parent?: ParentDef): Promise<{ status: number; headers: Record<string, string>; id: string }> {
+export async function create(
+  def: AnyResource,
+  ctx: RequestContext,
+  parent?: ParentDef,
+): Promise<{ status: number; headers: Record<string, string>; id: string }> {
   const body = requireObjectBody(ctx.body);
   const variant = inputVariant(def, body);
   if (parent?.variants && variant && !parent.variants.includes(variant.outputName)) {
@@ -155,7 +159,7 @@ export async function create(def: AnyResource, ctx: RequestContext, parent?: Par
   await collectViolations(def, ctx, dto, 'create', violations);
   const proto = buildProto(fields, dto, 'create');
   variant?.stamp?.(proto, dto);
-  const id = typeof dto['id'] === 'string' ? (dto['id']) : randomUuid();
+  const id = typeof dto['id'] === 'string' ? dto['id'] : randomUuid();
   proto['id'] = id;
   const parentId = parent ? pathId(ctx) : undefined;
   if (parent && parentId) proto[parent.parentRef] = parentId;
@@ -236,7 +240,11 @@ export function reservedPaths(def: AnyResource): string[] {
  * parent must exist and have that child (404 otherwise: the path names nothing, and a tenant's
  * own parent must not reach another's child), then it is the operation on `/children/{childId}`.
  */
-function belowParent(def: AnyResource, parent: ParentDef, op: (ctx: RequestContext) => Promise<{ status: number }>): (ctx: RequestContext) => Promise<{ status: number }> {
+function belowParent(
+  def: AnyResource,
+  parent: ParentDef,
+  op: (ctx: RequestContext) => Promise<{ status: number }>,
+): (ctx: RequestContext) => Promise<{ status: number }> {
   return async (ctx) => {
     const p = await ctx.storage.get(parent.clazz, pathId(ctx));
     const childCtx = { ...ctx, params: { ...ctx.params, id: ctx.params['childId'] ?? '' } };
@@ -251,7 +259,11 @@ function belowParent(def: AnyResource, parent: ParentDef, op: (ctx: RequestConte
  * get their project's objects, the objects below them, and create in their project (objects with
  * a tenant of their own); without one, nobody but admins.
  */
-function tenancyOf(def: AnyResource, route: 'list' | 'create' | 'one' | 'update' | 'delete' | 'children' | 'childCreate', parent?: ParentDef): RouteTenancy | undefined {
+function tenancyOf(
+  def: AnyResource,
+  route: 'list' | 'create' | 'one' | 'update' | 'delete' | 'children' | 'childCreate',
+  parent?: ParentDef,
+): RouteTenancy | undefined {
   const project = def.project;
   if (!project) return undefined;
   switch (route) {
@@ -281,13 +293,19 @@ export function resourceRoutes(def: AnyResource): RouteDef[] {
     routes.push(tenancy ? { ...r, tenancy } : r);
   };
   if (def.list !== false) {
-    route({ method: 'GET', path: seg, regime: def.list?.regime ?? 'G', produces: def.media.collection, handler: (c) => listAll(def, c) }, tenancyOf(def, 'list'));
+    route(
+      { method: 'GET', path: seg, regime: def.list?.regime ?? 'G', produces: def.media.collection, handler: (c) => listAll(def, c) },
+      tenancyOf(def, 'list'),
+    );
   }
   if (def.create) {
     route({ method: 'POST', path: seg, regime: def.create.regime ?? 'G', consumes, handler: (c) => create(def, c) }, tenancyOf(def, 'create'));
   }
   if (def.get !== false) {
-    route({ method: 'GET', path: `${seg}/:id`, regime: def.get?.regime ?? 'G', produces: def.media.single, handler: (c) => getOne(def, c) }, tenancyOf(def, 'one'));
+    route(
+      { method: 'GET', path: `${seg}/:id`, regime: def.get?.regime ?? 'G', produces: def.media.single, handler: (c) => getOne(def, c) },
+      tenancyOf(def, 'one'),
+    );
   }
   if (def.update) {
     route({ method: 'PUT', path: `${seg}/:id`, regime: def.update.regime ?? 'G', consumes, handler: (c) => update(def, c) }, tenancyOf(def, 'update'));
@@ -298,7 +316,10 @@ export function resourceRoutes(def: AnyResource): RouteDef[] {
   for (const parent of def.parents ?? []) {
     const path = `/${parent.segment}/:id/${def.segment}`;
     if (parent.list !== false) {
-      route({ method: 'GET', path, regime: 'G', produces: def.media.collection, handler: (c) => listChildren(def, parent, c) }, tenancyOf(def, 'children', parent));
+      route(
+        { method: 'GET', path, regime: 'G', produces: def.media.collection, handler: (c) => listChildren(def, parent, c) },
+        tenancyOf(def, 'children', parent),
+      );
     }
     if (parent.create !== false) {
       route({ method: 'POST', path, regime: 'G', consumes, handler: (c) => create(def, c, parent) }, tenancyOf(def, 'childCreate', parent));
@@ -306,7 +327,8 @@ export function resourceRoutes(def: AnyResource): RouteDef[] {
     const item = `${path}/:childId`;
     for (const method of parent.itemMethods ?? []) {
       const tenancy = tenancyOf(def, 'children', parent);
-      if (method === 'GET') route({ method, path: item, regime: 'G', produces: def.media.single, handler: belowParent(def, parent, (c) => getOne(def, c)) }, tenancy);
+      if (method === 'GET')
+        route({ method, path: item, regime: 'G', produces: def.media.single, handler: belowParent(def, parent, (c) => getOne(def, c)) }, tenancy);
       if (method === 'PUT') route({ method, path: item, regime: 'G', consumes, handler: belowParent(def, parent, (c) => update(def, c)) }, tenancy);
       if (method === 'DELETE') route({ method, path: item, handler: belowParent(def, parent, (c) => remove(def, c)) }, tenancy);
     }

@@ -76,15 +76,16 @@ export async function streamReply(res: Response, reply: Reply & { items: AsyncIt
         }
         const more = res.write(text);
         text = '';
-        if (!more) await new Promise<void>((resolve) => {
-          const done = (): void => {
-            res.off('drain', done);
-            res.off('close', done);
-            resolve();
-          };
-          res.on('drain', done);
-          res.on('close', done);
-        });
+        if (!more)
+          await new Promise<void>((resolve) => {
+            const done = (): void => {
+              res.off('drain', done);
+              res.off('close', done);
+              resolve();
+            };
+            res.on('drain', done);
+            res.on('close', done);
+          });
       }
     }
   } finally {

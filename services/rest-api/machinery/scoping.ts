@@ -37,7 +37,7 @@ import type { AnyResource, Dto, Handler, ProjectRule, Reply, RequestContext, Rou
 
 export const ADMIN_ONLY_MESSAGE = 'This operation is reserved for administrators.';
 export const READ_ONLY_MESSAGE = 'A tenant user may not create, modify or delete objects.';
-export const OTHER_PROJECT_MESSAGE = 'Objects can only be created in, or moved to, the caller\'s own project.';
+export const OTHER_PROJECT_MESSAGE = "Objects can only be created in, or moved to, the caller's own project.";
 
 export function isAdmin(identity: Identity | undefined): boolean {
   return !!identity?.roles.includes(Roles.admin);
@@ -213,11 +213,12 @@ export function scopeRoutes(routes: readonly RouteDef[], resources: readonly Any
     const forTenants = scoped(rules, tenancy, route.handler);
     // a tenant_user's write: 403, but after the ownership checks, so that another project's
     // objects stay invisible (404); routes open to all answer for themselves (tenants: 405)
-    const readOnly = isWrite(route.method) && tenancy.kind !== 'open'
-      ? scoped(rules, tenancy, async () => {
-          throw forbidden(READ_ONLY_MESSAGE);
-        })
-      : undefined;
+    const readOnly =
+      isWrite(route.method) && tenancy.kind !== 'open'
+        ? scoped(rules, tenancy, async () => {
+            throw forbidden(READ_ONLY_MESSAGE);
+          })
+        : undefined;
     const handler: Handler = async (ctx) => {
       const identity = ctx.identity;
       if (!identity || isAdmin(identity)) return route.handler(ctx);

@@ -231,8 +231,7 @@ export interface ResourceDef<C extends ModelClass = ModelClass, M extends Msg = 
  */
 export type ProjectRule<C extends ModelClass> =
   /** `json`: the tenant's JSON key when it is not `tenantId` (a QoS policy's `tenant_id`) */
-  | { own: TenantField[C]; json?: string }
-  | { via: readonly { field: UuidFields[C]; clazz: ModelClass }[] };
+  { own: TenantField[C]; json?: string } | { via: readonly { field: UuidFields[C]; clazz: ModelClass }[] };
 
 /** `tenant_id` for each class that has one (a map, so that a rule of one class is a rule of any). */
 type TenantField = { [C in ModelClass]: 'tenant_id' extends keyof Models[C] ? 'tenant_id' : never };
@@ -361,6 +360,4 @@ export type AnyEntries = EntriesDef<unknown, unknown>;
 
 /** One family of what the API serves, as resources/index.ts lists them all. */
 export type Declaration =
-  | { kind: 'resource'; def: AnyResource }
-  | { kind: 'entries'; def: AnyEntries }
-  | { kind: 'routes'; name: string; routes: readonly RouteDef[] };
+  { kind: 'resource'; def: AnyResource } | { kind: 'entries'; def: AnyEntries } | { kind: 'routes'; name: string; routes: readonly RouteDef[] };

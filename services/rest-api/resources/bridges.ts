@@ -5,8 +5,19 @@ import { requireObjectBody } from '../machinery/dto.js';
 import { T } from '../machinery/field-types.js';
 import type { ResourceDef } from '../machinery/types.js';
 import {
-  adminStateField, filterFields, filterLinks, idField, media, mirrorFields, nameField, refLink, ro, rw, subLink,
-  tenantField, tenantFilter,
+  adminStateField,
+  filterFields,
+  filterLinks,
+  idField,
+  media,
+  mirrorFields,
+  nameField,
+  refLink,
+  ro,
+  rw,
+  subLink,
+  tenantField,
+  tenantFilter,
 } from './common.js';
 
 export const bridges: ResourceDef<'Network'> = {

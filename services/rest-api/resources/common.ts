@@ -14,11 +14,19 @@ export const idField: FieldDef<{ id?: string }> = { json: 'id', type: T.uuid, ac
 
 /** A read-write field of the resource's message M (inferred from where the field is used). */
 export const rw = <M>(json: string, type: FieldDef['type'], proto: NoInfer<FieldPath<M>>, extra: Partial<FieldDef<M>> = {}): FieldDef<M> => ({
-  json, type, access: 'rw', proto, ...extra,
+  json,
+  type,
+  access: 'rw',
+  proto,
+  ...extra,
 });
 /** A read-only field of the resource's message M (inferred from where the field is used). */
 export const ro = <M>(json: string, type: FieldDef['type'], proto: NoInfer<FieldPath<M>>, extra: Partial<FieldDef<M>> = {}): FieldDef<M> => ({
-  json, type, access: 'ro', proto, ...extra,
+  json,
+  type,
+  access: 'ro',
+  proto,
+  ...extra,
 });
 
 export const tenantField: FieldDef<{ tenant_id?: string }> = rw('tenantId', T.string, 'tenant_id');
@@ -28,10 +36,7 @@ export const adminStateField: FieldDef<{ admin_state_up?: boolean }> = rw('admin
 type Filtered = { inbound_filter_id?: string; outbound_filter_id?: string };
 type Mirrored = { inbound_mirror_ids?: string[]; outbound_mirror_ids?: string[] };
 
-export const filterFields: FieldDef<Filtered>[] = [
-  rw('inboundFilterId', T.uuid, 'inbound_filter_id'),
-  rw('outboundFilterId', T.uuid, 'outbound_filter_id'),
-];
+export const filterFields: FieldDef<Filtered>[] = [rw('inboundFilterId', T.uuid, 'inbound_filter_id'), rw('outboundFilterId', T.uuid, 'outbound_filter_id')];
 export const mirrorFields: FieldDef<Mirrored>[] = [
   rw('inboundMirrorIds', T.uuidList, 'inbound_mirror_ids'),
   rw('outboundMirrorIds', T.uuidList, 'outbound_mirror_ids'),

@@ -5,16 +5,7 @@
  * `{address}_{prefixLength}` key; hosts are entries of the subnet object (an entries declaration),
  * named by MAC (v4) or by client id with `:` written as `-` (v6).
  */
-import type {
-  Dhcp,
-  Dhcp_Host,
-  Dhcp_Host_ExtraDhcpOpt,
-  Dhcp_Opt121Route,
-  DhcpV6,
-  DhcpV6_Host,
-  IPSubnet,
-  Models,
-} from '../../../lib/models/generated.js';
+import type { Dhcp, Dhcp_Host, Dhcp_Host_ExtraDhcpOpt, Dhcp_Opt121Route, DhcpV6, DhcpV6_Host, IPSubnet, Models } from '../../../lib/models/generated.js';
 import { randomUuid } from '../../../lib/nsdb/codec/uuid.js';
 import { ChangeOwner } from '../../../lib/nsdb/provenance.js';
 import type { Transaction } from '../../../lib/nsdb/transaction.js';
@@ -228,9 +219,9 @@ const CLIENT_ID_BAD = /[\u0000-\u001f\u007f-\u009f-]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 function clientIdChars(v: unknown): string | undefined {
   if (typeof v !== 'string') return undefined;
-  if (CLIENT_ID_BAD.test(v) || LONE_SURROGATE.test(v)) return 'may not contain control characters, unpaired surrogates or \'-\' (URIs write \':\' as \'-\')';
+  if (CLIENT_ID_BAD.test(v) || LONE_SURROGATE.test(v)) return "may not contain control characters, unpaired surrogates or '-' (URIs write ':' as '-')";
   // URL parsers resolve these segments (even percent-encoded) instead of sending them
-  if (v === '.' || v === '..') return 'may not be \'.\' or \'..\'';
+  if (v === '.' || v === '..') return "may not be '.' or '..'";
   return undefined;
 }
 

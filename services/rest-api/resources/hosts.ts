@@ -55,11 +55,22 @@ function showAddress(a: unknown): string {
 
 const IF_TYPES: Record<string, string> = { PHYSICAL: 'Physical', VIRTUAL: 'Virtual', TUNNEL: 'Tunnel', UNKNOWN: 'Unknown' };
 const ENDPOINTS: Record<string, string> = {
-  DATAPATH_EP: 'DATAPATH', PHYSICAL_EP: 'PHYSICAL', VM_EP: 'VM', GRE_EP: 'GRE', CAPWAP_EP: 'CAPWAP',
-  LOCALHOST_EP: 'LOCALHOST', TUNTAP_EP: 'TUNTAP', UNKNOWN_EP: 'UNKNOWN',
+  DATAPATH_EP: 'DATAPATH',
+  PHYSICAL_EP: 'PHYSICAL',
+  VM_EP: 'VM',
+  GRE_EP: 'GRE',
+  CAPWAP_EP: 'CAPWAP',
+  LOCALHOST_EP: 'LOCALHOST',
+  TUNTAP_EP: 'TUNTAP',
+  UNKNOWN_EP: 'UNKNOWN',
 };
 const PORT_TYPES: Record<string, string> = {
-  NET_DEV_DP: 'NetDev', INTERNAL_DP: 'Internal', GRE_DP: 'Gre', VXLAN_DP: 'VXLan', GRE64_DP: 'Gre64', LISP_DP: 'Lisp',
+  NET_DEV_DP: 'NetDev',
+  INTERNAL_DP: 'Internal',
+  GRE_DP: 'Gre',
+  VXLAN_DP: 'VXLan',
+  GRE64_DP: 'Gre64',
+  LISP_DP: 'Lisp',
 };
 
 /** An interface of a host as the API shows it. */
@@ -233,7 +244,10 @@ export const hostInterfacePorts: EntriesDef<BoundPort, BindingInput> = {
       if ((host.tunnel_zone_ids ?? []).length === 0) throw conflict(message('HostIsNotInAnyTunnelZone'));
       const port = await tx.get('Port', portId);
       if (port.interface_name !== undefined) throw conflict(message('PortAlreadyBound', portId));
-      const others = await tx.getAll('Port', (host.port_ids ?? []).filter((p) => p !== portId));
+      const others = await tx.getAll(
+        'Port',
+        (host.port_ids ?? []).filter((p) => p !== portId),
+      );
       if (others.some((p) => p.interface_name === interfaceName)) throw conflict(message('HostInterfaceIsAlreadyUsed', interfaceName));
       port.host_id = hostId;
       port.interface_name = interfaceName;

@@ -48,7 +48,7 @@ export const API: readonly Declaration[] = [
   family('system state', [systemStateRoute]),
   family('tenants', tenantRoutes),
   family('port links, peer and VXLAN ports of a device', portLinkRoutes),
-  family("routes of a router and of its ports", [routerRoutesList]),
+  family('routes of a router and of its ports', [routerRoutesList]),
   entries(portGroupPorts),
   entries(portPortGroups),
   entries(ipAddrGroupAddrs),

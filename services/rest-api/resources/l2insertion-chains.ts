@@ -66,7 +66,11 @@ export async function addServiceRules(tx: Transaction, srvInbound: string, targe
   const mac = String(ins.mac);
   const vlan = ins.vlan ?? 0;
   const jump = (to: string, name: string): Rule => ({
-    id: randomUuid(), chain_id: srvInbound, type: 'JUMP_RULE', action: 'JUMP', jump_rule_data: { jump_chain_id: to, jump_chain_name: name },
+    id: randomUuid(),
+    chain_id: srvInbound,
+    type: 'JUMP_RULE',
+    action: 'JUMP',
+    jump_rule_data: { jump_chain_id: to, jump_chain_name: name },
   });
   const [inChain, outChain] = await Promise.all([tx.get('Chain', target.inbound), tx.get('Chain', target.outbound)]);
   const toIn = jump(target.inbound, String(inChain.name ?? ''));
@@ -141,14 +145,29 @@ async function endRules(tx: Transaction, last: L2Insertion, chains: RedirectChai
   const portId = String(last.port_id);
   const srvPortId = String(last.srv_port_id);
   const vlan = last.vlan ?? 0;
-  const backIn = transformRule(chains.inbound, 'REDIRECT', { dl_src: mac, in_port_ids: [srvPortId] }, {
-    target_port_id: portId, ingress: true, fail_open: false, push_vlan: PCP_FINAL,
-  });
+  const backIn = transformRule(
+    chains.inbound,
+    'REDIRECT',
+    { dl_src: mac, in_port_ids: [srvPortId] },
+    {
+      target_port_id: portId,
+      ingress: true,
+      fail_open: false,
+      push_vlan: PCP_FINAL,
+    },
+  );
   // matches the final-hop tag, so the rule that starts the chain is not matched again
   const accept = transformRule(chains.inbound, 'ACCEPT', { dl_src: mac, in_port_ids: [portId], vlan: PCP_FINAL }, { pop_vlan: true });
-  const backOut = transformRule(chains.outbound, 'REDIRECT', { dl_dst: mac, in_port_ids: [srvPortId] }, {
-    target_port_id: portId, ingress: false, fail_open: false,
-  });
+  const backOut = transformRule(
+    chains.outbound,
+    'REDIRECT',
+    { dl_dst: mac, in_port_ids: [srvPortId] },
+    {
+      target_port_id: portId,
+      ingress: false,
+      fail_open: false,
+    },
+  );
   if (vlan !== 0) {
     (backIn.condition as NonNullable<Rule['condition']>).vlan = vlan | PCP_IN;
     (backIn.transform_rule_data as Transform).pop_vlan = true;

@@ -15,7 +15,10 @@ import { addServiceRules, byPosition, checkPorts, rebuildProtectedChains, redire
 /** The protected port's insertions as they are in the transaction, `except` one. */
 async function insertionsOf(tx: Transaction, portId: string, except?: string): Promise<L2Insertion[]> {
   const port = await tx.get('Port', portId);
-  return tx.getAll('L2Insertion', (port.insertion_ids ?? []).filter((id) => id !== except));
+  return tx.getAll(
+    'L2Insertion',
+    (port.insertion_ids ?? []).filter((id) => id !== except),
+  );
 }
 
 export const l2insertions: ResourceDef<'L2Insertion'> = {

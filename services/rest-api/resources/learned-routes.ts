@@ -51,8 +51,8 @@ export function decodeLearnedRoute(value: string, portId: string): Learned | und
 /** Java's UUID.nameUUIDFromBytes: MD5, version 3, IETF variant. */
 function nameUuid(bytes: Buffer): string {
   const md5 = createHash('md5').update(bytes).digest();
-  md5[6] = ((md5[6]) & 0x0f) | 0x30;
-  md5[8] = ((md5[8]) & 0x3f) | 0x80;
+  md5[6] = (md5[6] & 0x0f) | 0x30;
+  md5[8] = (md5[8] & 0x3f) | 0x80;
   return halvesToUuid(md5.readBigUInt64BE(0), md5.readBigUInt64BE(8));
 }
 
@@ -104,7 +104,10 @@ export async function learnedRoutes(ctx: RequestContext, routerPorts: readonly P
     for (const host of hosts) {
       reads.push(
         stateValues(ctx.storage, host, 'Port', portId, 'routes').then((values) =>
-          values.map((v) => decodeLearnedRoute(v, portId)).filter((r) => r !== undefined).map(learnedRouteModel),
+          values
+            .map((v) => decodeLearnedRoute(v, portId))
+            .filter((r) => r !== undefined)
+            .map(learnedRouteModel),
         ),
       );
     }

@@ -14,11 +14,7 @@ export const mirrors: ResourceDef<'Mirror'> = {
   clazz: 'Mirror',
   segment: 'mirrors',
   media: media('Mirror', [1]),
-  fields: [
-    idField,
-    rw('toPortId', T.uuid, 'to_port_id', { required: true }),
-    rw('conditions', T.list(conditionObject), 'conditions'),
-  ],
+  fields: [idField, rw('toPortId', T.uuid, 'to_port_id', { required: true }), rw('conditions', T.list(conditionObject), 'conditions')],
   create: {},
   update: {},
   delete: { missing: 204 },

@@ -181,11 +181,7 @@ export const ports: ResourceDef<'Port'> = {
     {
       json: 'device',
       href: ({ base, proto }) =>
-        proto.network_id !== undefined
-          ? `${base}/bridges/${proto.network_id}`
-          : proto.router_id !== undefined
-            ? `${base}/routers/${proto.router_id}`
-            : null,
+        proto.network_id !== undefined ? `${base}/bridges/${proto.network_id}` : proto.router_id !== undefined ? `${base}/routers/${proto.router_id}` : null,
     },
     refLink('host', 'hosts', 'host_id'),
     refLink('peer', 'ports', 'peer_id'),
@@ -217,7 +213,12 @@ export const ports: ResourceDef<'Port'> = {
       wrongVariantMessage: 'Not a router port.',
     },
   ],
-  project: { via: [{ field: 'network_id', clazz: 'Network' }, { field: 'router_id', clazz: 'Router' }] },
+  project: {
+    via: [
+      { field: 'network_id', clazz: 'Network' },
+      { field: 'router_id', clazz: 'Router' },
+    ],
+  },
   hooks: {
     async prepareCreate(proto, _dto, ctx) {
       const key = await ctx.storage.nextSequenceValue(OVERLAY_TUNNEL_KEY.name, OVERLAY_TUNNEL_KEY.seed, { block: TUNNEL_KEY_BLOCK });
@@ -241,7 +242,10 @@ export const ports: ResourceDef<'Port'> = {
       const path = `${ctx.storage.layout.state(host, 'Port', id)}/active`;
       // state is advisory; the object itself was read fine: unreadable state shows as none
       const [active, bgp] = await Promise.all([
-        ctx.storage.zookeeper.exists(path).then((s) => s !== null, () => false),
+        ctx.storage.zookeeper.exists(path).then(
+          (s) => s !== null,
+          () => false,
+        ),
         json['type'] === 'Router' ? stateValue(ctx.storage, host, 'Port', id, 'bgp').catch(() => null) : null,
       ]);
       json['active'] = active;

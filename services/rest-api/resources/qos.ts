@@ -152,12 +152,7 @@ export const qosBwLimitRules: ResourceDef<'QosRuleBandwidthLimit'> = {
   clazz: 'QosRuleBandwidthLimit',
   segment: 'qos_bw_limit_rules',
   media: media('QOSRuleBWLimit', [1]),
-  fields: [
-    idField,
-    rw('maxKbps', T.int32, 'max_kbps', { default: 0 }),
-    rw('maxBurstKb', T.int32, 'max_burst_kb'),
-    ro('policyId', T.uuid, 'policy_id'),
-  ],
+  fields: [idField, rw('maxKbps', T.int32, 'max_kbps', { default: 0 }), rw('maxBurstKb', T.int32, 'max_burst_kb'), ro('policyId', T.uuid, 'policy_id')],
   list: false,
   create: false,
   update: {},

@@ -2,8 +2,18 @@
 import { T } from '../machinery/field-types.js';
 import type { ResourceDef } from '../machinery/types.js';
 import {
-  adminStateField, filterFields, filterLinks, idField, media, mirrorFields, nameField, refLink, rw, subLink,
-  tenantField, tenantFilter,
+  adminStateField,
+  filterFields,
+  filterLinks,
+  idField,
+  media,
+  mirrorFields,
+  nameField,
+  refLink,
+  rw,
+  subLink,
+  tenantField,
+  tenantFilter,
 } from './common.js';
 
 export const routers: ResourceDef<'Router'> = {

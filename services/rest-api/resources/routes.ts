@@ -52,7 +52,12 @@ export const routes: ResourceDef<'Route'> = {
   delete: { missing: 204 },
   parents: [{ segment: 'routers', clazz: 'Router', childIds: 'route_ids', parentRef: 'router_id', list: false }],
   // a route with a next-hop port keeps no router_id (beforeCreate): its port's device is its owner
-  project: { via: [{ field: 'router_id', clazz: 'Router' }, { field: 'next_hop_port_id', clazz: 'Port' }] },
+  project: {
+    via: [
+      { field: 'router_id', clazz: 'Router' },
+      { field: 'next_hop_port_id', clazz: 'Port' },
+    ],
+  },
   hooks: {
     async beforeCreate(tx, proto) {
       const routerId = String(proto.router_id);
@@ -91,10 +96,7 @@ export const routerRoutesList: RouteDef = {
     const router = await ctx.storage.get('Router', pathId(ctx));
     const portsOfRouter = await ctx.storage.getExisting('Port', router.port_ids ?? []);
     const routeIds = [...(router.route_ids ?? []), ...portsOfRouter.flatMap((p) => p.route_ids ?? [])];
-    const [found, learned] = await Promise.all([
-      ctx.storage.getExisting('Route', [...new Set(routeIds)]),
-      learnedRoutes(ctx, portsOfRouter),
-    ]);
+    const [found, learned] = await Promise.all([ctx.storage.getExisting('Route', [...new Set(routeIds)]), learnedRoutes(ctx, portsOfRouter)]);
     const learnedJson = await renderAll(routes, learned, ctx);
     for (const json of learnedJson) json['learned'] = true;
     return { status: 200, body: [...(await renderAll(routes, found, ctx)), ...learnedJson] };

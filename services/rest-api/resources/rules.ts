@@ -18,9 +18,19 @@ import { unlinkJump } from './chains.js';
 type ConditionField = keyof Condition;
 /** What has a condition: rules, and trace requests (traces.ts), which share these fields. */
 export type Conditioned = { condition?: Condition };
-const flag = (json: string, proto: ConditionField): FieldDef<Conditioned> => ({ json, type: T.bool, access: 'create', proto: `condition.${proto}`, default: false });
+const flag = (json: string, proto: ConditionField): FieldDef<Conditioned> => ({
+  json,
+  type: T.bool,
+  access: 'create',
+  proto: `condition.${proto}`,
+  default: false,
+});
 const cond = (json: string, type: FieldType, proto: ConditionField, extra: Partial<FieldDef<Conditioned>> = {}): FieldDef<Conditioned> => ({
-  json, type, access: 'create', proto: `condition.${proto}`, ...extra,
+  json,
+  type,
+  access: 'create',
+  proto: `condition.${proto}`,
+  ...extra,
 });
 
 /** MACs in rule conditions: six groups of one or two hex digits. */
@@ -163,7 +173,13 @@ const commonFields: FieldDef<Rule>[] = [
   // Not stored: the rule's place in its chain's rule_ids (see afterCreate and decorate).
   // 0 means 1 (the original's create() runs before its @Min(1) check), so only negatives are violations.
   {
-    json: 'position', type: T.int32, access: 'create', default: 1, owns: [], write: () => undefined, read: () => null,
+    json: 'position',
+    type: T.int32,
+    access: 'create',
+    default: 1,
+    owns: [],
+    write: () => undefined,
+    read: () => null,
     validators: [(v) => (typeof v === 'number' && v < 0 ? message('MinValue', 1) : undefined)],
   },
   { json: 'meterName', type: T.string, access: 'ro', read: () => null },
@@ -263,7 +279,16 @@ function natVariant(name: string, dnat: boolean, reverse: boolean): VariantDef<R
       flowAction(NAT_ACTIONS),
       ...(reverse
         ? []
-        : [{ json: 'natTargets', type: natTargets, access: 'create', required: true, proto: 'nat_rule_data.nat_targets', validators: [targetsValid] } satisfies FieldDef<Rule>]),
+        : [
+            {
+              json: 'natTargets',
+              type: natTargets,
+              access: 'create',
+              required: true,
+              proto: 'nat_rule_data.nat_targets',
+              validators: [targetsValid],
+            } satisfies FieldDef<Rule>,
+          ]),
     ],
     matches: (p) => typeIs(p, 'NAT_RULE') && Boolean(p.nat_rule_data?.dnat) === dnat && Boolean(p.nat_rule_data?.reverse) === reverse,
     stamp: (p) => {
@@ -403,4 +428,3 @@ export const rules: ResourceDef<'Rule'> = {
     },
   },
 };
-

@@ -87,7 +87,10 @@ export const vipRoutes: RouteDef[] = [
     async handler(ctx) {
       const lb = await ctx.storage.get('LoadBalancer', pathId(ctx));
       const poolsOfLb = await ctx.storage.getExisting('Pool', lb.pool_ids ?? []);
-      return renderVips(ctx, poolsOfLb.flatMap((p) => p.vip_ids ?? []));
+      return renderVips(
+        ctx,
+        poolsOfLb.flatMap((p) => p.vip_ids ?? []),
+      );
     },
   },
   // VIPs are created below their pool; the original answers 405 here without an Allow header

@@ -26,7 +26,12 @@ import { interfaces } from './hosts.js';
 const mgmtIpOf = (v: Vtep): string => v.management_ip?.address ?? '';
 
 /** Reads the VTEP's switch for a request: unreachable or no switch → 503. */
-async function lookAtSwitch(ctx: RequestContext, ip: string, port: number, noSwitch: string): Promise<SwitchView & { physicalSwitch: NonNullable<SwitchView['physicalSwitch']> }> {
+async function lookAtSwitch(
+  ctx: RequestContext,
+  ip: string,
+  port: number,
+  noSwitch: string,
+): Promise<SwitchView & { physicalSwitch: NonNullable<SwitchView['physicalSwitch']> }> {
   let view: SwitchView;
   try {
     view = await readVtepSwitch(ip, port, { log: ctx.log });
