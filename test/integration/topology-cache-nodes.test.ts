@@ -323,6 +323,12 @@ describe('topology cache across nodes', () => {
 
     const writer = await ZkClient.connect({ connectString: `127.0.0.1:${zkPort}`, sessionTimeoutMs: 10_000 });
     try {
+      // A reconnects on its own schedule after the restart (503 until then): C was the one waited for
+      await until(
+        'A answers again after the restart',
+        async () => (await http('GET', `${apiOf(a)}/bridges`, { headers: { Accept: MT.bridges } })).status === 200,
+        60_000,
+      );
       const bridge = await createBridge(a, 'burst2');
       const ids = (await writer.getChildren(layout.models('Port'))).children.slice(0, PORTS);
       const text = (id: string, tag: string): Buffer => Buffer.from(printText('Port', { id, interface_name: tag }), 'utf8');
